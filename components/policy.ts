@@ -34,6 +34,16 @@ export const backupPolicy = Object.freeze({
     /** Version of the policy document this repository implements. */
     version: requirement("1.2.0", "Version history", "Data Backup Policy v1.2.0 of 23.05.2025"),
 
+    /**
+     * Which platform runs which environment: production and trial on Microsoft Azure (§2.5.1.1),
+     * staging on DigitalOcean (§2.5.1.2).
+     */
+    environments: requirement(
+        Object.freeze({ prod: "azure", trial: "azure", staging: "digitalocean" } as const),
+        "§2.5.1.1, §2.5.1.2",
+        "Production and trial systems are provided on Microsoft Azure, staging systems on DigitalOcean",
+    ),
+
     regions: Object.freeze({
         /** Production and trial run on Azure; "if not stated differently the hosting location is North Europe". */
         azure: requirement("northeurope", "§2.5.1.1", "Production/trial systems are hosted in Azure North Europe"),
@@ -60,6 +70,16 @@ export const backupPolicy = Object.freeze({
         monthlyRetentionMonths: requirement(6, "§2.5.1.1", "The monthly backup is kept for 6 months"),
         geoRedundant: requirement(true, "§2.5.1.1", "All backups are stored geo redundantly"),
     }),
+
+    /**
+     * The file resources the policy names ("Documents & Images"); on prod/trial they are Azure file
+     * shares, on staging file resources of the staging platform. Each is backed up.
+     */
+    fileResources: requirement(
+        Object.freeze(["documents", "images"] as const),
+        "§2.5.1.1, §2.5.1.2",
+        "Documents & Images: all file resources are backed up",
+    ),
 
     /**
      * The self-hosted NAS: daily full backups of every database and every file resource, in addition
