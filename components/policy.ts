@@ -126,6 +126,19 @@ export const backupPolicy = Object.freeze({
         storageMinTls: requirement("TLS1_2", "§2.9", "Backup data in transit is encrypted (strongest minimum Azure Storage enforces)"),
     }),
 
+    /**
+     * Protection of the data, the systems holding it and its backups. The policy states these without a
+     * number; the policy pack and the offline check cite them.
+     */
+    protection: Object.freeze({
+        /** §2.5: backups exist to minimise loss by accidental deletion: stateful resources and backups are deletion-protected. */
+        againstDeletion: requirement(true, "§2.5", "Data is backed up to minimize the loss of data due to accidental deletion"),
+        /** §2.3, §2.9: backups are kept in a secure location under the company's control (immutable vault). */
+        secureLocation: requirement(true, "§2.3, §2.9", "Backups are kept in a secure, encrypted location which is under the control of IT Manufactory GmbH"),
+        /** §2.6: only authorized personnel reach the systems for data backup purposes (no public network access). */
+        accessRestricted: requirement(true, "§2.6", "Only authorized personnel are allowed to access the systems for data backup purposes"),
+    }),
+
     /** §2.10: integrity checks and restore tests (reference TOMs: restore tests at least quarterly). */
     review: Object.freeze({
         integrityCheck: requirement("daily", "§2.10", "All backups are regularly checked for integrity and completeness"),
