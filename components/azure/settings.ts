@@ -1,0 +1,90 @@
+/**
+ * Azure facts that are not policy values: what the Azure services accept and the defaults this
+ * repository chose. The policy's values (retention, anchors, regions, TLS minimums, ...) are in
+ * ../policy.ts and nowhere else; the values here only say how Azure spells or limits them.
+ */
+import * as azure from "@pulumi/azure-native";
+
+/**
+ * Storage account SKUs whose data is replicated to the paired region (GRS/GZRS family), so the
+ * file shares and their snapshots are stored geo-redundantly (§2.5.1.1). Only the Standard_ SKUs:
+ * they are the ones a general-purpose v2 (StorageV2) account with SMB file shares can use.
+ */
+export const geoRedundantStorageSkus: readonly string[] = [
+    azure.storage.SkuName.Standard_GRS,
+    azure.storage.SkuName.Standard_GZRS,
+    azure.storage.SkuName.Standard_RAGRS,
+    azure.storage.SkuName.Standard_RAGZRS,
+];
+
+/**
+ * Oldest PostgreSQL major version this repository deploys: older majors run out of community
+ * support during the life of the servers we create now, and in-place major upgrades of a
+ * geo-redundant, locked server are an operation we want to avoid.
+ */
+export const minimumPostgresMajorVersion = 16;
+
+/** The PostgreSQL major versions Azure Flexible Server offers (per the SDK) that are new enough. */
+export const supportedPostgresVersions: readonly string[] = Object.values(azure.dbforpostgresql.PostgresMajorVersion)
+    .filter((version) => Number(version) >= minimumPostgresMajorVersion)
+    .sort((a, b) => Number(a) - Number(b));
+
+/** Compute tiers of Azure Database for PostgreSQL – Flexible Server. */
+export const postgresSkuTiers: readonly string[] = Object.values(azure.dbforpostgresql.SkuTier);
+
+/** Storage sizes (GiB) Flexible Server accepts. */
+export const postgresStorageSizesGB: readonly number[] = [32, 64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768];
+
+/**
+ * Recovery Services vault immutability states this repository allows. Immutability is always on:
+ * "Unlocked" can still be switched off by an administrator, "Locked" can never be undone.
+ */
+export const vaultImmutabilityStates = ["Unlocked", "Locked"] as const;
+export type VaultImmutability = (typeof vaultImmutabilityStates)[number];
+
+/** Largest quota (GiB) of an SMB share in a standard account without large file shares enabled. */
+export const maximumShareQuotaGiB = 5120;
+
+/**
+ * Time of day (UTC) at which Azure Backup takes the daily file-share backup. Azure wants a whole or
+ * half hour; 01:00 UTC (02:00/03:00 in Germany) is outside working hours (§2.13.1).
+ *
+ * Written the way the Backup service returns it (ISO 8601, seconds, no milliseconds, "Z") so that
+ * `pulumi preview` after `pulumi up` shows no diff. The date part is irrelevant to the schedule.
+ */
+export const dailyFileShareBackupTime = "2024-01-01T01:00:00Z";
+
+/** Time zone of the file-share backup schedule, as Azure Backup names it. */
+export const fileShareBackupTimeZone = "UTC";
+
+/**
+ * Days the vault-standard tier keeps each daily backup also as a share snapshot in the storage
+ * account (for fast, item-level restores; Azure allows at most 30). The policy's retention is kept
+ * in the vault; the snapshots are an extra, shorter copy.
+ */
+export const fileShareSnapshotRetentionDays = 7;
+
+/** Days a deleted file share stays recoverable (share soft delete, 1–365). */
+export const shareSoftDeleteRetentionDays = 14;
+
+/** Days deleted backup data stays recoverable in the vault (vault soft delete, 14–180). */
+export const vaultSoftDeleteRetentionDays = 14;
+
+/**
+ * The Recovery Services vault's diagnostic log categories that carry Azure Backup events: jobs,
+ * alerts, policies, storage and protected instances (§2.15), sent to resource-specific tables.
+ */
+export const vaultBackupLogCategories: readonly string[] = [
+    "CoreAzureBackup",
+    "AddonAzureBackupJobs",
+    "AddonAzureBackupAlerts",
+    "AddonAzureBackupPolicy",
+    "AddonAzureBackupStorage",
+    "AddonAzureBackupProtectedInstance",
+];
+
+/** Subnet delegation a Flexible Server with private access needs. */
+export const postgresSubnetDelegation = "Microsoft.DBforPostgreSQL/flexibleServers";
+
+/** Suffix of the private DNS zone a Flexible Server with private access resolves in. */
+export const postgresPrivateDnsZoneSuffix = "private.postgres.database.azure.com";
