@@ -1,0 +1,141 @@
+/**
+ * The contract between the Kubernetes NAS backup CronJobs (§2.5.1.1, §2.5.1.2) and the policy pack.
+ *
+ * A NAS backup CronJob (`kubernetes:batch/v1:CronJob`) declares, in its own metadata, that it is a NAS
+ * backup, which single target it backs up and the retention it applies. The CronJob component writes
+ * this metadata with `nasBackupMetadata` from the same declaration it turns into the runner's
+ * arguments; the pack reads it back with `readNasBackupDeclaration` and matches it against the stack's
+ * databases and file shares, whose target is derived by `nasBackupTargetOf`.
+ *
+ * Targets are named the way the data is named on its platform, not by Pulumi resource name:
+ *   - a database: `{ kind: "database", name: <database name> }` (PostgreSQL database name, e.g. "main", "auth");
+ *   - a file share: `{ kind: "file-share", name: <share name> }` (e.g. "documents", "images").
+ * The schedule and time zone are the CronJob's own `spec.schedule` / `spec.timeZone`.
+ */
+import { backupPolicy } from "../policy";
+
+/** Kinds of data the NAS backs up: every database and every file resource (§2.5.1.1, §2.5.1.2). */
+export type NasBackupTargetKind = "database" | "file-share";
+
+export interface NasBackupTarget {
+    readonly kind: NasBackupTargetKind;
+    /** The database's or share's name on its platform (e.g. "main", "documents"). */
+    readonly name: string;
+}
+
+/** What one NAS backup CronJob declares. The values come from components/policy.ts. */
+export interface NasBackupDeclaration extends NasBackupTarget {
+    readonly dailyRetentionDays: number;
+    readonly monthlyRetentionMonths: number;
+    readonly monthlyAnchorDayOfMonth: number;
+}
+
+const prefix = "backup-policy.it-manufactory.de";
+
+/** The label every NAS backup CronJob carries (selectable: `kubectl get cronjobs -l <key>=<value>`). */
+export const nasBackupLabel = Object.freeze({ key: `${prefix}/nas-backup`, value: "true" });
+
+/** The annotations a NAS backup CronJob carries, one per declared field. */
+export const nasBackupAnnotations = Object.freeze({
+    targetKind: `${prefix}/target-kind`,
+    targetName: `${prefix}/target-name`,
+    dailyRetentionDays: `${prefix}/daily-retention-days`,
+    monthlyRetentionMonths: `${prefix}/monthly-retention-months`,
+    monthlyAnchorDayOfMonth: `${prefix}/monthly-anchor-day-of-month`,
+    policyVersion: `${prefix}/policy-version`,
+});
+
+/** The declaration of a NAS backup of `target` with the policy's retention. */
+export function nasBackupDeclarationFor(target: NasBackupTarget): NasBackupDeclaration {
+    return {
+        ...target,
+        dailyRetentionDays: backupPolicy.nas.dailyRetentionDays.value,
+        monthlyRetentionMonths: backupPolicy.nas.monthlyRetentionMonths.value,
+        monthlyAnchorDayOfMonth: backupPolicy.nas.monthlyAnchorDayOfMonth.value,
+    };
+}
+
+/** Labels and annotations the CronJob component puts on a NAS backup CronJob's metadata. */
+export function nasBackupMetadata(declaration: NasBackupDeclaration): {
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+} {
+    return {
+        labels: { [nasBackupLabel.key]: nasBackupLabel.value },
+        annotations: {
+            [nasBackupAnnotations.targetKind]: declaration.kind,
+            [nasBackupAnnotations.targetName]: declaration.name,
+            [nasBackupAnnotations.dailyRetentionDays]: String(declaration.dailyRetentionDays),
+            [nasBackupAnnotations.monthlyRetentionMonths]: String(declaration.monthlyRetentionMonths),
+            [nasBackupAnnotations.monthlyAnchorDayOfMonth]: String(declaration.monthlyAnchorDayOfMonth),
+            [nasBackupAnnotations.policyVersion]: backupPolicy.version.value,
+        },
+    };
+}
+
+/** A declaration as read back from metadata: fields missing or malformed are `undefined`. */
+export type ReadNasBackupDeclaration = { readonly [K in keyof NasBackupDeclaration]: NasBackupDeclaration[K] | undefined };
+
+function text(record: Record<string, unknown> | undefined, key: string): string | undefined {
+    const value = record?.[key];
+    return typeof value === "string" && value !== "" ? value : undefined;
+}
+
+function integer(record: Record<string, unknown> | undefined, key: string): number | undefined {
+    const value = text(record, key);
+    return value !== undefined && /^\d+$/.test(value) ? Number(value) : undefined;
+}
+
+/** Reads a CronJob's metadata; `undefined` when it is not labelled as a NAS backup. */
+export function readNasBackupDeclaration(metadata: unknown): ReadNasBackupDeclaration | undefined {
+    if (metadata === null || typeof metadata !== "object") {
+        return undefined;
+    }
+    const { labels, annotations } = metadata as { labels?: Record<string, unknown>; annotations?: Record<string, unknown> };
+    if (text(labels, nasBackupLabel.key) !== nasBackupLabel.value) {
+        return undefined;
+    }
+    const kind = text(annotations, nasBackupAnnotations.targetKind);
+    return {
+        kind: kind === "database" || kind === "file-share" ? kind : undefined,
+        name: text(annotations, nasBackupAnnotations.targetName),
+        dailyRetentionDays: integer(annotations, nasBackupAnnotations.dailyRetentionDays),
+        monthlyRetentionMonths: integer(annotations, nasBackupAnnotations.monthlyRetentionMonths),
+        monthlyAnchorDayOfMonth: integer(annotations, nasBackupAnnotations.monthlyAnchorDayOfMonth),
+    };
+}
+
+/**
+ * The resource types whose data the NAS backs up, and the properties naming the data: the input
+ * name first, then the provider's output `name`. Staging's file resources join this list with the
+ * DigitalOcean/Kubernetes issue.
+ */
+export const nasBackupTargetTypes: Readonly<Record<string, { readonly kind: NasBackupTargetKind; readonly nameProperties: readonly string[] }>> =
+    Object.freeze({
+        "azure-native:dbforpostgresql:Database": { kind: "database", nameProperties: ["databaseName", "name"] },
+        "azure-native:storage:FileShare": { kind: "file-share", nameProperties: ["shareName", "name"] },
+        "digitalocean:index/databaseDb:DatabaseDb": { kind: "database", nameProperties: ["name"] },
+    });
+
+/**
+ * The NAS backup target a resource holds (database or file share), `undefined` for other resources.
+ * `props` are the resource's inputs or outputs; a target whose name is not set has name `undefined`.
+ */
+export function nasBackupTargetOf(type: string, props: Record<string, unknown>): { kind: NasBackupTargetKind; name: string | undefined } | undefined {
+    const target = nasBackupTargetTypes[type];
+    if (target === undefined) {
+        return undefined;
+    }
+    for (const property of target.nameProperties) {
+        const value = props[property];
+        if (typeof value === "string" && value !== "") {
+            return { kind: target.kind, name: value };
+        }
+    }
+    return { kind: target.kind, name: undefined };
+}
+
+/** True when a declared target is this resource's target. */
+export function coversTarget(declaration: ReadNasBackupDeclaration, target: { kind: NasBackupTargetKind; name: string | undefined }): boolean {
+    return declaration.kind === target.kind && declaration.name !== undefined && declaration.name === target.name;
+}

@@ -1,0 +1,501 @@
+/**
+ * Runs the pack's rules in-process exactly as the @pulumi/policy 1.21 runtime (server.js) does when
+ * the Pulumi CLI calls Analyze / AnalyzeStack: the same property round trip (engine wire format →
+ * protobuf Struct → @pulumi/policy's deserializeProperties → unknownCheckingProxy), the same argument
+ * objects (type checks, asType, options, getConfig, notApplicable), the same enforcement levels, the
+ * same violation messages ("<description>\n<message>"), unknown values turned into an advisory
+ * "can't run policy ... during preview" diagnostic, and the same config the CLI hands the pack
+ * (schema defaults, then the given policy config, validated against the schema).
+ *
+ * Used by the tests (test/policies) and by the offline check (`npm run check`): one implementation
+ * of each rule, and one of "how the CLI calls it". test/policies/cli-protocol.test.ts checks that this
+ * module and the real runtime, started the way the CLI starts it, return the same diagnostics.
+ *
+ * The only addition: a recorder under the `observationRecorder` symbol on the arguments, through which
+ * rules report which property and value they looked at (the CLI's runtime has none; rules then skip it).
+ */
+import * as fs from "fs";
+import * as path from "path";
+import * as policyRuntime from "@pulumi/policy";
+import type {
+    EnforcementLevel,
+    Policies,
+    PolicyResource,
+    PolicyResourceOptions,
+    ReportViolation,
+    ResourceValidation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+} from "@pulumi/policy";
+import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
+import { Struct } from "google-protobuf/google/protobuf/struct_pb";
+import { type Observation, observationRecorder } from "../lib/read";
+import { packArgs, packName } from "../pack";
+
+// ---------------------------------------------------------------------------------------------
+// The runtime's own building blocks (exported by @pulumi/policy at runtime; typed here).
+// ---------------------------------------------------------------------------------------------
+
+const runtime = policyRuntime as unknown as {
+    unknownCheckingProxy<T extends object>(value: T): T;
+    UnknownValueError: new (...args: never[]) => Error;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const deserialize = require("@pulumi/policy/deserialize") as {
+    deserializeProperties(struct: { toJavaScript(): Record<string, unknown> }, proxySecrets: boolean): Record<string, unknown>;
+};
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const wire = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string; unknownValue: string };
+
+/** The error class `UnknownValueError` the runtime's proxy throws for values unknown during preview. */
+export const UnknownValueError = runtime.UnknownValueError;
+
+// ---------------------------------------------------------------------------------------------
+// Resources as a test or the offline check describes them.
+// ---------------------------------------------------------------------------------------------
+
+/** Marks a property value the engine does not know yet (preview of a computed value). */
+export const unknown: unique symbol = Symbol("unknown during preview");
+/** Marks a property value as a Pulumi secret (the engine sends it wrapped; the runtime unwraps it). */
+export class SecretValue {
+    constructor(public readonly value: unknown) {}
+}
+export function secret(value: unknown): SecretValue {
+    return new SecretValue(value);
+}
+
+export interface ResourceUnderTest {
+    readonly type: string;
+    readonly name: string;
+    /** Defaults to a URN in stack "test" of project "backup-policy". */
+    readonly urn?: string;
+    /** Inputs (Analyze) or outputs (AnalyzeStack); may contain `unknown` and `secret(...)`. */
+    readonly props: Record<string, unknown>;
+    readonly protect?: boolean;
+    readonly parent?: string;
+    readonly ignoreChanges?: readonly string[];
+    readonly aliases?: readonly string[];
+    readonly additionalSecretOutputs?: readonly string[];
+    readonly deleteBeforeReplace?: boolean;
+    /** URNs this resource depends on (AnalyzeStack only). */
+    readonly dependencies?: readonly string[];
+    /** Property → URNs it was computed from (AnalyzeStack only). */
+    readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
+    readonly provider?: { readonly type: string; readonly name: string; readonly urn: string; readonly props: Record<string, unknown> };
+}
+
+export function urnOf(resource: Pick<ResourceUnderTest, "type" | "name" | "urn" | "parent">): string {
+    return resource.urn ?? `urn:pulumi:test::backup-policy::${resource.type}::${resource.name}`;
+}
+
+/** Engine wire format (what the CLI marshals with KeepUnknowns + KeepSecrets); undefined is dropped. */
+function toWire(value: unknown): unknown {
+    if (value === unknown) {
+        return wire.unknownValue;
+    }
+    if (value instanceof SecretValue) {
+        return { [wire.specialSigKey]: wire.specialSecretSig, value: toWire(value.value) ?? null };
+    }
+    if (Array.isArray(value)) {
+        return value.map((v) => toWire(v) ?? null);
+    }
+    if (value !== null && typeof value === "object") {
+        const result: Record<string, unknown> = {};
+        for (const [k, v] of Object.entries(value)) {
+            const w = toWire(v);
+            if (w !== undefined) {
+                result[k] = w;
+            }
+        }
+        return result;
+    }
+    return value;
+}
+
+/** Properties exactly as the runtime hands them to a rule: deserialized, secrets unwrapped, unknown-checked. */
+export function runtimeProps(props: Record<string, unknown>): Record<string, unknown> {
+    const struct = Struct.fromJavaScript(toWire(props) as Parameters<typeof Struct.fromJavaScript>[0]);
+    return runtime.unknownCheckingProxy(deserialize.deserializeProperties(struct, false));
+}
+
+function optionsOf(r: ResourceUnderTest): PolicyResourceOptions {
+    const opts: PolicyResourceOptions = {
+        protect: r.protect ?? false,
+        ignoreChanges: [...(r.ignoreChanges ?? [])],
+        aliases: [...(r.aliases ?? [])],
+        customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 },
+        additionalSecretOutputs: [...(r.additionalSecretOutputs ?? [])],
+    };
+    if (r.deleteBeforeReplace !== undefined) {
+        opts.deleteBeforeReplace = r.deleteBeforeReplace;
+    }
+    if (r.parent) {
+        opts.parent = r.parent;
+    }
+    return opts;
+}
+
+// ---------------------------------------------------------------------------------------------
+// The pack and its config, as the CLI reconciles it before calling Configure.
+// ---------------------------------------------------------------------------------------------
+
+export interface Pack {
+    readonly name: string;
+    readonly version: string;
+    readonly enforcementLevel: EnforcementLevel;
+    readonly policies: Policies;
+}
+
+/** This repository's pack: name from pack.ts, version from policies/package.json (as PolicyPack reads it). */
+export function thePack(): Pack {
+    const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string };
+    return { name: packName, version: pkg.version, enforcementLevel: packArgs.enforcementLevel ?? "advisory", policies: packArgs.policies };
+}
+
+/** Policy config as `pulumi preview --policy-pack-config` takes it: level, or level plus properties. */
+export type PolicyConfigInput = Readonly<Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>>;
+
+/** Config per policy as the runtime holds it after Configure: properties plus enforcementLevel. */
+export type ReconciledConfig = Record<string, Record<string, unknown> & { enforcementLevel: EnforcementLevel }>;
+
+export class PolicyConfigError extends Error {}
+
+const enforcementLevels: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
+
+function schemaErrors(value: unknown, schema: PolicyConfigJSONSchema, where: string): string[] {
+    const errors: string[] = [];
+    const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
+    const typeOk = (t: string) =>
+        t === "integer" ? Number.isInteger(value)
+        : t === "array" ? Array.isArray(value)
+        : t === "null" ? value === null
+        : t === "object" ? value !== null && typeof value === "object" && !Array.isArray(value)
+        : typeof value === t;
+    if (types.length > 0 && !types.some(typeOk)) {
+        return [`${where}: ${JSON.stringify(value)} is not of type ${types.join(" or ")}`];
+    }
+    if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
+        errors.push(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
+    }
+    if (typeof value === "number") {
+        if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${where}: ${value} is less than the minimum ${schema.minimum}`);
+        if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${where}: ${value} is greater than the maximum ${schema.maximum}`);
+    }
+    if (Array.isArray(value)) {
+        if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${where}: needs at least ${schema.minItems} item(s)`);
+        if (schema.items !== undefined && typeof schema.items === "object" && !Array.isArray(schema.items)) {
+            const itemSchema = schema.items;
+            value.forEach((v, i) => errors.push(...schemaErrors(v, itemSchema, `${where}[${i}]`)));
+        }
+    }
+    return errors;
+}
+
+/**
+ * The config the CLI sends with Configure: for every policy its schema defaults and enforcement
+ * level, then `given` on top (an "all" entry sets every level), validated against each schema.
+ */
+export function reconcileConfig(pack: Pack, given: PolicyConfigInput = {}): ReconciledConfig {
+    const result: ReconciledConfig = {};
+    for (const p of pack.policies) {
+        const defaults: Record<string, unknown> = {};
+        for (const [k, s] of Object.entries(p.configSchema?.properties ?? {})) {
+            if (typeof s === "object" && s.default !== undefined) {
+                defaults[k] = s.default;
+            }
+        }
+        result[p.name] = { ...defaults, enforcementLevel: p.enforcementLevel ?? pack.enforcementLevel };
+    }
+    const errors: string[] = [];
+    const all = given["all"];
+    const allLevel = typeof all === "string" ? all : all?.enforcementLevel;
+    if (allLevel !== undefined) {
+        for (const c of Object.values(result)) c.enforcementLevel = allLevel;
+    }
+    for (const [policyName, value] of Object.entries(given)) {
+        if (policyName === "all") continue;
+        const target = result[policyName];
+        if (target === undefined) {
+            errors.push(`${policyName}: not a policy of pack ${pack.name}`);
+            continue;
+        }
+        if (typeof value === "string") {
+            target.enforcementLevel = value;
+        } else {
+            Object.assign(target, value);
+        }
+    }
+    for (const p of pack.policies) {
+        const c = result[p.name];
+        if (!enforcementLevels.includes(c.enforcementLevel)) {
+            errors.push(`${p.name}.enforcementLevel: ${JSON.stringify(c.enforcementLevel)} is not one of ${enforcementLevels.join(", ")}`);
+        }
+        const properties = p.configSchema?.properties ?? {};
+        for (const [k, v] of Object.entries(c)) {
+            if (k === "enforcementLevel") continue;
+            const schema = properties[k];
+            if (schema === undefined) {
+                errors.push(`${p.name}.${k}: not a config property of this policy`);
+            } else if (typeof schema === "object") {
+                errors.push(...schemaErrors(v, schema, `${p.name}.${k}`));
+            }
+        }
+        for (const required of p.configSchema?.required ?? []) {
+            if (c[required] === undefined) errors.push(`${p.name}.${required}: required`);
+        }
+    }
+    if (errors.length > 0) {
+        throw new PolicyConfigError(`invalid policy pack config:\n  ${errors.join("\n  ")}`);
+    }
+    return result;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Analyze and AnalyzeStack, step for step as server.js.
+// ---------------------------------------------------------------------------------------------
+
+export interface Diagnostic {
+    readonly policyName: string;
+    readonly policyPackName: string;
+    readonly policyPackVersion: string;
+    readonly description: string;
+    readonly message: string;
+    readonly enforcementLevel: EnforcementLevel;
+    readonly urn?: string;
+    readonly severity?: Severity;
+}
+
+export interface NotApplicable {
+    readonly policyName: string;
+    readonly reason?: string;
+}
+
+export interface AnalyzeResult {
+    readonly diagnostics: Diagnostic[];
+    readonly notApplicable: NotApplicable[];
+    /** What each rule looked at (only the offline check and tests see these). */
+    readonly observations: (Observation & { readonly policyName: string })[];
+}
+
+export interface AnalyzeOptions {
+    /** Config as returned by `reconcileConfig`; without it, like a runtime that was never configured. */
+    readonly config?: ReconciledConfig;
+    readonly stackTags?: ReadonlyMap<string, string>;
+}
+
+class NotApplicableError extends Error {
+    constructor(public readonly reason?: string) {
+        super(reason ?? "Policy does not apply");
+    }
+}
+
+function throwNotApplicable(reason?: string): never {
+    throw new NotApplicableError(reason);
+}
+
+function pulumiTypeOf(value: unknown): string | undefined {
+    const t = (value as { __pulumiType?: unknown } | undefined)?.__pulumiType;
+    return typeof t === "string" && t.length > 0 ? t : undefined;
+}
+
+function isTypeOf(type: string, resourceClass: unknown): boolean {
+    const t = pulumiTypeOf(resourceClass);
+    if (t) {
+        return type === t;
+    }
+    const isInstance = (resourceClass as { isInstance?: unknown }).isInstance;
+    return typeof isInstance === "function" && isInstance({ __pulumiType: type }) === true;
+}
+
+function isResourcePolicy(p: Policies[number]): p is ResourceValidationPolicy {
+    const v = (p as ResourceValidationPolicy).validateResource;
+    if (typeof v === "function") return true;
+    if (Array.isArray(v)) return v.every((f) => typeof f === "function");
+    return typeof (p as ResourceValidationPolicy).remediateResource === "function";
+}
+
+function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
+    return typeof (p as StackValidationPolicy).validateStack === "function";
+}
+
+function levelOf(pack: Pack, p: Policies[number], config: ReconciledConfig | undefined): EnforcementLevel {
+    return config?.[p.name]?.enforcementLevel || p.enforcementLevel || pack.enforcementLevel;
+}
+
+function getConfigFor(policyName: string, config: ReconciledConfig | undefined) {
+    return <T extends object>(): T => {
+        const c = config?.[policyName];
+        if (!c) {
+            return {} as T;
+        }
+        const { enforcementLevel: _level, ...properties } = c;
+        return properties as T;
+    };
+}
+
+function reportViolationFor(pack: Pack, p: Policies[number], level: EnforcementLevel, ds: Diagnostic[]): ReportViolation {
+    return (message: string, urn?: string) => {
+        ds.push({
+            policyName: p.name,
+            policyPackName: pack.name,
+            policyPackVersion: pack.version,
+            message: message ? `${p.description}\n${message}` : p.description,
+            urn,
+            description: p.description,
+            enforcementLevel: level,
+            severity: p.severity,
+        });
+    };
+}
+
+function unknownDiagnostic(pack: Pack, p: Policies[number], e: Error): Diagnostic {
+    return {
+        policyName: p.name,
+        policyPackName: pack.name,
+        policyPackVersion: pack.version,
+        message: `can't run policy '${p.name}' from policy pack '${pack.name}@v${pack.version}' during preview: ${e.message}`,
+        description: p.description,
+        enforcementLevel: "advisory",
+        severity: p.severity,
+    };
+}
+
+function withRecorder<T extends object>(args: T, policyName: string, observations: AnalyzeResult["observations"]): T {
+    Object.defineProperty(args, observationRecorder, {
+        enumerable: false,
+        value: (o: Observation) => observations.push({ ...o, policyName }),
+    });
+    return args;
+}
+
+/** What the runtime does for one Analyze request (a resource's inputs, before it is created or updated). */
+export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+    const type = resource.type;
+    const diagnostics: Diagnostic[] = [];
+    const notApplicable: NotApplicable[] = [];
+    const observations: AnalyzeResult["observations"] = [];
+    for (const p of pack.policies) {
+        let level = levelOf(pack, p, options.config);
+        if (level === "disabled" || !isResourcePolicy(p)) {
+            continue;
+        }
+        if (!p.validateResource) {
+            notApplicable.push({ policyName: p.name, reason: "Policy does not implement validateResource" });
+            continue;
+        }
+        if (level === "remediate") {
+            level = "mandatory";
+        }
+        if (!Array.isArray(p.validateResource)) {
+            const t = pulumiTypeOf(p.validateResource);
+            if (t && type !== t) {
+                notApplicable.push({ policyName: p.name, reason: `Policy only applies to resources of type '${t}'` });
+                continue;
+            }
+        }
+        const report = reportViolationFor(pack, p, level, diagnostics);
+        const validations: ResourceValidation[] = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+        for (const validation of validations) {
+            try {
+                const props = runtimeProps(resource.props);
+                const args: ResourceValidationArgs = {
+                    type,
+                    props,
+                    urn: urnOf(resource),
+                    name: resource.name,
+                    opts: optionsOf(resource),
+                    stackTags: options.stackTags ?? new Map(),
+                    isType: (resourceClass) => isTypeOf(type, resourceClass),
+                    asType: ((resourceClass: unknown) => (isTypeOf(type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
+                    getConfig: getConfigFor(p.name, options.config),
+                    notApplicable: throwNotApplicable,
+                };
+                if (resource.provider) {
+                    args.provider = { ...resource.provider, props: runtimeProps(resource.provider.props) };
+                }
+                await Promise.resolve(validation(withRecorder(args, p.name, observations), report));
+            } catch (e) {
+                if (e instanceof UnknownValueError) {
+                    diagnostics.push(unknownDiagnostic(pack, p, e));
+                } else if (e instanceof NotApplicableError) {
+                    notApplicable.push({ policyName: p.name, reason: e.reason });
+                } else {
+                    throw new Error(`Error validating resource with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`);
+                }
+            }
+        }
+    }
+    return { diagnostics, notApplicable, observations };
+}
+
+/** What the runtime does for one AnalyzeStack request (all resources with their outputs, after preview/update). */
+export async function analyzeStack(pack: Pack, resources: readonly ResourceUnderTest[], options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+    const diagnostics: Diagnostic[] = [];
+    const notApplicable: NotApplicable[] = [];
+    const observations: AnalyzeResult["observations"] = [];
+    for (const p of pack.policies) {
+        let level = levelOf(pack, p, options.config);
+        if (level === "disabled" || !isStackPolicy(p)) {
+            continue;
+        }
+        if (level === "remediate") {
+            level = "mandatory";
+        }
+        const t = pulumiTypeOf(p.validateStack);
+        if (t && !resources.some((r) => r.type === t)) {
+            notApplicable.push({ policyName: p.name, reason: `Policy only applies to resources of type '${t}'` });
+            continue;
+        }
+        const report = reportViolationFor(pack, p, level, diagnostics);
+        try {
+            const intermediates = resources.map((r) => {
+                const props = runtimeProps(r.props);
+                const resource: PolicyResource = {
+                    type: r.type,
+                    props,
+                    urn: urnOf(r),
+                    name: r.name,
+                    opts: optionsOf(r),
+                    dependencies: [],
+                    propertyDependencies: {},
+                    isType: (resourceClass) => isTypeOf(r.type, resourceClass),
+                    asType: ((resourceClass: unknown) => (isTypeOf(r.type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
+                };
+                if (r.provider) {
+                    resource.provider = { ...r.provider, props: runtimeProps(r.provider.props) };
+                }
+                return { resource, source: r };
+            });
+            const byUrn = new Map(intermediates.map((i) => [i.resource.urn, i.resource]));
+            for (const { resource, source } of intermediates) {
+                const parent = source.parent ? byUrn.get(source.parent) : undefined;
+                if (parent) {
+                    resource.parent = parent;
+                }
+                resource.dependencies = (source.dependencies ?? []).flatMap((d) => byUrn.get(d) ?? []);
+                for (const [k, urns] of Object.entries(source.propertyDependencies ?? {})) {
+                    resource.propertyDependencies[k] = urns.flatMap((d) => byUrn.get(d) ?? []);
+                }
+            }
+            const args: StackValidationArgs = {
+                resources: intermediates.map((i) => i.resource),
+                getConfig: getConfigFor(p.name, options.config),
+                stackTags: options.stackTags ?? new Map(),
+                notApplicable: throwNotApplicable,
+            };
+            await Promise.resolve(p.validateStack(withRecorder(args, p.name, observations), report));
+        } catch (e) {
+            if (e instanceof UnknownValueError) {
+                diagnostics.push(unknownDiagnostic(pack, p, e));
+            } else if (e instanceof NotApplicableError) {
+                notApplicable.push({ policyName: p.name, reason: e.reason });
+            } else {
+                throw new Error(`Error validating stack with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`);
+            }
+        }
+    }
+    return { diagnostics, notApplicable, observations };
+}

@@ -1,0 +1,232 @@
+/**
+ * Resources shaped like the azure-native / kubernetes / digitalocean SDKs register them, compliant
+ * with the Data Backup Policy. Values come from components/policy.ts; each test changes one property.
+ */
+import { backupPolicy } from "../../components/policy";
+import { nasBackupDeclarationFor, nasBackupMetadata, type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
+import type { ResourceUnderTest } from "../../policies/harness/analyze";
+
+const rg = "rg-backup-prod";
+const location = backupPolicy.regions.azure.value;
+const subscription = "/subscriptions/00000000-0000-0000-0000-000000000000";
+export const ids = {
+    account: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/stbackupprod`,
+    policy: `${subscription}/resourceGroups/${rg}/providers/Microsoft.RecoveryServices/vaults/rsv-prod/backupPolicies/files-daily`,
+};
+
+export function urn(type: string, name: string): string {
+    return `urn:pulumi:prod::backup-policy::${type}::${name}`;
+}
+
+function resource(type: string, name: string, props: Record<string, unknown>, extra: Partial<ResourceUnderTest> = {}): ResourceUnderTest {
+    return { type, name, urn: urn(type, name), props, ...extra };
+}
+
+export const types = {
+    server: "azure-native:dbforpostgresql:Server",
+    configuration: "azure-native:dbforpostgresql:Configuration",
+    database: "azure-native:dbforpostgresql:Database",
+    account: "azure-native:storage:StorageAccount",
+    fileService: "azure-native:storage:FileServiceProperties",
+    share: "azure-native:storage:FileShare",
+    vault: "azure-native:recoveryservices:Vault",
+    policy: "azure-native:recoveryservices:ProtectionPolicy",
+    item: "azure-native:recoveryservices:ProtectedItem",
+    cronJob: "kubernetes:batch/v1:CronJob",
+    doCluster: "digitalocean:index/databaseCluster:DatabaseCluster",
+    doDb: "digitalocean:index/databaseDb:DatabaseDb",
+    doBucket: "digitalocean:index/spacesBucket:SpacesBucket",
+} as const;
+
+export function server(): ResourceUnderTest {
+    return resource(types.server, "postgres", {
+        resourceGroupName: rg,
+        serverName: "psql-prod",
+        location,
+        version: "16",
+        administratorLogin: "backupadmin",
+        availabilityZone: "",
+        backup: { backupRetentionDays: backupPolicy.database.retentionDays.value, geoRedundantBackup: "Enabled" },
+        network: { delegatedSubnetResourceId: "/subnets/postgres", privateDnsZoneArmResourceId: "/dns/zone", publicNetworkAccess: "Disabled" },
+        sku: { name: "Standard_D2ds_v5", tier: "GeneralPurpose" },
+    }, { protect: true });
+}
+
+export function serverParameter(parameter: string, value: string, serverName = "psql-prod"): ResourceUnderTest {
+    return resource(types.configuration, parameter.replace(/_/g, "-"), {
+        resourceGroupName: rg,
+        serverName,
+        configurationName: parameter,
+        source: "user-override",
+        value,
+    });
+}
+
+export function database(name: string): ResourceUnderTest {
+    return resource(types.database, `db-${name}`, { resourceGroupName: rg, serverName: "psql-prod", databaseName: name, charset: "UTF8" });
+}
+
+export function storageAccount(): ResourceUnderTest {
+    return resource(types.account, "files", {
+        resourceGroupName: rg,
+        accountName: "stbackupprod",
+        id: ids.account,
+        location,
+        kind: "StorageV2",
+        sku: { name: "Standard_GZRS" },
+        enableHttpsTrafficOnly: true,
+        minimumTlsVersion: backupPolicy.encryption.storageMinTls.value,
+        allowBlobPublicAccess: false,
+        encryption: { keySource: "Microsoft.Storage", requireInfrastructureEncryption: true },
+    }, { protect: true });
+}
+
+export function fileService(): ResourceUnderTest {
+    return resource(types.fileService, "file-service", {
+        resourceGroupName: rg,
+        accountName: "stbackupprod",
+        fileServicesName: "default",
+        shareDeleteRetentionPolicy: { enabled: true, days: 14 },
+    });
+}
+
+export function fileShare(name: string): ResourceUnderTest {
+    return resource(types.share, `share-${name}`, { resourceGroupName: rg, accountName: "stbackupprod", shareName: name, shareQuota: 100 });
+}
+
+export function vault(): ResourceUnderTest {
+    return resource(types.vault, "vault", {
+        resourceGroupName: rg,
+        vaultName: "rsv-prod",
+        location,
+        sku: { name: "RS0", tier: "Standard" },
+        properties: {
+            publicNetworkAccess: "Disabled",
+            redundancySettings: { standardTierStorageRedundancy: "GeoRedundant", crossRegionRestore: "Enabled" },
+            securitySettings: {
+                softDeleteSettings: { softDeleteState: "Enabled", softDeleteRetentionPeriodInDays: 14 },
+                immutabilitySettings: { state: "Unlocked" },
+            },
+        },
+    }, { protect: true });
+}
+
+export function protectionPolicy(): ResourceUnderTest {
+    const anchor = backupPolicy.fileShares.monthlyAnchor.value;
+    const time = "2025-01-01T02:00:00Z";
+    return resource(types.policy, "files-daily", {
+        resourceGroupName: rg,
+        vaultName: "rsv-prod",
+        policyName: "files-daily",
+        id: ids.policy,
+        properties: {
+            backupManagementType: "AzureStorage",
+            workLoadType: "AzureFileShare",
+            timeZone: "UTC",
+            schedulePolicy: { schedulePolicyType: "SimpleSchedulePolicy", scheduleRunFrequency: "Daily", scheduleRunTimes: [time] },
+            retentionPolicy: {
+                retentionPolicyType: "LongTermRetentionPolicy",
+                dailySchedule: {
+                    retentionTimes: [time],
+                    retentionDuration: { count: backupPolicy.fileShares.dailyRetentionDays.value, durationType: "Days" },
+                },
+                monthlySchedule: {
+                    retentionScheduleFormatType: "Weekly",
+                    retentionScheduleWeekly: { weeksOfTheMonth: [anchor.weekOfMonth], daysOfTheWeek: [anchor.dayOfWeek] },
+                    retentionTimes: [time],
+                    retentionDuration: { count: backupPolicy.fileShares.monthlyRetentionMonths.value, durationType: "Months" },
+                },
+            },
+        },
+    });
+}
+
+export function protectedItem(share: string, policyId: string = ids.policy): ResourceUnderTest {
+    return resource(types.item, `protect-${share}`, {
+        resourceGroupName: rg,
+        vaultName: "rsv-prod",
+        fabricName: "Azure",
+        containerName: `StorageContainer;Storage;${rg};stbackupprod`,
+        protectedItemName: `AzureFileShare;${share}`,
+        properties: {
+            protectedItemType: "AzureFileShareProtectedItem",
+            sourceResourceId: ids.account,
+            policyId,
+            friendlyName: share,
+        },
+    }, { protect: true });
+}
+
+/** A NAS backup CronJob shaped per components/kubernetes/nasBackupContract.ts. */
+export function nasCronJob(target: NasBackupTarget): ResourceUnderTest {
+    const metadata = nasBackupMetadata(nasBackupDeclarationFor(target));
+    return resource(types.cronJob, `nas-backup-${target.kind}-${target.name}`, {
+        apiVersion: "batch/v1",
+        kind: "CronJob",
+        metadata: { name: `nas-backup-${target.name}`, namespace: "backup", ...metadata },
+        spec: {
+            schedule: "30 1 * * *",
+            timeZone: backupPolicy.nas.timeZone.value,
+            concurrencyPolicy: "Forbid",
+            jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "nas-backup", image: "nas-backup:1" }] } } } },
+        },
+    });
+}
+
+export function digitalOceanCluster(): ResourceUnderTest {
+    return resource(types.doCluster, "staging-db", {
+        name: "staging-db",
+        engine: "pg",
+        version: "16",
+        size: "db-s-1vcpu-1gb",
+        nodeCount: 1,
+        region: backupPolicy.regions.digitalocean.value,
+    }, { protect: true });
+}
+
+/** The whole prod-like stack: server, TLS parameters, databases, storage, shares and their backup. */
+export function compliantStack(): ResourceUnderTest[] {
+    const shares = backupPolicy.fileResources.value;
+    return [
+        server(),
+        serverParameter("require_secure_transport", "on"),
+        serverParameter("ssl_min_protocol_version", backupPolicy.encryption.databaseMinTls.value),
+        database("main"),
+        storageAccount(),
+        fileService(),
+        ...shares.map(fileShare),
+        vault(),
+        protectionPolicy(),
+        ...shares.map((s) => protectedItem(s)),
+    ];
+}
+
+/** Deep copy of plain data, keeping markers (`unknown`, secrets) as they are. */
+function copy(value: unknown): unknown {
+    if (Array.isArray(value)) return value.map(copy);
+    if (value !== null && typeof value === "object" && Object.getPrototypeOf(value) === Object.prototype) {
+        return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, copy(v)]));
+    }
+    return value;
+}
+
+/** Returns a copy of `r` with `path` set to `value` (undefined deletes it). */
+export function withProp(r: ResourceUnderTest, path: string | readonly string[], value: unknown): ResourceUnderTest {
+    const props = copy(r.props) as Record<string, unknown>;
+    const keys = typeof path === "string" ? path.split(".") : path;
+    let target: Record<string, unknown> = props;
+    for (const key of keys.slice(0, -1)) {
+        const next = target[key];
+        if (next === undefined || next === null || typeof next !== "object") {
+            target[key] = {};
+        }
+        target = target[key] as Record<string, unknown>;
+    }
+    const last = keys[keys.length - 1];
+    if (value === undefined) {
+        delete target[last];
+    } else {
+        target[last] = value;
+    }
+    return { ...r, props };
+}

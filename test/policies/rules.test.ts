@@ -1,0 +1,338 @@
+/**
+ * Every rule of the pack, both ways: a compliant resource (or stack) passes, and each non-compliant
+ * change fails with the rule's message. The last test makes sure no rule of the pack is missing here.
+ */
+import { describe, expect, it } from "vitest";
+import { backupPolicy } from "../../components/policy";
+import type { ResourceUnderTest } from "../../policies/harness/analyze";
+import { nasBackupAnnotations } from "../../components/kubernetes/nasBackupContract";
+import { noNasBackupYet } from "../../policies/rules/nasBackup";
+import {
+    compliantStack,
+    database,
+    digitalOceanCluster,
+    fileShare,
+    nasCronJob,
+    protectedItem,
+    protectionPolicy,
+    server,
+    serverParameter,
+    storageAccount,
+    types,
+    vault,
+    withProp,
+} from "./fixtures";
+import { applied, checkResource, checkStack, resourceRule, ruleNames, violations } from "./helpers";
+
+const db = backupPolicy.database;
+const files = backupPolicy.fileShares;
+const nas = backupPolicy.nas;
+const anchor = files.monthlyAnchor.value;
+
+type Input = ResourceUnderTest | ResourceUnderTest[];
+interface Case {
+    readonly compliant: Input;
+    readonly nonCompliant: readonly { readonly title: string; readonly input: Input; readonly message: string | RegExp }[];
+}
+
+/** Replaces the resource named `name` in a stack. */
+function replaced(stack: ResourceUnderTest[], name: string, by: ResourceUnderTest | undefined): ResourceUnderTest[] {
+    return stack.flatMap((r) => (r.name === name ? (by ? [by] : []) : [r]));
+}
+
+const stack = compliantStack();
+const nasTargets = [
+    { kind: "database" as const, name: "main" },
+    ...backupPolicy.fileResources.value.map((name) => ({ kind: "file-share" as const, name })),
+];
+const stackWithNas = [...stack, ...nasTargets.map(nasCronJob)];
+const policyName = protectionPolicy().name;
+const cronJob = nasCronJob({ kind: "database", name: "main" });
+const annotation = (key: keyof typeof nasBackupAnnotations) => ["metadata", "annotations", nasBackupAnnotations[key]];
+
+const cases: Record<string, Case> = {
+    "postgresql-backup-retention": {
+        compliant: server(),
+        nonCompliant: [
+            { title: "7 days", input: withProp(server(), "backup.backupRetentionDays", 7), message: `backup.backupRetentionDays is 7; the policy requires ${db.retentionDays.value}.` },
+            { title: "outside Azure's range", input: withProp(server(), "backup.backupRetentionDays", 40), message: /outside Azure's 7–35/ },
+            { title: "not set", input: withProp(server(), "backup", undefined), message: /backup.backupRetentionDays is not set/ },
+        ],
+    },
+    "postgresql-geo-redundant-backup": {
+        compliant: server(),
+        nonCompliant: [
+            { title: "Disabled", input: withProp(server(), "backup.geoRedundantBackup", "Disabled"), message: 'backup.geoRedundantBackup is "Disabled"; the policy requires Enabled.' },
+            { title: "not set", input: withProp(server(), "backup.geoRedundantBackup", undefined), message: /geoRedundantBackup is not set/ },
+        ],
+    },
+    "postgresql-public-network-access-disabled": {
+        compliant: server(),
+        nonCompliant: [
+            { title: "Enabled", input: withProp(server(), "network.publicNetworkAccess", "Enabled"), message: /network.publicNetworkAccess is "Enabled"/ },
+            { title: "not set", input: withProp(server(), "network", undefined), message: /publicNetworkAccess is not set/ },
+        ],
+    },
+    "postgresql-secure-transport-required": {
+        compliant: stack,
+        nonCompliant: [
+            { title: "off", input: replaced(stack, "require-secure-transport", serverParameter("require_secure_transport", "off")), message: /require_secure_transport is "off"; the policy requires on/ },
+            { title: "missing", input: replaced(stack, "require-secure-transport", undefined), message: /has no server parameter require_secure_transport/ },
+            {
+                title: "set on another server only",
+                input: replaced(stack, "require-secure-transport", serverParameter("require_secure_transport", "on", "psql-other")),
+                message: /has no server parameter require_secure_transport/,
+            },
+        ],
+    },
+    "postgresql-tls-minimum-version": {
+        compliant: stack,
+        nonCompliant: [
+            { title: "TLSv1.2", input: replaced(stack, "ssl-min-protocol-version", serverParameter("ssl_min_protocol_version", "TLSv1.2")), message: `ssl_min_protocol_version is "TLSv1.2"; the policy requires ${backupPolicy.encryption.databaseMinTls.value}.` },
+            { title: "missing", input: replaced(stack, "ssl-min-protocol-version", undefined), message: /has no server parameter ssl_min_protocol_version/ },
+        ],
+    },
+    "storage-https-only": {
+        compliant: storageAccount(),
+        nonCompliant: [
+            { title: "false", input: withProp(storageAccount(), "enableHttpsTrafficOnly", false), message: "enableHttpsTrafficOnly is false; the policy requires true." },
+            { title: "not set", input: withProp(storageAccount(), "enableHttpsTrafficOnly", undefined), message: /not set/ },
+        ],
+    },
+    "storage-minimum-tls": {
+        compliant: storageAccount(),
+        nonCompliant: [
+            { title: "TLS1_0", input: withProp(storageAccount(), "minimumTlsVersion", "TLS1_0"), message: `minimumTlsVersion is "TLS1_0"; the policy requires ${backupPolicy.encryption.storageMinTls.value} or newer.` },
+            { title: "not set (Azure's default is TLS 1.0)", input: withProp(storageAccount(), "minimumTlsVersion", undefined), message: /minimumTlsVersion is not set/ },
+        ],
+    },
+    "storage-infrastructure-encryption": {
+        compliant: storageAccount(),
+        nonCompliant: [
+            { title: "false", input: withProp(storageAccount(), "encryption.requireInfrastructureEncryption", false), message: /requireInfrastructureEncryption is false/ },
+            { title: "not set", input: withProp(storageAccount(), "encryption", undefined), message: /requireInfrastructureEncryption is not set/ },
+        ],
+    },
+    "storage-blob-public-access-disabled": {
+        compliant: storageAccount(),
+        nonCompliant: [
+            { title: "true", input: withProp(storageAccount(), "allowBlobPublicAccess", true), message: "allowBlobPublicAccess is true; the policy requires false." },
+            { title: "not set", input: withProp(storageAccount(), "allowBlobPublicAccess", undefined), message: /not set/ },
+        ],
+    },
+    "storage-geo-redundant-sku": {
+        compliant: storageAccount(),
+        nonCompliant: [
+            { title: "locally redundant", input: withProp(storageAccount(), "sku.name", "Standard_LRS"), message: /sku.name is "Standard_LRS"; the policy requires a geo-redundant SKU/ },
+            { title: "zone redundant only", input: withProp(storageAccount(), "sku.name", "Standard_ZRS"), message: /Standard_ZRS/ },
+        ],
+    },
+    "storage-share-soft-delete": {
+        compliant: stack,
+        nonCompliant: [
+            { title: "disabled", input: replaced(stack, "file-service", withProp(stack.find((r) => r.name === "file-service")!, "shareDeleteRetentionPolicy.enabled", false)), message: /shareDeleteRetentionPolicy is .*"enabled":false.*; the policy requires enabled = true/ },
+            { title: "no FileServiceProperties", input: replaced(stack, "file-service", undefined), message: /holds file shares but has no FileServiceProperties/ },
+        ],
+    },
+    "vault-geo-redundant-storage": {
+        compliant: vault(),
+        nonCompliant: [
+            { title: "locally redundant", input: withProp(vault(), "properties.redundancySettings.standardTierStorageRedundancy", "LocallyRedundant"), message: /standardTierStorageRedundancy is "LocallyRedundant"; the policy requires GeoRedundant/ },
+            { title: "not set", input: withProp(vault(), "properties.redundancySettings", undefined), message: /standardTierStorageRedundancy is not set/ },
+        ],
+    },
+    "vault-soft-delete-enabled": {
+        compliant: vault(),
+        nonCompliant: [
+            { title: "Disabled", input: withProp(vault(), "properties.securitySettings.softDeleteSettings.softDeleteState", "Disabled"), message: /softDeleteState is "Disabled"/ },
+            { title: "not set", input: withProp(vault(), "properties.securitySettings.softDeleteSettings", undefined), message: /softDeleteState is not set/ },
+        ],
+    },
+    "vault-immutability-enabled": {
+        compliant: vault(),
+        nonCompliant: [
+            { title: "Disabled", input: withProp(vault(), "properties.securitySettings.immutabilitySettings.state", "Disabled"), message: /immutabilitySettings.state is "Disabled"; the policy requires Unlocked or Locked/ },
+            { title: "not set", input: withProp(vault(), "properties.securitySettings.immutabilitySettings", undefined), message: /immutabilitySettings.state is not set/ },
+        ],
+    },
+    "vault-public-network-access-disabled": {
+        compliant: vault(),
+        nonCompliant: [
+            { title: "Enabled", input: withProp(vault(), "properties.publicNetworkAccess", "Enabled"), message: /properties.publicNetworkAccess is "Enabled"/ },
+            { title: "not set", input: withProp(vault(), "properties.publicNetworkAccess", undefined), message: /not set/ },
+        ],
+    },
+    "file-share-backup-daily-schedule": {
+        compliant: protectionPolicy(),
+        nonCompliant: [
+            { title: "weekly", input: withProp(protectionPolicy(), "properties.schedulePolicy.scheduleRunFrequency", "Weekly"), message: /scheduleRunFrequency is "Weekly"; the policy requires Daily/ },
+            { title: "no schedule", input: withProp(protectionPolicy(), "properties.schedulePolicy", undefined), message: /schedulePolicyType is not set/ },
+        ],
+    },
+    "file-share-backup-daily-retention": {
+        compliant: protectionPolicy(),
+        nonCompliant: [
+            { title: "14 days", input: withProp(protectionPolicy(), "properties.retentionPolicy.dailySchedule.retentionDuration.count", 14), message: `daily retention is 14 "Days"; the policy requires ${files.dailyRetentionDays.value} Days.` },
+            { title: "no daily schedule", input: withProp(protectionPolicy(), "properties.retentionPolicy.dailySchedule", undefined), message: /daily retention is not set/ },
+        ],
+    },
+    "file-share-backup-monthly-retention": {
+        compliant: protectionPolicy(),
+        nonCompliant: [
+            { title: "3 months", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionDuration.count", 3), message: `monthly retention is 3 "Months"; the policy requires ${files.monthlyRetentionMonths.value} Months.` },
+            { title: "last Sunday", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth", ["Last"]), message: `the policy requires the ${anchor.weekOfMonth} ${anchor.dayOfWeek} of each month.` },
+            { title: "first Saturday", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek", ["Saturday"]), message: /days \["Saturday"\]/ },
+            { title: "no monthly schedule", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule", undefined), message: /monthly retention is not set/ },
+        ],
+    },
+    "file-share-backup-coverage": {
+        compliant: stack,
+        nonCompliant: [
+            { title: "a share without protected item", input: replaced(stack, "protect-images", undefined), message: /FileShare "share-images" is not backed up/ },
+            {
+                title: "protected under a non-compliant policy",
+                input: replaced(stack, policyName, withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionDuration.count", 1)),
+                message: /is protected under .*ProtectionPolicy "files-daily", which does not meet the policy: monthly retention is 1/,
+            },
+            {
+                title: "protected under a policy outside the stack",
+                input: replaced(stack, "protect-images", protectedItem("images", "/somewhere/else/backupPolicies/weekly")),
+                message: /not a protection policy of this stack/,
+            },
+        ],
+    },
+    "nas-backup-coverage": {
+        compliant: stackWithNas,
+        nonCompliant: [
+            { title: "a file share without NAS backup", input: stackWithNas.filter((r) => r.name !== "nas-backup-file-share-images"), message: /share-images" \(file-share "images"\) has no NAS backup CronJob/ },
+            { title: "a database without NAS backup", input: [...stackWithNas, database("auth")], message: /db-auth" \(database "auth"\) has no NAS backup CronJob/ },
+            { title: "a NAS CronJob without target", input: [...stackWithNas, withProp(cronJob, "metadata.annotations", {})], message: /NAS backup CronJob without a target/ },
+        ],
+    },
+    "nas-backup-daily-schedule": {
+        compliant: cronJob,
+        nonCompliant: [
+            { title: "every 6 hours", input: withProp(cronJob, "spec.schedule", "0 */6 * * *"), message: /spec.schedule is "0 \*\/6 \* \* \*"; the policy requires a daily schedule/ },
+            { title: "weekly", input: withProp(cronJob, "spec.schedule", "0 2 * * 0"), message: /daily schedule/ },
+            { title: "no time zone", input: withProp(cronJob, "spec.timeZone", undefined), message: `spec.timeZone is not set; the policy requires ${nas.timeZone.value}.` },
+            { title: "suspended", input: withProp(cronJob, "spec.suspend", true), message: /spec.suspend is true/ },
+        ],
+    },
+    "nas-backup-retention": {
+        compliant: cronJob,
+        nonCompliant: [
+            { title: "daily 14", input: withProp(cronJob, annotation("dailyRetentionDays"), "14"), message: `is 14; the policy requires ${nas.dailyRetentionDays.value}.` },
+            { title: "monthly 3", input: withProp(cronJob, annotation("monthlyRetentionMonths"), "3"), message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.` },
+            { title: "monthly anchor 15th", input: withProp(cronJob, annotation("monthlyAnchorDayOfMonth"), "15"), message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.` },
+            { title: "retention not declared", input: withProp(cronJob, annotation("dailyRetentionDays"), undefined), message: /daily-retention-days"\] is not set/ },
+        ],
+    },
+    "azure-data-location-allowed": {
+        compliant: server(),
+        nonCompliant: [
+            { title: "West Europe server", input: withProp(server(), "location", "westeurope"), message: `location is "westeurope"; the policy allows ${backupPolicy.regions.azure.value}.` },
+            { title: "vault without location", input: withProp(vault(), "location", undefined), message: /location is not set/ },
+            { title: "storage in Sweden", input: withProp(storageAccount(), "location", "swedencentral"), message: /swedencentral/ },
+        ],
+    },
+    "digitalocean-data-location-allowed": {
+        compliant: digitalOceanCluster(),
+        nonCompliant: [
+            { title: "NYC3", input: withProp(digitalOceanCluster(), "region", "nyc3"), message: `region is "nyc3"; the policy allows ${backupPolicy.regions.digitalocean.value}.` },
+        ],
+    },
+    "stateful-resources-protected": {
+        compliant: server(),
+        nonCompliant: [
+            { title: "server", input: { ...server(), protect: false }, message: /protect is false; the policy requires protect: true/ },
+            { title: "vault", input: { ...vault(), protect: false }, message: /protect is false/ },
+            { title: "storage account", input: { ...storageAccount(), protect: false }, message: /protect is false/ },
+            { title: "DigitalOcean database cluster", input: { ...digitalOceanCluster(), protect: false }, message: /protect is false/ },
+        ],
+    },
+};
+
+async function run(rule: string, input: Input) {
+    if (resourceRule(rule)) {
+        if (Array.isArray(input)) throw new Error(`${rule} is a resource rule: give it one resource`);
+        return checkResource(input);
+    }
+    return checkStack(Array.isArray(input) ? input : [input]);
+}
+
+describe.each(Object.entries(cases))("%s", (rule, { compliant, nonCompliant }) => {
+    it("passes a compliant resource", async () => {
+        const result = await run(rule, compliant);
+        expect(applied(result, rule)).toBe(true);
+        expect(violations(result, rule)).toEqual([]);
+    });
+    it.each(nonCompliant.map((c) => [c.title, c] as const))("fails: %s", async (_title, { input, message }) => {
+        const result = await run(rule, input);
+        const found = violations(result, rule);
+        expect(found.length).toBeGreaterThan(0);
+        expect(found.some((m) => (typeof message === "string" ? m.includes(message) : message.test(m))), found.join("\n")).toBe(true);
+    });
+});
+
+describe("the pack", () => {
+    it("has every rule tested both ways in this file", () => {
+        expect(Object.keys(cases).sort()).toEqual([...ruleNames].sort());
+        for (const c of Object.values(cases)) {
+            expect(c.nonCompliant.length).toBeGreaterThan(0);
+        }
+    });
+
+    it("finds the compliant prod-like stack compliant with every rule, resource by resource and as a stack", async () => {
+        for (const r of stackWithNas) {
+            expect((await checkResource(r)).diagnostics, r.name).toEqual([]);
+        }
+        expect((await checkStack(stackWithNas)).diagnostics).toEqual([]);
+    });
+
+    it("does not claim NAS coverage for a stack without NAS backup CronJobs", async () => {
+        const result = await checkStack(stack);
+        expect(violations(result, "nas-backup-coverage")).toEqual([]);
+        expect(result.notApplicable).toContainEqual({ policyName: "nas-backup-coverage", reason: noNasBackupYet });
+        expect(result.observations.filter((o) => o.policyName === "nas-backup-coverage")).toEqual([]);
+    });
+
+    it("leaves CronJobs that are not NAS backups alone", async () => {
+        const other = withProp(cronJob, "metadata.labels", { app: "cleanup" });
+        const result = await checkResource(withProp(other, "spec.schedule", "*/5 * * * *"));
+        expect(result.diagnostics).toEqual([]);
+        expect(applied(result, "nas-backup-daily-schedule")).toBe(false);
+    });
+
+    it("applies each resource rule only to its resource types", async () => {
+        const result = await checkResource(server());
+        expect(result.notApplicable).toContainEqual({ policyName: "storage-https-only", reason: `Policy only applies to resources of type '${types.account}'` });
+        expect(applied(result, "postgresql-backup-retention")).toBe(true);
+        const cluster = await checkResource(digitalOceanCluster());
+        expect(applied(cluster, "azure-data-location-allowed")).toBe(false);
+        expect(applied(cluster, "stateful-resources-protected")).toBe(true);
+    });
+
+    it("checks only AzureFileShare protection policies", async () => {
+        const vmPolicy = withProp(protectionPolicy(), "properties", { backupManagementType: "AzureIaasVM", schedulePolicy: { schedulePolicyType: "SimpleSchedulePolicy", scheduleRunFrequency: "Weekly" } });
+        const result = await checkResource(vmPolicy);
+        expect(result.diagnostics).toEqual([]);
+        expect(applied(result, "file-share-backup-daily-schedule")).toBe(false);
+    });
+
+    it("links a protected item to its share and policy through engine dependencies when names are unknown (preview)", async () => {
+        const { unknown } = await import("../../policies/harness/analyze");
+        const items = stack.filter((r) => r.type === types.item).map((item) => ({
+            ...withProp(withProp(item, "properties.policyId", unknown), "properties.sourceResourceId", unknown),
+            propertyDependencies: { properties: [protectionPolicy().urn!, storageAccount().urn!] },
+        }));
+        const previewStack = [...stack.filter((r) => r.type !== types.item), ...items];
+        const result = await checkStack(previewStack);
+        expect(result.diagnostics.filter((d) => d.policyName === "file-share-backup-coverage")).toEqual([]);
+    });
+
+    it("every database and share counts, also a second share of another account", async () => {
+        const extra = withProp(fileShare("archive"), "accountName", "stother");
+        const result = await checkStack([...stack, extra]);
+        expect(violations(result, "file-share-backup-coverage")).toEqual([expect.stringMatching(/share-archive" is not backed up/)]);
+    });
+});
