@@ -1,0 +1,145 @@
+/**
+ * A wrong configuration value stops the program before any resource is registered, with one message
+ * naming the key, the value, what is allowed and the policy clause.
+ */
+import { describe, expect, it } from "vitest";
+import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy, Requirement } from "../../components/policy";
+import { geoRedundantStorageSkus, supportedPostgresVersions } from "../../components/azure/settings";
+import { dataClassifications } from "../../stacks/config";
+import { runStackOffline } from "../../stacks/offline";
+import { ConfigPath, configWith } from "../support/stackConfig";
+
+/** How the message cites the policy. */
+const note = (requirement: Requirement<unknown>): string => ` (Data Backup Policy ${backupPolicy.version.value} ${requirement.clause}: ${requirement.text})`;
+
+const header = (stack: string): string => `Invalid configuration of stack "${stack}" (Pulumi.${stack}.yaml, namespace "backup-policy"):`;
+
+type Case = readonly [title: string, stack: string, changes: readonly [ConfigPath, unknown][], lines: readonly string[]];
+
+const cases: readonly Case[] = [
+    [
+        "a region other than the policy's",
+        "prod",
+        [[["backup-policy:azure", "location"], "westus"]],
+        [`azure.location: westus is not allowed; allowed: ${allowedAzureLocations.join(", ")}${note(backupPolicy.regions.azure)}`],
+    ],
+    [
+        "a shorter database retention",
+        "prod",
+        [[["backup-policy:backup", "retentionDays"], 7]],
+        [`backup.retentionDays: 7 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}${note(backupPolicy.database.retentionDays)}`],
+    ],
+    [
+        "database backups without geo-redundancy",
+        "trial",
+        [[["backup-policy:backup", "geoRedundant"], false]],
+        [`backup.geoRedundant: false is not allowed; allowed: true${note(backupPolicy.database.geoRedundant)}`],
+    ],
+    [
+        "a storage SKU that is not geo-redundant",
+        "prod",
+        [[["backup-policy:azure", "storage", "sku"], "Standard_LRS"]],
+        [`azure.storage.sku: Standard_LRS is not allowed; allowed: ${geoRedundantStorageSkus.join(", ")}${note(backupPolicy.fileShares.geoRedundant)}`],
+    ],
+    [
+        "an old PostgreSQL major version",
+        "prod",
+        [[["backup-policy:azure", "postgres", "version"], "15"]],
+        [`azure.postgres.version: 15 is not allowed; allowed: ${supportedPostgresVersions.join(", ")}`],
+    ],
+    [
+        "no database for a side service",
+        "prod",
+        [[["backup-policy:databases", "auth"], undefined]],
+        [`databases.auth: is missing; required: a database name for each of main, ${backupPolicy.sideServices.value.join(", ")}${note(backupPolicy.sideServices)}`],
+    ],
+    [
+        "no database for the main service",
+        "trial",
+        [[["backup-policy:databases", "main"], undefined]],
+        [`databases.main: is missing; required: a database name for each of main, ${backupPolicy.sideServices.value.join(", ")}${note(backupPolicy.sideServices)}`],
+    ],
+    [
+        "two services sharing one database",
+        "prod",
+        [[["backup-policy:databases", "messaging"], "auth"]],
+        [`databases.messaging: auth is already the database of auth; each service needs its own database${note(backupPolicy.sideServices)}`],
+    ],
+    [
+        "a missing share",
+        "prod",
+        [[["backup-policy:shares"], ["documents"]]],
+        [`shares: ["documents"] lacks images; required: ${backupPolicy.fileResources.value.join(", ")}${note(backupPolicy.fileResources)}`],
+    ],
+    [
+        "an unknown data classification",
+        "prod",
+        [[["backup-policy:dataClassification"], "secret"]],
+        [`dataClassification: secret is not allowed; allowed: ${dataClassifications.join(", ")}`],
+    ],
+    [
+        "vault immutability switched off",
+        "prod",
+        [[["backup-policy:azure", "vault", "immutability"], "Disabled"]],
+        ["azure.vault.immutability: Disabled is not allowed; allowed: Unlocked, Locked"],
+    ],
+    [
+        "production on the staging platform",
+        "prod",
+        [[["backup-policy:platform"], "digitalocean"]],
+        [`platform: digitalocean is not allowed for environment prod; allowed: azure${note(backupPolicy.environments)}`],
+    ],
+    [
+        "staging outside FRA1",
+        "staging",
+        [[["backup-policy:digitalocean", "region"], "nyc3"]],
+        [`digitalocean.region: nyc3 is not allowed; allowed: ${allowedDigitalOceanRegions.join(", ")}${note(backupPolicy.regions.digitalocean)}`],
+    ],
+    [
+        "a mistyped key",
+        "prod",
+        [[["backup-policy:azure", "postgres", "verison"], "17"]],
+        ["azure.postgres.verison: is not a known setting; known settings of azure.postgres: serverName, version, skuName, skuTier, storageSizeGB, administratorLogin"],
+    ],
+    [
+        "a storage account name Azure would reject",
+        "prod",
+        [[["backup-policy:azure", "storage", "accountName"], "St_Prod"]],
+        ["azure.storage.accountName: St_Prod is not valid; allowed: a storage account name: 3–24 lower-case letters and digits (globally unique)"],
+    ],
+    [
+        "a database subnet outside the virtual network",
+        "prod",
+        [[["backup-policy:azure", "network", "postgresSubnet"], "10.99.1.0/24"]],
+        ["azure.network.postgresSubnet: 10.99.1.0/24 is not inside azure.network.addressSpace 10.40.0.0/16; allowed: a subnet of 10.40.0.0/16"],
+    ],
+    [
+        "several wrong values at once",
+        "prod",
+        [
+            [["backup-policy:azure", "location"], "westeurope"],
+            [["backup-policy:backup", "retentionDays"], 35],
+        ],
+        [
+            `backup.retentionDays: 35 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}${note(backupPolicy.database.retentionDays)}`,
+            `azure.location: westeurope is not allowed; allowed: ${allowedAzureLocations.join(", ")}${note(backupPolicy.regions.azure)}`,
+        ],
+    ],
+];
+
+describe("invalid stack configuration", () => {
+    it.each(cases)("rejects %s, registering nothing", async (_title, stack, changes, lines) => {
+        const run = await runStackOffline({ stack, config: configWith(stack, ...changes) });
+        expect(run.error?.name).toBe("ConfigError");
+        expect(run.error?.message).toBe([header(stack), ...lines.map((line) => `  - ${line}`)].join("\n"));
+        expect(run.resources).toEqual([]);
+        expect(run.outputs).toEqual({});
+    });
+
+    it("accepts the unchanged files (the cases above fail because of their change)", async () => {
+        for (const stack of ["prod", "trial", "staging"]) {
+            const run = await runStackOffline({ stack, config: configWith(stack) });
+            expect(run.error, stack).toBeUndefined();
+        }
+    });
+});
