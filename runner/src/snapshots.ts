@@ -1,0 +1,143 @@
+/**
+ * How the runner lays out a backup in a restic repository (one repository per target).
+ *
+ * A backup is two restic snapshots:
+ * - the data snapshot: the dump (`<target>.pgdump`, `pg_dump -Fc -Z0`) or the directory tree, tagged
+ *   `target=<name>`, `kind=database|directory`, `daily`, and `monthly` on the first successful backup
+ *   of a calendar month;
+ * - the manifest snapshot, written only after the data snapshot was committed AND pg_dump (or the
+ *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `backup=<data snapshot id>`.
+ *   It holds what a restore must reproduce (row counts taken in the dump's own MVCC snapshot).
+ *
+ * The manifest is the commit record: a data snapshot without a manifest is incomplete and never
+ * restored, counted or kept as a backup. (A failed pg_dump leaves no data snapshot at all, see
+ * backup.ts; the manifest rule additionally covers a runner killed between restic's commit and the
+ * manifest, and a file backup that could not read every file.)
+ */
+
+/** One entry of `restic snapshots --json` (the fields the runner uses). */
+export interface ResticSnapshot {
+    readonly id: string;
+    readonly short_id?: string;
+    readonly time: string;
+    readonly tags?: readonly string[] | null;
+    readonly paths?: readonly string[] | null;
+    readonly hostname?: string;
+}
+
+export type TargetKind = "database" | "directory";
+
+export const tags = {
+    daily: "daily",
+    monthly: "monthly",
+    manifest: "manifest",
+    target: (name: string): string => `target=${name}`,
+    kind: (kind: TargetKind): string => `kind=${kind}`,
+    backup: (dataSnapshotId: string): string => `backup=${dataSnapshotId}`,
+} as const;
+
+/** File name of a database dump inside its snapshot (restic --stdin-filename). */
+export function dumpFileName(target: string): string {
+    return `${target}.pgdump`;
+}
+export const manifestFileName = "manifest.json";
+
+/** A data snapshot together with its manifest snapshot, if one was committed. */
+export interface Backup {
+    /** Full id of the data snapshot. */
+    readonly id: string;
+    readonly shortId: string;
+    readonly time: Date;
+    readonly kind: TargetKind | undefined;
+    readonly tags: readonly string[];
+    readonly monthlyTag: boolean;
+    /** Full id of the manifest snapshot; undefined = incomplete backup. */
+    readonly manifestSnapshotId: string | undefined;
+    readonly paths: readonly string[];
+}
+
+export interface GroupedSnapshots {
+    /** Data snapshots (complete or not), oldest first. */
+    readonly backups: readonly Backup[];
+    /** Manifest snapshots whose data snapshot no longer exists. */
+    readonly orphanManifests: readonly ResticSnapshot[];
+}
+
+function tagValue(snapshot: ResticSnapshot, key: string): string | undefined {
+    const prefix = `${key}=`;
+    return (snapshot.tags ?? []).find((t) => t.startsWith(prefix))?.slice(prefix.length);
+}
+
+export function isManifestSnapshot(s: ResticSnapshot): boolean {
+    return (s.tags ?? []).includes(tags.manifest);
+}
+
+/** Pairs data snapshots with their manifests. */
+export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSnapshots {
+    const manifestsByBackup = new Map<string, ResticSnapshot>();
+    const manifests: ResticSnapshot[] = [];
+    for (const s of snapshots) {
+        if (!isManifestSnapshot(s)) continue;
+        manifests.push(s);
+        const of = tagValue(s, "backup");
+        if (of !== undefined && !manifestsByBackup.has(of)) manifestsByBackup.set(of, s);
+    }
+    const dataIds = new Set<string>();
+    const backups: Backup[] = [];
+    for (const s of snapshots) {
+        if (isManifestSnapshot(s)) continue;
+        dataIds.add(s.id);
+        const kind = tagValue(s, "kind");
+        backups.push({
+            id: s.id,
+            shortId: s.short_id ?? s.id.slice(0, 8),
+            time: new Date(s.time),
+            kind: kind === "database" || kind === "directory" ? kind : undefined,
+            tags: s.tags ?? [],
+            monthlyTag: (s.tags ?? []).includes(tags.monthly),
+            manifestSnapshotId: manifestsByBackup.get(s.id)?.id,
+            paths: s.paths ?? [],
+        });
+    }
+    backups.sort((a, b) => a.time.getTime() - b.time.getTime() || a.id.localeCompare(b.id));
+    const orphanManifests = manifests.filter((m) => {
+        const of = tagValue(m, "backup");
+        return of === undefined || !dataIds.has(of) || manifestsByBackup.get(of)?.id !== m.id;
+    });
+    return { backups, orphanManifests };
+}
+
+export function isComplete(b: Backup): boolean {
+    return b.manifestSnapshotId !== undefined;
+}
+
+/** Which backup to restore: `latest`, or a snapshot id (or unique prefix); optionally the latest before an instant. */
+export interface BackupSelector {
+    readonly snapshot: string;
+    readonly before?: Date;
+}
+
+export class SelectionError extends Error {}
+
+/** Picks a complete backup; incomplete ones are never restored. Throws SelectionError saying why not. */
+export function selectBackup(snapshots: readonly ResticSnapshot[], selector: BackupSelector): Backup {
+    const { backups } = groupSnapshots(snapshots);
+    if (selector.snapshot !== "latest") {
+        const id = selector.snapshot.toLowerCase();
+        const matches = backups.filter((b) => b.id.startsWith(id));
+        if (matches.length === 0) throw new SelectionError(`no backup with snapshot id ${selector.snapshot}`);
+        if (matches.length > 1) throw new SelectionError(`snapshot id ${selector.snapshot} is ambiguous (${matches.map((m) => m.shortId).join(", ")})`);
+        const [b] = matches;
+        if (!isComplete(b)) throw new SelectionError(`snapshot ${b.shortId} is incomplete (no manifest: its dump or file read failed) and cannot be restored`);
+        if (selector.before && b.time.getTime() >= selector.before.getTime()) {
+            throw new SelectionError(`snapshot ${b.shortId} (${b.time.toISOString()}) is not before ${selector.before.toISOString()}`);
+        }
+        return b;
+    }
+    const candidates = backups.filter((b) => isComplete(b) && (!selector.before || b.time.getTime() < selector.before.getTime()));
+    const latest = candidates[candidates.length - 1];
+    if (!latest) {
+        throw new SelectionError(selector.before ? `no complete backup before ${selector.before.toISOString()}` : "no complete backup in the repository");
+    }
+    return latest;
+}
