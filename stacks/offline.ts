@@ -204,39 +204,44 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
     const restoreConsole = captureRuntimeLog(log);
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
-                pulumi.runtime.registerStackTransformation((args) => {
-                    captured.push({
-                        resource: args.resource,
-                        type: args.type,
-                        name: args.name,
-                        custom: args.resource instanceof pulumi.CustomResource,
-                        opts: args.opts as Captured["opts"],
-                    });
-                    const secret = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
-                    if (secret && secret.length > 0) {
-                        secretOutputNames.set(`${args.type}::${args.name}`, secret);
-                    }
-                    return undefined;
+            pulumi.runtime.registerStackTransformation((args) => {
+                captured.push({
+                    resource: args.resource,
+                    type: args.type,
+                    name: args.name,
+                    custom: args.resource instanceof pulumi.CustomResource,
+                    opts: args.opts as Captured["opts"],
                 });
-                // Failures are caught here, not thrown out of the stack: a rejected stack
-                // initialisation would also surface as unhandled rejections inside the SDK.
-                try {
-                    // Kept as returned: the stack's own copy loses which outputs are secret.
-                    programOutputs = ((await program()) ?? {}) as Record<string, unknown>;
-                    return programOutputs;
-                } catch (caught) {
-                    error = caught instanceof Error ? caught : new Error(String(caught));
-                    return {};
+                const secret = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
+                if (secret && secret.length > 0) {
+                    secretOutputNames.set(`${args.type}::${args.name}`, secret);
                 }
+                return undefined;
             });
+            // Failures are caught here, not thrown out of the stack: a rejected stack
+            // initialisation would also surface as unhandled rejections inside the SDK.
+            try {
+                // Kept as returned: the stack's own copy loses which outputs are secret.
+                programOutputs = ((await program()) ?? {}) as Record<string, unknown>;
+                return programOutputs;
+            } catch (caught) {
+                error = caught instanceof Error ? caught : new Error(String(caught));
+                return {};
+            }
+        });
     } catch (caught) {
         error ??= caught instanceof Error ? caught : new Error(String(caught));
     }
 
     const stackUrn = `urn:pulumi:${file.stack}::${file.project}::${rootStackType}::${file.project}-${file.stack}`;
-    const resources = await describeResources(captured, registered, stackUrn);
-    const serialized = error ? {} : await pulumi.runtime.serializeProperties("stack outputs", programOutputs);
-    restoreConsole();
+    let resources: OfflineResource[];
+    let serialized: Record<string, unknown>;
+    try {
+        resources = await describeResources(captured, registered, stackUrn);
+        serialized = error ? {} : await pulumi.runtime.serializeProperties("stack outputs", programOutputs);
+    } finally {
+        restoreConsole();
+    }
 
     return {
         project: file.project,
