@@ -92,7 +92,7 @@ export function urnOf(resource: Pick<ResourceUnderTest, "type" | "name" | "urn" 
 }
 
 /** Engine wire format (what the CLI marshals with KeepUnknowns + KeepSecrets); undefined is dropped. */
-function toWire(value: unknown): unknown {
+export function toWire(value: unknown): unknown {
     if (value === unknown) {
         return wire.unknownValue;
     }
@@ -121,7 +121,7 @@ export function runtimeProps(props: Record<string, unknown>): Record<string, unk
     return runtime.unknownCheckingProxy(deserialize.deserializeProperties(struct, false));
 }
 
-function optionsOf(r: ResourceUnderTest): PolicyResourceOptions {
+export function optionsOf(r: ResourceUnderTest): PolicyResourceOptions {
     const opts: PolicyResourceOptions = {
         protect: r.protect ?? false,
         ignoreChanges: [...(r.ignoreChanges ?? [])],
