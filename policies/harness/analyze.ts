@@ -278,6 +278,8 @@ export interface AnalyzeResult {
     readonly notApplicable: NotApplicable[];
     /** What each rule looked at (only the offline check and tests see these). */
     readonly observations: (Observation & { readonly policyName: string })[];
+    /** Policies that ran to the end on this request (not skipped, not disabled, not "not applicable"). */
+    readonly evaluated: string[];
 }
 
 export interface AnalyzeOptions {
@@ -377,6 +379,7 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     const observations: AnalyzeResult["observations"] = [];
+    const evaluated: string[] = [];
     for (const p of pack.policies) {
         let level = levelOf(pack, p, options.config);
         if (level === "disabled" || !isResourcePolicy(p)) {
@@ -417,6 +420,7 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
                     args.provider = { ...resource.provider, props: runtimeProps(resource.provider.props) };
                 }
                 await Promise.resolve(validation(withRecorder(args, p.name, observations), report));
+                evaluated.push(p.name);
             } catch (e) {
                 if (e instanceof UnknownValueError) {
                     diagnostics.push(unknownDiagnostic(pack, p, e));
@@ -428,7 +432,7 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
             }
         }
     }
-    return { diagnostics, notApplicable, observations };
+    return { diagnostics, notApplicable, observations, evaluated: [...new Set(evaluated)] };
 }
 
 /** What the runtime does for one AnalyzeStack request (all resources with their outputs, after preview/update). */
@@ -436,6 +440,7 @@ export async function analyzeStack(pack: Pack, resources: readonly ResourceUnder
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     const observations: AnalyzeResult["observations"] = [];
+    const evaluated: string[] = [];
     for (const p of pack.policies) {
         let level = levelOf(pack, p, options.config);
         if (level === "disabled" || !isStackPolicy(p)) {
@@ -487,6 +492,7 @@ export async function analyzeStack(pack: Pack, resources: readonly ResourceUnder
                 notApplicable: throwNotApplicable,
             };
             await Promise.resolve(p.validateStack(withRecorder(args, p.name, observations), report));
+            evaluated.push(p.name);
         } catch (e) {
             if (e instanceof UnknownValueError) {
                 diagnostics.push(unknownDiagnostic(pack, p, e));
@@ -497,5 +503,5 @@ export async function analyzeStack(pack: Pack, resources: readonly ResourceUnder
             }
         }
     }
-    return { diagnostics, notApplicable, observations };
+    return { diagnostics, notApplicable, observations, evaluated };
 }

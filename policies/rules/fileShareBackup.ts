@@ -37,6 +37,14 @@ function read(policy: unknown, path: string, note: Note): unknown {
 
 const scheduleTypes = ["SimpleSchedulePolicy", "SimpleSchedulePolicyV2"];
 
+/** "30 Days", or "not set" when neither count nor unit is. */
+function duration(count: unknown, unit: unknown): string {
+    if (count === undefined && unit === undefined) {
+        return "not set";
+    }
+    return `${shown(count)} ${typeof unit === "string" ? unit : shown(unit)}`;
+}
+
 /** Violations of "backed up daily" by an AzureFileShare protection policy's props. */
 export function dailyScheduleViolations(policy: unknown, note: Note): string[] {
     const type = read(policy, "properties.schedulePolicy.schedulePolicyType", note);
@@ -59,18 +67,30 @@ export function dailyScheduleViolations(policy: unknown, note: Note): string[] {
 
 const dailyDefaults = { dailyRetentionDays: backupPolicy.fileShares.dailyRetentionDays.value };
 
+/**
+ * Where an AzureFileShare policy keeps its retention: `properties.vaultRetentionPolicy.vaultRetention`
+ * for the vault-standard tier (recovery points copied into the vault), `properties.retentionPolicy`
+ * for the snapshot tier.
+ */
+export function retentionPath(policy: unknown): string {
+    return valueAt(policy, ["properties", "vaultRetentionPolicy"]) !== undefined
+        ? "properties.vaultRetentionPolicy.vaultRetention"
+        : "properties.retentionPolicy";
+}
+
 /** Violations of "daily backups retained N days". */
 export function dailyRetentionViolations(policy: unknown, expected: typeof dailyDefaults, note: Note): string[] {
-    const type = read(policy, "properties.retentionPolicy.retentionPolicyType", note);
-    const count = read(policy, "properties.retentionPolicy.dailySchedule.retentionDuration.count", note);
-    const unit = read(policy, "properties.retentionPolicy.dailySchedule.retentionDuration.durationType", note);
+    const base = retentionPath(policy);
+    const type = read(policy, `${base}.retentionPolicyType`, note);
+    const count = read(policy, `${base}.dailySchedule.retentionDuration.count`, note);
+    const unit = read(policy, `${base}.dailySchedule.retentionDuration.durationType`, note);
     const violations: string[] = [];
     if (type !== "LongTermRetentionPolicy") {
-        violations.push(`properties.retentionPolicy.retentionPolicyType is ${shown(type)}; the policy requires LongTermRetentionPolicy.`);
+        violations.push(`${base}.retentionPolicyType is ${shown(type)}; the policy requires LongTermRetentionPolicy.`);
     }
     if (count !== expected.dailyRetentionDays || unit !== RetentionDurationType.Days) {
         violations.push(
-            `daily retention is ${shown(count)} ${shown(unit)}; the policy requires ${expected.dailyRetentionDays} ${RetentionDurationType.Days}.`,
+            `daily retention (${base}.dailySchedule.retentionDuration) is ${duration(count, unit)}; the policy requires ${expected.dailyRetentionDays} ${RetentionDurationType.Days}.`,
         );
     }
     return violations;
@@ -89,20 +109,21 @@ function exactly(value: unknown, expected: string): boolean {
 
 /** Violations of "a monthly backup from the first Sunday of each month is kept 6 months". */
 export function monthlyRetentionViolations(policy: unknown, expected: typeof monthlyDefaults, note: Note): string[] {
-    const format = read(policy, "properties.retentionPolicy.monthlySchedule.retentionScheduleFormatType", note);
-    const weeks = read(policy, "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth", note);
-    const days = read(policy, "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek", note);
-    const count = read(policy, "properties.retentionPolicy.monthlySchedule.retentionDuration.count", note);
-    const unit = read(policy, "properties.retentionPolicy.monthlySchedule.retentionDuration.durationType", note);
+    const base = `${retentionPath(policy)}.monthlySchedule`;
+    const format = read(policy, `${base}.retentionScheduleFormatType`, note);
+    const weeks = read(policy, `${base}.retentionScheduleWeekly.weeksOfTheMonth`, note);
+    const days = read(policy, `${base}.retentionScheduleWeekly.daysOfTheWeek`, note);
+    const count = read(policy, `${base}.retentionDuration.count`, note);
+    const unit = read(policy, `${base}.retentionDuration.durationType`, note);
     const violations: string[] = [];
     if (format !== RetentionScheduleFormat.Weekly) {
-        violations.push(`monthly retentionScheduleFormatType is ${shown(format)}; the policy requires ${RetentionScheduleFormat.Weekly} (the ${expected.weekOfMonth} ${expected.dayOfWeek}).`);
+        violations.push(`${base}.retentionScheduleFormatType is ${shown(format)}; the policy requires ${RetentionScheduleFormat.Weekly} (the ${expected.weekOfMonth} ${expected.dayOfWeek}).`);
     }
     if (!exactly(weeks, expected.weekOfMonth) || !exactly(days, expected.dayOfWeek)) {
         violations.push(`the monthly backup is taken on weeks ${shown(weeks)}, days ${shown(days)}; the policy requires the ${expected.weekOfMonth} ${expected.dayOfWeek} of each month.`);
     }
     if (count !== expected.monthlyRetentionMonths || unit !== RetentionDurationType.Months) {
-        violations.push(`monthly retention is ${shown(count)} ${shown(unit)}; the policy requires ${expected.monthlyRetentionMonths} ${RetentionDurationType.Months}.`);
+        violations.push(`monthly retention (${base}.retentionDuration) is ${duration(count, unit)}; the policy requires ${expected.monthlyRetentionMonths} ${RetentionDurationType.Months}.`);
     }
     return violations;
 }
@@ -126,7 +147,9 @@ export const fileShareBackupDailySchedule = backupRule<ResourceValidationPolicy>
 
 export const fileShareBackupDailyRetention = backupRule<ResourceValidationPolicy>([backupPolicy.fileShares.dailyRetentionDays], {
     name: "file-share-backup-daily-retention",
-    description: `AzureFileShare protection policy keeps the daily backups ${dailyDefaults.dailyRetentionDays} days (retentionPolicy.dailySchedule.retentionDuration).`,
+    description:
+        `AzureFileShare protection policy keeps the daily backups ${dailyDefaults.dailyRetentionDays} days ` +
+        "(dailySchedule.retentionDuration of vaultRetentionPolicy.vaultRetention, vault-standard tier, or of retentionPolicy, snapshot tier).",
     configSchema: configSchema(dailyDefaults, {
         dailyRetentionDays: { type: "integer", minimum: 1, description: "Days each daily file share backup is kept" },
     }),
@@ -143,7 +166,7 @@ export const fileShareBackupMonthlyRetention = backupRule<ResourceValidationPoli
         name: "file-share-backup-monthly-retention",
         description:
             `AzureFileShare protection policy keeps the backup of the ${monthlyDefaults.weekOfMonth} ${monthlyDefaults.dayOfWeek} of each month ` +
-            `${monthlyDefaults.monthlyRetentionMonths} months (retentionPolicy.monthlySchedule, Weekly format).`,
+            `${monthlyDefaults.monthlyRetentionMonths} months (monthlySchedule in Weekly format, of vaultRetentionPolicy.vaultRetention or retentionPolicy).`,
         configSchema: configSchema(monthlyDefaults, {
             weekOfMonth: { type: "string", enum: Object.values(WeekOfMonth).filter((w) => w !== WeekOfMonth.Invalid), description: "Week of the month of the monthly backup" },
             dayOfWeek: { type: "string", enum: Object.values(DayOfWeek), description: "Day of the week of the monthly backup" },
@@ -222,13 +245,13 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>([backup
                     const policyId = valueAt(item.props, ["properties", "policyId"]);
                     reportViolation(
                         `${label(share)} is protected by ${label(item)} under policy ${shown(policyId)}, which is not a protection policy of this stack; its schedule and retention cannot be verified.`,
-                        item.urn,
+                        share.urn,
                     );
                 }
                 for (const policy of under) {
                     const violations = protectionPolicyViolations(policy);
                     if (violations.length > 0) {
-                        reportViolation(`${label(share)} is protected under ${label(policy)}, which does not meet the policy: ${violations.join(" ")}`, item.urn);
+                        reportViolation(`${label(share)} is protected under ${label(policy)}, which does not meet the policy: ${violations.join(" ")}`, share.urn);
                     }
                 }
             }

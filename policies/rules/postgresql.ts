@@ -104,7 +104,7 @@ function requireServerParameter(
             const value = valueAt(configuration.props, ["value"]);
             record(args, server.urn, `server parameter ${parameter}`, value);
             if (typeof value !== "string" || !acceptable(value)) {
-                reportViolation(`${label(server)}: server parameter ${parameter} is ${shown(value)}; the policy requires ${expected}.`, configuration.urn);
+                reportViolation(`${label(server)}: server parameter ${parameter} is ${shown(value)}; the policy requires ${expected}.`, server.urn);
             }
         }
     }

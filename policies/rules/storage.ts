@@ -118,7 +118,7 @@ export const storageShareSoftDelete = backupRule<StackValidationPolicy>([backupP
                 if (enabled !== true || typeof days !== "number" || days < 1) {
                     reportViolation(
                         `${label(account)}: shareDeleteRetentionPolicy is ${shown(policy)}; the policy requires enabled = true and days ≥ 1.`,
-                        service.urn,
+                        account.urn,
                     );
                 }
             }

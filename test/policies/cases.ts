@@ -15,8 +15,10 @@ import {
     protectionPolicy,
     server,
     serverParameter,
+    snapshotTierProtectionPolicy,
     storageAccount,
     vault,
+    vaultRetention,
     withProp,
 } from "./fixtures";
 
@@ -168,17 +170,20 @@ export const cases: Record<string, Case> = {
     "file-share-backup-daily-retention": {
         compliant: protectionPolicy(),
         nonCompliant: [
-            { title: "14 days", input: withProp(protectionPolicy(), "properties.retentionPolicy.dailySchedule.retentionDuration.count", 14), message: `daily retention is 14 "Days"; the policy requires ${files.dailyRetentionDays.value} Days.` },
-            { title: "no daily schedule", input: withProp(protectionPolicy(), "properties.retentionPolicy.dailySchedule", undefined), message: /daily retention is not set/ },
+            { title: "14 days", input: withProp(protectionPolicy(), `${vaultRetention}.dailySchedule.retentionDuration.count`, 14), message: `daily retention (${vaultRetention}.dailySchedule.retentionDuration) is 14 Days; the policy requires ${files.dailyRetentionDays.value} Days.` },
+            { title: "snapshot tier, 7 days", input: withProp(snapshotTierProtectionPolicy(), "properties.retentionPolicy.dailySchedule.retentionDuration.count", 7), message: /daily retention \(properties.retentionPolicy.dailySchedule.retentionDuration\) is 7/ },
+            { title: "no retention at all", input: withProp(protectionPolicy(), "properties.vaultRetentionPolicy", undefined), message: /properties.retentionPolicy.retentionPolicyType is not set/ },
+            { title: "no daily schedule", input: withProp(protectionPolicy(), `${vaultRetention}.dailySchedule`, undefined), message: /daily retention \(.*\) is not set;/ },
         ],
     },
     "file-share-backup-monthly-retention": {
         compliant: protectionPolicy(),
         nonCompliant: [
-            { title: "3 months", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionDuration.count", 3), message: `monthly retention is 3 "Months"; the policy requires ${files.monthlyRetentionMonths.value} Months.` },
-            { title: "last Sunday", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth", ["Last"]), message: `the policy requires the ${anchor.weekOfMonth} ${anchor.dayOfWeek} of each month.` },
-            { title: "first Saturday", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek", ["Saturday"]), message: /days \["Saturday"\]/ },
-            { title: "no monthly schedule", input: withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule", undefined), message: /monthly retention is not set/ },
+            { title: "3 months", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionDuration.count`, 3), message: `monthly retention (${vaultRetention}.monthlySchedule.retentionDuration) is 3 Months; the policy requires ${files.monthlyRetentionMonths.value} Months.` },
+            { title: "snapshot tier, 3 months", input: withProp(snapshotTierProtectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionDuration.count", 3), message: /is 3 Months/ },
+            { title: "last Sunday", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth`, ["Last"]), message: `the policy requires the ${anchor.weekOfMonth} ${anchor.dayOfWeek} of each month.` },
+            { title: "first Saturday", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek`, ["Saturday"]), message: /days \["Saturday"\]/ },
+            { title: "no monthly schedule", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule`, undefined), message: /monthly retention \(.*\) is not set;/ },
         ],
     },
     "file-share-backup-coverage": {
@@ -187,8 +192,8 @@ export const cases: Record<string, Case> = {
             { title: "a share without protected item", input: replaced(stack, "protect-images", undefined), message: /FileShare "share-images" is not backed up/ },
             {
                 title: "protected under a non-compliant policy",
-                input: replaced(stack, policyName, withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionDuration.count", 1)),
-                message: /is protected under .*ProtectionPolicy "files-daily", which does not meet the policy: monthly retention is 1/,
+                input: replaced(stack, policyName, withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionDuration.count`, 1)),
+                message: /is protected under .*ProtectionPolicy "files-daily", which does not meet the policy: monthly retention .* is 1/,
             },
             {
                 title: "protected under a policy outside the stack",

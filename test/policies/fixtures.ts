@@ -111,8 +111,29 @@ export function vault(): ResourceUnderTest {
     }, { protect: true });
 }
 
-export function protectionPolicy(): ResourceUnderTest {
+/** The LongTermRetentionPolicy the policy demands: dailies 30 days, first Sunday monthly 6 months. */
+function longTermRetention(time: string): Record<string, unknown> {
     const anchor = backupPolicy.fileShares.monthlyAnchor.value;
+    return {
+        retentionPolicyType: "LongTermRetentionPolicy",
+        dailySchedule: {
+            retentionTimes: [time],
+            retentionDuration: { count: backupPolicy.fileShares.dailyRetentionDays.value, durationType: "Days" },
+        },
+        monthlySchedule: {
+            retentionScheduleFormatType: "Weekly",
+            retentionScheduleWeekly: { weeksOfTheMonth: [anchor.weekOfMonth], daysOfTheWeek: [anchor.dayOfWeek] },
+            retentionTimes: [time],
+            retentionDuration: { count: backupPolicy.fileShares.monthlyRetentionMonths.value, durationType: "Months" },
+        },
+    };
+}
+
+/** Path of the retention of `protectionPolicy()` (vault-standard tier). */
+export const vaultRetention = "properties.vaultRetentionPolicy.vaultRetention";
+
+/** AzureFileShare protection policy, vault-standard tier (recovery points copied into the vault). */
+export function protectionPolicy(): ResourceUnderTest {
     const time = "2025-01-01T02:00:00Z";
     return resource(types.policy, "files-daily", {
         resourceGroupName: rg,
@@ -124,21 +145,18 @@ export function protectionPolicy(): ResourceUnderTest {
             workLoadType: "AzureFileShare",
             timeZone: "UTC",
             schedulePolicy: { schedulePolicyType: "SimpleSchedulePolicy", scheduleRunFrequency: "Daily", scheduleRunTimes: [time] },
-            retentionPolicy: {
-                retentionPolicyType: "LongTermRetentionPolicy",
-                dailySchedule: {
-                    retentionTimes: [time],
-                    retentionDuration: { count: backupPolicy.fileShares.dailyRetentionDays.value, durationType: "Days" },
-                },
-                monthlySchedule: {
-                    retentionScheduleFormatType: "Weekly",
-                    retentionScheduleWeekly: { weeksOfTheMonth: [anchor.weekOfMonth], daysOfTheWeek: [anchor.dayOfWeek] },
-                    retentionTimes: [time],
-                    retentionDuration: { count: backupPolicy.fileShares.monthlyRetentionMonths.value, durationType: "Months" },
-                },
-            },
+            vaultRetentionPolicy: { snapshotRetentionInDays: 7, vaultRetention: longTermRetention(time) },
         },
     });
+}
+
+/** The same policy in the snapshot tier (retention of the share snapshots). */
+export function snapshotTierProtectionPolicy(): ResourceUnderTest {
+    const policy = protectionPolicy();
+    const properties = { ...(policy.props.properties as Record<string, unknown>) };
+    properties.retentionPolicy = (properties.vaultRetentionPolicy as { vaultRetention: unknown }).vaultRetention;
+    delete properties.vaultRetentionPolicy;
+    return { ...policy, props: { ...policy.props, properties } };
 }
 
 export function protectedItem(share: string, policyId: string = ids.policy): ResourceUnderTest {

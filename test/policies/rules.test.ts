@@ -6,7 +6,7 @@ import { describe, expect, it } from "vitest";
 import { unknown } from "../../policies/harness/analyze";
 import { noNasBackupYet } from "../../policies/rules/nasBackup";
 import { cases, cronJob, type Input, stack, stackWithNas } from "./cases";
-import { digitalOceanCluster, fileShare, protectionPolicy, server, storageAccount, types, withProp } from "./fixtures";
+import { digitalOceanCluster, fileShare, protectionPolicy, server, snapshotTierProtectionPolicy, storageAccount, types, withProp } from "./fixtures";
 import { applied, checkResource, checkStack, resourceRule, ruleNames, violations } from "./helpers";
 
 async function run(rule: string, input: Input) {
@@ -67,6 +67,14 @@ describe("the pack", () => {
         const cluster = await checkResource(digitalOceanCluster());
         expect(applied(cluster, "azure-data-location-allowed")).toBe(false);
         expect(applied(cluster, "stateful-resources-protected")).toBe(true);
+    });
+
+    it("accepts the policy's retention in the snapshot tier as well as in the vault-standard tier", async () => {
+        for (const policy of [protectionPolicy(), snapshotTierProtectionPolicy()]) {
+            const result = await checkResource(policy);
+            expect(result.evaluated).toEqual(expect.arrayContaining(["file-share-backup-daily-retention", "file-share-backup-monthly-retention"]));
+            expect(result.diagnostics).toEqual([]);
+        }
     });
 
     it("checks only AzureFileShare protection policies", async () => {

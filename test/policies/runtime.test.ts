@@ -11,7 +11,7 @@ import { backupPolicy } from "../../components/policy";
 import { nasBackupTargetTypes } from "../../components/kubernetes/nasBackupContract";
 import { analyzeResource, PolicyConfigError, reconcileConfig, runtimeProps, secret, unknown } from "../../policies/harness/analyze";
 import { requirementsEnforcedBy } from "../../policies/lib/rule";
-import { compliantStack, protectionPolicy, server, storageAccount, withProp } from "./fixtures";
+import { compliantStack, protectionPolicy, server, storageAccount, vaultRetention, withProp } from "./fixtures";
 import { checkResource, checkStack, pack, violations } from "./helpers";
 
 describe("values unknown during preview", () => {
@@ -101,8 +101,8 @@ describe("policy config", () => {
 
     it("a monthly anchor from config changes what the rule demands", async () => {
         const lastSaturday = withProp(
-            withProp(protectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth", ["Last"]),
-            "properties.retentionPolicy.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek",
+            withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth`, ["Last"]),
+            `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek`,
             ["Saturday"],
         );
         const config = { "file-share-backup-monthly-retention": { weekOfMonth: "Last", dayOfWeek: "Saturday" } };
