@@ -1,0 +1,51 @@
+/**
+ * No secret value is ever printed: every value the offline run marks secret (secret inputs and
+ * outputs of resources, secret stack outputs, `secure:` config placeholders) is replaced by
+ * "[secret]" wherever it would appear in the report. Rules never read secret properties, and
+ * evidence values of secret properties are already "[secret]"; this is the second line of defence.
+ */
+import type { OfflineRun } from "../../stacks/offline";
+
+export const secretMarker = "[secret]";
+
+/** Shorter values (e.g. "on", 1) are too common to replace inside text; they are never printed as secrets either. */
+const minimumLength = 4;
+
+function leaves(value: unknown, into: Set<string>): void {
+    if (typeof value === "string" || typeof value === "number") {
+        into.add(String(value));
+    } else if (Array.isArray(value)) {
+        value.forEach((v) => leaves(v, into));
+    } else if (value !== null && typeof value === "object") {
+        Object.values(value).forEach((v) => leaves(v, into));
+    }
+}
+
+/** The secret values of an offline run, longest first. */
+export function secretValues(run: OfflineRun): string[] {
+    const found = new Set<string>();
+    for (const r of run.resources) {
+        r.secretInputs.forEach((k) => leaves(r.inputs[k], found));
+        r.secretOutputs.forEach((k) => leaves(r.outputs[k], found));
+    }
+    run.secretOutputs.forEach((k) => leaves(run.outputs[k], found));
+    run.secretConfigKeys.forEach((k) => leaves(run.config[k], found));
+    return [...found].filter((s) => s.length >= minimumLength).sort((a, b) => b.length - a.length);
+}
+
+/** Replaces every secret value in a text (also in its JSON-escaped form). */
+export function redactText(text: string, secrets: readonly string[]): string {
+    let result = text;
+    for (const s of secrets) {
+        result = result.split(s).join(secretMarker);
+        const escaped = JSON.stringify(s).slice(1, -1);
+        if (escaped !== s) result = result.split(escaped).join(secretMarker);
+    }
+    return result;
+}
+
+/** A function that returns a copy of any JSON-able value with the run's secrets replaced. */
+export function redactor(run: OfflineRun): <T>(value: T) => T {
+    const secrets = secretValues(run);
+    return <T>(value: T): T => (secrets.length === 0 ? value : (JSON.parse(redactText(JSON.stringify(value), secrets)) as T));
+}
