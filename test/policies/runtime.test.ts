@@ -3,6 +3,8 @@
  * config (defaults = the policy module's values, overrides, invalid values), enforcement levels, and
  * what every rule of the pack has in common.
  */
+import * as fs from "fs";
+import * as path from "path";
 import { describe, expect, it } from "vitest";
 import { Database } from "@pulumi/azure-native/dbforpostgresql/database";
 import { FileShare } from "@pulumi/azure-native/storage/fileShare";
@@ -123,6 +125,16 @@ describe("every rule", () => {
             }
         }
         expect(p.framework?.version).toBe(backupPolicy.version.value);
+    });
+
+    it("is documented in policies/README.md, and the README names no rule the pack lacks", () => {
+        const readme = fs.readFileSync(path.join(__dirname, "..", "..", "policies", "README.md"), "utf8");
+        const documented = [...readme.matchAll(/^\| `([a-z0-9-]+)` \|/gm)].map((m) => m[1]);
+        expect(documented.sort()).toEqual(pack.policies.map((p) => p.name).sort());
+        for (const p of pack.policies) {
+            const row = readme.split("\n").find((l) => l.startsWith(`| \`${p.name}\` |`))!;
+            expect(row.split("|")[2].trim(), p.name).toBe(p.framework?.reference);
+        }
     });
 
     it("has a unique name", () => {
