@@ -5,8 +5,10 @@
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { DatabaseCluster } from "@pulumi/digitalocean/databaseCluster";
 import { SpacesBucket } from "@pulumi/digitalocean/spacesBucket";
+import { Database } from "@pulumi/azure-native/dbforpostgresql/database";
 import { Server } from "@pulumi/azure-native/dbforpostgresql/server";
 import { Vault } from "@pulumi/azure-native/recoveryservices/vault";
+import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
 import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy } from "../../components/policy";
 import { observe, record, shown } from "../lib/read";
@@ -72,8 +74,8 @@ export const digitalOceanDataLocationAllowed = backupRule<ResourceValidationPoli
     },
 });
 
-/** Resources whose deletion loses data or backups. */
-export const statefulResourceClasses: readonly ResourceClass[] = [Server, Vault, StorageAccount, DatabaseCluster];
+/** Resources whose deletion loses data or backups: servers, databases, storage accounts, shares, vaults, database clusters. */
+export const statefulResourceClasses: readonly ResourceClass[] = [Server, Database, StorageAccount, FileShare, Vault, DatabaseCluster];
 
 export const statefulResourcesProtected = backupRule<ResourceValidationPolicy>([backupPolicy.protection.againstDeletion], {
     name: "stateful-resources-protected",

@@ -10,6 +10,7 @@ import {
     compliantStack,
     database,
     digitalOceanCluster,
+    fileShare,
     nasCronJob,
     protectedItem,
     protectionPolicy,
@@ -249,6 +250,8 @@ export const cases: Record<string, Case> = {
             { title: "vault", input: { ...vault(), protect: false }, message: /protect is false/ },
             { title: "storage account", input: { ...storageAccount(), protect: false }, message: /protect is false/ },
             { title: "DigitalOcean database cluster", input: { ...digitalOceanCluster(), protect: false }, message: /protect is false/ },
+            { title: "PostgreSQL database", input: database("main"), message: /protect is false/ },
+            { title: "file share", input: fileShare("documents"), message: /protect is false/ },
         ],
     },
 };

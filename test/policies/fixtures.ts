@@ -62,8 +62,9 @@ export function serverParameter(parameter: string, value: string, serverName = "
     });
 }
 
-export function database(name: string): ResourceUnderTest {
-    return resource(types.database, `db-${name}`, { resourceGroupName: rg, serverName: "psql-prod", databaseName: name, charset: "UTF8" });
+/** A database; unprotected unless `protect` (the compliant stack protects it). */
+export function database(name: string, protect = false): ResourceUnderTest {
+    return resource(types.database, `db-${name}`, { resourceGroupName: rg, serverName: "psql-prod", databaseName: name, charset: "UTF8" }, { protect });
 }
 
 export function storageAccount(): ResourceUnderTest {
@@ -90,8 +91,9 @@ export function fileService(): ResourceUnderTest {
     });
 }
 
-export function fileShare(name: string): ResourceUnderTest {
-    return resource(types.share, `share-${name}`, { resourceGroupName: rg, accountName: "stbackupprod", shareName: name, shareQuota: 100 });
+/** A file share; unprotected unless `protect` (the compliant stack protects it). */
+export function fileShare(name: string, protect = false): ResourceUnderTest {
+    return resource(types.share, `share-${name}`, { resourceGroupName: rg, accountName: "stbackupprod", shareName: name, shareQuota: 100 }, { protect });
 }
 
 export function vault(): ResourceUnderTest {
@@ -209,10 +211,10 @@ export function compliantStack(): ResourceUnderTest[] {
         server(),
         serverParameter("require_secure_transport", "on"),
         serverParameter("ssl_min_protocol_version", backupPolicy.encryption.databaseMinTls.value),
-        database("main"),
+        database("main", true),
         storageAccount(),
         fileService(),
-        ...shares.map(fileShare),
+        ...shares.map((s) => fileShare(s, true)),
         vault(),
         protectionPolicy(),
         ...shares.map((s) => protectedItem(s)),
