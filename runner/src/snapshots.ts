@@ -3,10 +3,10 @@
  *
  * A backup is two restic snapshots:
  * - the data snapshot: the dump (`<target>.pgdump`, `pg_dump -Fc -Z0`) or the directory tree, tagged
- *   `target=<name>`, `kind=database|directory`, `daily`, and `monthly` on the first successful backup
- *   of a calendar month;
+ *   `target=<name>`, `kind=database|directory`, `run=<uuid of this backup run>`, `daily`, and
+ *   `monthly` on the first successful backup of a calendar month;
  * - the manifest snapshot, written only after the data snapshot was committed AND pg_dump (or the
- *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `backup=<data snapshot id>`.
+ *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `run=<same uuid>`.
  *   It holds what a restore must reproduce (row counts taken in the dump's own MVCC snapshot).
  *
  * The manifest is the commit record: a data snapshot without a manifest is incomplete and never
@@ -33,7 +33,8 @@ export const tags = {
     manifest: "manifest",
     target: (name: string): string => `target=${name}`,
     kind: (kind: TargetKind): string => `kind=${kind}`,
-    backup: (dataSnapshotId: string): string => `backup=${dataSnapshotId}`,
+    /** Links a data snapshot and its manifest: one random id per backup run. */
+    run: (runId: string): string => `run=${runId}`,
 } as const;
 
 /** File name of a database dump inside its snapshot (restic --stdin-filename). */
@@ -53,6 +54,7 @@ export interface Backup {
     readonly monthlyTag: boolean;
     /** Full id of the manifest snapshot; undefined = incomplete backup. */
     readonly manifestSnapshotId: string | undefined;
+    readonly runId: string | undefined;
     readonly paths: readonly string[];
 }
 
@@ -72,22 +74,22 @@ export function isManifestSnapshot(s: ResticSnapshot): boolean {
     return (s.tags ?? []).includes(tags.manifest);
 }
 
-/** Pairs data snapshots with their manifests. */
+/** Pairs data snapshots with their manifests (by the `run=` tag). */
 export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSnapshots {
-    const manifestsByBackup = new Map<string, ResticSnapshot>();
-    const manifests: ResticSnapshot[] = [];
+    const manifestsByRun = new Map<string, ResticSnapshot>();
     for (const s of snapshots) {
-        if (!isManifestSnapshot(s)) continue;
-        manifests.push(s);
-        const of = tagValue(s, "backup");
-        if (of !== undefined && !manifestsByBackup.has(of)) manifestsByBackup.set(of, s);
+        const run = tagValue(s, "run");
+        if (isManifestSnapshot(s) && run !== undefined && !manifestsByRun.has(run)) manifestsByRun.set(run, s);
     }
-    const dataIds = new Set<string>();
+    const runsWithData = new Set<string>();
     const backups: Backup[] = [];
     for (const s of snapshots) {
         if (isManifestSnapshot(s)) continue;
-        dataIds.add(s.id);
         const kind = tagValue(s, "kind");
+        const run = tagValue(s, "run");
+        // A run has one data snapshot; should a second one claim the same run, it is not complete.
+        const manifest = run !== undefined && !runsWithData.has(run) ? manifestsByRun.get(run) : undefined;
+        if (run !== undefined) runsWithData.add(run);
         backups.push({
             id: s.id,
             shortId: s.short_id ?? s.id.slice(0, 8),
@@ -95,15 +97,14 @@ export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSna
             kind: kind === "database" || kind === "directory" ? kind : undefined,
             tags: s.tags ?? [],
             monthlyTag: (s.tags ?? []).includes(tags.monthly),
-            manifestSnapshotId: manifestsByBackup.get(s.id)?.id,
+            manifestSnapshotId: manifest?.id,
+            runId: run,
             paths: s.paths ?? [],
         });
     }
     backups.sort((a, b) => a.time.getTime() - b.time.getTime() || a.id.localeCompare(b.id));
-    const orphanManifests = manifests.filter((m) => {
-        const of = tagValue(m, "backup");
-        return of === undefined || !dataIds.has(of) || manifestsByBackup.get(of)?.id !== m.id;
-    });
+    const used = new Set(backups.map((b) => b.manifestSnapshotId).filter((id) => id !== undefined));
+    const orphanManifests = snapshots.filter((s) => isManifestSnapshot(s) && !used.has(s.id));
     return { backups, orphanManifests };
 }
 

@@ -17,16 +17,23 @@ function fakeId(): string {
 /** What the runner writes for one backup attempt (see runner/src/snapshots.ts). */
 function backupSnapshots(existing: readonly ResticSnapshot[], time: Date, complete: boolean, p: RetentionPolicy = policy): ResticSnapshot[] {
     const id = fakeId();
-    const t = [tags.target("db"), tags.kind("database"), tags.daily];
+    const run = `run-${id}`;
+    const t = [tags.target("db"), tags.kind("database"), tags.run(run), tags.daily];
     if (isMonthlyBackup(existing, time, p)) t.push(tags.monthly);
     const data: ResticSnapshot = { id, time: time.toISOString(), tags: t, paths: ["/db.pgdump"] };
     if (!complete) return [data];
-    return [data, { id: fakeId(), time: time.toISOString(), tags: [tags.target("db"), tags.manifest, tags.backup(id)], paths: ["/manifest.json"] }];
+    return [data, { id: fakeId(), time: time.toISOString(), tags: [tags.target("db"), tags.manifest, tags.run(run)], paths: ["/manifest.json"] }];
 }
 
 function at(date: string, hour: number, minute = 0): Date {
     const [year, month, day] = date.split("-").map(Number);
     return zonedInstant({ year, month, day }, hour, minute, tz);
+}
+
+/** Ids of data snapshots whose manifest (same run tag) exists. */
+function completeIds(repo: readonly ResticSnapshot[]): Set<string> {
+    const runs = new Set(repo.filter((s) => s.tags?.includes(tags.manifest)).flatMap((s) => s.tags!.filter((t) => t.startsWith("run="))));
+    return new Set(repo.filter((s) => !s.tags?.includes(tags.manifest) && s.tags?.some((t) => runs.has(t))).map((s) => s.id));
 }
 
 function applyPlan(snapshots: ResticSnapshot[], now: Date): ResticSnapshot[] {
@@ -73,8 +80,7 @@ describe("retention plan", () => {
         let repo = backupSnapshots([], at("2025-06-01", 1), false); // pg_dump killed: data without manifest
         repo = [...repo, ...backupSnapshots(repo, at("2025-06-02", 1), true)];
         repo = [...repo, ...backupSnapshots(repo, at("2025-06-03", 1), true)];
-        const complete = new Set(repo.flatMap((s) => (s.tags ?? []).filter((t) => t.startsWith("backup=")).map((t) => t.slice("backup=".length))));
-        const monthly = repo.filter((s) => s.tags?.includes(tags.monthly) && complete.has(s.id));
+        const monthly = repo.filter((s) => s.tags?.includes(tags.monthly) && completeIds(repo).has(s.id));
         expect(monthly.map((s) => civilDate(new Date(s.time), tz).day)).toEqual([2]);
     });
 
@@ -159,7 +165,7 @@ describe("retention over years of simulated daily runs", () => {
                 const today = civilDate(now, tz);
                 const present = new Set(repo.map((s) => s.id));
                 const byId = new Map(repo.map((s) => [s.id, s]));
-                const withManifest = new Set(repo.flatMap((s) => (s.tags ?? []).filter((t) => t.startsWith("backup=")).map((t) => t.slice("backup=".length))));
+                const withManifest = completeIds(repo);
                 // Older successes can no longer be required by any rule (6 months + a day < 250 days), except the newest.
                 const horizon = now.getTime() - 250 * DAY_MS;
                 const done = successes.filter((s) => s.time.getTime() <= now.getTime() && s.time.getTime() > horizon).sort((a, b) => a.time.getTime() - b.time.getTime());
@@ -196,8 +202,8 @@ describe("retention over years of simulated daily runs", () => {
                 const monthlyIds = new Set([...firstOfMonth.values()].map((s) => s.id));
                 for (const snap of repo) {
                     if (snap.tags?.includes(tags.manifest)) {
-                        const of = snap.tags.find((t) => t.startsWith("backup="))!.slice("backup=".length);
-                        ensure(present.has(of), `${where}: manifest without backup`);
+                        const run = snap.tags.find((t) => t.startsWith("run="));
+                        ensure(repo.some((d) => d !== snap && d.tags?.includes(run!)), `${where}: manifest without backup`);
                         continue;
                     }
                     const time = new Date(snap.time);

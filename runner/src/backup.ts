@@ -1,0 +1,274 @@
+/**
+ * `backup`: one target (a database or a directory) into its own repository, tagged for retention.
+ *
+ * Database: a REPEATABLE READ transaction exports its snapshot; pg_dump (custom format, uncompressed
+ * so restic can deduplicate and compress) dumps exactly that snapshot into `restic backup --stdin`
+ * while the same transaction counts the rows for the manifest. The runner sits between pg_dump and
+ * restic and closes restic's stdin only after pg_dump exited 0 and the manifest is complete; on any
+ * failure it kills restic first, so restic never sees the end of a partial dump and writes no
+ * snapshot. Only then is the manifest snapshot, the commit record, written.
+ */
+import { createHash, randomUUID } from "node:crypto";
+import { stat } from "node:fs/promises";
+import { resolve } from "node:path";
+import { createInterface } from "node:readline";
+import type { Context } from "./context";
+import { log, progressTicker, secondsSince } from "./log";
+import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
+import { metricNames, pushMetrics } from "./metrics";
+import { CONTENT_SQL, PsqlSession, pgEnv, pgProgram, type DatabaseContent } from "./postgres";
+import { collect, describeExit, OperationError, run, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
+import { explainResticFailure, type ResticRepository } from "./restic";
+import { isMonthlyBackup, nasRetention } from "./retention";
+import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
+
+export interface BackupOptions {
+    readonly target: string;
+    readonly database?: string;
+    readonly directory?: string;
+    /** The time the backup is recorded at (default: now). */
+    readonly time?: Date;
+}
+
+export interface BackupResult {
+    readonly target: string;
+    readonly kind: TargetKind;
+    readonly snapshot: string;
+    readonly manifestSnapshot: string;
+    readonly time: string;
+    readonly monthly: boolean;
+    /** Size of the dump, or of the files read. */
+    readonly bytes: number;
+    /** New (compressed, deduplicated) bytes stored on the NAS. */
+    readonly bytesAdded: number;
+    readonly durationSeconds: number;
+}
+
+/** restic --time takes "YYYY-MM-DD HH:MM:SS" in its local zone; restic runs with TZ=UTC. */
+export function resticTime(time: Date): string {
+    return time.toISOString().slice(0, 19).replace("T", " ");
+}
+
+interface ResticSummary {
+    readonly message_type: "summary";
+    readonly snapshot_id: string;
+    readonly data_added: number;
+    readonly total_files_processed: number;
+    readonly total_bytes_processed: number;
+}
+
+export function parseSummary(stdout: string): ResticSummary {
+    for (const line of stdout.split("\n").reverse()) {
+        if (!line.startsWith("{")) continue;
+        const m = JSON.parse(line) as { message_type?: string };
+        if (m.message_type === "summary") return m as ResticSummary;
+    }
+    throw new OperationError("restic reported no summary for the backup");
+}
+
+function tagArgs(list: readonly string[]): string[] {
+    return list.flatMap((t) => ["--tag", t]);
+}
+
+interface DataResult {
+    readonly snapshot: string;
+    readonly bytesAdded: number;
+    readonly manifest: (dataSnapshot: string) => Manifest;
+    readonly bytes: number;
+}
+
+export async function backup(ctx: Context, options: BackupOptions): Promise<BackupResult> {
+    const start = performance.now();
+    const { target } = options;
+    if (!options.database === !options.directory) throw new UsageError("backup needs exactly one of --database or --directory");
+    const kind: TargetKind = options.database ? "database" : "directory";
+    // restic records seconds; the manifest and the monthly decision use the same instant.
+    const time = new Date(Math.floor((options.time ?? new Date()).getTime() / 1000) * 1000);
+    log("info", "backup.start", { target, kind, database: options.database, directory: options.directory, time: time.toISOString() });
+    try {
+        const repo = ctx.repository(target, "backup");
+        await repo.ensureInitialized();
+        const monthly = isMonthlyBackup(await repo.snapshots(), time, nasRetention());
+        const run = randomUUID();
+        const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily, ...(monthly ? [tags.monthly] : [])];
+        const common = { format: 1 as const, target, run, time: time.toISOString() };
+        const data =
+            kind === "database"
+                ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
+                : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+        const manifestRun = await repo.run(
+            "writing the manifest",
+            ["backup", "--stdin", "--stdin-filename", manifestFileName, "--host", target, "--time", resticTime(time), "--json", ...tagArgs([tags.target(target), tags.manifest, tags.run(run)])],
+            { input: `${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n` },
+        );
+        const manifestSummary = parseSummary(manifestRun.stdout);
+        const result: BackupResult = {
+            target,
+            kind,
+            snapshot: data.snapshot,
+            manifestSnapshot: manifestSummary.snapshot_id,
+            time: time.toISOString(),
+            monthly,
+            bytes: data.bytes,
+            bytesAdded: data.bytesAdded + manifestSummary.data_added,
+            durationSeconds: secondsSince(start),
+        };
+        log("info", "backup.success", { ...result });
+        await pushMetrics(ctx.pushgateway, "backup", target, {
+            [metricNames.lastSuccess]: Date.now() / 1000,
+            [metricNames.lastRunSuccess]: 1,
+            [metricNames.duration]: result.durationSeconds,
+            [metricNames.bytesAdded]: result.bytesAdded,
+        });
+        return result;
+    } catch (e) {
+        log("error", "backup.failure", { target, kind, cause: (e as Error).message, durationSeconds: secondsSince(start) });
+        await pushMetrics(ctx.pushgateway, "backup", target, { [metricNames.lastFailure]: Date.now() / 1000, [metricNames.lastRunSuccess]: 0 });
+        throw e;
+    }
+}
+
+async function pgDumpVersion(program: string, env: NodeJS.ProcessEnv): Promise<string> {
+    return (await run(program, ["--version"], { env })).stdout.trim();
+}
+
+async function backupDatabase(
+    ctx: Context,
+    repo: ResticRepository,
+    database: string,
+    time: Date,
+    dataTags: readonly string[],
+    common: { format: 1; target: string; run: string; time: string },
+): Promise<DataResult> {
+    const env = pgEnv(ctx.env);
+    const pgDump = pgProgram("pg_dump", ctx.env);
+    const version = await pgDumpVersion(pgDump, env);
+    const session = await PsqlSession.open(database, ctx.env);
+    let finished = false;
+    try {
+        await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
+        const pgSnapshot = await session.query<string>("SELECT to_jsonb(pg_export_snapshot())");
+
+        const restic = repo.spawn(
+            ["backup", "--stdin", "--stdin-filename", dumpFileName(common.target), "--host", common.target, "--time", resticTime(time), "--json", ...tagArgs(dataTags)],
+            ["pipe", "pipe", "pipe"],
+        );
+        const resticOut = collect(restic.stdout, 1024 * 1024);
+        const resticErr = collect(restic.stderr);
+        const resticExit = waitForExit(restic);
+        restic.stdin!.on("error", () => undefined); // restic's exit status tells why
+
+        const dump = spawnChild(pgDump, ["--format=custom", "--compress=0", `--snapshot=${pgSnapshot}`, "--no-password", `--dbname=${database}`], {
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        });
+        const dumpErr = collect(dump.stderr);
+        const dumpExit = waitForExit(dump);
+        const hash = createHash("sha256");
+        let bytes = 0;
+        dump.stdout!.on("data", (chunk: Buffer) => {
+            hash.update(chunk);
+            bytes += chunk.length;
+        });
+        // end: false — restic's stdin is closed only below, once the dump is known to be complete.
+        dump.stdout!.pipe(restic.stdin!, { end: false });
+        const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: bytes }));
+
+        // Row counts in the same snapshot, while pg_dump runs.
+        const content = session.query<DatabaseContent>(CONTENT_SQL).then(
+            (c) => c,
+            (e: Error) => e,
+        );
+        const abort = async (cause: string): Promise<never> => {
+            stopProgress();
+            restic.kill("SIGKILL");
+            dump.kill("SIGKILL");
+            await Promise.allSettled([resticExit, dumpExit]);
+            throw new OperationError(`${cause}; no snapshot was written`);
+        };
+
+        const first = await Promise.race([dumpExit.then((exit) => ({ who: "pg_dump" as const, exit })), resticExit.then((exit) => ({ who: "restic" as const, exit }))]);
+        if (first.who === "restic") {
+            return await abort(explainResticFailure("restic stopped before the dump ended", first.exit, resticErr(), repo.location));
+        }
+        if (first.exit.code !== 0 || first.exit.signal) {
+            return await abort(`pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`);
+        }
+        const counted = await content;
+        if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
+
+        restic.stdin!.end();
+        const exit = await resticExit;
+        stopProgress();
+        if (exit.code !== 0 || exit.signal) throw new OperationError(explainResticFailure("backing up the dump", exit, resticErr(), repo.location));
+        const summary = parseSummary(resticOut());
+        await session.execute("COMMIT");
+        await session.close();
+        finished = true;
+        const sha256 = hash.digest("hex");
+        return {
+            snapshot: summary.snapshot_id,
+            bytesAdded: summary.data_added,
+            bytes,
+            manifest: (dataSnapshot): DatabaseManifest => ({
+                ...common,
+                kind: "database",
+                dataSnapshot,
+                pgSnapshot,
+                dump: { bytes, sha256, format: "custom", pgDumpVersion: version },
+                content: counted,
+            }),
+        };
+    } finally {
+        if (!finished) session.kill();
+    }
+}
+
+async function backupDirectory(
+    ctx: Context,
+    repo: ResticRepository,
+    directory: string,
+    time: Date,
+    dataTags: readonly string[],
+    common: { format: 1; target: string; run: string; time: string },
+): Promise<DataResult> {
+    const info = await stat(directory).catch(() => undefined);
+    if (!info?.isDirectory()) throw new OperationError(`${directory} is not a readable directory`);
+    const restic = repo.spawn(["backup", directory, "--host", common.target, "--time", resticTime(time), "--json", ...tagArgs(dataTags)], ["ignore", "pipe", "pipe"]);
+    const resticErr = collect(restic.stderr);
+    const exitPromise = waitForExit(restic);
+    const unreadable: string[] = [];
+    let summary: ResticSummary | undefined;
+    let bytesDone = 0;
+    const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: bytesDone }));
+    for await (const line of createInterface({ input: restic.stdout! })) {
+        if (!line.startsWith("{")) continue;
+        const m = JSON.parse(line) as { message_type?: string; item?: string; bytes_done?: number; error?: unknown };
+        if (m.message_type === "status") bytesDone = m.bytes_done ?? bytesDone;
+        else if (m.message_type === "error") unreadable.push(m.item ?? JSON.stringify(m.error));
+        else if (m.message_type === "summary") summary = m as ResticSummary;
+    }
+    const exit = await exitPromise;
+    stopProgress();
+    if (exit.code === 3) {
+        const list = unreadable.slice(0, 5).join(", ") + (unreadable.length > 5 ? ", …" : "");
+        throw new OperationError(
+            `restic could not read ${unreadable.length || "some"} file(s) of ${directory}${list ? ` (${list})` : ""}: ${stderrTail(resticErr(), 3)}; the backup is incomplete: its snapshot gets no manifest and never counts`,
+        );
+    }
+    if (exit.code !== 0 || exit.signal || !summary) throw new OperationError(explainResticFailure(`backing up ${directory}`, exit, resticErr(), repo.location));
+    const done = summary;
+    return {
+        snapshot: done.snapshot_id,
+        bytesAdded: done.data_added,
+        bytes: done.total_bytes_processed,
+        manifest: (dataSnapshot): DirectoryManifest => ({
+            ...common,
+            kind: "directory",
+            dataSnapshot,
+            directory,
+            files: done.total_files_processed,
+            bytes: done.total_bytes_processed,
+        }),
+    };
+}

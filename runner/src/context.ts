@@ -1,0 +1,48 @@
+/** What every command needs: the environment, the NAS base URL and how to reach one target's repository. */
+import { checkResticPassword, loadCredentials, numberFromEnv, parseRepositoryBase, repositoryLocation, type CredentialRole } from "./config";
+import { ResticRepository } from "./restic";
+
+export interface RepositoryBases {
+    /** NAS_BACKUP_REPOSITORY_BASE / --repository-base: the append-only endpoint. */
+    readonly backup: string | undefined;
+    /** NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE / --maintenance-repository-base: the full-access endpoint (default: the backup one). */
+    readonly maintenance: string | undefined;
+}
+
+export interface Context {
+    readonly env: NodeJS.ProcessEnv;
+    /** The NAS base URL for a role's credentials. */
+    base(role: CredentialRole): URL;
+    readonly cacert: string | undefined;
+    readonly pushgateway: string | undefined;
+    readonly progressSeconds: number;
+    /** The repository of a target, with the backup (append-only) or maintenance credentials. */
+    repository(target: string, role: CredentialRole): ResticRepository;
+}
+
+export const DEFAULT_PROGRESS_SECONDS = 30;
+
+export function createContext(env: NodeJS.ProcessEnv, bases: RepositoryBases, roles: readonly CredentialRole[]): Context {
+    const parsed = new Map<CredentialRole, URL>();
+    for (const role of roles) {
+        parsed.set(role, parseRepositoryBase(role === "maintenance" ? (bases.maintenance ?? bases.backup) : bases.backup));
+    }
+    checkResticPassword(env);
+    const cacert = env.NAS_BACKUP_CACERT || undefined;
+    const progressSeconds = numberFromEnv(env, "NAS_BACKUP_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS);
+    const base = (role: CredentialRole): URL => {
+        const url = parsed.get(role);
+        if (!url) throw new Error(`no repository base for the ${role} role`);
+        return url;
+    };
+    return {
+        env,
+        base,
+        cacert,
+        pushgateway: env.NAS_BACKUP_PUSHGATEWAY_URL || undefined,
+        progressSeconds,
+        repository(target, role) {
+            return new ResticRepository(target, repositoryLocation(base(role), target, loadCredentials(role, env)), { env, cacert });
+        },
+    };
+}

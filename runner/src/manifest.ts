@@ -1,0 +1,38 @@
+/** The manifest: what a backup contains, written as the commit record of the backup (see snapshots.ts). */
+import type { DatabaseContent } from "./postgres";
+import type { TargetKind } from "./snapshots";
+
+interface ManifestBase {
+    readonly format: 1;
+    readonly target: string;
+    readonly kind: TargetKind;
+    readonly run: string;
+    /** Time recorded for the backup (snapshot time), ISO 8601. */
+    readonly time: string;
+    /** Short id of the data snapshot, for people. */
+    readonly dataSnapshot: string;
+}
+
+export interface DatabaseManifest extends ManifestBase {
+    readonly kind: "database";
+    /** The exported MVCC snapshot pg_dump and the row counts shared. */
+    readonly pgSnapshot: string;
+    readonly dump: { readonly bytes: number; readonly sha256: string; readonly format: "custom"; readonly pgDumpVersion: string };
+    readonly content: DatabaseContent;
+}
+
+export interface DirectoryManifest extends ManifestBase {
+    readonly kind: "directory";
+    readonly directory: string;
+    /** Regular files and their total size, as restic read them. */
+    readonly files: number;
+    readonly bytes: number;
+}
+
+export type Manifest = DatabaseManifest | DirectoryManifest;
+
+export function parseManifest(text: string): Manifest {
+    const m = JSON.parse(text) as Manifest;
+    if (m.format !== 1 || (m.kind !== "database" && m.kind !== "directory")) throw new Error("unknown manifest format");
+    return m;
+}

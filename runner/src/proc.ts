@@ -1,0 +1,126 @@
+/**
+ * Child processes (restic, pg_dump, pg_restore, psql): found on PATH up front with a clear message,
+ * killed with the runner (parent-death signal via util-linux `setpriv` where available, and on
+ * SIGTERM/SIGINT), never given a secret on their command line.
+ */
+import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from "node:child_process";
+import { accessSync, constants } from "node:fs";
+import { delimiter, isAbsolute, join } from "node:path";
+import { redact } from "./log";
+
+export class UsageError extends Error {}
+/** A failure with a cause an operator can act on; exits 1 with the message logged. */
+export class OperationError extends Error {}
+
+const resolved = new Map<string, string | null>();
+
+function findOnPath(name: string): string | null {
+    if (resolved.has(name)) return resolved.get(name)!;
+    let found: string | null = null;
+    const candidates = isAbsolute(name) ? [name] : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name));
+    for (const c of candidates) {
+        try {
+            accessSync(c, constants.X_OK);
+            found = c;
+            break;
+        } catch {
+            // next
+        }
+    }
+    resolved.set(name, found);
+    return found;
+}
+
+/** The absolute path of a program, or an OperationError naming what to install. */
+export function requireProgram(name: string, install: string): string {
+    const path = findOnPath(name);
+    if (!path) throw new OperationError(`${name} not found${isAbsolute(name) ? "" : " on PATH"}: ${install}`);
+    return path;
+}
+
+const children = new Set<ChildProcess>();
+
+export interface ChildOptions {
+    readonly env: NodeJS.ProcessEnv;
+    readonly stdio?: StdioOptions;
+    readonly cwd?: string;
+}
+
+/** Spawns a program (an absolute path from requireProgram); it receives SIGKILL if the runner dies. */
+export function spawnChild(program: string, args: readonly string[], options: ChildOptions): ChildProcess {
+    const setpriv = findOnPath("setpriv");
+    const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", program, ...args]] : [program, [...args]];
+    const opts: SpawnOptions = { env: options.env, stdio: options.stdio ?? ["ignore", "pipe", "pipe"], cwd: options.cwd };
+    const child = spawn(cmd, argv, opts);
+    children.add(child);
+    child.once("exit", () => children.delete(child));
+    child.once("error", () => children.delete(child));
+    return child;
+}
+
+export interface Exit {
+    readonly code: number | null;
+    readonly signal: NodeJS.Signals | null;
+}
+
+/** Resolves when the process has exited and its stdio is closed. */
+export function waitForExit(child: ChildProcess): Promise<Exit> {
+    return new Promise((resolve, reject) => {
+        child.once("error", reject);
+        child.once("close", (code, signal) => resolve({ code, signal }));
+    });
+}
+
+/** Collects a stream's text, keeping only the last `limit` characters. */
+export function collect(stream: NodeJS.ReadableStream | null | undefined, limit = 64 * 1024): () => string {
+    let text = "";
+    stream?.setEncoding("utf8");
+    stream?.on("data", (chunk: string) => {
+        text += chunk;
+        if (text.length > limit * 2) text = text.slice(-limit);
+    });
+    return () => (text.length > limit ? text.slice(-limit) : text);
+}
+
+export interface RunResult extends Exit {
+    readonly stdout: string;
+    readonly stderr: string;
+}
+
+/** Runs a program to completion, feeding `input` to its stdin. Does not throw on a non-zero exit. */
+export async function run(program: string, args: readonly string[], options: ChildOptions & { input?: string }): Promise<RunResult> {
+    const child = spawnChild(program, args, { ...options, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+    const stdout = collect(child.stdout, 64 * 1024 * 1024);
+    const stderr = collect(child.stderr);
+    if (options.input !== undefined) {
+        child.stdin?.on("error", () => undefined); // the exit status tells what went wrong
+        child.stdin?.end(options.input);
+    }
+    const exit = await waitForExit(child);
+    return { ...exit, stdout: stdout(), stderr: stderr() };
+}
+
+/** The last meaningful lines of a program's stderr, redacted, for an error message. */
+export function stderrTail(stderr: string, lines = 4): string {
+    const meaningful = stderr
+        .split("\n")
+        .map((l) => l.trim())
+        .filter((l) => l && !/^\s*(github\.com|runtime\/|golang\.org|main\.)/.test(l) && !l.startsWith("\t"));
+    return redact(meaningful.slice(-lines).join(" | "));
+}
+
+export function describeExit(name: string, exit: Exit): string {
+    return exit.signal ? `${name} was killed by ${exit.signal}` : `${name} exited with status ${exit.code}`;
+}
+
+/** Kills every child still running (restic first: it must never see the end of a partial stream). */
+export function killChildren(): void {
+    const ordered = [...children].sort((a, b) => Number(/restic/.test(b.spawnfile + (b.spawnargs ?? []).join(" "))) - Number(/restic/.test(a.spawnfile + (a.spawnargs ?? []).join(" "))));
+    for (const c of ordered) {
+        try {
+            c.kill("SIGKILL");
+        } catch {
+            // already gone
+        }
+    }
+}

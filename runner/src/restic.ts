@@ -1,0 +1,156 @@
+/**
+ * restic 0.14 for one target's repository. The repository URL (with the REST credentials) reaches
+ * restic only through RESTIC_REPOSITORY in its environment, never through its arguments.
+ */
+import type { ChildProcess, StdioOptions } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { request as httpRequest } from "node:http";
+import { request as httpsRequest } from "node:https";
+import type { RepositoryLocation } from "./config";
+import { log } from "./log";
+import { OperationError, requireProgram, run, spawnChild, stderrTail, type Exit, type RunResult } from "./proc";
+import type { ResticSnapshot } from "./snapshots";
+
+const INSTALL_RESTIC = "install restic 0.14 (Debian: apt-get install restic)";
+const PROBE_TIMEOUT_MS = 20_000;
+
+/** Environment for restic: the caller's, minus the runner's own secrets, plus the repository. */
+export function resticEnv(location: RepositoryLocation, env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+    const out: NodeJS.ProcessEnv = {};
+    for (const [k, v] of Object.entries(env)) {
+        if (/^NAS_BACKUP_.*PASSWORD/.test(k) || k === "PGPASSWORD" || k === "RESTIC_REPOSITORY_FILE") continue;
+        out[k] = v;
+    }
+    // --time and snapshot listings in UTC, whatever the container's zone.
+    out.TZ = "UTC";
+    out.RESTIC_REPOSITORY = location.resticUrl;
+    return out;
+}
+
+/** Turns restic's stderr into a cause an operator can act on. */
+export function explainResticFailure(what: string, exit: Exit, stderr: string, location: RepositoryLocation): string {
+    const tail = stderrTail(stderr);
+    const where = location.display;
+    if (/wrong password or no key found/i.test(stderr)) return `${what}: wrong repository password for ${where} (check RESTIC_PASSWORD_FILE)`;
+    if (/connection refused|no such host|network is unreachable|i\/o timeout|dial tcp/i.test(stderr)) return `${what}: NAS not reachable at ${where}: ${tail}`;
+    if (/\b401\b|unauthorized/i.test(stderr)) return `${what}: the NAS rejected the ${location.credentials.role} credentials (401) for ${where}`;
+    if (/\b403\b|forbidden/i.test(stderr)) {
+        return `${what}: the NAS refused the operation (403 Forbidden) for ${where}${location.credentials.role === "backup" ? ": the backup credentials are append-only by design" : ""}`;
+    }
+    if (/already locked|unable to create lock/i.test(stderr)) return `${what}: the repository ${where} is locked by another operation: ${tail}`;
+    const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
+    return `${what}: restic failed (${status}): ${tail}`;
+}
+
+export interface ResticOptions {
+    readonly env: NodeJS.ProcessEnv;
+    /** CA certificate file for an https NAS with a private CA. */
+    readonly cacert: string | undefined;
+}
+
+export class ResticRepository {
+    readonly program: string;
+
+    constructor(
+        readonly target: string,
+        readonly location: RepositoryLocation,
+        private readonly options: ResticOptions,
+    ) {
+        this.program = requireProgram("restic", INSTALL_RESTIC);
+    }
+
+    private args(args: readonly string[]): string[] {
+        return [...(this.options.cacert ? ["--cacert", this.options.cacert] : []), ...args];
+    }
+
+    get env(): NodeJS.ProcessEnv {
+        return resticEnv(this.location, this.options.env);
+    }
+
+    spawn(args: readonly string[], stdio: StdioOptions): ChildProcess {
+        return spawnChild(this.program, this.args(args), { env: this.env, stdio });
+    }
+
+    /** Runs restic; throws an OperationError explaining the cause unless it exits with an accepted status. */
+    async run(what: string, args: readonly string[], options: { input?: string; accept?: readonly number[] } = {}): Promise<RunResult> {
+        const result = await run(this.program, this.args(args), { env: this.env, input: options.input });
+        if (result.signal || !(options.accept ?? [0]).includes(result.code ?? -1)) {
+            throw new OperationError(explainResticFailure(what, result, result.stderr, this.location));
+        }
+        return result;
+    }
+
+    /**
+     * Asks the REST server directly whether the repository exists: a fast, clear answer for "NAS
+     * down" and "wrong NAS credentials" before restic's retries.
+     */
+    async probe(): Promise<"exists" | "missing"> {
+        const url = new URL("config", this.location.httpUrl);
+        const { user, password } = this.location.credentials;
+        const headers: Record<string, string> = {};
+        if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}`;
+        const status = await new Promise<number>((resolve, reject) => {
+            const options = { method: "HEAD", headers, timeout: PROBE_TIMEOUT_MS, ...(this.options.cacert ? { ca: readFileSync(this.options.cacert) } : {}) };
+            const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
+                res.resume();
+                resolve(res.statusCode ?? 0);
+            });
+            req.on("timeout", () => req.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)));
+            req.on("error", reject);
+            req.end();
+        }).catch((e: Error & { code?: string }) => {
+            throw new OperationError(`NAS not reachable at ${this.location.display}: ${e.code ?? e.message}`);
+        });
+        if (status === 200) return "exists";
+        if (status === 404) return "missing";
+        if (status === 401) throw new OperationError(`the NAS rejected the ${this.location.credentials.role} credentials (401) for ${this.location.display}`);
+        if (status === 403) throw new OperationError(`the NAS denied access (403) to ${this.location.display} for the ${this.location.credentials.role} credentials`);
+        throw new OperationError(`unexpected answer ${status} from the NAS for ${this.location.display}`);
+    }
+
+    /** Creates the repository (format version 2: compression) on the first backup of a target. */
+    async ensureInitialized(): Promise<void> {
+        if ((await this.probe()) === "exists") return;
+        log("info", "repository.init", { target: this.target, repository: this.location.display });
+        const result = await run(this.program, this.args(["init", "--repository-version", "2"]), { env: this.env });
+        // A concurrent first backup may have created it in between.
+        if (result.code !== 0 && !(/already exists|config file already exists/i.test(result.stderr) && (await this.probe()) === "exists")) {
+            throw new OperationError(explainResticFailure("creating the repository", result, result.stderr, this.location));
+        }
+    }
+
+    /** Fails with a clear message when the target has no repository. */
+    async requireExisting(): Promise<void> {
+        if ((await this.probe()) === "missing") throw new OperationError(`no repository for target ${this.target} at ${this.location.display}`);
+    }
+
+    async snapshots(): Promise<ResticSnapshot[]> {
+        const result = await this.run("listing snapshots", ["snapshots", "--json", "--no-lock"]);
+        return JSON.parse(result.stdout || "[]") as ResticSnapshot[];
+    }
+
+    async readFile(snapshotId: string, path: string): Promise<string> {
+        return (await this.run(`reading ${path} of snapshot ${snapshotId.slice(0, 8)}`, ["dump", snapshotId, path])).stdout;
+    }
+
+    /** Removes locks of restic processes that died (never a live lock). */
+    async unlockStale(): Promise<void> {
+        await this.run("removing stale locks", ["unlock"]);
+    }
+
+    async forget(ids: readonly string[]): Promise<void> {
+        for (let i = 0; i < ids.length; i += 100) {
+            await this.run("forgetting snapshots", ["forget", ...ids.slice(i, i + 100)]);
+        }
+    }
+
+    async prune(maxUnused: string): Promise<string> {
+        return (await this.run("pruning the repository", ["prune", "--max-unused", maxUnused])).stdout;
+    }
+
+    /** Pack files in the repository (after a purge: none). */
+    async packCount(): Promise<number> {
+        const out = (await this.run("listing pack files", ["list", "packs", "--no-lock"])).stdout;
+        return out.split("\n").filter((l) => l.trim()).length;
+    }
+}

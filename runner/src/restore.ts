@@ -1,0 +1,212 @@
+/**
+ * `restore`: a complete backup (by snapshot id, `latest`, or the latest before a date) into a
+ * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
+ */
+import { createHash } from "node:crypto";
+import { mkdir, readdir, lstat } from "node:fs/promises";
+import { join } from "node:path";
+import type { Context } from "./context";
+import { log, progressTicker, secondsSince } from "./log";
+import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
+import { adminStatement, compareContent, CONTENT_SQL, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral, type DatabaseContent } from "./postgres";
+import { collect, describeExit, OperationError, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
+import { explainResticFailure, type ResticRepository } from "./restic";
+import { dumpFileName, manifestFileName, selectBackup, SelectionError, type Backup, type BackupSelector } from "./snapshots";
+
+export interface RestoreOutcome {
+    readonly target: string;
+    readonly snapshot: string;
+    readonly time: string;
+    readonly into: string;
+    readonly bytes: number;
+    readonly durationSeconds: number;
+    /** Empty when the restored data matches the manifest. */
+    readonly problems: readonly string[];
+}
+
+/** Finds the backup to restore and reads its manifest. */
+export async function chooseBackup(repo: ResticRepository, selector: BackupSelector): Promise<{ backup: Backup; manifest: Manifest }> {
+    await repo.requireExisting();
+    let backup: Backup;
+    try {
+        backup = selectBackup(await repo.snapshots(), selector);
+    } catch (e) {
+        if (e instanceof SelectionError) throw new OperationError(`target ${repo.target}: ${e.message}`);
+        throw e;
+    }
+    const manifest = parseManifest(await repo.readFile(backup.manifestSnapshotId!, `/${manifestFileName}`));
+    return { backup, manifest };
+}
+
+export interface DatabaseRestoreOptions {
+    readonly database: string;
+    readonly adminDatabase: string;
+    /** Create the database when it does not exist. */
+    readonly create: boolean;
+    /** Restore into a database that already has objects (pg_restore --clean --if-exists). */
+    readonly force: boolean;
+    /** Do not restore ownership and privileges (roles of the source may not exist here). */
+    readonly noOwner: boolean;
+}
+
+/** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
+export async function restoreDatabase(ctx: Context, repo: ResticRepository, backup: Backup, manifest: DatabaseManifest, options: DatabaseRestoreOptions): Promise<RestoreOutcome> {
+    const start = performance.now();
+    const env = pgEnv(ctx.env);
+    const pgRestore = pgProgram("pg_restore", ctx.env);
+
+    let session = await openDatabase(options.database, ctx.env);
+    if (session === "missing") {
+        if (!options.create) throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
+        const encoding = manifest.content.encoding;
+        await adminStatement(
+            options.adminDatabase,
+            `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`,
+            ctx.env,
+        );
+        session = await openDatabase(options.database, ctx.env);
+        if (session === "missing") throw new OperationError(`database ${options.database} could not be created`);
+    }
+    try {
+        const objects = await session.query<number>(NON_EMPTY_SQL);
+        if (Number(objects) > 0 && !options.force) {
+            throw new OperationError(`database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`);
+        }
+    } finally {
+        await session.close();
+    }
+
+    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into: options.database });
+    const restic = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
+    const resticErr = collect(restic.stderr);
+    const resticExit = waitForExit(restic);
+    const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
+    if (options.noOwner) args.push("--no-owner", "--no-acl");
+    if (options.force) args.push("--clean", "--if-exists");
+    const restore = spawnChild(pgRestore, args, { env, stdio: ["pipe", "ignore", "pipe"] });
+    const restoreErr = collect(restore.stderr);
+    const restoreExit = waitForExit(restore);
+    restore.stdin!.on("error", () => undefined);
+    const hash = createHash("sha256");
+    let bytes = 0;
+    restic.stdout!.on("data", (chunk: Buffer) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+    });
+    // pg_restore sees the end of its input only after restic exited 0: a partial read can never commit.
+    restic.stdout!.pipe(restore.stdin!, { end: false });
+    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({ target: repo.target, bytesRestored: bytes }));
+    const [dumpExit, pgExit] = await Promise.all([
+        resticExit.then((e) => {
+            if (e.code !== 0 || e.signal) restore.kill("SIGKILL");
+            else restore.stdin!.end();
+            return e;
+        }),
+        restoreExit.then((e) => {
+            if (e.code !== 0 || e.signal) restic.kill("SIGKILL");
+            return e;
+        }),
+    ]);
+    stopProgress();
+    if (dumpExit.code !== 0 || dumpExit.signal) {
+        throw new OperationError(`${explainResticFailure(`reading the dump of ${backup.shortId}`, dumpExit, resticErr(), repo.location)}; nothing was restored (one transaction)`);
+    }
+    if (pgExit.code !== 0 || pgExit.signal) {
+        throw new OperationError(`pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; nothing was restored (one transaction)`);
+    }
+
+    const problems: string[] = [];
+    const sha256 = hash.digest("hex");
+    if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
+        problems.push(`dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`);
+    }
+    const check = await openDatabase(options.database, ctx.env);
+    if (check === "missing") throw new OperationError(`database ${options.database} disappeared during the restore`);
+    try {
+        problems.push(...compareContent(manifest.content, await check.query<DatabaseContent>(CONTENT_SQL)));
+    } finally {
+        await check.close();
+    }
+    return { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into: options.database, bytes, durationSeconds: secondsSince(start), problems };
+}
+
+async function isEmptyOrMissing(dir: string): Promise<boolean> {
+    try {
+        return (await readdir(dir)).length === 0;
+    } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === "ENOENT") return true;
+        throw e;
+    }
+}
+
+/** Counts regular files and their bytes below a directory. */
+export async function countFiles(dir: string): Promise<{ files: number; bytes: number }> {
+    let files = 0;
+    let bytes = 0;
+    for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) {
+            const sub = await countFiles(path);
+            files += sub.files;
+            bytes += sub.bytes;
+        } else if (entry.isFile()) {
+            files += 1;
+            bytes += (await lstat(path)).size;
+        }
+    }
+    return { files, bytes };
+}
+
+/**
+ * Restores a directory snapshot below `into`; restic recreates the original absolute path there
+ * (a backup of /mnt/share lands in <into>/mnt/share). Checks restored files and bytes against the manifest.
+ */
+export async function restoreDirectory(repo: ResticRepository, backup: Backup, manifest: DirectoryManifest, into: string, force: boolean): Promise<RestoreOutcome> {
+    const start = performance.now();
+    if (!force && !(await isEmptyOrMissing(into))) throw new OperationError(`directory ${into} is not empty: restore into an empty directory, or pass --force`);
+    await mkdir(into, { recursive: true });
+    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into });
+    await repo.run(`restoring ${backup.shortId}`, ["restore", backup.id, "--target", into, "--verify"]);
+    const restored = await countFiles(join(into, manifest.directory));
+    const problems: string[] = [];
+    if (restored.files !== manifest.files || restored.bytes !== manifest.bytes) {
+        problems.push(`restored ${restored.files} files (${restored.bytes} bytes); the manifest says ${manifest.files} files (${manifest.bytes} bytes)`);
+    }
+    return { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into, bytes: restored.bytes, durationSeconds: secondsSince(start), problems };
+}
+
+export interface RestoreCommandOptions {
+    readonly target: string;
+    readonly selector: BackupSelector;
+    readonly intoDatabase?: string;
+    readonly intoDirectory?: string;
+    readonly adminDatabase: string;
+    readonly create: boolean;
+    readonly force: boolean;
+    readonly noOwner: boolean;
+}
+
+export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
+    if (!options.intoDatabase === !options.intoDirectory) throw new UsageError("restore needs exactly one of --into-database or --into-directory");
+    const repo = ctx.repository(options.target, "backup");
+    try {
+        const { backup, manifest } = await chooseBackup(repo, options.selector);
+        if (manifest.kind === "database" && !options.intoDatabase) throw new UsageError(`${backup.shortId} is a database backup: use --into-database`);
+        if (manifest.kind === "directory" && !options.intoDirectory) throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
+        const outcome =
+            manifest.kind === "database"
+                ? await restoreDatabase(ctx, repo, backup, manifest, { ...options, database: options.intoDatabase! })
+                : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
+        if (outcome.problems.length > 0) {
+            log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });
+            throw new OperationError(`restore of ${outcome.snapshot} is incomplete: ${outcome.problems.join("; ")}`);
+        }
+        log("info", "restore.success", { ...outcome, complete: true });
+        return outcome;
+    } catch (e) {
+        if (!(e instanceof UsageError) && !/restore of .* is incomplete/.test((e as Error).message)) {
+            log("error", "restore.failure", { target: options.target, cause: (e as Error).message });
+        }
+        throw e;
+    }
+}

@@ -1,0 +1,259 @@
+/**
+ * Database backups end to end with real PostgreSQL, restic 0.14 and `rclone serve restic`:
+ * round trip, restore selection, and the failure cases of issue 3.
+ */
+import { spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { freePort, requireTools, restic, runCli, snapshotsOf, startCli, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+
+let pg: Postgres;
+let nas: Nas;
+let env: Record<string, string>;
+
+beforeAll(async () => {
+    requireTools();
+    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
+    env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+    pg.sql("postgres", "CREATE DATABASE shop");
+    pg.sql(
+        "shop",
+        `
+        CREATE SCHEMA sales;
+        CREATE SCHEMA "Lager ü";
+        CREATE TABLE sales.customer (id bigserial PRIMARY KEY, name text NOT NULL, city text);
+        INSERT INTO sales.customer (name, city) SELECT 'Kunde ' || g || ' Müller-Łódź 日本 🚗', 'Köln' FROM generate_series(1, 500) g;
+        CREATE TABLE "Lager ü"."Artikel" (nr int GENERATED ALWAYS AS IDENTITY PRIMARY KEY, bezeichnung text, preis numeric(10,2), daten jsonb);
+        INSERT INTO "Lager ü"."Artikel" (bezeichnung, preis, daten) SELECT 'Schraube Ø' || g, g * 1.25, jsonb_build_object('größe', g, 'tags', jsonb_build_array('ä', 'ß')) FROM generate_series(1, 300) g;
+        CREATE SEQUENCE public.invoice_no START 1000;
+        SELECT nextval('public.invoice_no') FROM generate_series(1, 7);
+        CREATE TABLE public.docs (id serial PRIMARY KEY, title text, content oid);
+        INSERT INTO public.docs (title, content) SELECT 'Dokument ' || g, lo_from_bytea(0, convert_to(repeat('Größe ' || g || E'\\n', 1000), 'UTF8')) FROM generate_series(1, 5) g;
+        CREATE TABLE public.empty_table (x int);
+        CREATE VIEW sales.customer_count AS SELECT count(*) AS n FROM sales.customer;
+        CREATE FUNCTION sales.greeting(name text) RETURNS text LANGUAGE sql AS $$ SELECT 'Grüß Gott, ' || name $$;
+        `,
+    );
+}, 120_000);
+
+afterAll(async () => {
+    pg?.cleanup();
+    await nas?.cleanup();
+});
+
+/** Everything a restore must reproduce: table contents, sequences, large objects, views, functions. */
+function fingerprint(database: string): string {
+    return pg.sql(
+        database,
+        `
+        SELECT n.nspname || '.' || c.relname || '=' ||
+               (xpath('/row/h/text()', query_to_xml(format('SELECT md5(coalesce(string_agg(t::text, E''\\n'' ORDER BY t::text), '''')) AS h FROM %I.%I t', n.nspname, c.relname), false, true, '')))[1]::text
+        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+        WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg_toast%'
+        UNION ALL SELECT 'seq ' || schemaname || '.' || sequencename || '=' || coalesce(last_value::text, 'null') FROM pg_sequences WHERE schemaname NOT IN ('pg_catalog')
+        UNION ALL SELECT 'lo=' || coalesce(md5(string_agg(oid::text || ':' || md5(lo_get(oid)), ',' ORDER BY oid)), '') FROM pg_largeobject_metadata
+        UNION ALL SELECT 'view=' || pg_get_viewdef('sales.customer_count'::regclass)
+        UNION ALL SELECT 'fn=' || sales.greeting('Jörg')
+        ORDER BY 1`,
+    );
+}
+
+function expectNoSecrets(r: CliResult): void {
+    for (const secret of [nas.backupPassword, nas.maintenancePassword, nas.resticPassword, pg.password]) {
+        expect(r.stdout).not.toContain(secret);
+        expect(r.stderr).not.toContain(secret);
+    }
+}
+
+function failureCause(r: CliResult): string {
+    return String(r.events.find((e) => e.level === "error")?.cause ?? "");
+}
+
+describe("database backup and restore", () => {
+    it("backs up a database and restores it equal to the source (schemas, sequences, large objects, non-ASCII text)", async () => {
+        const b = await runCli(["backup", "--target", "shop", "--database", "shop", "--json"], env);
+        expect(b.code, b.stderr).toBe(0);
+        expectNoSecrets(b);
+        const result = JSON.parse(b.stdout) as { snapshot: string; bytes: number; bytesAdded: number; durationSeconds: number; monthly: boolean };
+        expect(result.bytes).toBeGreaterThan(0);
+        expect(result.bytesAdded).toBeGreaterThan(0);
+        expect(b.events.map((e) => e.event)).toEqual(expect.arrayContaining(["backup.start", "backup.success"]));
+        const success = b.events.find((e) => e.event === "backup.success")!;
+        expect(success).toMatchObject({ target: "shop", bytes: result.bytes, bytesAdded: result.bytesAdded });
+        expect(typeof success.durationSeconds).toBe("number");
+
+        // Two snapshots: the dump and its manifest, linked by the run tag; the first backup of a month is monthly.
+        const snaps = snapshotsOf(nas, "shop");
+        expect(snaps).toHaveLength(2);
+        const data = snaps.find((s) => !s.tags?.includes("manifest"))!;
+        const manifest = snaps.find((s) => s.tags?.includes("manifest"))!;
+        expect(data.paths).toEqual(["/shop.pgdump"]);
+        expect(data.tags).toEqual(expect.arrayContaining(["target=shop", "kind=database", "daily", "monthly"]));
+        expect(manifest.tags!.find((t) => t.startsWith("run="))).toBe(data.tags!.find((t) => t.startsWith("run=")));
+        expect(result.monthly).toBe(true);
+        // The manifest was counted in the dump's snapshot.
+        const m = JSON.parse(restic(["dump", manifest.id, "/manifest.json"], nas.resticEnv("shop", "backup")).stdout) as {
+            content: { tables: { schema: string; table: string; rows: number }[]; largeObjects: number };
+            dump: { bytes: number };
+        };
+        expect(m.content.tables).toEqual(expect.arrayContaining([{ schema: "Lager ü", table: "Artikel", rows: 300 }, { schema: "sales", table: "customer", rows: 500 }]));
+        expect(m.content.largeObjects).toBe(5);
+        expect(m.dump.bytes).toBe(result.bytes);
+
+        const r = await runCli(["restore", "--target", "shop", "--into-database", "shop_restored", "--create", "--json"], env);
+        expect(r.code, r.stderr).toBe(0);
+        expectNoSecrets(r);
+        expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({ complete: true, problems: [] });
+        expect(fingerprint("shop_restored")).toBe(fingerprint("shop"));
+        expect(fingerprint("shop")).toContain("seq public.invoice_no=1006");
+    });
+
+    it("restores the latest, the latest before a date, or a given snapshot, and refuses a non-empty database unless --force", async () => {
+        pg.sql("postgres", "CREATE DATABASE hist");
+        pg.sql("hist", "CREATE TABLE t (v int); INSERT INTO t VALUES (1)");
+        const old = await runCli(["backup", "--target", "hist", "--database", "hist", "--time", "2020-01-15T10:00", "--json"], env);
+        expect(old.code, old.stderr).toBe(0);
+        pg.sql("hist", "INSERT INTO t VALUES (2)");
+        const recent = await runCli(["backup", "--target", "hist", "--database", "hist", "--json"], env);
+        expect(recent.code, recent.stderr).toBe(0);
+
+        const list = await runCli(["restore", "--target", "hist", "--list", "--json"], env);
+        expect(list.code, list.stderr).toBe(0);
+        const listed = JSON.parse(list.stdout) as { snapshot: string; time: string }[];
+        expect(listed.map((l) => l.time)).toEqual(["2020-01-15T09:00:00.000Z", expect.any(String)]);
+
+        const before = await runCli(["restore", "--target", "hist", "--before", "2020-02-01", "--into-database", "hist_before", "--create"], env);
+        expect(before.code, before.stderr).toBe(0);
+        expect(pg.sql("hist_before", "SELECT count(*) FROM t")).toBe("1");
+
+        const latest = await runCli(["restore", "--target", "hist", "--into-database", "hist_latest", "--create"], env);
+        expect(latest.code, latest.stderr).toBe(0);
+        expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
+
+        // hist_latest now has data: refused without --force, and left as it was.
+        const oldId = (JSON.parse(old.stdout) as { snapshot: string }).snapshot;
+        const refused = await runCli(["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest"], env);
+        expect(refused.code).toBe(1);
+        expect(failureCause(refused)).toMatch(/hist_latest is not empty.*--force/);
+        expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
+        const forced = await runCli(["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest", "--force"], env);
+        expect(forced.code, forced.stderr).toBe(0);
+        expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("1");
+
+        const missing = await runCli(["restore", "--target", "hist", "--into-database", "does_not_exist"], env);
+        expect(missing.code).toBe(1);
+        expect(failureCause(missing)).toMatch(/does_not_exist does not exist.*--create/);
+        const tooEarly = await runCli(["restore", "--target", "hist", "--before", "2019-01-01", "--into-database", "x", "--create"], env);
+        expect(tooEarly.code).toBe(1);
+        expect(failureCause(tooEarly)).toMatch(/no complete backup before 2018-12-31T23:00:00.000Z/);
+    });
+
+    it("runs two backups of one target at the same time: both succeed and both are restorable", async () => {
+        const [a, b] = await Promise.all([runCli(["backup", "--target", "shop", "--database", "shop"], env), runCli(["backup", "--target", "shop", "--database", "shop"], env)]);
+        expect(a.code, a.stderr).toBe(0);
+        expect(b.code, b.stderr).toBe(0);
+        const list = await runCli(["restore", "--target", "shop", "--list", "--json"], env);
+        expect((JSON.parse(list.stdout) as unknown[]).length).toBe(3);
+        const check = restic(["check"], nas.resticEnv("shop", "maintenance"));
+        expect(check.status, check.stderr).toBe(0);
+    });
+});
+
+describe("failures give a clear cause and a non-zero exit", () => {
+    it("NAS down", async () => {
+        const r = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/` });
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/NAS not reachable at rest:http:\/\/127\.0\.0\.1:\d+\/shop\/: ECONNREFUSED/);
+        expectNoSecrets(r);
+    });
+
+    it("wrong repository password and wrong NAS password", async () => {
+        const wrongKey = join(nas.dir, "..", "wrong-key");
+        writeFileSync(wrongKey, "not the key\n");
+        const r = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, RESTIC_PASSWORD_FILE: wrongKey });
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/wrong repository password/);
+        const wrongRest = join(nas.dir, "..", "wrong-rest");
+        writeFileSync(wrongRest, "not the password\n");
+        const s = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, NAS_BACKUP_REST_PASSWORD_FILE: wrongRest });
+        expect(s.code).toBe(1);
+        expect(failureCause(s)).toMatch(/NAS rejected the backup credentials \(401\)/);
+        expectNoSecrets(r);
+        expectNoSecrets(s);
+    });
+
+    it("database down: no snapshot is written", async () => {
+        const before = snapshotsOf(nas, "shop").length;
+        const r = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, PGPORT: String(await freePort()) });
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/database shop: .*(Connection refused|connection to server)/);
+        expect(snapshotsOf(nas, "shop")).toHaveLength(before);
+        expectNoSecrets(r);
+    });
+});
+
+/** pids of pg_dump processes dumping a database. */
+function pgDumpPids(database: string): number[] {
+    const r = spawnSync("pgrep", ["-f", `pg_dump .*--dbname=${database}$`], { encoding: "utf8" });
+    return r.stdout
+        .split("\n")
+        .filter(Boolean)
+        .map(Number);
+}
+
+describe("interrupted backups", () => {
+    let slowEnv: Record<string, string>;
+    beforeAll(async () => {
+        // ~60 MB of text behind a 2 MB/s NAS: pg_dump is mid-stream for many seconds.
+        pg.sql("postgres", "CREATE DATABASE big");
+        pg.sql("big", "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 600000) g");
+        const slow = await nas.startSlowBackupEndpoint("2M");
+        slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
+        // A first complete backup, so that the target's repository exists.
+        const first = await runCli(["backup", "--target", "big", "--database", "big"], env);
+        expect(first.code, first.stderr).toBe(0);
+        pg.sql("big", "UPDATE big SET payload = reverse(payload) WHERE id % 2 = 0");
+    }, 120_000);
+
+    it("pg_dump killed mid-stream leaves no snapshot, and the next backup succeeds", async () => {
+        const before = snapshotsOf(nas, "big");
+        const cli = startCli(["backup", "--target", "big", "--database", "big"], slowEnv);
+        await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
+        const pids = pgDumpPids("big");
+        expect(pids, "pg_dump should still be running").toHaveLength(1);
+        process.kill(pids[0], "SIGKILL");
+        const r = await cli.done;
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/pg_dump of big failed \(pg_dump was killed by SIGKILL\).*no snapshot was written/);
+        expect(snapshotsOf(nas, "big").map((s) => s.id).sort()).toEqual(before.map((s) => s.id).sort());
+
+        const next = await runCli(["backup", "--target", "big", "--database", "big"], env);
+        expect(next.code, next.stderr).toBe(0);
+    });
+
+    it("a runner killed mid-backup leaves a repository that passes restic check, counts nothing, and the next backup succeeds", async () => {
+        const listBefore = JSON.parse((await runCli(["restore", "--target", "big", "--list", "--json"], env)).stdout) as unknown[];
+        const cli = startCli(["backup", "--target", "big", "--database", "big"], slowEnv);
+        await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
+        cli.child.kill("SIGKILL");
+        const r = await cli.done;
+        expect(r.signal).toBe("SIGKILL");
+        // Its children die with it (parent-death signal): no pg_dump keeps running.
+        await new Promise((res) => setTimeout(res, 500));
+        expect(pgDumpPids("big")).toEqual([]);
+        // Like an operator who knows the runner died: remove its lock, then check. (`--remove-all`: the killed
+        // restic stays a zombie here until PID 1 reaps it, so restic would still consider its lock live.)
+        const unlock = restic(["unlock", "--remove-all"], nas.resticEnv("big", "maintenance"));
+        expect(unlock.status, unlock.stderr).toBe(0);
+        const check = restic(["check"], nas.resticEnv("big", "maintenance"));
+        expect(check.status, check.stderr + check.stdout).toBe(0);
+        const listAfter = JSON.parse((await runCli(["restore", "--target", "big", "--list", "--json"], env)).stdout) as unknown[];
+        expect(listAfter).toEqual(listBefore);
+
+        const next = await runCli(["backup", "--target", "big", "--database", "big"], env);
+        expect(next.code, next.stderr).toBe(0);
+        const verify = await runCli(["verify", "--target", "big", "--read-data-subset", "100%"], env);
+        expect(verify.code, verify.stderr).toBe(0);
+    });
+});

@@ -1,0 +1,373 @@
+/**
+ * Real components for the runner's integration tests, on 127.0.0.1 only: a throwaway PostgreSQL
+ * cluster (initdb in a temp dir, run as the `postgres` OS user when the tests run as root, because
+ * PostgreSQL refuses root), and a NAS made of two `rclone serve restic` instances on one directory
+ * (one --append-only for backups, one full access for maintenance) with htpasswd users.
+ */
+import { spawn, spawnSync, type ChildProcess } from "node:child_process";
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { createServer, connect } from "node:net";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+
+export const repoRoot = resolve(__dirname, "../..");
+export const cliPath = join(repoRoot, "runner/src/cli.ts");
+
+function which(name: string): string | undefined {
+    for (const dir of (process.env.PATH ?? "").split(":")) {
+        const p = join(dir, name);
+        try {
+            accessSync(p, constants.X_OK);
+            return p;
+        } catch {
+            // next
+        }
+    }
+    return undefined;
+}
+
+/** The newest PostgreSQL server installation (Debian layout). */
+export function postgresBinDir(): string | undefined {
+    const root = "/usr/lib/postgresql";
+    if (!existsSync(root)) return undefined;
+    const versions = readdirSync(root)
+        .filter((v) => existsSync(join(root, v, "bin/initdb")))
+        .sort((a, b) => Number(b) - Number(a));
+    return versions[0] ? join(root, versions[0], "bin") : undefined;
+}
+
+/** Fails with what to install when a real component is missing. */
+export function requireTools(): void {
+    const missing: string[] = [];
+    if (!which("restic")) missing.push("restic (0.14)");
+    if (!which("rclone")) missing.push("rclone");
+    if (!which("htpasswd")) missing.push("htpasswd (apache2-utils)");
+    if (!postgresBinDir()) missing.push("PostgreSQL server (postgresql, /usr/lib/postgresql/<version>/bin)");
+    if (missing.length) {
+        throw new Error(
+            `The runner's integration tests need real components, missing: ${missing.join(", ")}.\n` +
+                "Install them: sudo apt-get install -y postgresql postgresql-client restic rclone apache2-utils (.ci/run does this).",
+        );
+    }
+}
+
+export async function freePort(): Promise<number> {
+    return new Promise((resolvePort, reject) => {
+        const server = createServer();
+        server.once("error", reject);
+        server.listen(0, "127.0.0.1", () => {
+            const address = server.address();
+            server.close(() => resolvePort(typeof address === "object" && address ? address.port : 0));
+        });
+    });
+}
+
+async function waitForPort(port: number, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+        const ok = await new Promise<boolean>((r) => {
+            const s = connect(port, "127.0.0.1");
+            s.once("connect", () => {
+                s.destroy();
+                r(true);
+            });
+            s.once("error", () => r(false));
+        });
+        if (ok) return;
+        await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(`nothing listens on 127.0.0.1:${port} after ${timeoutMs} ms`);
+}
+
+const isRoot = process.getuid?.() === 0;
+
+function postgresUser(): { uid: number; gid: number } | undefined {
+    if (!isRoot) return undefined;
+    const id = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
+    const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
+    if (id.status !== 0) throw new Error("running as root, but there is no `postgres` OS user to run PostgreSQL as (install the postgresql package)");
+    return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
+}
+
+function runAsPostgres(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
+    const argv = isRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] as const : [cmd, args] as const;
+    const r = spawnSync(argv[0], argv[1], { encoding: "utf8" });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface Postgres {
+    readonly binDir: string;
+    readonly port: number;
+    readonly user: string;
+    readonly password: string;
+    /** libpq environment for clients (the runner). */
+    readonly env: Record<string, string>;
+    /** Runs SQL with psql; returns stdout (unaligned, tuples only). Throws on error. */
+    sql(database: string, sql: string): string;
+    stop(): void;
+    start(): void;
+    cleanup(): void;
+}
+
+/** initdb + pg_ctl start of a throwaway cluster; password authentication, TCP on 127.0.0.1 only. */
+export async function startPostgres(): Promise<Postgres> {
+    const binDir = postgresBinDir()!;
+    const dir = mkdtempSync(join(tmpdir(), "nas-backup-pg-"));
+    const owner = postgresUser();
+    if (owner) chownSync(dir, owner.uid, owner.gid);
+    const password = `pg-secret-${Math.random().toString(36).slice(2)}`;
+    const pwfile = join(dir, "pwfile");
+    writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
+    if (owner) chownSync(pwfile, owner.uid, owner.gid);
+    const data = join(dir, "data");
+    const init = runAsPostgres(join(binDir, "initdb"), ["-D", data, "-U", "postgres", "-A", "scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
+    if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
+    const port = await freePort();
+    const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50`;
+    const start = (): void => {
+        const r = runAsPostgres(join(binDir, "pg_ctl"), ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+        if (r.status !== 0) throw new Error(`pg_ctl start failed: ${r.stderr}${r.stdout}`);
+    };
+    const stop = (): void => {
+        runAsPostgres(join(binDir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
+    };
+    start();
+    const env = { PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "postgres", PGPASSWORD: password, NAS_BACKUP_PG_BIN_DIR: binDir };
+    return {
+        binDir,
+        port,
+        user: "postgres",
+        password,
+        env,
+        sql(database, sql) {
+            const r = spawnSync(join(binDir, "psql"), ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database], {
+                input: sql,
+                encoding: "utf8",
+                env: { ...process.env, ...env, PGCLIENTENCODING: "UTF8" },
+            });
+            if (r.status !== 0) throw new Error(`psql ${database}: ${r.stderr}`);
+            return r.stdout.trim();
+        },
+        stop,
+        start,
+        cleanup() {
+            stop();
+            rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
+export interface Nas {
+    /** Directory the REST servers store the repositories in. */
+    readonly dir: string;
+    /** Append-only endpoint (backups). */
+    readonly backupBase: string;
+    /** Full-access endpoint (prune, purge). */
+    readonly maintenanceBase: string;
+    readonly backupPassword: string;
+    readonly maintenancePassword: string;
+    readonly resticPassword: string;
+    /** Environment for the runner: NAS, credentials (as files), repository key, cache. */
+    readonly env: Record<string, string>;
+    /** Environment for calling restic directly on a target's repository. */
+    resticEnv(target: string, role: "backup" | "maintenance"): Record<string, string>;
+    /** Another append-only endpoint on the same store, throttled to `bwlimit` (rclone syntax, e.g. "2M"). */
+    startSlowBackupEndpoint(bwlimit: string): Promise<string>;
+    stopBackupEndpoint(): Promise<void>;
+    startBackupEndpoint(): Promise<void>;
+    cleanup(): Promise<void>;
+}
+
+function startRclone(args: string[]): ChildProcess {
+    return spawn("rclone", ["serve", "restic", "--config", "/dev/null", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+}
+
+export async function startNas(): Promise<Nas> {
+    const dir = mkdtempSync(join(tmpdir(), "nas-backup-nas-"));
+    const store = join(dir, "store");
+    const secrets = join(dir, "secrets");
+    mkdirSync(store);
+    mkdirSync(secrets, { mode: 0o755 });
+    const backupPassword = `rest-backup-${Math.random().toString(36).slice(2)}`;
+    const maintenancePassword = `rest-maint-${Math.random().toString(36).slice(2)}`;
+    const resticPassword = `repo-key-${Math.random().toString(36).slice(2)}`;
+    const htpasswd = join(dir, "htpasswd");
+    for (const [user, pw, create] of [
+        ["backup", backupPassword, true],
+        ["maintenance", maintenancePassword, false],
+    ] as const) {
+        const r = spawnSync("htpasswd", [...(create ? ["-c"] : []), "-B", "-C", "4", "-b", htpasswd, user, pw], { encoding: "utf8" });
+        if (r.status !== 0) throw new Error(`htpasswd: ${r.stderr}`);
+    }
+    const files: Record<string, string> = {};
+    for (const [name, value] of Object.entries({ backup: backupPassword, maintenance: maintenancePassword, restic: resticPassword })) {
+        files[name] = join(secrets, name);
+        writeFileSync(files[name], `${value}\n`, { mode: 0o644 });
+    }
+    chmodSync(dir, 0o755);
+    const backupPort = await freePort();
+    const maintenancePort = await freePort();
+    let appendOnly = startRclone(["--addr", `127.0.0.1:${backupPort}`, "--htpasswd", htpasswd, "--append-only", store]);
+    const full = startRclone(["--addr", `127.0.0.1:${maintenancePort}`, "--htpasswd", htpasswd, store]);
+    await Promise.all([waitForPort(backupPort), waitForPort(maintenancePort)]);
+    const backupBase = `rest:http://127.0.0.1:${backupPort}/`;
+    const maintenanceBase = `rest:http://127.0.0.1:${maintenancePort}/`;
+    const extra: ChildProcess[] = [];
+    const cache = join(dir, "cache");
+    mkdirSync(cache, { mode: 0o777 });
+    chmodSync(cache, 0o777);
+    const stopProcess = async (p: ChildProcess): Promise<void> => {
+        if (p.exitCode !== null || p.signalCode !== null) return;
+        const gone = new Promise((r) => p.once("exit", r));
+        p.kill("SIGTERM");
+        await gone;
+    };
+    return {
+        dir: store,
+        backupBase,
+        maintenanceBase,
+        backupPassword,
+        maintenancePassword,
+        resticPassword,
+        env: {
+            NAS_BACKUP_REPOSITORY_BASE: backupBase,
+            NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE: maintenanceBase,
+            NAS_BACKUP_REST_USER: "backup",
+            NAS_BACKUP_REST_PASSWORD_FILE: files.backup,
+            NAS_BACKUP_MAINTENANCE_USER: "maintenance",
+            NAS_BACKUP_MAINTENANCE_PASSWORD_FILE: files.maintenance,
+            RESTIC_PASSWORD_FILE: files.restic,
+            RESTIC_CACHE_DIR: cache,
+        },
+        resticEnv(target, role) {
+            const [port, user, pw] = role === "backup" ? [backupPort, "backup", backupPassword] : [maintenancePort, "maintenance", maintenancePassword];
+            return { RESTIC_REPOSITORY: `rest:http://${user}:${pw}@127.0.0.1:${port}/${target}/`, RESTIC_PASSWORD_FILE: files.restic, RESTIC_CACHE_DIR: cache, TZ: "UTC" };
+        },
+        async startSlowBackupEndpoint(bwlimit) {
+            const port = await freePort();
+            extra.push(startRclone(["--addr", `127.0.0.1:${port}`, "--htpasswd", htpasswd, "--append-only", "--bwlimit", bwlimit, store]));
+            await waitForPort(port);
+            return `rest:http://127.0.0.1:${port}/`;
+        },
+        async stopBackupEndpoint() {
+            await stopProcess(appendOnly);
+        },
+        async startBackupEndpoint() {
+            appendOnly = startRclone(["--addr", `127.0.0.1:${backupPort}`, "--htpasswd", htpasswd, "--append-only", store]);
+            await waitForPort(backupPort);
+        },
+        async cleanup() {
+            await Promise.all([stopProcess(appendOnly), stopProcess(full), ...extra.map(stopProcess)]);
+            rmSync(dir, { recursive: true, force: true });
+        },
+    };
+}
+
+export interface CliResult {
+    readonly code: number | null;
+    readonly signal: NodeJS.Signals | null;
+    readonly stdout: string;
+    readonly stderr: string;
+    /** The JSON event lines of stderr. */
+    readonly events: readonly { level: string; event: string; [k: string]: unknown }[];
+}
+
+export interface CliProcess {
+    readonly child: ChildProcess;
+    readonly done: Promise<CliResult>;
+    /** Resolves with the first event matching. */
+    waitForEvent(predicate: (e: CliResult["events"][number]) => boolean, timeoutMs?: number): Promise<CliResult["events"][number]>;
+}
+
+function parseEvents(stderr: string): CliResult["events"] {
+    return stderr
+        .split("\n")
+        .filter((l) => l.trim())
+        .map((l) => {
+            try {
+                return JSON.parse(l) as CliResult["events"][number];
+            } catch {
+                throw new Error(`stderr line is not JSON: ${l}`);
+            }
+        });
+}
+
+/** Starts the CLI exactly as `npm run nas-backup` does (tsx), as its own process. */
+export function startCli(args: readonly string[], env: Record<string, string | undefined>, options: { uid?: number; gid?: number } = {}): CliProcess {
+    const child = spawn(process.execPath, ["--import", "tsx", cliPath, ...args], {
+        cwd: repoRoot,
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env },
+        stdio: ["ignore", "pipe", "pipe"],
+        ...options,
+    });
+    let stdout = "";
+    let stderr = "";
+    const waiters: { predicate: (e: CliResult["events"][number]) => boolean; resolve: (e: CliResult["events"][number]) => void }[] = [];
+    let seen = 0;
+    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr!.setEncoding("utf8").on("data", (c: string) => {
+        stderr += c;
+        const lines = stderr.split("\n");
+        for (; seen < lines.length - 1; seen++) {
+            let e: CliResult["events"][number] | undefined;
+            try {
+                e = JSON.parse(lines[seen]) as CliResult["events"][number];
+            } catch {
+                continue;
+            }
+            for (const w of [...waiters]) {
+                if (w.predicate(e)) {
+                    waiters.splice(waiters.indexOf(w), 1);
+                    w.resolve(e);
+                }
+            }
+        }
+    });
+    const done = new Promise<CliResult>((resolveDone) => {
+        child.once("close", (code, signal) => resolveDone({ code, signal, stdout, stderr, events: parseEvents(stderr) }));
+    });
+    return {
+        child,
+        done,
+        waitForEvent(predicate, timeoutMs = 60_000) {
+            return new Promise((resolveEvent, reject) => {
+                const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; stderr so far:\n${stderr}`)), timeoutMs);
+                waiters.push({
+                    predicate,
+                    resolve: (e) => {
+                        clearTimeout(timer);
+                        resolveEvent(e);
+                    },
+                });
+                void done.then(() => {
+                    clearTimeout(timer);
+                    reject(new Error(`the CLI exited before the event; stderr:\n${stderr}`));
+                });
+            });
+        },
+    };
+}
+
+export function runCli(args: readonly string[], env: Record<string, string | undefined>, options: { uid?: number; gid?: number } = {}): Promise<CliResult> {
+    return startCli(args, env, options).done;
+}
+
+/** restic called directly (to look at the repository as an operator would). */
+export function restic(args: readonly string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync("restic", args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, encoding: "utf8", timeout: 120_000 });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+export interface RawSnapshot {
+    id: string;
+    short_id: string;
+    time: string;
+    tags?: string[];
+    paths: string[];
+}
+
+export function snapshotsOf(nas: Nas, target: string): RawSnapshot[] {
+    const r = restic(["snapshots", "--json", "--no-lock"], nas.resticEnv(target, "maintenance"));
+    if (r.status !== 0) throw new Error(`restic snapshots: ${r.stderr}`);
+    return JSON.parse(r.stdout) as RawSnapshot[];
+}
