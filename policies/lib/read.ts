@@ -94,13 +94,6 @@ export function observe(args: ObservedResource, props: unknown, ...path: Key[]):
     return value;
 }
 
-/** Reads an untyped path (stack rules see outputs as plain records) and records the observation. */
-export function observePath(args: object, urn: string, props: unknown, path: string): unknown {
-    const value = valueAt(props, path.split("."));
-    record(args, urn, path, value);
-    return value;
-}
-
 /** Readable rendering of a value in a violation message ("not set" for undefined). */
 export function shown(value: unknown): string {
     if (value === undefined) {

@@ -13,6 +13,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
 
 const root = path.resolve(__dirname, "..", "..");
+const days = backupPolicy.database.retentionDays.value;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "backup-policy-check-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
@@ -45,7 +46,7 @@ describe("npm run check", () => {
         expect(all.stdout).toMatch(/^ {2}trial: COMPLIANT: No mandatory violation/m);
         expect(all.stdout).toMatch(/^ {2}staging: NOT EVIDENCED: The stack registers no resources/m);
         expect(all.stdout).toContain("azure-native:recoveryservices:ProtectedItem (2): files-protect-documents [protected], files-protect-images [protected]");
-        expect(all.stdout).toMatch(/met +postgresql-backup-retention, azure-native:dbforpostgresql:Server "postgres-server": backup.backupRetentionDays = 30/);
+        expect(all.stdout).toMatch(new RegExp(`met +postgresql-backup-retention, azure-native:dbforpostgresql:Server "postgres-server": backup.backupRetentionDays = ${days}\n`));
     });
 
     it("prints no secret: the administrator password placeholder of the mocks appears nowhere", () => {
@@ -88,7 +89,7 @@ describe("npm run check", () => {
         expect(md).toContain("## Stack `staging`: NOT EVIDENCED");
         expect(md).toContain("| Clause | Requirement | Expected | Rule | Resource | Property = value | Status |");
         expect(md).toContain(
-            `| §2.5.1.1 | Database backups are retained for 30 days | 30 | postgresql-backup-retention | azure-native:dbforpostgresql:Server "postgres-server" | backup.backupRetentionDays = 30 | met |`,
+            `| §2.5.1.1 | ${backupPolicy.database.retentionDays.text} | ${days} | postgresql-backup-retention | azure-native:dbforpostgresql:Server "postgres-server" | backup.backupRetentionDays = ${days} | met |`,
         );
     });
 
@@ -99,7 +100,7 @@ describe("npm run check", () => {
         expect(result.status).toBe(1);
         expect(result.stdout).not.toContain("== Stack trial");
         expect(result.stdout).toContain(
-            '✗ [postgresql-backup-retention, §2.5.1.1] azure-native:dbforpostgresql:Server "postgres-server": backup.backupRetentionDays is 30; the policy requires 35.',
+            `✗ [postgresql-backup-retention, §2.5.1.1] azure-native:dbforpostgresql:Server "postgres-server": backup.backupRetentionDays is ${days}; the policy requires 35.`,
         );
         expect(result.stdout).toMatch(/prod: NON-COMPLIANT: 1 mandatory violation/);
     });
@@ -108,8 +109,15 @@ describe("npm run check", () => {
         const dir = projectWith("prod", (c) => ((c["backup-policy:azure"] as Record<string, unknown>).location = "westus"));
         const result = runCheck("--project-dir", dir, "--stack", "prod");
         expect(result.status).toBe(2);
-        expect(result.stdout).toMatch(/Error: .*azure\.location.*westus.*northeurope/s);
+        expect(result.stdout).toMatch(new RegExp(`Error: .*azure\\.location: westus is not allowed; allowed: ${backupPolicy.regions.azure.value}`, "s"));
         expect(result.stdout).toMatch(/prod: ERROR: The program stopped before registering its resources/);
+    });
+
+    it("a stack file that changes the retention is refused by the program before anything is checked (exit 2)", () => {
+        const dir = projectWith("prod", (c) => (c["backup-policy:backup"] = { retentionDays: 7 }));
+        const result = runCheck("--project-dir", dir, "--stack", "prod");
+        expect(result.status).toBe(2);
+        expect(result.stdout).toContain(`backup.retentionDays: 7 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}`);
     });
 
     it("an unreadable stack file exits 2", () => {

@@ -116,7 +116,7 @@ describe("the harness answers exactly like the running pack", () => {
         ["unknown retention (preview)", withProp(server(), "backup.backupRetentionDays", unknown)],
         ["unknown encryption object (preview)", withProp(storageAccount(), "encryption", unknown)],
         ["secret password", withProp(server(), "administratorLoginPassword", secret("not-for-printing"))],
-        ["a resource no rule is about", { type: "azure-native:resources:ResourceGroup", name: "rg", props: { resourceGroupName: "rg", location: "northeurope" } }],
+        ["a resource no rule is about", { type: "azure-native:resources:ResourceGroup", name: "rg", props: { resourceGroupName: "rg", location: backupPolicy.regions.azure.value } }],
     );
 
     it.each(resources)("Analyze: %s", async (_title, resource) => {
@@ -148,7 +148,7 @@ describe("the harness answers exactly like the running pack", () => {
         expect(await analyzeStackRpc(resources)).toEqual(comparable(await analyzeStack(pack, resources, { config: reconcileConfig(pack) })));
     });
 
-    it("with policy config from the CLI (--policy-pack-config): retention 35 days makes the 30-day server fail", async () => {
+    it("with policy config from the CLI (--policy-pack-config): retention 35 days makes the policy-compliant server fail", async () => {
         const config = reconcileConfig(pack, { "postgresql-backup-retention": { retentionDays: 35 }, "storage-https-only": "advisory" });
         await configure(config);
         const served = await analyze(server());

@@ -113,7 +113,7 @@ export function vault(): ResourceUnderTest {
     }, { protect: true });
 }
 
-/** The LongTermRetentionPolicy the policy demands: dailies 30 days, first Sunday monthly 6 months. */
+/** The LongTermRetentionPolicy the policy demands (daily and monthly retention from components/policy.ts). */
 function longTermRetention(time: string): Record<string, unknown> {
     const anchor = backupPolicy.fileShares.monthlyAnchor.value;
     return {
