@@ -67,6 +67,23 @@ export function record(args: object, urn: string, property: string, value: unkno
     recorder({ urn, property, value: copy });
 }
 
+/**
+ * Records a value the rule does not need itself (e.g. names for the evidence table): `compute` runs
+ * only when a recorder is attached, so a value unknown during preview never affects the rule.
+ */
+export function recordComputed(args: object, urn: string, property: string, compute: () => unknown): void {
+    if (typeof (args as MaybeRecording)[observationRecorder] !== "function") {
+        return;
+    }
+    let value: unknown;
+    try {
+        value = compute();
+    } catch {
+        value = "(unknown during preview)";
+    }
+    record(args, urn, property, value);
+}
+
 /** The arguments of a resource rule that `observe` needs. */
 interface ObservedResource {
     readonly urn: string;

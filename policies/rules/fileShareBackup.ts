@@ -16,7 +16,7 @@ import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
 import { DayOfWeek, RetentionDurationType, RetentionScheduleFormat, ScheduleRunType, WeekOfMonth } from "@pulumi/azure-native/types/enums/recoveryservices";
 import { backupPolicy } from "../../components/policy";
-import { record, shown, valueAt } from "../lib/read";
+import { record, recordComputed, shown, valueAt } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
 import { dependsThrough, label, nameOf, refersTo, sameName } from "../lib/stack";
 
@@ -220,16 +220,19 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>([backup
             (r) => r.isType(ProtectedItem) && valueAt(r.props, ["properties", "protectedItemType"]) === azureFileShareProtectedItemType,
         );
         for (const share of shares) {
-            const shareName = nameOf(share, "shareName");
             const account = accounts.find((a) => refersTo(share, "accountName", a, ["accountName", "name"]));
             const covering = items.filter((item) => {
-                const sameShare = protectedShareNames(item).some((n) => sameName(n, shareName));
+                // The item's name was computed from a share (known during preview), or else names it.
+                const linked = shares.filter((s) => dependsThrough(item, "protectedItemName", s) || dependsThrough(item, "properties", s));
+                const sameShare = linked.length > 0
+                    ? linked.includes(share)
+                    : protectedShareNames(item).some((n) => sameName(n, nameOf(share, "shareName")));
                 const sameAccount = account === undefined
                     || dependsThrough(item, "properties", account)
                     || sameName(valueAt(item.props, ["properties", "sourceResourceId"]), valueAt(account.props, ["id"]));
                 return sameShare && sameAccount;
             });
-            record(args, share.urn, "protected item", covering.map((i) => nameOf(i, "protectedItemName")));
+            recordComputed(args, share.urn, "protected item", () => covering.map((i) => nameOf(i, "protectedItemName")));
             if (covering.length === 0) {
                 reportViolation(`${label(share)} is not backed up: no ${azureFileShareProtectedItemType} in this stack protects it.`, share.urn);
                 continue;
@@ -240,7 +243,7 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>([backup
                 const under = byDependency.length > 0
                     ? byDependency
                     : policies.filter((p) => sameName(valueAt(item.props, ["properties", "policyId"]), valueAt(p.props, ["id"])));
-                record(args, share.urn, "protection policy", under.map((p) => nameOf(p, "policyName")));
+                recordComputed(args, share.urn, "protection policy", () => under.map((p) => nameOf(p, "policyName")));
                 if (under.length === 0) {
                     const policyId = valueAt(item.props, ["properties", "policyId"]);
                     reportViolation(

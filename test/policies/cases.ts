@@ -5,7 +5,7 @@
  */
 import { backupPolicy } from "../../components/policy";
 import { nasBackupAnnotations } from "../../components/kubernetes/nasBackupContract";
-import type { ResourceUnderTest } from "../../policies/harness/analyze";
+import { type ResourceUnderTest, unknown } from "../../policies/harness/analyze";
 import {
     compliantStack,
     database,
@@ -18,6 +18,7 @@ import {
     serverParameter,
     snapshotTierProtectionPolicy,
     storageAccount,
+    types,
     vault,
     vaultRetention,
     withProp,
@@ -256,3 +257,17 @@ export const cases: Record<string, Case> = {
     },
 };
 
+
+/**
+ * The compliant stack as a first `pulumi preview` sees it: share names, item names and ids unknown,
+ * the links only in the engine's property dependencies.
+ */
+export function previewOfStack(): ResourceUnderTest[] {
+    return stack.map((r) => {
+        if (r.type === types.share) return withProp(r, "shareName", unknown);
+        if (r.type !== types.item) return r;
+        const share = stack.find((s) => s.type === types.share && r.name.endsWith(String(s.props.shareName)))!;
+        const item = ["properties.policyId", "properties.sourceResourceId", "properties.friendlyName", "protectedItemName"].reduce((i, p) => withProp(i, p, unknown), r);
+        return { ...item, propertyDependencies: { properties: [protectionPolicy().urn!, storageAccount().urn!, share.urn!], protectedItemName: [share.urn!] } };
+    });
+}

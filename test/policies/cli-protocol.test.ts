@@ -24,7 +24,7 @@ import {
     startFakeEngine,
     startPack,
 } from "./analyzerProcess";
-import { cases, stack, stackWithNas } from "./cases";
+import { cases, previewOfStack, stack, stackWithNas } from "./cases";
 import { protectedItem, protectionPolicy, server, storageAccount, types, withProp } from "./fixtures";
 import { pack } from "./helpers";
 
@@ -140,6 +140,7 @@ describe("the harness answers exactly like the running pack", () => {
                 })),
             ],
         ],
+        ["preview: names and ids unknown, shares and items linked only by property dependencies", previewOfStack()],
         ["preview: server parameter's server unknown", stack.map((r) => (r.name === "require-secure-transport" ? withProp(r, "serverName", unknown) : r))],
     );
 

@@ -3,10 +3,9 @@
  * change fails with the rule's message. The last test makes sure no rule of the pack is missing here.
  */
 import { describe, expect, it } from "vitest";
-import { unknown } from "../../policies/harness/analyze";
 import { noNasBackupYet } from "../../policies/rules/nasBackup";
-import { cases, cronJob, type Input, stack, stackWithNas } from "./cases";
-import { digitalOceanCluster, fileShare, protectionPolicy, server, snapshotTierProtectionPolicy, storageAccount, types, withProp } from "./fixtures";
+import { cases, cronJob, type Input, previewOfStack, stack, stackWithNas } from "./cases";
+import { digitalOceanCluster, fileShare, protectionPolicy, server, snapshotTierProtectionPolicy, types, withProp } from "./fixtures";
 import { applied, checkResource, checkStack, resourceRule, ruleNames, violations } from "./helpers";
 
 async function run(rule: string, input: Input) {
@@ -84,14 +83,14 @@ describe("the pack", () => {
         expect(applied(result, "file-share-backup-daily-schedule")).toBe(false);
     });
 
-    it("links a protected item to its share and policy through engine dependencies when names are unknown (preview)", async () => {
-        const items = stack.filter((r) => r.type === types.item).map((item) => ({
-            ...withProp(withProp(item, "properties.policyId", unknown), "properties.sourceResourceId", unknown),
-            propertyDependencies: { properties: [protectionPolicy().urn!, storageAccount().urn!] },
-        }));
-        const previewStack = [...stack.filter((r) => r.type !== types.item), ...items];
+    it("links a protected item to its share and policy through engine dependencies when names and ids are unknown (preview)", async () => {
+        const previewStack = previewOfStack();
         const result = await checkStack(previewStack);
         expect(result.diagnostics.filter((d) => d.policyName === "file-share-backup-coverage")).toEqual([]);
+        expect(result.evaluated).toContain("file-share-backup-coverage");
+        // Without the dependencies the same unknowns can only be advisory.
+        const unlinked = await checkStack(previewStack.map((r) => ({ ...r, propertyDependencies: {} })));
+        expect(unlinked.diagnostics.filter((d) => d.policyName === "file-share-backup-coverage").map((d) => d.enforcementLevel)).toEqual(["advisory"]);
     });
 
     it("every database and share counts, also a second share of another account", async () => {
