@@ -88,6 +88,7 @@ describe("GitHub workflows", () => {
         const wf = load("deploy.yml");
         expect(wf.on).toMatchObject({ push: { branches: ["main"] } });
         expect(wf.jobs.staging.needs).toBe("verify");
+        expect(wf.jobs.staging.if).toBe("github.ref == 'refs/heads/main'");
         expect(wf.jobs.trial.needs).toBe("staging");
         expect(wf.jobs.prod.needs).toBe("trial");
         expect(wf.jobs.prod.environment).toBe("production");
