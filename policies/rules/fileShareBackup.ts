@@ -204,7 +204,7 @@ function protectionPolicyViolations(policy: PolicyResource): string[] {
     ];
 }
 
-export const fileShareBackupCoverage = backupRule<StackValidationPolicy>([backupPolicy.fileShares.schedule], {
+export const fileShareBackupCoverage = backupRule<StackValidationPolicy>([backupPolicy.fileShares.schedule, backupPolicy.fileResources], {
     name: "file-share-backup-coverage",
     description:
         `Every file share of the stack is an Azure Backup protected item (${azureFileShareProtectedItemType}) ` +

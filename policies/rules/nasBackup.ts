@@ -113,7 +113,7 @@ export const nasBackupRetention = backupRule<ResourceValidationPolicy>(
     },
 );
 
-export const nasBackupCoverage = backupRule<StackValidationPolicy>([backupPolicy.nas.schedule], {
+export const nasBackupCoverage = backupRule<StackValidationPolicy>([backupPolicy.nas.schedule, backupPolicy.fileResources], {
     name: "nas-backup-coverage",
     description:
         "Every database and every file share of the stack is backed up by a NAS backup CronJob declaring it as its target " +
