@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { check } from "../../scripts/check/run";
+import { check } from "../../policies/check/run";
 import { runStackOffline } from "../../stacks/offline";
 
 type Change = (value: Record<string, unknown>) => void;

@@ -5,8 +5,8 @@
  * stack is listed as "not evidenced" with the reason; nothing is reported as met without a resource.
  */
 import { backupPolicy, type Requirement } from "../../components/policy";
-import type { Pack } from "../../policies/harness/analyze";
-import { requirementsEnforcedBy } from "../../policies/lib/rule";
+import type { Pack } from "../harness/analyze";
+import { requirementsEnforcedBy } from "../lib/rule";
 
 export type EvidenceStatus = "met" | "not-met" | "unknown" | "not-evidenced";
 

@@ -20,8 +20,8 @@ import {
     type ResourceUnderTest,
     secret,
     thePack,
-} from "../../policies/harness/analyze";
-import { clausesOf, requirementsEnforcedBy } from "../../policies/lib/rule";
+} from "../harness/analyze";
+import { clausesOf, requirementsEnforcedBy } from "../lib/rule";
 import { type OfflineResource, type OfflineRun, projectRoot, runStackOffline } from "../../stacks/offline";
 import { type EvidenceRow, type EvidenceStatus, type Examination, evidenceTable, type ResourceRef } from "./evidence";
 import { redactor } from "./redact";

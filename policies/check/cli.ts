@@ -12,9 +12,9 @@
  */
 import * as fs from "fs";
 import * as path from "path";
-import { PolicyConfigError, type PolicyConfigInput } from "../policies/harness/analyze";
-import { renderEvidenceMarkdown, renderText } from "./check/render";
-import { check, type CheckOptions, UsageError } from "./check/run";
+import { PolicyConfigError, type PolicyConfigInput } from "../harness/analyze";
+import { renderEvidenceMarkdown, renderText } from "./render";
+import { check, type CheckOptions, UsageError } from "./run";
 
 interface Arguments {
     stacks: string[];
