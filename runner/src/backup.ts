@@ -35,7 +35,8 @@ export interface BackupResult {
     readonly kind: TargetKind;
     readonly snapshot: string;
     readonly manifestSnapshot: string;
-    readonly time: string;
+    /** Time recorded for the backup (ISO 8601). */
+    readonly snapshotTime: string;
     readonly monthly: boolean;
     /** Size of the dump, or of the files read. */
     readonly bytes: number;
@@ -84,21 +85,39 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
     const kind: TargetKind = options.database ? "database" : "directory";
     // restic records seconds; the manifest and the monthly decision use the same instant.
     const time = new Date(Math.floor((options.time ?? new Date()).getTime() / 1000) * 1000);
-    log("info", "backup.start", { target, kind, database: options.database, directory: options.directory, time: time.toISOString() });
+    log("info", "backup.start", { target, kind, database: options.database, directory: options.directory, snapshotTime: time.toISOString() });
     try {
         const repo = ctx.repository(target, "backup");
         await repo.ensureInitialized();
-        const monthly = isMonthlyBackup(await repo.snapshots(), time, nasRetention());
+        // Listed while the data streams: decides the monthly tag at commit time.
+        const existing = repo.snapshots().then(
+            (list) => list,
+            (e: Error) => e,
+        );
         const run = randomUUID();
-        const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily, ...(monthly ? [tags.monthly] : [])];
+        const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily];
         const common = { format: 1 as const, target, run, time: time.toISOString() };
         const data =
             kind === "database"
                 ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
                 : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+        const listed = await existing;
+        if (listed instanceof Error) throw listed;
+        const monthly = isMonthlyBackup(listed, time, nasRetention());
         const manifestRun = await repo.run(
             "writing the manifest",
-            ["backup", "--stdin", "--stdin-filename", manifestFileName, "--host", target, "--time", resticTime(time), "--json", ...tagArgs([tags.target(target), tags.manifest, tags.run(run)])],
+            [
+                "backup",
+                "--stdin",
+                "--stdin-filename",
+                manifestFileName,
+                "--host",
+                target,
+                "--time",
+                resticTime(time),
+                "--json",
+                ...tagArgs([tags.target(target), tags.manifest, tags.run(run), ...(monthly ? [tags.monthly] : [])]),
+            ],
             { input: `${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n` },
         );
         const manifestSummary = parseSummary(manifestRun.stdout);
@@ -107,7 +126,7 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             kind,
             snapshot: data.snapshot,
             manifestSnapshot: manifestSummary.snapshot_id,
-            time: time.toISOString(),
+            snapshotTime: time.toISOString(),
             monthly,
             bytes: data.bytes,
             bytesAdded: data.bytesAdded + manifestSummary.data_added,
@@ -224,6 +243,10 @@ async function backupDatabase(
     }
 }
 
+function errnoText(errno: number): string {
+    return ({ 1: "operation not permitted", 2: "no such file or directory", 5: "input/output error", 13: "permission denied" } as Record<number, string>)[errno] ?? `errno ${errno}`;
+}
+
 async function backupDirectory(
     ctx: Context,
     repo: ResticRepository,
@@ -243,17 +266,26 @@ async function backupDirectory(
     const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: bytesDone }));
     for await (const line of createInterface({ input: restic.stdout! })) {
         if (!line.startsWith("{")) continue;
-        const m = JSON.parse(line) as { message_type?: string; item?: string; bytes_done?: number; error?: unknown };
+        const m = JSON.parse(line) as { message_type?: string; bytes_done?: number };
         if (m.message_type === "status") bytesDone = m.bytes_done ?? bytesDone;
-        else if (m.message_type === "error") unreadable.push(m.item ?? JSON.stringify(m.error));
         else if (m.message_type === "summary") summary = m as ResticSummary;
     }
     const exit = await exitPromise;
     stopProgress();
+    // restic 0.14 reports unreadable files as JSON lines on stderr.
+    for (const line of resticErr().split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+            const m = JSON.parse(line) as { message_type?: string; item?: string; error?: { Err?: number } };
+            if (m.message_type === "error") unreadable.push(`${m.item ?? "?"}${m.error?.Err !== undefined ? ` (${errnoText(m.error.Err)})` : ""}`);
+        } catch {
+            // not JSON after all
+        }
+    }
     if (exit.code === 3) {
         const list = unreadable.slice(0, 5).join(", ") + (unreadable.length > 5 ? ", …" : "");
         throw new OperationError(
-            `restic could not read ${unreadable.length || "some"} file(s) of ${directory}${list ? ` (${list})` : ""}: ${stderrTail(resticErr(), 3)}; the backup is incomplete: its snapshot gets no manifest and never counts`,
+            `restic could not read ${unreadable.length || "some"} file(s) of ${directory}${list ? `: ${list}` : ""}; the backup is incomplete: its snapshot gets no manifest and never counts`,
         );
     }
     if (exit.code !== 0 || exit.signal || !summary) throw new OperationError(explainResticFailure(`backing up ${directory}`, exit, resticErr(), repo.location));

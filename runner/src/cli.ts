@@ -207,7 +207,11 @@ export const commands: readonly CommandSpec[] = [
             { flag: "into-database", type: "string", placeholder: "NAME", description: "database to restore into (server from the PG* variables)." },
             { flag: "into-directory", type: "string", placeholder: "PATH", description: "directory to restore into." },
             { flag: "create", type: "boolean", description: "create the database if it does not exist." },
-            { flag: "force", type: "boolean", description: "restore into a non-empty database (drops and recreates the dump's objects) or directory (overwrites)." },
+            {
+                flag: "force",
+                type: "boolean",
+                description: "restore into a non-empty database (drops and recreates the dump's objects) or directory (replaces <PATH>/<original path> with the backup).",
+            },
             { flag: "no-owner", type: "boolean", description: "do not restore ownership and privileges (when the source's roles do not exist)." },
             opt.adminDatabase,
             { flag: "list", type: "boolean", description: "list the restorable backups of the target and exit." },
@@ -441,7 +445,7 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
                     force: values.force === true,
                     noOwner: values["no-owner"] === true,
                 });
-                print(json ? JSON.stringify(result) : `restored ${target} snapshot ${result.snapshot} (${result.time}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s`);
+                print(json ? JSON.stringify(result) : `restored ${target} snapshot ${result.snapshot} (${result.snapshotTime}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s`);
                 return exitCodes.ok;
             }
             case "purge": {
@@ -490,7 +494,7 @@ function verifyText(r: Awaited<ReturnType<typeof verify>>): string {
     if ("rtoSeconds" in r.drill) {
         const d = r.drill;
         lines.push(
-            `  restore drill of ${d.snapshot} (${d.time}) into ${d.into}: ${d.problems.length ? `FAILED: ${d.problems.join("; ")}` : "complete"}`,
+            `  restore drill of ${d.snapshot} (${d.snapshotTime}) into ${d.into}: ${d.problems.length ? `FAILED: ${d.problems.join("; ")}` : "complete"}`,
             `  drill duration ${d.durationSeconds} s, RTO ${d.rtoSeconds} s: ${d.withinRto ? "within" : "EXCEEDED"}`,
         );
     } else lines.push(`  restore drill: FAILED: ${r.drill.cause}`);

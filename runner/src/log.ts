@@ -31,7 +31,9 @@ export function setLogSink(fn: (line: string) => void): void {
 }
 
 export function log(level: Level, event: string, fields: Fields = {}): void {
-    const line = JSON.stringify({ time: new Date().toISOString(), level, event, ...fields }, (_k, v: unknown) => (v instanceof Error ? v.message : v));
+    const record: Fields = { time: new Date().toISOString(), level, event };
+    for (const [k, v] of Object.entries(fields)) if (!(k in record)) record[k] = v;
+    const line = JSON.stringify(record, (_k, v: unknown) => (v instanceof Error ? v.message : v));
     sink(redact(line));
 }
 

@@ -3,7 +3,7 @@
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
 import { createHash } from "node:crypto";
-import { mkdir, readdir, lstat } from "node:fs/promises";
+import { lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
@@ -16,7 +16,7 @@ import { dumpFileName, manifestFileName, selectBackup, SelectionError, type Back
 export interface RestoreOutcome {
     readonly target: string;
     readonly snapshot: string;
-    readonly time: string;
+    readonly snapshotTime: string;
     readonly into: string;
     readonly bytes: number;
     readonly durationSeconds: number;
@@ -76,7 +76,7 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
         await session.close();
     }
 
-    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into: options.database });
+    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into: options.database });
     const restic = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
     const resticErr = collect(restic.stderr);
     const resticExit = waitForExit(restic);
@@ -127,7 +127,7 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     } finally {
         await check.close();
     }
-    return { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into: options.database, bytes, durationSeconds: secondsSince(start), problems };
+    return { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into: options.database, bytes, durationSeconds: secondsSince(start), problems };
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -163,16 +163,19 @@ export async function countFiles(dir: string): Promise<{ files: number; bytes: n
  */
 export async function restoreDirectory(repo: ResticRepository, backup: Backup, manifest: DirectoryManifest, into: string, force: boolean): Promise<RestoreOutcome> {
     const start = performance.now();
+    const landing = join(into, manifest.directory);
     if (!force && !(await isEmptyOrMissing(into))) throw new OperationError(`directory ${into} is not empty: restore into an empty directory, or pass --force`);
+    // --force replaces what is at the landing place: the restored tree is exactly the backup.
+    if (force) await rm(landing, { recursive: true, force: true });
     await mkdir(into, { recursive: true });
-    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into });
+    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into });
     await repo.run(`restoring ${backup.shortId}`, ["restore", backup.id, "--target", into, "--verify"]);
-    const restored = await countFiles(join(into, manifest.directory));
+    const restored = await countFiles(landing);
     const problems: string[] = [];
     if (restored.files !== manifest.files || restored.bytes !== manifest.bytes) {
         problems.push(`restored ${restored.files} files (${restored.bytes} bytes); the manifest says ${manifest.files} files (${manifest.bytes} bytes)`);
     }
-    return { target: repo.target, snapshot: backup.shortId, time: backup.time.toISOString(), into, bytes: restored.bytes, durationSeconds: secondsSince(start), problems };
+    return { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into, bytes: restored.bytes, durationSeconds: secondsSince(start), problems };
 }
 
 export interface RestoreCommandOptions {

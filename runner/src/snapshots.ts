@@ -3,11 +3,12 @@
  *
  * A backup is two restic snapshots:
  * - the data snapshot: the dump (`<target>.pgdump`, `pg_dump -Fc -Z0`) or the directory tree, tagged
- *   `target=<name>`, `kind=database|directory`, `run=<uuid of this backup run>`, `daily`, and
- *   `monthly` on the first successful backup of a calendar month;
+ *   `target=<name>`, `kind=database|directory`, `run=<uuid of this backup run>` and `daily`;
  * - the manifest snapshot, written only after the data snapshot was committed AND pg_dump (or the
- *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `run=<same uuid>`.
- *   It holds what a restore must reproduce (row counts taken in the dump's own MVCC snapshot).
+ *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `run=<same uuid>`, and
+ *   `monthly` when it commits the first successful backup of a calendar month (decided at commit time,
+ *   when success is known). It holds what a restore must reproduce (row counts taken in the dump's
+ *   own MVCC snapshot).
  *
  * The manifest is the commit record: a data snapshot without a manifest is incomplete and never
  * restored, counted or kept as a backup. (A failed pg_dump leaves no data snapshot at all, see
@@ -96,7 +97,7 @@ export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSna
             time: new Date(s.time),
             kind: kind === "database" || kind === "directory" ? kind : undefined,
             tags: s.tags ?? [],
-            monthlyTag: (s.tags ?? []).includes(tags.monthly),
+            monthlyTag: (manifest?.tags ?? []).includes(tags.monthly),
             manifestSnapshotId: manifest?.id,
             runId: run,
             paths: s.paths ?? [],

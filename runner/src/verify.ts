@@ -65,7 +65,7 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
     try {
         const drillStart = performance.now();
         const { backup, manifest } = await chooseBackup(repo, { snapshot: "latest" });
-        log("info", "verify.drill.start", { target, snapshot: backup.shortId, time: backup.time.toISOString() });
+        log("info", "verify.drill.start", { target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString() });
         let outcome: RestoreOutcome;
         if (manifest.kind === "database") {
             const scratch = drillDatabaseName(target);

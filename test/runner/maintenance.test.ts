@@ -1,0 +1,263 @@
+/**
+ * Retention, status, verification, purge, credentials and metrics against real PostgreSQL, restic
+ * 0.14 and two `rclone serve restic` endpoints (append-only for backups, full access for maintenance).
+ * Each test uses its own targets, so they run concurrently.
+ */
+import { spawn } from "node:child_process";
+import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, writeSync, closeSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { backupPolicy } from "../../components/policy";
+import { addMonths, calendarDaysBetween, civilDate, dayNumber, monthKey } from "../../runner/src/calendar";
+import { freePort, requireTools, restic, runCli, snapshotsOf, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+
+let pg: Postgres;
+let nas: Nas;
+let env: Record<string, string>;
+const tz = backupPolicy.nas.timeZone.value;
+const DAY_MS = 86_400_000;
+
+beforeAll(async () => {
+    requireTools();
+    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
+    env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+    pg.sql("postgres", "CREATE DATABASE app");
+    pg.sql("app", "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'Bestellung ' || g FROM generate_series(1, 200) g");
+}, 120_000);
+
+afterAll(async () => {
+    pg?.cleanup();
+    await nas?.cleanup();
+});
+
+async function backupAt(target: string, time: Date): Promise<{ snapshot: string; monthly: boolean }> {
+    const r = await runCli(["backup", "--target", target, "--database", "app", "--time", time.toISOString(), "--json"], env);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout) as { snapshot: string; monthly: boolean };
+}
+
+function cause(r: CliResult): string {
+    return String(r.events.find((e) => e.level === "error")?.cause ?? "");
+}
+
+function filesBelow(dir: string): string[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]));
+}
+
+describe.concurrent("prune", () => {
+    it("applies the retention to a simulated history: --dry-run shows the plan and changes nothing, prune then does exactly that", async () => {
+        const now = Date.now();
+        const daysAgo = [215, 100, 40, 33, 29, 1, 0];
+        const made: { id: string; time: Date; monthly: boolean }[] = [];
+        for (const d of daysAgo) {
+            const time = new Date(now - d * DAY_MS - 60_000);
+            const b = await backupAt("history", time);
+            made.push({ id: b.snapshot, time: new Date(Math.floor(time.getTime() / 1000) * 1000), monthly: b.monthly });
+        }
+        const snapshotsBefore = snapshotsOf(nas, "history");
+        expect(snapshotsBefore).toHaveLength(daysAgo.length * 2);
+
+        const dry = await runCli(["prune", "--target", "history", "--dry-run", "--json"], env);
+        expect(dry.code, dry.stderr).toBe(0);
+        expect(snapshotsOf(nas, "history")).toHaveLength(snapshotsBefore.length);
+        const plan = JSON.parse(dry.stdout) as { decisions: { snapshotId: string; role: string; action: string; reasons: string[] }[] };
+        const text = await runCli(["prune", "--target", "history", "--dry-run"], env);
+        expect(text.stdout).toMatch(/^\(dry run: nothing deleted\)/);
+        expect(text.stdout).toMatch(/keep +[0-9a-f]{8} .*daily backup/);
+        expect(text.stdout).toMatch(/delete +[0-9a-f]{8} .*older than/);
+
+        // Expectations from the policy, in the Berlin calendar.
+        const today = civilDate(new Date(), tz);
+        const firstOfMonth = new Map<string, string>();
+        for (const m of made) if (!firstOfMonth.has(monthKey(civilDate(m.time, tz)))) firstOfMonth.set(monthKey(civilDate(m.time, tz)), m.id);
+        for (const m of made) {
+            const c = civilDate(m.time, tz);
+            const daily = calendarDaysBetween(c, today) <= backupPolicy.nas.dailyRetentionDays.value;
+            const monthly = firstOfMonth.get(monthKey(c)) === m.id && dayNumber(today) <= dayNumber(addMonths(c, backupPolicy.nas.monthlyRetentionMonths.value));
+            const decision = plan.decisions.find((d) => d.snapshotId.startsWith(m.id) && d.role === "data")!;
+            expect(m.monthly, `${m.time.toISOString()} tagged monthly`).toBe(firstOfMonth.get(monthKey(c)) === m.id);
+            expect(decision.action, `${m.time.toISOString()}: ${decision.reasons.join("; ")}`).toBe(daily || monthly ? "keep" : "delete");
+        }
+        const toDelete = plan.decisions.filter((d) => d.action === "delete").map((d) => d.snapshotId);
+        expect(toDelete.length).toBeGreaterThanOrEqual(2); // at least 215 days ago and one more, each with its manifest
+
+        const pruned = await runCli(["prune", "--target", "history"], env);
+        expect(pruned.code, pruned.stderr).toBe(0);
+        expect(pruned.events.find((e) => e.event === "prune.success")).toMatchObject({ deleted: toDelete.length });
+        const after = snapshotsOf(nas, "history").map((s) => s.id);
+        expect(after.sort()).toEqual(
+            snapshotsBefore
+                .map((s) => s.id)
+                .filter((id) => !toDelete.includes(id))
+                .sort(),
+        );
+        const check = restic(["check"], nas.resticEnv("history", "maintenance"));
+        expect(check.status, check.stderr).toBe(0);
+    });
+});
+
+describe.concurrent("status", () => {
+    it(`reports the newest backup's age against the RPO of ${backupPolicy.rpoHours.value} h and exits 3 when it is older`, async () => {
+        await backupAt("stale", new Date(Date.now() - (backupPolicy.rpoHours.value + 1) * 3_600_000));
+        const stale = await runCli(["status", "--target", "stale", "--target", "never", "--json"], env);
+        expect(stale.code).toBe(3);
+        const rows = JSON.parse(stale.stdout) as { target: string; withinRpo: boolean; ageHours: number; daily: number; monthly: number; oldestMonthly: string; error?: string }[];
+        expect(rows[0]).toMatchObject({ target: "stale", withinRpo: false, daily: 1, monthly: 1 });
+        expect(rows[0].ageHours).toBeGreaterThan(backupPolicy.rpoHours.value);
+        expect(rows[1]).toMatchObject({ target: "never", withinRpo: false, error: expect.stringMatching(/never backed up/) });
+
+        await backupAt("stale", new Date());
+        const fresh = await runCli(["status", "--target", "stale"], env);
+        expect(fresh.code, fresh.stderr).toBe(0);
+        expect(fresh.stdout).toMatch(/^TARGET +NEWEST \(UTC\)/);
+        expect(fresh.stdout).toMatch(/\nstale +\S+ +0\.\d +ok +2 +[12] /);
+    });
+});
+
+describe.concurrent("verify", () => {
+    it("passes check and restore drill on a healthy repository, and fails when a pack file on the NAS is corrupted", async () => {
+        await backupAt("verified", new Date());
+        const ok = await runCli(["verify", "--target", "verified", "--read-data-subset", "100%", "--json"], env);
+        expect(ok.code, ok.stderr).toBe(0);
+        const result = JSON.parse(ok.stdout) as { ok: boolean; check: { ok: boolean }; drill: { ok: boolean; problems: string[]; durationSeconds: number; rtoSeconds: number; withinRto: boolean } };
+        expect(result).toMatchObject({ ok: true, check: { ok: true }, drill: { ok: true, problems: [], withinRto: true, rtoSeconds: backupPolicy.rtoHours.value * 3600 } });
+        expect(result.drill.durationSeconds).toBeGreaterThan(0);
+        expect(ok.events.map((e) => e.event)).toEqual(expect.arrayContaining(["verify.check.success", "verify.drill.success", "verify.success"]));
+        // The scratch database is gone again.
+        expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'nas_backup_drill%'")).toBe("0");
+
+        // Flip bytes in the middle of the largest pack file (the dump's data).
+        const packs = filesBelow(join(nas.dir, "verified", "data")).sort((a, b) => statSync(b).size - statSync(a).size);
+        const fd = openSync(packs[0], "r+");
+        const at = Math.floor(statSync(packs[0]).size / 2);
+        const buf = Buffer.alloc(64);
+        readSync(fd, buf, 0, 64, at);
+        for (let i = 0; i < buf.length; i++) buf[i] ^= 0xff;
+        writeSync(fd, buf, 0, 64, at);
+        closeSync(fd);
+
+        const bad = await runCli(["verify", "--target", "verified", "--read-data-subset", "100%"], env);
+        expect(bad.code).toBe(1);
+        expect(bad.stdout).toMatch(/verify verified: FAILED/);
+        expect(bad.events.find((e) => e.event === "verify.check.failure")).toBeDefined();
+        expect(bad.events.find((e) => e.event === "verify.failure")).toBeDefined();
+    });
+});
+
+describe.concurrent("purge (§2.12)", () => {
+    it("deletes every snapshot and pack file of one target, leaves the others, and records what, when, who and why", async () => {
+        for (const target of ["customer-a", "customer-b"]) {
+            await backupAt(target, new Date(Date.now() - DAY_MS));
+            await backupAt(target, new Date());
+        }
+        const unconfirmed = await runCli(["purge", "--target", "customer-a", "--reason", "ticket 42"], env);
+        expect(unconfirmed.code).toBe(2);
+        expect(snapshotsOf(nas, "customer-a")).toHaveLength(4);
+
+        const auditFile = join(nas.dir, "..", "audit.jsonl");
+        const r = await runCli(
+            ["purge", "--target", "customer-a", "--confirm", "customer-a", "--reason", "ticket 42: contract ended", "--operator", "j.doe", "--audit-file", auditFile, "--json"],
+            env,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(snapshotsOf(nas, "customer-a")).toEqual([]);
+        for (const dir of ["data", "snapshots"]) {
+            expect(filesBelow(join(nas.dir, "customer-a", dir)), dir).toEqual([]);
+        }
+        // What remains is the repository's config, key and an index that lists no pack.
+        for (const index of filesBelow(join(nas.dir, "customer-a", "index"))) {
+            const content = restic(["cat", "index", index.split("/").pop()!], nas.resticEnv("customer-a", "maintenance"));
+            expect(JSON.parse(content.stdout)).toMatchObject({ packs: [] });
+        }
+        expect(snapshotsOf(nas, "customer-b")).toHaveLength(4);
+        expect(restic(["check"], nas.resticEnv("customer-b", "maintenance")).status).toBe(0);
+
+        const record = JSON.parse(r.stdout) as { target: string; operator: string; reason: string; deletedSnapshots: unknown[]; completedAt: string; clause: string };
+        expect(record).toMatchObject({ target: "customer-a", operator: "j.doe", reason: "ticket 42: contract ended", clause: backupPolicy.deletionRequestDays.clause });
+        expect(record.deletedSnapshots).toHaveLength(4);
+        expect(JSON.parse(readFileSync(auditFile, "utf8").trim())).toEqual(record);
+        // The audit record is also kept on the NAS.
+        const audit = restic(["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`], nas.resticEnv("_audit", "maintenance"));
+        expect(audit.status, audit.stderr).toBe(0);
+        expect(JSON.parse(audit.stdout)).toEqual(record);
+    });
+});
+
+describe.concurrent("credentials", () => {
+    it("the append-only backup credentials cannot delete anything", async () => {
+        await backupAt("guarded", new Date());
+        const [snapshot] = snapshotsOf(nas, "guarded");
+        const backupEnv = nas.resticEnv("guarded", "backup");
+        // The REST server refuses the DELETE outright…
+        const url = new URL(backupEnv.RESTIC_REPOSITORY.slice("rest:".length));
+        const status = await fetch(`http://127.0.0.1:${url.port}/guarded/snapshots/${snapshot.id}`, {
+            method: "DELETE",
+            headers: { authorization: `Basic ${Buffer.from(`backup:${nas.backupPassword}`).toString("base64")}` },
+        }).then((res) => res.status);
+        expect(status).toBe(403);
+        // …and so restic's forget fails (it retries for a while; stop it after the first refusal).
+        const forget = spawn("restic", ["forget", snapshot.id], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...backupEnv } });
+        let stderr = "";
+        await new Promise<void>((resolve) => {
+            forget.stderr.on("data", (c: Buffer) => {
+                stderr += c.toString();
+                if (/403 Forbidden/.test(stderr)) forget.kill("SIGKILL");
+            });
+            forget.on("close", () => resolve());
+        });
+        expect(stderr).toMatch(/403 Forbidden/);
+        expect(snapshotsOf(nas, "guarded").map((s) => s.id)).toContain(snapshot.id);
+    });
+});
+
+describe.concurrent("Pushgateway metrics", () => {
+    let server: Server;
+    let gateway: string;
+    const pushes: { method: string; url: string; body: string }[] = [];
+    beforeAll(async () => {
+        server = createServer((req, res) => {
+            let body = "";
+            req.on("data", (c: Buffer) => (body += c.toString()));
+            req.on("end", () => {
+                pushes.push({ method: req.method ?? "", url: req.url ?? "", body });
+                res.writeHead(200).end();
+            });
+        });
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const address = server.address();
+        gateway = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
+    });
+    afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+    function metric(body: string, name: string): number {
+        const m = new RegExp(`^${name} (\\S+)$`, "m").exec(body);
+        return m ? Number(m[1]) : NaN;
+    }
+
+    it("pushes last success, duration and bytes added per target, and the failure time when a backup fails", async () => {
+        const ok = await runCli(["backup", "--target", "metered", "--database", "app", "--json"], { ...env, NAS_BACKUP_PUSHGATEWAY_URL: gateway });
+        expect(ok.code, ok.stderr).toBe(0);
+        const result = JSON.parse(ok.stdout) as { bytesAdded: number; durationSeconds: number };
+        const push = pushes.find((p) => p.url === "/metrics/job/nas_backup/target/metered/operation/backup")!;
+        expect(push.method).toBe("POST");
+        expect(Math.abs(metric(push.body, "nas_backup_last_success_timestamp_seconds") - Date.now() / 1000)).toBeLessThan(60);
+        expect(metric(push.body, "nas_backup_bytes_added")).toBe(result.bytesAdded);
+        expect(metric(push.body, "nas_backup_duration_seconds")).toBe(result.durationSeconds);
+        expect(metric(push.body, "nas_backup_last_run_success")).toBe(1);
+
+        pushes.length = 0;
+        const failed = await runCli(["backup", "--target", "metered", "--database", "app"], { ...env, NAS_BACKUP_PUSHGATEWAY_URL: gateway, PGPORT: String(await freePort()) });
+        expect(failed.code).toBe(1);
+        expect(metric(pushes[0].body, "nas_backup_last_run_success")).toBe(0);
+        expect(metric(pushes[0].body, "nas_backup_last_failure_timestamp_seconds")).toBeGreaterThan(0);
+        expect(pushes[0].body).not.toMatch(/last_success/);
+
+        // An unreachable Pushgateway does not fail the backup.
+        const unreachable = await runCli(["backup", "--target", "metered", "--database", "app"], { ...env, NAS_BACKUP_PUSHGATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
+        expect(unreachable.code, unreachable.stderr).toBe(0);
+        expect(unreachable.events.find((e) => e.event === "metrics.push_failed")).toBeDefined();
+        expect(cause(failed)).toMatch(/database app/);
+    });
+});
