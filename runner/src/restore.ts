@@ -49,12 +49,8 @@ export interface DatabaseRestoreOptions {
     readonly noOwner: boolean;
 }
 
-/** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
-export async function restoreDatabase(ctx: Context, repo: ResticRepository, backup: Backup, manifest: DatabaseManifest, options: DatabaseRestoreOptions): Promise<RestoreOutcome> {
-    const start = performance.now();
-    const env = pgEnv(ctx.env);
-    const pgRestore = pgProgram("pg_restore", ctx.env);
-
+/** Creates the database if asked, and refuses a non-empty one unless forced. */
+async function prepareDatabase(ctx: Context, manifest: DatabaseManifest, options: DatabaseRestoreOptions): Promise<void> {
     let session = await openDatabase(options.database, ctx.env);
     if (session === "missing") {
         if (!options.create) throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
@@ -75,11 +71,29 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     } finally {
         await session.close();
     }
+}
 
-    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into: options.database });
+/** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
+export async function restoreDatabase(ctx: Context, repo: ResticRepository, backup: Backup, manifest: DatabaseManifest, options: DatabaseRestoreOptions): Promise<RestoreOutcome> {
+    const start = performance.now();
+    const env = pgEnv(ctx.env);
+    const pgRestore = pgProgram("pg_restore", ctx.env);
+
+    // restic opens the repository (key derivation, index) while the database is checked; its output
+    // waits in the pipe until pg_restore reads it.
     const restic = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
     const resticErr = collect(restic.stderr);
     const resticExit = waitForExit(restic);
+    restic.stdout!.pause();
+    try {
+        await prepareDatabase(ctx, manifest, options);
+    } catch (e) {
+        restic.kill("SIGKILL");
+        await resticExit.catch(() => undefined);
+        throw e;
+    }
+
+    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into: options.database });
     const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
     if (options.noOwner) args.push("--no-owner", "--no-acl");
     if (options.force) args.push("--clean", "--if-exists");
