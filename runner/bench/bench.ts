@@ -87,8 +87,8 @@ async function main(): Promise<void> {
             TARGET,
             `CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int NOT NULL, created_at timestamptz NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL, note text);
              INSERT INTO orders (customer_id, created_at, status, amount, note)
-             SELECT (g * 7919) % 50000, timestamptz '2024-01-01' + g * interval '1 minute', (ARRAY['new','paid','shipped','done'])[1 + g % 4], (g % 100000) / 100.0,
-                    'Bestellung ' || g || ': ' || md5(g::text) || ' ' || substr(md5((g * 3)::text), 1, 20) || ' Lieferung an Kunde ' || ((g * 7919) % 50000) || ', ' || (ARRAY['Köln','München','Berlin','Hamburg','Leipzig'])[1 + g % 5] || ' ' || repeat('x', g % 40)
+             SELECT (g::bigint * 7919) % 50000, timestamptz '2024-01-01' + g * interval '1 minute', (ARRAY['new','paid','shipped','done'])[1 + g % 4], (g % 100000) / 100.0,
+                    'Bestellung ' || g || ': ' || md5(g::text) || ' ' || substr(md5((g * 3)::text), 1, 20) || ' Lieferung an Kunde ' || ((g::bigint * 7919) % 50000) || ', ' || (ARRAY['Köln','München','Berlin','Hamburg','Leipzig'])[1 + g % 5] || ' ' || repeat('x', g % 40)
              FROM generate_series(1, ${ROWS}) g;
              ANALYZE orders;`,
         );
@@ -102,7 +102,7 @@ async function main(): Promise<void> {
             pg!.sql(
                 TARGET,
                 `INSERT INTO orders (customer_id, created_at, status, amount, note)
-                 SELECT (g * 104729) % 50000, now(), 'new', (g % 99999) / 100.0, 'Bestellung T${day}-' || g || ': ' || md5((g + ${day * 1_000_003})::text) || ' Lieferung an Kunde ' || ((g * 104729) % 50000)
+                 SELECT (g::bigint * 104729) % 50000, now(), 'new', (g % 99999) / 100.0, 'Bestellung T${day}-' || g || ': ' || md5((g + ${day * 1_000_003})::text) || ' Lieferung an Kunde ' || ((g::bigint * 104729) % 50000)
                  FROM generate_series(1, ${perDay.insert}) g;
                  DELETE FROM orders WHERE id IN (SELECT id FROM orders ORDER BY id LIMIT ${perDay.delete});
                  UPDATE orders SET status = (ARRAY['paid','shipped','done','returned'])[1 + (id + ${day}) % 4], amount = amount + 1

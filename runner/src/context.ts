@@ -1,5 +1,6 @@
 /** What every command needs: the environment, the NAS base URL and how to reach one target's repository. */
 import { checkResticPassword, loadCredentials, numberFromEnv, parseRepositoryBase, repositoryLocation, type CredentialRole } from "./config";
+import { registerSecret } from "./log";
 import { ResticRepository } from "./restic";
 
 export interface RepositoryBases {
@@ -28,6 +29,7 @@ export function createContext(env: NodeJS.ProcessEnv, bases: RepositoryBases, ro
         parsed.set(role, parseRepositoryBase(role === "maintenance" ? (bases.maintenance ?? bases.backup) : bases.backup));
     }
     checkResticPassword(env);
+    registerSecret(env.PGPASSWORD);
     const cacert = env.NAS_BACKUP_CACERT || undefined;
     const progressSeconds = numberFromEnv(env, "NAS_BACKUP_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS);
     const base = (role: CredentialRole): URL => {

@@ -52,6 +52,8 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
 
     let check: VerifyResult["check"];
     try {
+        // Locks of restic processes that died would block the check's exclusive lock.
+        await repo.unlockStale().catch((e: Error) => log("warn", "verify.unlock_failed", { target, cause: e.message }));
         await repo.run("restic check", ["check", "--read-data-subset", subset]);
         check = { ok: true, readDataSubset: subset };
         log("info", "verify.check.success", { target, readDataSubset: subset });

@@ -2,11 +2,13 @@
  * Database backups end to end with real PostgreSQL, restic 0.14 and `rclone serve restic`:
  * round trip, restore selection, and the failure cases of issue 3.
  */
-import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { freePort, requireTools, restic, runCli, snapshotsOf, startCli, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { freePort, processesMatching, requireTools, restic, runCli, snapshotsOf, startCli, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+
+// Real components: generous limits for slow CI machines (the tests take seconds here).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 let pg: Postgres;
 let nas: Nas;
@@ -196,11 +198,7 @@ describe("failures give a clear cause and a non-zero exit", () => {
 
 /** pids of pg_dump processes dumping a database. */
 function pgDumpPids(database: string): number[] {
-    const r = spawnSync("pgrep", ["-f", `pg_dump .*--dbname=${database}$`], { encoding: "utf8" });
-    return r.stdout
-        .split("\n")
-        .filter(Boolean)
-        .map(Number);
+    return processesMatching(new RegExp(`pg_dump .*--dbname=${database}$`));
 }
 
 describe("interrupted backups", () => {

@@ -4,8 +4,11 @@ import { execSync } from "node:child_process";
 import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { requireTools, runCli, snapshotsOf, startNas, type Nas } from "./harness";
+
+// Real components: generous limits for slow CI machines (the tests take seconds here).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 let nas: Nas;
 let env: Record<string, string>;

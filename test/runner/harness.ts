@@ -5,7 +5,7 @@
  * (one --append-only for backups, one full access for maintenance) with htpasswd users.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -356,6 +356,22 @@ export function runCli(args: readonly string[], env: Record<string, string | und
 export function restic(args: readonly string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
     const r = spawnSync("restic", args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, encoding: "utf8", timeout: 120_000 });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** Live processes whose command line matches (read from /proc: no procps needed; zombies have none). */
+export function processesMatching(pattern: RegExp): number[] {
+    const pids: number[] = [];
+    for (const entry of readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) continue;
+        let cmdline: string;
+        try {
+            cmdline = readFileSync(`/proc/${entry}/cmdline`, "utf8").split("\0").join(" ").trim();
+        } catch {
+            continue;
+        }
+        if (cmdline && pattern.test(cmdline)) pids.push(Number(entry));
+    }
+    return pids;
 }
 
 export interface RawSnapshot {

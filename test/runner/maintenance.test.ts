@@ -7,10 +7,13 @@ import { spawn } from "node:child_process";
 import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, writeSync, closeSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { addMonths, calendarDaysBetween, civilDate, dayNumber, monthKey } from "../../runner/src/calendar";
 import { freePort, requireTools, restic, runCli, snapshotsOf, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+
+// Real components: generous limits for slow CI machines (the tests take seconds here).
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
 let pg: Postgres;
 let nas: Nas;
