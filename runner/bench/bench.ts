@@ -11,7 +11,12 @@
  *     against a bare `pg_restore` from a local file (target ≤ 1.3).
  * Prints a table and writes bench-results/runner-bench.json.
  *
- * Options: --days N (200) --size-mb N (100) --repeat N (3) --out PATH
+ * Options: --days N (200) --size-mb N (100) --repeat N (3) --out PATH --workload churn|hot
+ *
+ * Workloads (about 1 % of the rows change a day):
+ *  - churn (default): +0.5 % new orders, the oldest 0.4 % deleted (a retention job), 0.3 % status
+ *    updates among the newest tenth; autovacuum lets new rows reuse freed space all over the table.
+ *  - hot: +0.5 % new orders, 0.5 % updates among the newest hundredth, no deletes (the table grows).
  */
 import { spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
@@ -30,11 +35,13 @@ const { values } = parseArgs({
         "size-mb": { type: "string", default: "100" },
         repeat: { type: "string", default: "3" },
         out: { type: "string", default: join(repoRoot, "bench-results/runner-bench.json") },
+        workload: { type: "string", default: "churn" },
     },
 });
 const DAYS = Number(values.days);
 const SIZE_MB = Number(values["size-mb"]);
 const REPEAT = Number(values.repeat);
+const WORKLOAD = values.workload === "hot" ? "hot" : "churn";
 const ROW_BYTES = 200; // approximate size of one row in the dump
 const ROWS = Math.round((SIZE_MB * 1024 * 1024) / ROW_BYTES);
 const TARGET = "bench";
@@ -94,10 +101,11 @@ async function main(): Promise<void> {
         );
         const dbBytes = Number(pg.sql(TARGET, `SELECT pg_database_size('${TARGET}')`));
 
-        // Daily change, about 1 % of the rows: new orders (0.5 %), the oldest orders purged (0.4 %),
-        // status updates among the newest tenth (0.3 %). Autovacuum runs as usual, so inserts also
-        // reuse freed space.
-        const perDay = { insert: Math.round(ROWS * 0.005), delete: Math.round(ROWS * 0.004), update: Math.round(ROWS * 0.003) };
+        // Daily change, about 1 % of the rows (see the workloads above).
+        const perDay =
+            WORKLOAD === "churn"
+                ? { insert: Math.round(ROWS * 0.005), delete: Math.round(ROWS * 0.004), update: Math.round(ROWS * 0.003), updateAmongNewest: Math.round(ROWS / 10) }
+                : { insert: Math.round(ROWS * 0.005), delete: 0, update: Math.round(ROWS * 0.005), updateAmongNewest: Math.round(ROWS / 100) };
         const mutate = (day: number): void => {
             pg!.sql(
                 TARGET,
@@ -106,7 +114,7 @@ async function main(): Promise<void> {
                  FROM generate_series(1, ${perDay.insert}) g;
                  DELETE FROM orders WHERE id IN (SELECT id FROM orders ORDER BY id LIMIT ${perDay.delete});
                  UPDATE orders SET status = (ARRAY['paid','shipped','done','returned'])[1 + (id + ${day}) % 4], amount = amount + 1
-                 WHERE id IN (SELECT id FROM orders WHERE id > (SELECT max(id) - ${Math.round(ROWS / 10)} FROM orders) ORDER BY md5(id::text || '${day}') LIMIT ${perDay.update});`,
+                 WHERE id IN (SELECT id FROM orders WHERE id > (SELECT max(id) - ${perDay.updateAmongNewest} FROM orders) ORDER BY md5(id::text || '${day}') LIMIT ${perDay.update});`,
             );
         };
 
@@ -212,7 +220,7 @@ async function main(): Promise<void> {
         };
         const report = {
             date: new Date().toISOString(),
-            parameters: { days: times.length, sizeMb: SIZE_MB, rows: ROWS, dailyChange: perDay, repeat: REPEAT },
+            parameters: { days: times.length, sizeMb: SIZE_MB, rows: ROWS, workload: WORKLOAD, dailyChange: perDay, repeat: REPEAT },
             environment: { cpus: cpus().length, cpu: cpus()[0]?.model, restic: sh("restic", ["version"]).stdout.trim(), postgres: pg.sql("postgres", "SHOW server_version") },
             database: { bytes: dbBytes, dumpUncompressedBytes: dumpZ0Bytes },
             retention: { keptBackupsExpected: keptDays.size, keptBackupsAfterPrune: keptAfterPrune },
@@ -251,7 +259,7 @@ async function main(): Promise<void> {
                 `without it the ratios are backup ${streaming.backupRatio.toFixed(2)}, restore ${streaming.restoreRatio.toFixed(2)} (informational)`,
         );
         console.log(
-            `database ${mb(dbBytes)} on disk, dump ${mb(dumpZ0Bytes)} uncompressed; daily: +${perDay.insert} / -${perDay.delete} / ~${perDay.update} rows; ` +
+            `database ${mb(dbBytes)} at the start, dump ${mb(dumpZ0Bytes)} uncompressed at the end; workload ${WORKLOAD}: daily +${perDay.insert} / -${perDay.delete} / ~${perDay.update} rows; ` +
                 `one restic start (key derivation, index) ${s(resticOpen)}; restore drill in verify ${verify.drill.durationSeconds} s (RTO ${verify.drill.rtoSeconds} s); ` +
                 `${cpus().length} CPUs; total ${s(performance.now() - t0)}`,
         );

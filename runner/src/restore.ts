@@ -34,8 +34,12 @@ export async function chooseBackup(repo: ResticRepository, selector: BackupSelec
         if (e instanceof SelectionError) throw new OperationError(`target ${repo.target}: ${e.message}`);
         throw e;
     }
-    const manifest = parseManifest(await repo.readFile(backup.manifestSnapshotId!, `/${manifestFileName}`));
-    return { backup, manifest };
+    const text = await repo.readFile(backup.manifestSnapshotId!, `/${manifestFileName}`);
+    try {
+        return { backup, manifest: parseManifest(text) };
+    } catch (e) {
+        throw new OperationError(`the manifest of backup ${backup.shortId} is unreadable (${(e as Error).message}): restore another backup with --snapshot or --before`);
+    }
 }
 
 export interface DatabaseRestoreOptions {

@@ -1,6 +1,7 @@
 /**
  * Database backups end to end with real PostgreSQL, restic 0.14 and `rclone serve restic`:
- * round trip, restore selection, and the failure cases of issue 3.
+ * round trip, restore selection, and the failure cases of issue 3. Every test has its own targets,
+ * so they run concurrently.
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -13,6 +14,7 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 let pg: Postgres;
 let nas: Nas;
 let env: Record<string, string>;
+let slowEnv: Record<string, string>;
 
 beforeAll(async () => {
     requireTools();
@@ -37,6 +39,12 @@ beforeAll(async () => {
         CREATE FUNCTION sales.greeting(name text) RETURNS text LANGUAGE sql AS $$ SELECT 'Grüß Gott, ' || name $$;
         `,
     );
+    // ~30 MB of text behind a 1 MB/s NAS: pg_dump is mid-stream for many seconds.
+    pg.sql("postgres", "CREATE DATABASE big");
+    pg.sql("big", "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 300000) g");
+    pg.sql("postgres", "CREATE DATABASE big2 TEMPLATE big");
+    const slow = await nas.startSlowBackupEndpoint("1M");
+    slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
 }, 120_000);
 
 afterAll(async () => {
@@ -72,7 +80,7 @@ function failureCause(r: CliResult): string {
     return String(r.events.find((e) => e.level === "error")?.cause ?? "");
 }
 
-describe("database backup and restore", () => {
+describe.concurrent("database backup and restore", () => {
     it("backs up a database and restores it equal to the source (schemas, sequences, large objects, non-ASCII text)", async () => {
         const b = await runCli(["backup", "--target", "shop", "--database", "shop", "--json"], env);
         expect(b.code, b.stderr).toBe(0);
@@ -153,33 +161,37 @@ describe("database backup and restore", () => {
     });
 
     it("runs two backups of one target at the same time: both succeed and both are restorable", async () => {
-        const [a, b] = await Promise.all([runCli(["backup", "--target", "shop", "--database", "shop"], env), runCli(["backup", "--target", "shop", "--database", "shop"], env)]);
+        const first = await runCli(["backup", "--target", "twice", "--database", "shop"], env);
+        expect(first.code, first.stderr).toBe(0);
+        const [a, b] = await Promise.all([runCli(["backup", "--target", "twice", "--database", "shop"], env), runCli(["backup", "--target", "twice", "--database", "shop"], env)]);
         expect(a.code, a.stderr).toBe(0);
         expect(b.code, b.stderr).toBe(0);
-        const list = await runCli(["restore", "--target", "shop", "--list", "--json"], env);
+        const list = await runCli(["restore", "--target", "twice", "--list", "--json"], env);
         expect((JSON.parse(list.stdout) as unknown[]).length).toBe(3);
-        const check = restic(["check"], nas.resticEnv("shop", "maintenance"));
+        const check = restic(["check"], nas.resticEnv("twice", "maintenance"));
         expect(check.status, check.stderr).toBe(0);
     });
 });
 
-describe("failures give a clear cause and a non-zero exit", () => {
+describe.concurrent("failures give a clear cause and a non-zero exit", () => {
     it("NAS down", async () => {
-        const r = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/` });
+        const r = await runCli(["backup", "--target", "nowhere", "--database", "shop"], { ...env, NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/` });
         expect(r.code).toBe(1);
-        expect(failureCause(r)).toMatch(/NAS not reachable at rest:http:\/\/127\.0\.0\.1:\d+\/shop\/: ECONNREFUSED/);
+        expect(failureCause(r)).toMatch(/NAS not reachable at rest:http:\/\/127\.0\.0\.1:\d+\/nowhere\/: ECONNREFUSED/);
         expectNoSecrets(r);
     });
 
     it("wrong repository password and wrong NAS password", async () => {
+        const made = await runCli(["backup", "--target", "keyed", "--database", "shop"], env);
+        expect(made.code, made.stderr).toBe(0);
         const wrongKey = join(nas.dir, "..", "wrong-key");
         writeFileSync(wrongKey, "not the key\n");
-        const r = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, RESTIC_PASSWORD_FILE: wrongKey });
+        const r = await runCli(["backup", "--target", "keyed", "--database", "shop"], { ...env, RESTIC_PASSWORD_FILE: wrongKey });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/wrong repository password/);
         const wrongRest = join(nas.dir, "..", "wrong-rest");
         writeFileSync(wrongRest, "not the password\n");
-        const s = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, NAS_BACKUP_REST_PASSWORD_FILE: wrongRest });
+        const s = await runCli(["backup", "--target", "keyed", "--database", "shop"], { ...env, NAS_BACKUP_REST_PASSWORD_FILE: wrongRest });
         expect(s.code).toBe(1);
         expect(failureCause(s)).toMatch(/NAS rejected the backup credentials \(401\)/);
         expectNoSecrets(r);
@@ -187,11 +199,10 @@ describe("failures give a clear cause and a non-zero exit", () => {
     });
 
     it("database down: no snapshot is written", async () => {
-        const before = snapshotsOf(nas, "shop").length;
-        const r = await runCli(["backup", "--target", "shop", "--database", "shop"], { ...env, PGPORT: String(await freePort()) });
+        const r = await runCli(["backup", "--target", "down", "--database", "shop"], { ...env, PGPORT: String(await freePort()) });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/database shop: .*(Connection refused|connection to server)/);
-        expect(snapshotsOf(nas, "shop")).toHaveLength(before);
+        expect(snapshotsOf(nas, "down")).toEqual([]);
         expectNoSecrets(r);
     });
 });
@@ -201,19 +212,10 @@ function pgDumpPids(database: string): number[] {
     return processesMatching(new RegExp(`pg_dump .*--dbname=${database}$`));
 }
 
-describe("interrupted backups", () => {
-    let slowEnv: Record<string, string>;
-    beforeAll(async () => {
-        // ~30 MB of text behind a 1 MB/s NAS: pg_dump is mid-stream for many seconds.
-        pg.sql("postgres", "CREATE DATABASE big");
-        pg.sql("big", "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 300000) g");
-        const slow = await nas.startSlowBackupEndpoint("1M");
-        slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
-    }, 120_000);
-
+describe.concurrent("interrupted backups", () => {
     it("pg_dump killed mid-stream leaves no snapshot, and the next backup succeeds", async () => {
         // The target's first backup: the runner creates its repository, then streams.
-        const cli = startCli(["backup", "--target", "big", "--database", "big"], slowEnv);
+        const cli = startCli(["backup", "--target", "dump-killed", "--database", "big"], slowEnv);
         await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
         const pids = pgDumpPids("big");
         expect(pids, "pg_dump should still be running").toHaveLength(1);
@@ -221,35 +223,35 @@ describe("interrupted backups", () => {
         const r = await cli.done;
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/pg_dump of big failed \(pg_dump was killed by SIGKILL\).*no snapshot was written/);
-        expect(snapshotsOf(nas, "big")).toEqual([]);
+        expect(snapshotsOf(nas, "dump-killed")).toEqual([]);
 
-        const next = await runCli(["backup", "--target", "big", "--database", "big"], env);
+        const next = await runCli(["backup", "--target", "dump-killed", "--database", "big"], env);
         expect(next.code, next.stderr).toBe(0);
     });
 
     it("a runner killed mid-backup leaves a repository that passes restic check, counts nothing, and the next backup succeeds", async () => {
-        const listBefore = JSON.parse((await runCli(["restore", "--target", "big", "--list", "--json"], env)).stdout) as unknown[];
-        expect(listBefore).toHaveLength(1);
-        const cli = startCli(["backup", "--target", "big", "--database", "big"], slowEnv);
+        // The target's first backup: the runner creates its repository, then streams.
+        const cli = startCli(["backup", "--target", "runner-killed", "--database", "big2"], slowEnv);
         await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
         cli.child.kill("SIGKILL");
         const r = await cli.done;
         expect(r.signal).toBe("SIGKILL");
         // Its children die with it (parent-death signal): no pg_dump keeps running.
         await new Promise((res) => setTimeout(res, 500));
-        expect(pgDumpPids("big")).toEqual([]);
+        expect(pgDumpPids("big2")).toEqual([]);
         // Like an operator who knows the runner died: remove its lock, then check. (`--remove-all`: the killed
         // restic stays a zombie here until PID 1 reaps it, so restic would still consider its lock live.)
-        const unlock = restic(["unlock", "--remove-all"], nas.resticEnv("big", "maintenance"));
+        const unlock = restic(["unlock", "--remove-all"], nas.resticEnv("runner-killed", "maintenance"));
         expect(unlock.status, unlock.stderr).toBe(0);
-        const check = restic(["check"], nas.resticEnv("big", "maintenance"));
+        const check = restic(["check"], nas.resticEnv("runner-killed", "maintenance"));
         expect(check.status, check.stderr + check.stdout).toBe(0);
-        const listAfter = JSON.parse((await runCli(["restore", "--target", "big", "--list", "--json"], env)).stdout) as unknown[];
-        expect(listAfter).toEqual(listBefore);
+        const listAfter = await runCli(["restore", "--target", "runner-killed", "--list", "--json"], env);
+        expect(listAfter.code, listAfter.stderr).toBe(0);
+        expect(JSON.parse(listAfter.stdout)).toEqual([]);
 
-        const next = await runCli(["backup", "--target", "big", "--database", "big"], env);
+        const next = await runCli(["backup", "--target", "runner-killed", "--database", "big2"], env);
         expect(next.code, next.stderr).toBe(0);
-        const verify = await runCli(["verify", "--target", "big", "--read-data-subset", "100%"], env);
+        const verify = await runCli(["verify", "--target", "runner-killed", "--read-data-subset", "100%"], env);
         expect(verify.code, verify.stderr).toBe(0);
     });
 });
