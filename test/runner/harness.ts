@@ -173,6 +173,8 @@ export interface Nas {
     resticEnv(target: string, role: "backup" | "maintenance"): Record<string, string>;
     /** Another append-only endpoint on the same store, throttled to `bwlimit` (rclone syntax, e.g. "2M"). */
     startSlowBackupEndpoint(bwlimit: string): Promise<string>;
+    /** Another append-only endpoint on the same store, over https with this certificate and key. */
+    startTlsBackupEndpoint(cert: string, key: string): Promise<string>;
     stopBackupEndpoint(): Promise<void>;
     startBackupEndpoint(): Promise<void>;
     cleanup(): Promise<void>;
@@ -248,6 +250,12 @@ export async function startNas(): Promise<Nas> {
             extra.push(startRclone(["--addr", `127.0.0.1:${port}`, "--htpasswd", htpasswd, "--append-only", "--bwlimit", bwlimit, store]));
             await waitForPort(port);
             return `rest:http://127.0.0.1:${port}/`;
+        },
+        async startTlsBackupEndpoint(cert, key) {
+            const port = await freePort();
+            extra.push(startRclone(["--addr", `127.0.0.1:${port}`, "--htpasswd", htpasswd, "--append-only", "--cert", cert, "--key", key, store]));
+            await waitForPort(port);
+            return `rest:https://127.0.0.1:${port}/`;
         },
         async stopBackupEndpoint() {
             await stopProcess(appendOnly);

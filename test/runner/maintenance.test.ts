@@ -3,8 +3,8 @@
  * 0.14 and two `rclone serve restic` endpoints (append-only for backups, full access for maintenance).
  * Each test uses its own targets, so they run concurrently.
  */
-import { spawn } from "node:child_process";
-import { existsSync, readdirSync, readFileSync, statSync, openSync, readSync, writeSync, closeSync } from "node:fs";
+import { spawn, spawnSync } from "node:child_process";
+import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -212,6 +212,32 @@ describe.concurrent("credentials", () => {
         });
         expect(stderr).toMatch(/403 Forbidden/);
         expect(snapshotsOf(nas, "guarded").map((s) => s.id)).toContain(snapshot.id);
+    });
+});
+
+describe.concurrent("TLS to the NAS", () => {
+    it("backs up over https with the NAS's CA certificate (NAS_BACKUP_CACERT) and refuses an unknown certificate", async () => {
+        const dir = join(nas.dir, "..", "tls");
+        mkdirSync(dir);
+        const cert = join(dir, "cert.pem");
+        const key = join(dir, "key.pem");
+        const r = spawnSync(
+            "openssl",
+            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            { encoding: "utf8" },
+        );
+        expect(r.status, `openssl (install openssl): ${r.stderr}`).toBe(0);
+        const base = await nas.startTlsBackupEndpoint(cert, key);
+
+        const unknown = await runCli(["backup", "--target", "tls", "--database", "app"], { ...env, NAS_BACKUP_REPOSITORY_BASE: base });
+        expect(unknown.code).toBe(1);
+        expect(cause(unknown)).toMatch(/NAS not reachable at rest:https:\/\/127\.0\.0\.1:\d+\/tls\/: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED|UNABLE_TO_VERIFY)/);
+
+        const trusted = { ...env, NAS_BACKUP_REPOSITORY_BASE: base, NAS_BACKUP_CACERT: cert };
+        const ok = await runCli(["backup", "--target", "tls", "--database", "app"], trusted);
+        expect(ok.code, ok.stderr).toBe(0);
+        const st = await runCli(["status", "--target", "tls"], trusted);
+        expect(st.code, st.stderr).toBe(0);
     });
 });
 
