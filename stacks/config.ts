@@ -9,7 +9,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy, Requirement } from "../components/policy";
 import {
-    geoRedundantStorageSkus,
+    storageV2GeoRedundantSkus,
     maximumShareQuotaGiB,
     postgresSkuTiers,
     postgresStorageSizesGB,
@@ -292,7 +292,7 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
 
     const storage = check.section("azure.storage", azure.storage, ["accountName", "sku", "shareQuotaGiB"], true) ?? {};
     const accountName = check.matches("azure.storage.accountName", storage.accountName, storageAccountName, "a storage account name: 3–24 lower-case letters and digits (globally unique)");
-    const sku = check.oneOf("azure.storage.sku", storage.sku, geoRedundantStorageSkus, backupPolicy.fileShares.geoRedundant);
+    const sku = check.oneOf("azure.storage.sku", storage.sku, storageV2GeoRedundantSkus, backupPolicy.fileShares.geoRedundant);
     const shareQuotaGiB = check.integer("azure.storage.shareQuotaGiB", storage.shareQuotaGiB ?? azureDefaults.storage.shareQuotaGiB, 1, maximumShareQuotaGiB);
 
     const vault = check.section("azure.vault", azure.vault, ["name", "immutability"], true) ?? {};

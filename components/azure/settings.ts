@@ -6,16 +6,24 @@
 import * as azure from "@pulumi/azure-native";
 
 /**
- * Storage account SKUs whose data is replicated to the paired region (GRS/GZRS family), so the
- * file shares and their snapshots are stored geo-redundantly (§2.5.1.1). Only the Standard_ SKUs:
- * they are the ones a general-purpose v2 (StorageV2) account with SMB file shares can use.
+ * Storage account SKUs whose data is replicated to the paired region (GRS/GZRS family, read-access
+ * variants included): storage that is geo-redundant in the sense of §2.5.1.1. The policy pack's
+ * `storage-geo-redundant-sku` rule accepts exactly these.
  */
 export const geoRedundantStorageSkus: readonly string[] = [
     azure.storage.SkuName.Standard_GRS,
     azure.storage.SkuName.Standard_GZRS,
     azure.storage.SkuName.Standard_RAGRS,
     azure.storage.SkuName.Standard_RAGZRS,
+    azure.storage.SkuName.StandardV2_GRS,
+    azure.storage.SkuName.StandardV2_GZRS,
 ];
+
+/**
+ * The geo-redundant SKUs a stack may configure: the Standard_ ones, which a general-purpose v2
+ * (StorageV2) account with SMB file shares can use (StandardV2_ belongs to FileStorage accounts).
+ */
+export const storageV2GeoRedundantSkus: readonly string[] = geoRedundantStorageSkus.filter((sku) => sku.startsWith("Standard_"));
 
 /**
  * Oldest PostgreSQL major version this repository deploys: older majors run out of community

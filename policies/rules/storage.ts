@@ -7,21 +7,12 @@ import { type ResourceValidationPolicy, type StackValidationPolicy, validateReso
 import { FileServiceProperties } from "@pulumi/azure-native/storage/fileServiceProperties";
 import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
-import { MinimumTlsVersion, SkuName } from "@pulumi/azure-native/types/enums/storage";
+import { MinimumTlsVersion } from "@pulumi/azure-native/types/enums/storage";
+import { geoRedundantStorageSkus } from "../../components/azure/settings";
 import { backupPolicy } from "../../components/policy";
 import { observe, record, shown, valueAt } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
 import { label, refersTo } from "../lib/stack";
-
-/** Storage SKUs that replicate to the paired region (GRS/GZRS family, read-access variants included). */
-export const geoRedundantStorageSkus: readonly string[] = [
-    SkuName.Standard_GRS,
-    SkuName.Standard_RAGRS,
-    SkuName.Standard_GZRS,
-    SkuName.Standard_RAGZRS,
-    SkuName.StandardV2_GRS,
-    SkuName.StandardV2_GZRS,
-];
 
 export const storageHttpsOnly = backupRule<ResourceValidationPolicy>([backupPolicy.encryption.storageMinTls], {
     name: "storage-https-only",

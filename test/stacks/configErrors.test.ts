@@ -4,7 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy, Requirement } from "../../components/policy";
-import { geoRedundantStorageSkus, supportedPostgresVersions } from "../../components/azure/settings";
+import { storageV2GeoRedundantSkus, supportedPostgresVersions } from "../../components/azure/settings";
 import { dataClassifications } from "../../stacks/config";
 import { runStackOffline } from "../../stacks/offline";
 import { ConfigPath, configWith } from "../support/stackConfig";
@@ -39,7 +39,7 @@ const cases: readonly Case[] = [
         "a storage SKU that is not geo-redundant",
         "prod",
         [[["backup-policy:azure", "storage", "sku"], "Standard_LRS"]],
-        [`azure.storage.sku: Standard_LRS is not allowed; allowed: ${geoRedundantStorageSkus.join(", ")}${note(backupPolicy.fileShares.geoRedundant)}`],
+        [`azure.storage.sku: Standard_LRS is not allowed; allowed: ${storageV2GeoRedundantSkus.join(", ")}${note(backupPolicy.fileShares.geoRedundant)}`],
     ],
     [
         "an old PostgreSQL major version",
