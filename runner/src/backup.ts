@@ -8,7 +8,7 @@
  * failure it kills restic first, so restic never sees the end of a partial dump and writes no
  * snapshot. Only then is the manifest snapshot, the commit record, written.
  */
-import { createHash, randomUUID } from "node:crypto";
+import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
@@ -17,7 +17,7 @@ import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
 import { CONTENT_SQL, PsqlSession, pgEnv, pgProgram, type DatabaseContent } from "./postgres";
-import { collect, describeExit, OperationError, run, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
+import { collect, describeExit, heldPipe, OperationError, run, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
@@ -183,15 +183,9 @@ async function backupDatabase(
         });
         const dumpErr = collect(dump.stderr);
         const dumpExit = waitForExit(dump);
-        const hash = createHash("sha256");
-        let bytes = 0;
-        dump.stdout!.on("data", (chunk: Buffer) => {
-            hash.update(chunk);
-            bytes += chunk.length;
-        });
-        // end: false — restic's stdin is closed only below, once the dump is known to be complete.
-        dump.stdout!.pipe(restic.stdin!, { end: false });
-        const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: bytes }));
+        // restic's stdin is closed only below, once the dump is known to be complete.
+        const piped = heldPipe(dump.stdout!, restic.stdin!);
+        const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: piped.bytes() }));
 
         // Row counts in the same snapshot, while pg_dump runs.
         const content = session.query<DatabaseContent>(CONTENT_SQL).then(
@@ -224,7 +218,8 @@ async function backupDatabase(
         await session.execute("COMMIT");
         await session.close();
         finished = true;
-        const sha256 = hash.digest("hex");
+        const bytes = piped.bytes();
+        const sha256 = piped.sha256();
         return {
             snapshot: summary.snapshot_id,
             bytesAdded: summary.data_added,

@@ -4,8 +4,10 @@
  * SIGTERM/SIGINT), never given a secret on their command line.
  */
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from "node:child_process";
+import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
+import type { Readable, Writable } from "node:stream";
 import { redact } from "./log";
 
 export class UsageError extends Error {}
@@ -123,4 +125,28 @@ export function killChildren(): void {
             // already gone
         }
     }
+}
+
+/** What passed through a held pipe: its size and SHA-256. */
+export interface PipedStream {
+    bytes(): number;
+    /** Hex SHA-256 of everything that passed; call once the source has ended. */
+    sha256(): string;
+}
+
+/**
+ * Pipes `from` into `to` but never ends `to`: the caller ends it (commit) only once it knows the
+ * source is complete, or kills the consumer (abort), so a truncated stream can never be committed.
+ * Counts and hashes what passes through.
+ */
+export function heldPipe(from: Readable, to: Writable): PipedStream {
+    const hash = createHash("sha256");
+    let bytes = 0;
+    let digest: string | undefined;
+    from.on("data", (chunk: Buffer) => {
+        hash.update(chunk);
+        bytes += chunk.length;
+    });
+    from.pipe(to, { end: false });
+    return { bytes: () => bytes, sha256: () => (digest ??= hash.digest("hex")) };
 }

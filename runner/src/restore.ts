@@ -2,14 +2,13 @@
  * `restore`: a complete backup (by snapshot id, `latest`, or the latest before a date) into a
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
-import { createHash } from "node:crypto";
 import { lstat, mkdir, readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
 import { adminStatement, compareContent, CONTENT_SQL, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral, type DatabaseContent } from "./postgres";
-import { collect, describeExit, OperationError, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
+import { collect, describeExit, heldPipe, OperationError, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { dumpFileName, manifestFileName, selectBackup, SelectionError, type Backup, type BackupSelector } from "./snapshots";
 
@@ -105,15 +104,9 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     const restoreErr = collect(restore.stderr);
     const restoreExit = waitForExit(restore);
     restore.stdin!.on("error", () => undefined);
-    const hash = createHash("sha256");
-    let bytes = 0;
-    restic.stdout!.on("data", (chunk: Buffer) => {
-        hash.update(chunk);
-        bytes += chunk.length;
-    });
     // pg_restore sees the end of its input only after restic exited 0: a partial read can never commit.
-    restic.stdout!.pipe(restore.stdin!, { end: false });
-    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({ target: repo.target, bytesRestored: bytes }));
+    const piped = heldPipe(restic.stdout!, restore.stdin!);
+    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({ target: repo.target, bytesRestored: piped.bytes() }));
     const [dumpExit, pgExit] = await Promise.all([
         resticExit.then((e) => {
             if (e.code !== 0 || e.signal) restore.kill("SIGKILL");
@@ -134,7 +127,8 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     }
 
     const problems: string[] = [];
-    const sha256 = hash.digest("hex");
+    const bytes = piped.bytes();
+    const sha256 = piped.sha256();
     if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
         problems.push(`dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`);
     }
