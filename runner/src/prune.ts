@@ -47,7 +47,7 @@ export async function prune(ctx: Context, options: PruneOptions): Promise<PruneR
     try {
         await repo.requireExisting();
         if (!options.dryRun) await repo.unlockStale();
-        const snapshots = await repo.snapshots();
+        const snapshots = await repo.snapshots({ complete: true });
         const result = plan(snapshots, options.now ?? new Date(), nasRetention());
         // Belt and braces: never remove the last complete backup, whatever the plan says.
         const complete = new Set(result.decisions.filter((d) => d.role === "manifest" && d.backupId !== d.snapshotId).map((d) => d.backupId));

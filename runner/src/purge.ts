@@ -56,11 +56,11 @@ export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditR
         let remainingPackFiles = 0;
         if ((await repo.probe()) === "exists") {
             await repo.unlockStale();
-            const snapshots = await repo.snapshots();
+            const snapshots = await repo.snapshots({ complete: true });
             deleted = snapshots.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
             await repo.forget(snapshots.map((s) => s.id));
             await repo.prune("0");
-            remainingSnapshots = (await repo.snapshots()).length;
+            remainingSnapshots = (await repo.snapshots({ complete: true })).length;
             remainingPackFiles = await repo.packCount();
             if (remainingSnapshots > 0 || remainingPackFiles > 0) {
                 throw new OperationError(`after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`);

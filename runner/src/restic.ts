@@ -124,8 +124,19 @@ export class ResticRepository {
         if ((await this.probe()) === "missing") throw new OperationError(`no repository for target ${this.target} at ${this.location.display}`);
     }
 
-    async snapshots(): Promise<ResticSnapshot[]> {
+    /**
+     * restic 0.14 skips a snapshot file it cannot load ("could not load snapshot" on stderr) and exits
+     * 0. With `complete`, such a listing is refused: deletions (prune, purge) must never be decided on
+     * a partial list (an unreadable manifest would make its complete backup look incomplete).
+     */
+    async snapshots(options: { complete?: boolean } = {}): Promise<ResticSnapshot[]> {
         const result = await this.run("listing snapshots", ["snapshots", "--json", "--no-lock"]);
+        const unreadable = result.stderr.split("\n").filter((l) => /could not load snapshot/i.test(l));
+        if (options.complete && unreadable.length > 0) {
+            throw new OperationError(
+                `${unreadable.length} snapshot(s) of ${this.location.display} could not be read (${stderrTail(unreadable.join("\n"), 2)}); nothing is deleted on an incomplete list: run verify (restic check) and repair the repository first`,
+            );
+        }
         return JSON.parse(result.stdout || "[]") as ResticSnapshot[];
     }
 

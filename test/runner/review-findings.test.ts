@@ -1,0 +1,88 @@
+/**
+ * Unit-level tests for correctness findings of the runner review: each one failed before its fix.
+ * The restic ones use a real restic 0.14 on a local-path repository (no NAS needed, fast).
+ */
+import { spawnSync } from "node:child_process";
+import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { RepositoryLocation } from "../../runner/src/config";
+import type { Context } from "../../runner/src/context";
+import { setLogSink } from "../../runner/src/log";
+import { prune } from "../../runner/src/prune";
+import { ResticRepository } from "../../runner/src/restic";
+import { resticTime } from "../../runner/src/backup";
+import { tags } from "../../runner/src/snapshots";
+
+const HOUR_MS = 3_600_000;
+
+/** A target repository on a local path, reachable as if the NAS answered the probe. */
+class LocalRepository extends ResticRepository {
+    override async probe(): Promise<"exists" | "missing"> {
+        return "exists";
+    }
+}
+
+function localContext(dir: string): { ctx: Context; repo: LocalRepository; env: NodeJS.ProcessEnv } {
+    const env: NodeJS.ProcessEnv = { ...process.env, RESTIC_PASSWORD: "review-test-key", RESTIC_CACHE_DIR: join(dir, "cache") };
+    const location: RepositoryLocation = {
+        resticUrl: join(dir, "repo"),
+        httpUrl: new URL("http://127.0.0.1:9/t/"),
+        display: join(dir, "repo"),
+        credentials: { role: "maintenance", user: undefined, password: undefined },
+    };
+    const repo = new LocalRepository("t", location, { env, cacert: undefined });
+    const ctx: Context = {
+        env,
+        base: () => new URL("http://127.0.0.1:9/"),
+        cacert: undefined,
+        pushgateway: undefined,
+        progressSeconds: 0,
+        repository: () => repo,
+    };
+    return { ctx, repo, env };
+}
+
+function restic(env: NodeJS.ProcessEnv, args: string[], input?: string): string {
+    const r = spawnSync("restic", args, { env: { ...env, TZ: "UTC", RESTIC_REPOSITORY: env.RESTIC_REPOSITORY }, input, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`restic ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+}
+
+/** Writes a complete backup (data + manifest snapshot) the way backup.ts does; returns both ids. */
+function writeBackup(env: NodeJS.ProcessEnv, time: Date, run: string): { data: string; manifest: string } {
+    const summary = (out: string): string => (JSON.parse(out.trim().split("\n").pop()!) as { snapshot_id: string }).snapshot_id;
+    const common = ["backup", "--stdin", "--host", "t", "--time", resticTime(time), "--json"];
+    const data = summary(restic(env, [...common, "--stdin-filename", "t.pgdump", "--tag", tags.target("t"), "--tag", tags.kind("database"), "--tag", tags.run(run), "--tag", tags.daily], `dump ${run}`));
+    const manifest = summary(restic(env, [...common, "--stdin-filename", "manifest.json", "--tag", tags.target("t"), "--tag", tags.manifest, "--tag", tags.run(run)], "{}"));
+    return { data, manifest };
+}
+
+describe("prune on a repository with an unreadable snapshot file", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), "nas-backup-review-"));
+        setLogSink(() => undefined);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("refuses to forget anything: restic 0.14 lists the readable snapshots and exits 0, so a complete backup would look incomplete", async () => {
+        const { ctx, repo, env } = localContext(dir);
+        // The backups ran elsewhere (their own restic cache), as the backup and prune jobs do.
+        const resticEnv = { ...env, RESTIC_REPOSITORY: repo.location.resticUrl, RESTIC_CACHE_DIR: join(dir, "backup-cache") };
+        restic(resticEnv, ["init", "--repository-version", "2"]);
+        const now = new Date();
+        const older = writeBackup(resticEnv, new Date(now.getTime() - 72 * HOUR_MS), "r1");
+        writeBackup(resticEnv, new Date(now.getTime() - 24 * HOUR_MS), "r2");
+        // The manifest snapshot file of the older (complete, 3 days old) backup becomes unreadable.
+        const snapshotsDir = join(repo.location.resticUrl, "snapshots");
+        const file = join(snapshotsDir, readdirSync(snapshotsDir).find((f) => f.startsWith(older.manifest))!);
+        chmodSync(file, 0o644);
+        writeFileSync(file, "not a restic snapshot file any more");
+
+        await expect(prune(ctx, { target: "t", dryRun: false, now })).rejects.toThrow(/could not be read/);
+        const left = (JSON.parse(restic({ ...resticEnv, RESTIC_CACHE_DIR: join(dir, "cache2") }, ["snapshots", "--json", "--no-lock"])) as { id: string }[]).map((s) => s.id);
+        expect(left.filter((id) => id.startsWith(older.data))).toHaveLength(1);
+    });
+});
