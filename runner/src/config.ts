@@ -57,7 +57,8 @@ export function checkResticPassword(env: NodeJS.ProcessEnv): void {
 
 export function isLoopback(hostname: string): boolean {
     const host = hostname.replace(/^\[|\]$/g, "").toLowerCase();
-    if (host === "localhost" || host.endsWith(".localhost")) return true;
+    // Only the name itself: glibc and Go resolve "x.localhost" through DNS and its search domains.
+    if (host === "localhost") return true;
     if (isIP(host) === 4) return host.startsWith("127.");
     if (isIP(host) === 6) return host === "::1" || host === "0:0:0:0:0:0:0:1" || /^::ffff:127\./.test(host);
     return false;

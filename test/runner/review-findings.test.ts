@@ -7,7 +7,8 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import type { RepositoryLocation } from "../../runner/src/config";
+import { parseRepositoryBase, type RepositoryLocation } from "../../runner/src/config";
+import { pgEnv } from "../../runner/src/postgres";
 import type { Context } from "../../runner/src/context";
 import { setLogSink } from "../../runner/src/log";
 import { prune } from "../../runner/src/prune";
@@ -84,5 +85,16 @@ describe("prune on a repository with an unreadable snapshot file", () => {
         await expect(prune(ctx, { target: "t", dryRun: false, now })).rejects.toThrow(/could not be read/);
         const left = (JSON.parse(restic({ ...resticEnv, RESTIC_CACHE_DIR: join(dir, "cache2") }, ["snapshots", "--json", "--no-lock"])) as { id: string }[]).map((s) => s.id);
         expect(left.filter((id) => id.startsWith(older.data))).toHaveLength(1);
+    });
+});
+
+describe("plain HTTP and TLS-less PostgreSQL only to a host that is loopback by definition", () => {
+    it("refuses *.localhost names: resolvers (glibc, Go) send them to DNS and the search domains, which may answer with a remote address", () => {
+        expect(() => parseRepositoryBase("rest:http://nas.localhost:8000/")).toThrow(/refusing plain HTTP to nas\.localhost/);
+        expect(() => pgEnv({ PGHOST: "db.localhost" })).toThrow(/is not loopback/);
+        // Loopback by address or the name localhost itself stays allowed.
+        expect(parseRepositoryBase("rest:http://localhost:8000/").hostname).toBe("localhost");
+        expect(parseRepositoryBase("rest:http://127.0.0.2:8000/").hostname).toBe("127.0.0.2");
+        expect(parseRepositoryBase("rest:http://[::1]:8000/").hostname).toBe("[::1]");
     });
 });
