@@ -48,7 +48,14 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
     const subset = options.readDataSubset ?? defaultReadDataSubset(new Date());
     const repo = ctx.repository(target, "backup");
     log("info", "verify.start", { target, readDataSubset: subset });
-    await repo.requireExisting();
+    try {
+        await repo.requireExisting();
+    } catch (e) {
+        // NAS down or no repository: a failed verification like any other (logged, and metrics say so).
+        log("error", "verify.failure", { target, cause: (e as Error).message, durationSeconds: secondsSince(start) });
+        await pushMetrics(ctx.pushgateway, "verify", target, { [metricNames.lastRunSuccess]: 0, [metricNames.lastFailure]: Date.now() / 1000 });
+        throw e;
+    }
 
     let check: VerifyResult["check"];
     try {

@@ -3,18 +3,21 @@
  * The restic ones use a real restic 0.14 on a local-path repository (no NAS needed, fast).
  */
 import { spawnSync } from "node:child_process";
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
 import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { parseRepositoryBase, type RepositoryLocation } from "../../runner/src/config";
 import { pgEnv } from "../../runner/src/postgres";
-import type { Context } from "../../runner/src/context";
+import { createContext, type Context } from "../../runner/src/context";
 import { setLogSink } from "../../runner/src/log";
 import { prune } from "../../runner/src/prune";
 import { ResticRepository } from "../../runner/src/restic";
 import { resticTime } from "../../runner/src/backup";
 import { tags } from "../../runner/src/snapshots";
+import { verify } from "../../runner/src/verify";
 
 const HOUR_MS = 3_600_000;
 
@@ -96,5 +99,43 @@ describe("plain HTTP and TLS-less PostgreSQL only to a host that is loopback by 
         expect(parseRepositoryBase("rest:http://localhost:8000/").hostname).toBe("localhost");
         expect(parseRepositoryBase("rest:http://127.0.0.2:8000/").hostname).toBe("127.0.0.2");
         expect(parseRepositoryBase("rest:http://[::1]:8000/").hostname).toBe("[::1]");
+    });
+});
+
+describe("verify when the NAS does not answer", () => {
+    it("logs the failure with its cause and pushes last_run_success 0 (a stale 1 would tell monitoring the last verify passed)", async () => {
+        const pushed: string[] = [];
+        const gateway = createServer((req, res) => {
+            let body = "";
+            req.on("data", (c: Buffer) => (body += c.toString()));
+            req.on("end", () => {
+                pushed.push(`${req.url}\n${body}`);
+                res.end();
+            });
+        });
+        await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
+        const lines: string[] = [];
+        setLogSink((l) => lines.push(l));
+        try {
+            const address = gateway.address() as AddressInfo;
+            const closedPort = await new Promise<number>((r) => {
+                const s = createServer().listen(0, "127.0.0.1", () => {
+                    const port = (s.address() as AddressInfo).port;
+                    s.close(() => r(port));
+                });
+            });
+            const ctx = createContext(
+                { RESTIC_PASSWORD: "review-test-key", NAS_BACKUP_PUSHGATEWAY_URL: `http://127.0.0.1:${address.port}/` },
+                { backup: `rest:http://127.0.0.1:${closedPort}/`, maintenance: undefined },
+                ["backup"],
+            );
+            await expect(verify(ctx, { target: "t", readDataSubset: "1/7", adminDatabase: "postgres", scratchDirectory: undefined })).rejects.toThrow(/not reachable/);
+            const events = lines.map((l) => JSON.parse(l) as { event: string; level: string; cause?: string });
+            expect(events.find((e) => e.event === "verify.failure")).toMatchObject({ level: "error", cause: expect.stringMatching(/NAS not reachable/) });
+            expect(pushed.some((p) => p.includes("/operation/verify") && /nas_backup_last_run_success 0/.test(p))).toBe(true);
+        } finally {
+            setLogSink(() => undefined);
+            await new Promise((r) => gateway.close(r));
+        }
     });
 });
