@@ -45,7 +45,7 @@ export function loadCredentials(role: CredentialRole, env: NodeJS.ProcessEnv): R
 /** The repository (encryption) password must be available to restic as a file or variable. */
 export function checkResticPassword(env: NodeJS.ProcessEnv): void {
     if (env.RESTIC_PASSWORD_FILE) {
-        readSecretFile("RESTIC_PASSWORD_FILE", env.RESTIC_PASSWORD_FILE);
+        registerSecret(readSecretFile("RESTIC_PASSWORD_FILE", env.RESTIC_PASSWORD_FILE));
         return;
     }
     if (env.RESTIC_PASSWORD) {

@@ -11,6 +11,8 @@ export function registerSecret(value: string | undefined): void {
     if (value === undefined || value.length < 4) return;
     secrets.add(value);
     secrets.add(encodeURIComponent(value));
+    // As it appears inside a JSON log line (quotes, backslashes, control characters escaped).
+    secrets.add(JSON.stringify(value).slice(1, -1));
 }
 
 export function redact(text: string): string {

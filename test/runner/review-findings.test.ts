@@ -9,10 +9,10 @@ import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseRepositoryBase, type RepositoryLocation } from "../../runner/src/config";
+import { checkResticPassword, parseRepositoryBase, type RepositoryLocation } from "../../runner/src/config";
 import { pgEnv } from "../../runner/src/postgres";
 import { createContext, type Context } from "../../runner/src/context";
-import { setLogSink } from "../../runner/src/log";
+import { log, redact, registerSecret, setLogSink } from "../../runner/src/log";
 import { prune } from "../../runner/src/prune";
 import { ResticRepository } from "../../runner/src/restic";
 import { resticTime } from "../../runner/src/backup";
@@ -136,6 +136,29 @@ describe("verify when the NAS does not answer", () => {
         } finally {
             setLogSink(() => undefined);
             await new Promise((r) => gateway.close(r));
+        }
+    });
+});
+
+describe("redaction", () => {
+    it("redacts a registered secret also where JSON escaping changed it (quotes, backslashes)", () => {
+        const secret = 'Qx"7\\pw-Z';
+        registerSecret(secret);
+        const lines: string[] = [];
+        setLogSink((l) => lines.push(l));
+        log("error", "test", { cause: `psql: something echoed ${secret}` });
+        setLogSink(() => undefined);
+        expect((JSON.parse(lines[0]) as { cause: string }).cause).toBe("psql: something echoed ***");
+    });
+
+    it("registers the repository key read from RESTIC_PASSWORD_FILE", () => {
+        const dir = mkdtempSync(join(tmpdir(), "nas-backup-review-key-"));
+        try {
+            writeFileSync(join(dir, "key"), "the-repository-key-1\n");
+            checkResticPassword({ RESTIC_PASSWORD_FILE: join(dir, "key") });
+            expect(redact("restic said the-repository-key-1")).toBe("restic said ***");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
         }
     });
 });
