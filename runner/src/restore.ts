@@ -3,7 +3,7 @@
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
 import { lstat, mkdir, readdir, rm } from "node:fs/promises";
-import { join } from "node:path";
+import { isAbsolute, join, normalize } from "node:path";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
@@ -175,6 +175,11 @@ export async function countFiles(dir: string): Promise<{ files: number; bytes: n
  */
 export async function restoreDirectory(repo: ResticRepository, backup: Backup, manifest: DirectoryManifest, into: string, force: boolean): Promise<RestoreOutcome> {
     const start = performance.now();
+    // backup.ts records resolve(<directory>); anything else (e.g. "/../..") would place the landing,
+    // and the deletion of --force, outside `into`.
+    if (!isAbsolute(manifest.directory) || normalize(manifest.directory) !== manifest.directory) {
+        throw new OperationError(`the manifest of ${backup.shortId} names the directory ${JSON.stringify(manifest.directory)}, not a clean absolute path: refusing to restore it`);
+    }
     const landing = join(into, manifest.directory);
     if (!force && !(await isEmptyOrMissing(into))) throw new OperationError(`directory ${into} is not empty: restore into an empty directory, or pass --force`);
     // --force replaces what is at the landing place: the restored tree is exactly the backup.

@@ -5,7 +5,7 @@
 import { spawnSync } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
-import { chmodSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -16,7 +16,9 @@ import { log, redact, registerSecret, setLogSink } from "../../runner/src/log";
 import { prune } from "../../runner/src/prune";
 import { ResticRepository } from "../../runner/src/restic";
 import { resticTime } from "../../runner/src/backup";
-import { tags } from "../../runner/src/snapshots";
+import type { DirectoryManifest } from "../../runner/src/manifest";
+import { restoreDirectory } from "../../runner/src/restore";
+import { tags, type Backup } from "../../runner/src/snapshots";
 import { verify } from "../../runner/src/verify";
 
 const HOUR_MS = 3_600_000;
@@ -159,6 +161,27 @@ describe("redaction", () => {
             expect(redact("restic said the-repository-key-1")).toBe("restic said ***");
         } finally {
             rmSync(dir, { recursive: true, force: true });
+        }
+    });
+});
+
+describe("directory restore with --force (also every directory drill of verify)", () => {
+    it("refuses a manifest whose directory is not a clean absolute path, before deleting anything outside the restore directory", async () => {
+        const base = mkdtempSync(join(tmpdir(), "nas-backup-review-restore-"));
+        try {
+            const into = join(base, "x", "into");
+            mkdirSync(join(base, "victim"), { recursive: true });
+            writeFileSync(join(base, "victim", "keep.txt"), "must survive");
+            const calls: string[][] = [];
+            const repo = { target: "docs", run: async (_what: string, args: string[]) => void calls.push(args) } as unknown as ResticRepository;
+            const backup = { id: "f".repeat(64), shortId: "ffffffff", time: new Date() } as Backup;
+            // A manifest written with stolen append-only credentials and key, or simply corrupted.
+            const manifest: DirectoryManifest = { format: 1, kind: "directory", target: "docs", run: "r", time: new Date().toISOString(), dataSnapshot: "ffffffff", directory: "/../../victim", files: 1, bytes: 12 };
+            await expect(restoreDirectory(repo, backup, manifest, into, true)).rejects.toThrow(/directory/);
+            expect(existsSync(join(base, "victim", "keep.txt"))).toBe(true);
+            expect(calls).toEqual([]);
+        } finally {
+            rmSync(base, { recursive: true, force: true });
         }
     });
 });
