@@ -83,6 +83,8 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
     const { target } = options;
     if (!options.database === !options.directory) throw new UsageError("backup needs exactly one of --database or --directory");
     const kind: TargetKind = options.database ? "database" : "directory";
+    // A future time would make this the newest backup (restore's latest, status, prune) while it holds today's data.
+    if (options.time && options.time.getTime() > Date.now()) throw new UsageError(`--time ${options.time.toISOString()} is in the future`);
     // restic records seconds; the manifest and the monthly decision use the same instant.
     const time = new Date(Math.floor((options.time ?? new Date()).getTime() / 1000) * 1000);
     log("info", "backup.start", { target, kind, database: options.database, directory: options.directory, snapshotTime: time.toISOString() });

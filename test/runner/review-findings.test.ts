@@ -15,7 +15,7 @@ import { createContext, type Context } from "../../runner/src/context";
 import { log, redact, registerSecret, setLogSink } from "../../runner/src/log";
 import { prune } from "../../runner/src/prune";
 import { ResticRepository } from "../../runner/src/restic";
-import { resticTime } from "../../runner/src/backup";
+import { backup, resticTime } from "../../runner/src/backup";
 import type { DirectoryManifest } from "../../runner/src/manifest";
 import { restoreDirectory } from "../../runner/src/restore";
 import { tags, type Backup } from "../../runner/src/snapshots";
@@ -183,5 +183,13 @@ describe("directory restore with --force (also every directory drill of verify)"
         } finally {
             rmSync(base, { recursive: true, force: true });
         }
+    });
+});
+
+describe("backup --time", () => {
+    it("refuses a time in the future: it would be restore's 'latest', the newest for status and prune, while holding older data", async () => {
+        const ctx = { repository: () => expect.fail("must not open the repository") } as unknown as Context;
+        const future = new Date(Date.now() + 366 * 24 * HOUR_MS);
+        await expect(backup(ctx, { target: "t", database: "app", time: future })).rejects.toThrow(/in the future/);
     });
 });
