@@ -198,7 +198,8 @@ export const commands: readonly CommandSpec[] = [
             "Restores a complete backup (never an incomplete one) and proves it against the manifest (row counts, sequences,",
             "large objects; files and bytes for directories). Databases: pg_restore in one transaction, so a failure leaves",
             "the database unchanged. Refuses a database or directory that is not empty unless --force.",
-            "A directory backup of /mnt/share is restored to <PATH>/mnt/share.",
+            "A directory backup of /mnt/share is restored to <PATH>/mnt/share: first into a staging folder there, checked against",
+            "the manifest, and only then put in place, so a failed or incomplete restore leaves the directory as it was.",
         ].join("\n"),
         options: [
             opt.target,

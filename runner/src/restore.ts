@@ -2,7 +2,7 @@
  * `restore`: a complete backup (by snapshot id, `latest`, or the latest before a date) into a
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
-import { lstat, mkdir, readdir, rm } from "node:fs/promises";
+import { lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
@@ -171,7 +171,10 @@ export async function countFiles(dir: string): Promise<{ files: number; bytes: n
 
 /**
  * Restores a directory snapshot below `into`; restic recreates the original absolute path there
- * (a backup of /mnt/share lands in <into>/mnt/share). Checks restored files and bytes against the manifest.
+ * (a backup of /mnt/share lands in <into>/mnt/share). The snapshot is first restored into a staging
+ * folder inside the landing place (the same filesystem, also when the landing place is a mount
+ * point) and checked against the manifest; only a complete restore then replaces what is at the
+ * landing place. A failed or incomplete restore leaves it as it was.
  */
 export async function restoreDirectory(repo: ResticRepository, backup: Backup, manifest: DirectoryManifest, into: string, force: boolean): Promise<RestoreOutcome> {
     const start = performance.now();
@@ -182,17 +185,32 @@ export async function restoreDirectory(repo: ResticRepository, backup: Backup, m
     }
     const landing = join(into, manifest.directory);
     if (!force && !(await isEmptyOrMissing(into))) throw new OperationError(`directory ${into} is not empty: restore into an empty directory, or pass --force`);
-    // --force replaces what is at the landing place: the restored tree is exactly the backup.
-    if (force) await rm(landing, { recursive: true, force: true });
-    await mkdir(into, { recursive: true });
-    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into });
-    await repo.run(`restoring ${backup.shortId}`, ["restore", backup.id, "--target", into, "--verify"]);
-    const restored = await countFiles(landing);
-    const problems: string[] = [];
-    if (restored.files !== manifest.files || restored.bytes !== manifest.bytes) {
-        problems.push(`restored ${restored.files} files (${restored.bytes} bytes); the manifest says ${manifest.files} files (${manifest.bytes} bytes)`);
+    await mkdir(landing, { recursive: true });
+    const staging = await mkdtemp(join(landing, ".nas-backup-restore-"));
+    try {
+        log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into });
+        await repo.run(`restoring ${backup.shortId}`, ["restore", backup.id, "--target", staging, "--verify"]);
+        const restoredTree = join(staging, manifest.directory);
+        const restored = await countFiles(restoredTree);
+        const problems: string[] = [];
+        if (restored.files !== manifest.files || restored.bytes !== manifest.bytes) {
+            problems.push(`restored ${restored.files} files (${restored.bytes} bytes); the manifest says ${manifest.files} files (${manifest.bytes} bytes); ${landing} was left as it was`);
+        } else {
+            // --force: the restored tree is exactly the backup, nothing of the old contents stays.
+            await replaceContents(landing, restoredTree, staging);
+        }
+        return { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into, bytes: restored.bytes, durationSeconds: secondsSince(start), problems };
+    } finally {
+        await rm(staging, { recursive: true, force: true });
     }
-    return { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into, bytes: restored.bytes, durationSeconds: secondsSince(start), problems };
+}
+
+/** Replaces the entries of `dir` (all but `keep`) with the entries of `source`. */
+async function replaceContents(dir: string, source: string, keep: string): Promise<void> {
+    for (const entry of await readdir(dir)) {
+        if (join(dir, entry) !== keep) await rm(join(dir, entry), { recursive: true, force: true });
+    }
+    for (const entry of await readdir(source)) await rename(join(source, entry), join(dir, entry));
 }
 
 export interface RestoreCommandOptions {
