@@ -51,20 +51,19 @@ export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditR
     const repo = ctx.repository(target, "maintenance");
     log("info", "purge.start", { target, reason: options.reason, operator: options.operator });
     try {
-        let deleted: AuditRecord["deletedSnapshots"] = [];
-        let remainingSnapshots = 0;
-        let remainingPackFiles = 0;
-        if ((await repo.probe()) === "exists") {
-            await repo.unlockStale();
-            const snapshots = await repo.snapshots({ complete: true });
-            deleted = snapshots.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
-            await repo.forget(snapshots.map((s) => s.id));
-            await repo.prune("0");
-            remainingSnapshots = (await repo.snapshots({ complete: true })).length;
-            remainingPackFiles = await repo.packCount();
-            if (remainingSnapshots > 0 || remainingPackFiles > 0) {
-                throw new OperationError(`after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`);
-            }
+        // A mistyped target must not produce an audit record that looks like a completed deletion.
+        if ((await repo.probe()) !== "exists") {
+            throw new OperationError(`there is no repository for target ${target} at ${repo.location.display}: nothing was deleted and no audit record was written; check the target name`);
+        }
+        await repo.unlockStale();
+        const snapshots = await repo.snapshots({ complete: true });
+        const deleted: AuditRecord["deletedSnapshots"] = snapshots.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
+        await repo.forget(snapshots.map((s) => s.id));
+        await repo.prune("0");
+        const remainingSnapshots = (await repo.snapshots({ complete: true })).length;
+        const remainingPackFiles = await repo.packCount();
+        if (remainingSnapshots > 0 || remainingPackFiles > 0) {
+            throw new OperationError(`after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`);
         }
         const record: AuditRecord = {
             event: "purge",

@@ -6,7 +6,7 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { freePort, processesMatching, requireTools, restic, runCli, snapshotsOf, startCli, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+import { failureCause, freePort, processesMatching, requireTools, restic, runCli, snapshotsOf, startCli, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
 
 // Real components: generous limits for slow CI machines (the tests take seconds here).
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -74,10 +74,6 @@ function expectNoSecrets(r: CliResult): void {
         expect(r.stdout).not.toContain(secret);
         expect(r.stderr).not.toContain(secret);
     }
-}
-
-function failureCause(r: CliResult): string {
-    return String(r.events.find((e) => e.level === "error")?.cause ?? "");
 }
 
 describe.concurrent("database backup and restore", () => {

@@ -395,3 +395,8 @@ export function snapshotsOf(nas: Nas, target: string): RawSnapshot[] {
     if (r.status !== 0) throw new Error(`restic snapshots: ${r.stderr}`);
     return JSON.parse(r.stdout) as RawSnapshot[];
 }
+
+/** The cause the CLI logged with its (first) error event. */
+export function failureCause(r: CliResult): string {
+    return String(r.events.find((e) => e.level === "error")?.cause ?? "");
+}

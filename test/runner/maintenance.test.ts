@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { addMonths, calendarDaysBetween, civilDate, dayNumber, monthKey } from "../../runner/src/calendar";
-import { freePort, requireTools, restic, runCli, snapshotsOf, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+import { failureCause, freePort, requireTools, restic, runCli, snapshotsOf, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
 
 // Real components: generous limits for slow CI machines (the tests take seconds here).
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -185,6 +185,19 @@ describe.concurrent("purge (§2.12)", () => {
         const audit = restic(["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`], nas.resticEnv("_audit", "maintenance"));
         expect(audit.status, audit.stderr).toBe(0);
         expect(JSON.parse(audit.stdout)).toEqual(record);
+    });
+
+    it("refuses a target that has no repository (a mistyped name): nothing deleted, no audit record", async () => {
+        await backupAt("customer-c", new Date());
+        const auditFile = join(nas.dir, "..", "audit-typo.jsonl");
+        const r = await runCli(
+            ["purge", "--target", "customer-cc", "--confirm", "customer-cc", "--reason", "ticket 43", "--operator", "j.doe", "--audit-file", auditFile],
+            env,
+        );
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/there is no repository for target customer-cc .*nothing was deleted and no audit record was written/);
+        expect(existsSync(auditFile)).toBe(false);
+        expect(snapshotsOf(nas, "customer-c")).toHaveLength(2);
     });
 });
 
