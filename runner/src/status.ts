@@ -17,6 +17,12 @@ export interface TargetStatus {
     readonly error?: string;
 }
 
+/**
+ * How far in the future the newest backup may be dated before status distrusts the clocks (the
+ * backup job's and this host's). Not a policy value: NTP-synchronised hosts differ by far less.
+ */
+export const clockSkewToleranceMinutes = 15;
+
 export async function targetStatus(ctx: Context, target: string, now: Date): Promise<TargetStatus> {
     const rpoHours = backupPolicy.rpoHours.value;
     const empty = { target, newest: null, ageHours: null, rpoHours, withinRpo: false, daily: 0, monthly: 0, oldestMonthly: null, incomplete: 0 };
@@ -28,16 +34,19 @@ export async function targetStatus(ctx: Context, target: string, now: Date): Pro
         const monthly = complete.filter((b) => b.monthly);
         const newest = complete[complete.length - 1];
         const ageHours = newest ? Math.round(((now.getTime() - newest.time.getTime()) / 3_600_000) * 100) / 100 : null;
+        // A backup "from the future" says nothing about the RPO: a clock is wrong somewhere.
+        const future = ageHours !== null && ageHours * 60 < -clockSkewToleranceMinutes;
         return {
             target,
             newest: newest ? newest.time.toISOString() : null,
             ageHours,
             rpoHours,
-            withinRpo: ageHours !== null && ageHours < rpoHours,
+            withinRpo: ageHours !== null && ageHours < rpoHours && !future,
             daily: complete.length,
             monthly: monthly.length,
             oldestMonthly: monthly[0] ? monthly[0].time.toISOString() : null,
             incomplete: backups.length - complete.length,
+            ...(future ? { error: `newest backup is dated ${-ageHours} h in the future: the clocks of the backup job and this host disagree; the RPO cannot be judged` } : {}),
         };
     } catch (e) {
         return { ...empty, error: (e as Error).message };
