@@ -323,8 +323,39 @@ function isStackPolicy(p: Policies[number]): p is StackValidationPolicy {
     return typeof (p as StackValidationPolicy).validateStack === "function";
 }
 
+/** The level a policy runs at; like the runtime, `remediate` reports as `mandatory` during analysis. */
 function levelOf(pack: Pack, p: Policies[number], config: ReconciledConfig | undefined): EnforcementLevel {
-    return config?.[p.name]?.enforcementLevel || p.enforcementLevel || pack.enforcementLevel;
+    const level = config?.[p.name]?.enforcementLevel || p.enforcementLevel || pack.enforcementLevel;
+    return level === "remediate" ? "mandatory" : level;
+}
+
+/** A resource as the runtime shows it to a rule: props after the runtime's round trip, type checks, options, provider. */
+function policyView(r: ResourceUnderTest): Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts" | "isType" | "asType" | "provider"> {
+    const props = runtimeProps(r.props);
+    return {
+        type: r.type,
+        props,
+        urn: urnOf(r),
+        name: r.name,
+        opts: optionsOf(r),
+        isType: (resourceClass) => isTypeOf(r.type, resourceClass),
+        asType: ((resourceClass: unknown) => (isTypeOf(r.type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
+        ...(r.provider ? { provider: { ...r.provider, props: runtimeProps(r.provider.props) } } : {}),
+    };
+}
+
+/**
+ * What the runtime does with an exception from a rule: an unknown value becomes an advisory
+ * diagnostic, `notApplicable` is recorded, anything else fails the whole request.
+ */
+function handleRuleException(e: unknown, pack: Pack, p: Policies[number], what: "resource" | "stack", diagnostics: Diagnostic[], notApplicable: NotApplicable[]): void {
+    if (e instanceof UnknownValueError) {
+        diagnostics.push(unknownDiagnostic(pack, p, e));
+    } else if (e instanceof NotApplicableError) {
+        notApplicable.push({ policyName: p.name, reason: e.reason });
+    } else {
+        throw new Error(`Error validating ${what} with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`);
+    }
 }
 
 function getConfigFor(policyName: string, config: ReconciledConfig | undefined) {
@@ -375,13 +406,12 @@ function withRecorder<T extends object>(args: T, policyName: string, observation
 
 /** What the runtime does for one Analyze request (a resource's inputs, before it is created or updated). */
 export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
-    const type = resource.type;
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     const observations: AnalyzeResult["observations"] = [];
     const evaluated: string[] = [];
     for (const p of pack.policies) {
-        let level = levelOf(pack, p, options.config);
+        const level = levelOf(pack, p, options.config);
         if (level === "disabled" || !isResourcePolicy(p)) {
             continue;
         }
@@ -389,12 +419,9 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
             notApplicable.push({ policyName: p.name, reason: "Policy does not implement validateResource" });
             continue;
         }
-        if (level === "remediate") {
-            level = "mandatory";
-        }
         if (!Array.isArray(p.validateResource)) {
             const t = pulumiTypeOf(p.validateResource);
-            if (t && type !== t) {
+            if (t && resource.type !== t) {
                 notApplicable.push({ policyName: p.name, reason: `Policy only applies to resources of type '${t}'` });
                 continue;
             }
@@ -403,32 +430,19 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
         const validations: ResourceValidation[] = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
         for (const validation of validations) {
             try {
-                const props = runtimeProps(resource.props);
+                const view = policyView(resource);
                 const args: ResourceValidationArgs = {
-                    type,
-                    props,
-                    urn: urnOf(resource),
-                    name: resource.name,
-                    opts: optionsOf(resource),
+                    ...view,
+                    // The same function; @pulumi/policy types it differently for resource rules.
+                    asType: view.asType as unknown as ResourceValidationArgs["asType"],
                     stackTags: options.stackTags ?? new Map(),
-                    isType: (resourceClass) => isTypeOf(type, resourceClass),
-                    asType: ((resourceClass: unknown) => (isTypeOf(type, resourceClass) ? props : undefined)) as ResourceValidationArgs["asType"],
                     getConfig: getConfigFor(p.name, options.config),
                     notApplicable: throwNotApplicable,
                 };
-                if (resource.provider) {
-                    args.provider = { ...resource.provider, props: runtimeProps(resource.provider.props) };
-                }
                 await Promise.resolve(validation(withRecorder(args, p.name, observations), report));
                 evaluated.push(p.name);
             } catch (e) {
-                if (e instanceof UnknownValueError) {
-                    diagnostics.push(unknownDiagnostic(pack, p, e));
-                } else if (e instanceof NotApplicableError) {
-                    notApplicable.push({ policyName: p.name, reason: e.reason });
-                } else {
-                    throw new Error(`Error validating resource with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`);
-                }
+                handleRuleException(e, pack, p, "resource", diagnostics, notApplicable);
             }
         }
     }
@@ -442,12 +456,9 @@ export async function analyzeStack(pack: Pack, resources: readonly ResourceUnder
     const observations: AnalyzeResult["observations"] = [];
     const evaluated: string[] = [];
     for (const p of pack.policies) {
-        let level = levelOf(pack, p, options.config);
+        const level = levelOf(pack, p, options.config);
         if (level === "disabled" || !isStackPolicy(p)) {
             continue;
-        }
-        if (level === "remediate") {
-            level = "mandatory";
         }
         const t = pulumiTypeOf(p.validateStack);
         if (t && !resources.some((r) => r.type === t)) {
@@ -457,21 +468,7 @@ export async function analyzeStack(pack: Pack, resources: readonly ResourceUnder
         const report = reportViolationFor(pack, p, level, diagnostics);
         try {
             const intermediates = resources.map((r) => {
-                const props = runtimeProps(r.props);
-                const resource: PolicyResource = {
-                    type: r.type,
-                    props,
-                    urn: urnOf(r),
-                    name: r.name,
-                    opts: optionsOf(r),
-                    dependencies: [],
-                    propertyDependencies: {},
-                    isType: (resourceClass) => isTypeOf(r.type, resourceClass),
-                    asType: ((resourceClass: unknown) => (isTypeOf(r.type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
-                };
-                if (r.provider) {
-                    resource.provider = { ...r.provider, props: runtimeProps(r.provider.props) };
-                }
+                const resource: PolicyResource = { ...policyView(r), dependencies: [], propertyDependencies: {} };
                 return { resource, source: r };
             });
             const byUrn = new Map(intermediates.map((i) => [i.resource.urn, i.resource]));
@@ -494,13 +491,7 @@ export async function analyzeStack(pack: Pack, resources: readonly ResourceUnder
             await Promise.resolve(p.validateStack(withRecorder(args, p.name, observations), report));
             evaluated.push(p.name);
         } catch (e) {
-            if (e instanceof UnknownValueError) {
-                diagnostics.push(unknownDiagnostic(pack, p, e));
-            } else if (e instanceof NotApplicableError) {
-                notApplicable.push({ policyName: p.name, reason: e.reason });
-            } else {
-                throw new Error(`Error validating stack with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`);
-            }
+            handleRuleException(e, pack, p, "stack", diagnostics, notApplicable);
         }
     }
     return { diagnostics, notApplicable, observations, evaluated };
