@@ -86,23 +86,52 @@ export const backupPolicy = Object.freeze({
      * to the cloud backups on prod/trial (§2.5.1.1) and as the only backup on staging (§2.5.1.2).
      */
     nas: Object.freeze({
-        schedule: requirement("daily", "§2.5.1.1, §2.5.1.2", "Daily full backups of all databases and file resources on the NAS"),
-        dailyRetentionDays: requirement(30, "§2.5.1.1, §2.5.1.2", "The daily backups are retained for 30 days before being automatically deleted"),
+        schedule: requirement(
+            "daily",
+            "§2.5.1.1, §2.5.1.2",
+            "Daily full backups of all databases and file resources on the NAS",
+        ),
+        dailyRetentionDays: requirement(
+            30,
+            "§2.5.1.1, §2.5.1.2",
+            "The daily backups are retained for 30 days before being automatically deleted",
+        ),
         /** Day of the month whose backup becomes the monthly one. */
         monthlyAnchorDayOfMonth: requirement(1, "§2.5.1.1, §2.5.1.2", "A monthly backup from the 1st of each month"),
         /** Minimum: the policy says "at least 6 months". */
-        monthlyRetentionMonths: requirement(6, "§2.5.1.1, §2.5.1.2", "The monthly backup is kept for at least 6 months"),
+        monthlyRetentionMonths: requirement(
+            6,
+            "§2.5.1.1, §2.5.1.2",
+            "The monthly backup is kept for at least 6 months",
+        ),
         /** Calendar in which "daily", "the 1st of each month" and "months" are counted (the company's, CET/CEST). */
         timeZone: requirement("Europe/Berlin", "§2.13.1", "Times are CET/CEST"),
-        encrypted: requirement(true, "§2.5.1.1, §2.5.1.2, §2.9", "The backups are encrypted to protect against unauthorized access"),
+        encrypted: requirement(
+            true,
+            "§2.5.1.1, §2.5.1.2, §2.9",
+            "The backups are encrypted to protect against unauthorized access",
+        ),
     }),
 
     /** §2.8/§2.13.2: the last backup is always less than 24 hours old. */
-    rpoHours: requirement(24, "§2.13.2, §2.8", "Maximum data loss is 24 hours: the last backup is always less than 24 hours ago"),
+    rpoHours: requirement(
+        24,
+        "§2.13.2, §2.8",
+        "Maximum data loss is 24 hours: the last backup is always less than 24 hours ago",
+    ),
     /** §2.13.1: services restored within 4 hours (failure noticed during working hours). */
-    rtoHours: requirement(4, "§2.13.1", "Services are restored within 4 hours if the failure is noticed during working hours"),
+    rtoHours: requirement(
+        4,
+        "§2.13.1",
+        "Services are restored within 4 hours if the failure is noticed during working hours",
+    ),
     workingHours: requirement(
-        Object.freeze({ days: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"] as readonly Weekday[], from: "08:00", to: "17:00", timeZone: "Europe/Berlin" }),
+        Object.freeze({
+            days: ["Monday", "Tuesday", "Wednesday", "Thursday", "Friday"] as readonly Weekday[],
+            from: "08:00",
+            to: "17:00",
+            timeZone: "Europe/Berlin",
+        }),
         "§2.13.1",
         "Working hours are Monday to Friday, 8:00 AM to 5:00 PM CET/CEST (excluding national holidays)",
     ),
@@ -123,7 +152,11 @@ export const backupPolicy = Object.freeze({
         /** Minimum TLS for database connections (reference TOMs: TLS 1.3). */
         databaseMinTls: requirement("TLSv1.3", "§2.9", "Backup data in transit is encrypted (TOMs reference: TLS 1.3)"),
         /** Azure Storage cannot enforce TLS 1.3 as a minimum yet; TLS 1.2 is the strongest minimum it accepts. */
-        storageMinTls: requirement("TLS1_2", "§2.9", "Backup data in transit is encrypted (strongest minimum Azure Storage enforces)"),
+        storageMinTls: requirement(
+            "TLS1_2",
+            "§2.9",
+            "Backup data in transit is encrypted (strongest minimum Azure Storage enforces)",
+        ),
     }),
 
     /**
@@ -132,22 +165,46 @@ export const backupPolicy = Object.freeze({
      */
     protection: Object.freeze({
         /** §2.5: backups exist to minimise loss by accidental deletion: stateful resources and backups are deletion-protected. */
-        againstDeletion: requirement(true, "§2.5", "Data is backed up to minimize the loss of data due to accidental deletion"),
+        againstDeletion: requirement(
+            true,
+            "§2.5",
+            "Data is backed up to minimize the loss of data due to accidental deletion",
+        ),
         /** §2.3, §2.9: backups are kept in a secure location under the company's control (immutable vault). */
-        secureLocation: requirement(true, "§2.3, §2.9", "Backups are kept in a secure, encrypted location which is under the control of IT Manufactory GmbH"),
+        secureLocation: requirement(
+            true,
+            "§2.3, §2.9",
+            "Backups are kept in a secure, encrypted location which is under the control of IT Manufactory GmbH",
+        ),
         /** §2.6: only authorized personnel reach the systems for data backup purposes (no public network access). */
-        accessRestricted: requirement(true, "§2.6", "Only authorized personnel are allowed to access the systems for data backup purposes"),
+        accessRestricted: requirement(
+            true,
+            "§2.6",
+            "Only authorized personnel are allowed to access the systems for data backup purposes",
+        ),
     }),
 
     /** §2.10: integrity checks and restore tests (reference TOMs: restore tests at least quarterly). */
     review: Object.freeze({
-        integrityCheck: requirement("daily", "§2.10", "All backups are regularly checked for integrity and completeness"),
-        restoreTestMaxIntervalDays: requirement(92, "§2.10", "Regular restore tests (TOMs reference: at least quarterly)"),
+        integrityCheck: requirement(
+            "daily",
+            "§2.10",
+            "All backups are regularly checked for integrity and completeness",
+        ),
+        restoreTestMaxIntervalDays: requirement(
+            92,
+            "§2.10",
+            "Regular restore tests (TOMs reference: at least quarterly)",
+        ),
     }),
 
     /** §2.15: backup events logged and visible; logs deleted after a documented period. */
     logging: Object.freeze({
-        retentionDays: requirement(90, "§2.15", "Logs are deleted after the expiration of reasonable and documented periods of time"),
+        retentionDays: requirement(
+            90,
+            "§2.15",
+            "Logs are deleted after the expiration of reasonable and documented periods of time",
+        ),
     }),
 });
 

@@ -20,5 +20,12 @@ export const packArgs: PolicyPackArgs = {
         `IT Manufactory GmbH Data Backup Policy v${backupPolicy.version.value}: backups, retention, geo-redundancy, ` +
         "encryption, access and deletion protection of the Digital Automotive infrastructure.",
     enforcementLevel: "mandatory",
-    policies: [...postgresqlRules, ...storageRules, ...vaultRules, ...fileShareBackupRules, ...nasBackupRules, ...platformRules],
+    policies: [
+        ...postgresqlRules,
+        ...storageRules,
+        ...vaultRules,
+        ...fileShareBackupRules,
+        ...nasBackupRules,
+        ...platformRules,
+    ],
 };

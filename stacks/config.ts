@@ -148,13 +148,19 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>, stac
     const environments = backupPolicy.environments;
     const platforms = [...new Set(Object.values(environments.value))];
 
-    const environment = check.oneOf("environment", raw.environment, Object.keys(environments.value), environments) as Environment | undefined;
+    const environment = check.oneOf("environment", raw.environment, Object.keys(environments.value), environments) as
+        Environment | undefined;
     let platform = check.oneOf("platform", raw.platform, platforms, environments) as Platform | undefined;
     if (environment !== undefined && platform !== undefined && environments.value[environment] !== platform) {
-        check.report("platform", platform, `${show(platform)} is not allowed for environment ${environment}; allowed: ${environments.value[environment]}${policyNote(environments)}`);
+        check.report(
+            "platform",
+            platform,
+            `${show(platform)} is not allowed for environment ${environment}; allowed: ${environments.value[environment]}${policyNote(environments)}`,
+        );
         platform = undefined;
     }
-    const dataClassification = check.oneOf("dataClassification", raw.dataClassification, dataClassifications) as DataClassification | undefined;
+    const dataClassification = check.oneOf("dataClassification", raw.dataClassification, dataClassifications) as
+        DataClassification | undefined;
     const databases = readDatabases(check, raw.databases);
     const shares = readShares(check, raw.shares);
 
@@ -169,11 +175,21 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>, stac
         check.knownKeys("", raw, [...commonKeys, "digitalocean"]);
         const section = check.section("digitalocean", raw.digitalocean, ["region"], true);
         if (section) {
-            region = check.oneOf("digitalocean.region", section.region, allowedDigitalOceanRegions, backupPolicy.regions.digitalocean);
+            region = check.oneOf(
+                "digitalocean.region",
+                section.region,
+                allowedDigitalOceanRegions,
+                backupPolicy.regions.digitalocean,
+            );
         }
     }
 
-    if (check.problems.length > 0 || environment === undefined || platform === undefined || dataClassification === undefined) {
+    if (
+        check.problems.length > 0 ||
+        environment === undefined ||
+        platform === undefined ||
+        dataClassification === undefined
+    ) {
         throw new ConfigError(stack, check.problems);
     }
     const common = { stack, environment, dataClassification, databases, shares };
@@ -195,19 +211,35 @@ function readDatabases(check: Checker, value: unknown): ServiceDatabase[] {
     const owners = new Map<string, string>();
     for (const service of required) {
         if (section[service] === undefined) {
-            check.report(`databases.${service}`, undefined, `is missing; required: ${expectation}${policyNote(sideServices)}`);
+            check.report(
+                `databases.${service}`,
+                undefined,
+                `is missing; required: ${expectation}${policyNote(sideServices)}`,
+            );
         }
     }
-    const ordered = [...required.filter((service) => section[service] !== undefined), ...Object.keys(section).filter((service) => !required.includes(service))];
+    const ordered = [
+        ...required.filter((service) => section[service] !== undefined),
+        ...Object.keys(section).filter((service) => !required.includes(service)),
+    ];
     for (const service of ordered) {
         const key = `databases.${service}`;
-        const name = check.matches(key, section[service], postgresDatabaseName, "a PostgreSQL database name: lower-case letters, digits and _, starting with a letter or _, at most 63 characters, not a system database");
+        const name = check.matches(
+            key,
+            section[service],
+            postgresDatabaseName,
+            "a PostgreSQL database name: lower-case letters, digits and _, starting with a letter or _, at most 63 characters, not a system database",
+        );
         if (name === undefined) {
             continue;
         }
         const owner = owners.get(name);
         if (owner !== undefined) {
-            check.report(key, name, `${show(name)} is already the database of ${owner}; each service needs its own database${policyNote(sideServices)}`);
+            check.report(
+                key,
+                name,
+                `${show(name)} is already the database of ${owner}; each service needs its own database${policyNote(sideServices)}`,
+            );
             continue;
         }
         owners.set(name, service);
@@ -229,7 +261,12 @@ function readShares(check: Checker, value: unknown): string[] {
     }
     const shares: string[] = [];
     value.forEach((share: unknown, index) => {
-        const name = check.matches(`shares[${index}]`, share, shareName, "a file share name: 3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit");
+        const name = check.matches(
+            `shares[${index}]`,
+            share,
+            shareName,
+            "a file share name: 3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit",
+        );
         if (name !== undefined && shares.includes(name)) {
             check.report(`shares[${index}]`, name, `${show(name)} is listed twice; each share once`);
         } else if (name !== undefined) {
@@ -238,7 +275,11 @@ function readShares(check: Checker, value: unknown): string[] {
     });
     const missing = required.value.filter((name) => !value.includes(name));
     if (missing.length > 0) {
-        check.report("shares", value, `${show(value)} lacks ${missing.join(", ")}; required: ${required.value.join(", ")}${policyNote(required)}`);
+        check.report(
+            "shares",
+            value,
+            `${show(value)} lacks ${missing.join(", ")}; required: ${required.value.join(", ")}${policyNote(required)}`,
+        );
     }
     return shares;
 }
@@ -249,40 +290,107 @@ function readBackup(check: Checker, value: unknown): void {
         return;
     }
     if (section.retentionDays !== undefined) {
-        check.oneOf("backup.retentionDays", section.retentionDays, [backupPolicy.database.retentionDays.value], backupPolicy.database.retentionDays);
+        check.oneOf(
+            "backup.retentionDays",
+            section.retentionDays,
+            [backupPolicy.database.retentionDays.value],
+            backupPolicy.database.retentionDays,
+        );
     }
     if (section.geoRedundant !== undefined) {
-        check.oneOf("backup.geoRedundant", section.geoRedundant, [backupPolicy.database.geoRedundant.value], backupPolicy.database.geoRedundant);
+        check.oneOf(
+            "backup.geoRedundant",
+            section.geoRedundant,
+            [backupPolicy.database.geoRedundant.value],
+            backupPolicy.database.geoRedundant,
+        );
     }
 }
 
 function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
-    const azure = check.section("azure", value, ["location", "resourceGroup", "logAnalyticsWorkspace", "network", "postgres", "storage", "vault"], true);
+    const azure = check.section(
+        "azure",
+        value,
+        ["location", "resourceGroup", "logAnalyticsWorkspace", "network", "postgres", "storage", "vault"],
+        true,
+    );
     if (!azure) {
         return undefined;
     }
     const location = check.oneOf("azure.location", azure.location, allowedAzureLocations, backupPolicy.regions.azure);
-    const resourceGroup = check.matches("azure.resourceGroup", azure.resourceGroup, resourceGroupName, "a resource group name: 1–90 letters, digits, _ - . ( ), not ending with .");
-    const logAnalyticsWorkspace = check.matches("azure.logAnalyticsWorkspace", azure.logAnalyticsWorkspace, workspaceName, "a workspace name: 4–63 letters, digits and hyphens, starting and ending with a letter or digit");
+    const resourceGroup = check.matches(
+        "azure.resourceGroup",
+        azure.resourceGroup,
+        resourceGroupName,
+        "a resource group name: 1–90 letters, digits, _ - . ( ), not ending with .",
+    );
+    const logAnalyticsWorkspace = check.matches(
+        "azure.logAnalyticsWorkspace",
+        azure.logAnalyticsWorkspace,
+        workspaceName,
+        "a workspace name: 4–63 letters, digits and hyphens, starting and ending with a letter or digit",
+    );
 
-    const network = check.section("azure.network", azure.network, ["name", "addressSpace", "postgresSubnet"], true) ?? {};
-    const networkName = check.matches("azure.network.name", network.name, virtualNetworkName, "a virtual network name: 2–64 letters, digits, _ - ., starting with a letter or digit");
+    const network =
+        check.section("azure.network", azure.network, ["name", "addressSpace", "postgresSubnet"], true) ?? {};
+    const networkName = check.matches(
+        "azure.network.name",
+        network.name,
+        virtualNetworkName,
+        "a virtual network name: 2–64 letters, digits, _ - ., starting with a letter or digit",
+    );
     const addressSpace = check.cidr("azure.network.addressSpace", network.addressSpace);
     const postgresSubnet = check.cidr("azure.network.postgresSubnet", network.postgresSubnet);
     if (addressSpace !== undefined && postgresSubnet !== undefined) {
         if (!cidrContains(addressSpace, postgresSubnet)) {
-            check.report("azure.network.postgresSubnet", postgresSubnet, `${postgresSubnet} is not inside azure.network.addressSpace ${addressSpace}; allowed: a subnet of ${addressSpace}`);
+            check.report(
+                "azure.network.postgresSubnet",
+                postgresSubnet,
+                `${postgresSubnet} is not inside azure.network.addressSpace ${addressSpace}; allowed: a subnet of ${addressSpace}`,
+            );
         } else if (prefixLength(postgresSubnet) > 28) {
-            check.report("azure.network.postgresSubnet", postgresSubnet, `${postgresSubnet} is too small; allowed: a prefix of /28 or larger (Flexible Server needs at least /28)`);
+            check.report(
+                "azure.network.postgresSubnet",
+                postgresSubnet,
+                `${postgresSubnet} is too small; allowed: a prefix of /28 or larger (Flexible Server needs at least /28)`,
+            );
         }
     }
 
-    const postgres = check.section("azure.postgres", azure.postgres, ["serverName", "version", "skuName", "skuTier", "storageSizeGB", "administratorLogin"], true) ?? {};
-    const serverName = check.matches("azure.postgres.serverName", postgres.serverName, postgresServerName, "a server name: 3–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit");
-    const version = check.oneOf("azure.postgres.version", typeof postgres.version === "number" ? String(postgres.version) : postgres.version, supportedPostgresVersions);
-    const skuName = check.matches("azure.postgres.skuName", postgres.skuName ?? azureDefaults.postgres.skuName, postgresSkuName, "a Flexible Server compute size such as Standard_D2ds_v5");
-    const skuTier = check.oneOf("azure.postgres.skuTier", postgres.skuTier ?? azureDefaults.postgres.skuTier, postgresSkuTiers);
-    const storageSizeGB = check.oneOf("azure.postgres.storageSizeGB", postgres.storageSizeGB ?? azureDefaults.postgres.storageSizeGB, postgresStorageSizesGB);
+    const postgres =
+        check.section(
+            "azure.postgres",
+            azure.postgres,
+            ["serverName", "version", "skuName", "skuTier", "storageSizeGB", "administratorLogin"],
+            true,
+        ) ?? {};
+    const serverName = check.matches(
+        "azure.postgres.serverName",
+        postgres.serverName,
+        postgresServerName,
+        "a server name: 3–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit",
+    );
+    const version = check.oneOf(
+        "azure.postgres.version",
+        typeof postgres.version === "number" ? String(postgres.version) : postgres.version,
+        supportedPostgresVersions,
+    );
+    const skuName = check.matches(
+        "azure.postgres.skuName",
+        postgres.skuName ?? azureDefaults.postgres.skuName,
+        postgresSkuName,
+        "a Flexible Server compute size such as Standard_D2ds_v5",
+    );
+    const skuTier = check.oneOf(
+        "azure.postgres.skuTier",
+        postgres.skuTier ?? azureDefaults.postgres.skuTier,
+        postgresSkuTiers,
+    );
+    const storageSizeGB = check.oneOf(
+        "azure.postgres.storageSizeGB",
+        postgres.storageSizeGB ?? azureDefaults.postgres.storageSizeGB,
+        postgresStorageSizesGB,
+    );
     const administratorLogin = check.matches(
         "azure.postgres.administratorLogin",
         postgres.administratorLogin ?? azureDefaults.postgres.administratorLogin,
@@ -291,19 +399,56 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
     );
 
     const storage = check.section("azure.storage", azure.storage, ["accountName", "sku", "shareQuotaGiB"], true) ?? {};
-    const accountName = check.matches("azure.storage.accountName", storage.accountName, storageAccountName, "a storage account name: 3–24 lower-case letters and digits (globally unique)");
-    const sku = check.oneOf("azure.storage.sku", storage.sku, storageV2GeoRedundantSkus, backupPolicy.fileShares.geoRedundant);
-    const shareQuotaGiB = check.integer("azure.storage.shareQuotaGiB", storage.shareQuotaGiB ?? azureDefaults.storage.shareQuotaGiB, 1, maximumShareQuotaGiB);
+    const accountName = check.matches(
+        "azure.storage.accountName",
+        storage.accountName,
+        storageAccountName,
+        "a storage account name: 3–24 lower-case letters and digits (globally unique)",
+    );
+    const sku = check.oneOf(
+        "azure.storage.sku",
+        storage.sku,
+        storageV2GeoRedundantSkus,
+        backupPolicy.fileShares.geoRedundant,
+    );
+    const shareQuotaGiB = check.integer(
+        "azure.storage.shareQuotaGiB",
+        storage.shareQuotaGiB ?? azureDefaults.storage.shareQuotaGiB,
+        1,
+        maximumShareQuotaGiB,
+    );
 
     const vault = check.section("azure.vault", azure.vault, ["name", "immutability"], true) ?? {};
-    const vaultName = check.matches("azure.vault.name", vault.name, recoveryVaultName, "a vault name: 2–50 letters, digits and hyphens, starting with a letter");
-    const immutability = check.oneOf("azure.vault.immutability", vault.immutability ?? azureDefaults.vault.immutability, vaultImmutabilityStates);
+    const vaultName = check.matches(
+        "azure.vault.name",
+        vault.name,
+        recoveryVaultName,
+        "a vault name: 2–50 letters, digits and hyphens, starting with a letter",
+    );
+    const immutability = check.oneOf(
+        "azure.vault.immutability",
+        vault.immutability ?? azureDefaults.vault.immutability,
+        vaultImmutabilityStates,
+    );
 
     if (
-        location === undefined || resourceGroup === undefined || logAnalyticsWorkspace === undefined || networkName === undefined ||
-        addressSpace === undefined || postgresSubnet === undefined || serverName === undefined || version === undefined ||
-        skuName === undefined || skuTier === undefined || storageSizeGB === undefined || administratorLogin === undefined ||
-        accountName === undefined || sku === undefined || shareQuotaGiB === undefined || vaultName === undefined || immutability === undefined
+        location === undefined ||
+        resourceGroup === undefined ||
+        logAnalyticsWorkspace === undefined ||
+        networkName === undefined ||
+        addressSpace === undefined ||
+        postgresSubnet === undefined ||
+        serverName === undefined ||
+        version === undefined ||
+        skuName === undefined ||
+        skuTier === undefined ||
+        storageSizeGB === undefined ||
+        administratorLogin === undefined ||
+        accountName === undefined ||
+        sku === undefined ||
+        shareQuotaGiB === undefined ||
+        vaultName === undefined ||
+        immutability === undefined
     ) {
         return undefined;
     }
@@ -328,10 +473,13 @@ const storageAccountName = /^[a-z0-9]{3,24}$/;
 const recoveryVaultName = /^[A-Za-z][A-Za-z0-9-]{1,49}$/;
 const shareName = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const reservedDatabases = ["postgres", "azure_maintenance", "azure_sys", "template0", "template1"];
-const postgresDatabaseName = (name: string): boolean => /^[a-z_][a-z0-9_]{0,62}$/.test(name) && !reservedDatabases.includes(name);
+const postgresDatabaseName = (name: string): boolean =>
+    /^[a-z_][a-z0-9_]{0,62}$/.test(name) && !reservedDatabases.includes(name);
 const reservedLogins = ["azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"];
 const postgresAdministratorLogin = (login: string): boolean =>
-    /^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(login) && !login.toLowerCase().startsWith("pg_") && !reservedLogins.includes(login.toLowerCase());
+    /^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(login) &&
+    !login.toLowerCase().startsWith("pg_") &&
+    !reservedLogins.includes(login.toLowerCase());
 
 /** Collects problems while reading values. */
 class Checker {
@@ -342,7 +490,12 @@ class Checker {
     }
 
     /** A value from a fixed list; `requirement` names the policy clause behind the list. */
-    oneOf<T extends string | number | boolean>(key: string, value: unknown, allowed: readonly T[], requirement?: Requirement<unknown>): T | undefined {
+    oneOf<T extends string | number | boolean>(
+        key: string,
+        value: unknown,
+        allowed: readonly T[],
+        requirement?: Requirement<unknown>,
+    ): T | undefined {
         const note = requirement ? policyNote(requirement) : "";
         if (value === undefined) {
             this.report(key, value, `is missing; allowed: ${allowed.map(show).join(", ")}${note}`);
@@ -356,7 +509,12 @@ class Checker {
     }
 
     /** A string that passes a naming rule. */
-    matches(key: string, value: unknown, rule: RegExp | ((text: string) => boolean), expected: string): string | undefined {
+    matches(
+        key: string,
+        value: unknown,
+        rule: RegExp | ((text: string) => boolean),
+        expected: string,
+    ): string | undefined {
         if (value === undefined) {
             this.report(key, value, `is missing; required: ${expected}`);
             return undefined;
@@ -378,14 +536,25 @@ class Checker {
     }
 
     cidr(key: string, value: unknown): string | undefined {
-        return this.matches(key, value, (text) => parseCidr(text) !== undefined, "an IPv4 address range in CIDR notation such as 10.20.0.0/16");
+        return this.matches(
+            key,
+            value,
+            (text) => parseCidr(text) !== undefined,
+            "an IPv4 address range in CIDR notation such as 10.20.0.0/16",
+        );
     }
 
     /**
      * A nested object. Reports a missing required section and keys it does not know (typos);
      * `knownKeys` undefined means any key is allowed.
      */
-    section(key: string, value: unknown, knownKeys: readonly string[] | undefined, required: boolean, expected?: string): Record<string, unknown> | undefined {
+    section(
+        key: string,
+        value: unknown,
+        knownKeys: readonly string[] | undefined,
+        required: boolean,
+        expected?: string,
+    ): Record<string, unknown> | undefined {
         const description = expected ?? (knownKeys ? `an object with ${knownKeys.join(", ")}` : "an object");
         if (value === undefined) {
             if (required) {
@@ -408,7 +577,11 @@ class Checker {
         for (const key of Object.keys(record)) {
             if (!known.includes(key)) {
                 const full = path === "" ? key : `${path}.${key}`;
-                this.report(full, record[key], `is not a known setting; known settings${path === "" ? "" : ` of ${path}`}: ${known.join(", ")}`);
+                this.report(
+                    full,
+                    record[key],
+                    `is not a known setting; known settings${path === "" ? "" : ` of ${path}`}: ${known.join(", ")}`,
+                );
             }
         }
     }

@@ -269,7 +269,10 @@ async function defaultProgram(): Promise<unknown> {
  * The YAML `config:` map as the Pulumi CLI hands it to a program: keys fully qualified, structured
  * values as JSON, `secure:` values replaced by placeholders (their keys listed as secret).
  */
-function runtimeConfig(project: string, fileConfig: Readonly<Record<string, unknown>>): { config: Record<string, string>; secretKeys: string[] } {
+function runtimeConfig(
+    project: string,
+    fileConfig: Readonly<Record<string, unknown>>,
+): { config: Record<string, string>; secretKeys: string[] } {
     const config: Record<string, string> = {};
     const secretKeys: string[] = [];
     for (const [rawKey, value] of Object.entries(fileConfig)) {
@@ -366,9 +369,18 @@ async function describeResources(
             custom: entry.custom,
             id: entry.custom ? registration.id : undefined,
             inputs: entry.custom ? (unwrapSecrets(registration.inputs) as Record<string, unknown>) : {},
-            secretInputs: entry.custom ? Object.keys(registration.inputs).filter((name) => containsSecret(registration.inputs[name])) : [],
-            outputs: entry.custom ? (unwrapSecrets(await pulumi.runtime.serializeProperties("mock state", registration.state)) as Record<string, unknown>) : {},
-            secretOutputs: entry.custom ? Object.keys(registration.state).filter((name) => isSecretValue(registration.state[name])) : [],
+            secretInputs: entry.custom
+                ? Object.keys(registration.inputs).filter((name) => containsSecret(registration.inputs[name]))
+                : [],
+            outputs: entry.custom
+                ? (unwrapSecrets(await pulumi.runtime.serializeProperties("mock state", registration.state)) as Record<
+                      string,
+                      unknown
+                  >)
+                : {},
+            secretOutputs: entry.custom
+                ? Object.keys(registration.state).filter((name) => isSecretValue(registration.state[name]))
+                : [],
             options: {
                 protect,
                 parent: parent ? await urnOf(parent) : stackUrn,
@@ -444,27 +456,36 @@ function groupPath(inputs: Record<string, unknown>, name: string): string {
 
 /** Azure resource id per azure-native type token (the types this project uses; others get a generic id). */
 const azureIds: Readonly<Record<string, (inputs: Record<string, unknown>, name: string) => string>> = {
-    "azure-native:resources:ResourceGroup": (i, n) => `/subscriptions/${subscriptionId}/resourceGroups/${text(i.resourceGroupName, n)}`,
-    "azure-native:network:VirtualNetwork": (i, n) => `${groupPath(i, n)}/providers/Microsoft.Network/virtualNetworks/${text(i.virtualNetworkName, n)}`,
+    "azure-native:resources:ResourceGroup": (i, n) =>
+        `/subscriptions/${subscriptionId}/resourceGroups/${text(i.resourceGroupName, n)}`,
+    "azure-native:network:VirtualNetwork": (i, n) =>
+        `${groupPath(i, n)}/providers/Microsoft.Network/virtualNetworks/${text(i.virtualNetworkName, n)}`,
     "azure-native:network:Subnet": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.Network/virtualNetworks/${text(i.virtualNetworkName, "vnet")}/subnets/${text(i.subnetName, n)}`,
-    "azure-native:privatedns:PrivateZone": (i, n) => `${groupPath(i, n)}/providers/Microsoft.Network/privateDnsZones/${text(i.privateZoneName, n)}`,
+    "azure-native:privatedns:PrivateZone": (i, n) =>
+        `${groupPath(i, n)}/providers/Microsoft.Network/privateDnsZones/${text(i.privateZoneName, n)}`,
     "azure-native:privatedns:VirtualNetworkLink": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.Network/privateDnsZones/${text(i.privateZoneName, "zone")}/virtualNetworkLinks/${text(i.virtualNetworkLinkName, n)}`,
-    "azure-native:dbforpostgresql:Server": (i, n) => `${groupPath(i, n)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${text(i.serverName, n)}`,
+    "azure-native:dbforpostgresql:Server": (i, n) =>
+        `${groupPath(i, n)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${text(i.serverName, n)}`,
     "azure-native:dbforpostgresql:Configuration": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${text(i.serverName, "server")}/configurations/${text(i.configurationName, n)}`,
     "azure-native:dbforpostgresql:Database": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.DBforPostgreSQL/flexibleServers/${text(i.serverName, "server")}/databases/${text(i.databaseName, n)}`,
-    "azure-native:operationalinsights:Workspace": (i, n) => `${groupPath(i, n)}/providers/Microsoft.OperationalInsights/workspaces/${text(i.workspaceName, n)}`,
-    "azure-native:monitor:DiagnosticSetting": (i, n) => `${text(i.resourceUri, "/unknown")}/providers/Microsoft.Insights/diagnosticSettings/${text(i.name, n)}`,
-    "azure-native:authorization:ManagementLockByScope": (i, n) => `${text(i.scope, "/unknown")}/providers/Microsoft.Authorization/locks/${text(i.lockName, n)}`,
-    "azure-native:storage:StorageAccount": (i, n) => `${groupPath(i, n)}/providers/Microsoft.Storage/storageAccounts/${text(i.accountName, n)}`,
+    "azure-native:operationalinsights:Workspace": (i, n) =>
+        `${groupPath(i, n)}/providers/Microsoft.OperationalInsights/workspaces/${text(i.workspaceName, n)}`,
+    "azure-native:monitor:DiagnosticSetting": (i, n) =>
+        `${text(i.resourceUri, "/unknown")}/providers/Microsoft.Insights/diagnosticSettings/${text(i.name, n)}`,
+    "azure-native:authorization:ManagementLockByScope": (i, n) =>
+        `${text(i.scope, "/unknown")}/providers/Microsoft.Authorization/locks/${text(i.lockName, n)}`,
+    "azure-native:storage:StorageAccount": (i, n) =>
+        `${groupPath(i, n)}/providers/Microsoft.Storage/storageAccounts/${text(i.accountName, n)}`,
     "azure-native:storage:FileServiceProperties": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.Storage/storageAccounts/${text(i.accountName, "account")}/fileServices/${text(i.fileServicesName, "default")}`,
     "azure-native:storage:FileShare": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.Storage/storageAccounts/${text(i.accountName, "account")}/fileServices/default/shares/${text(i.shareName, n)}`,
-    "azure-native:recoveryservices:Vault": (i, n) => `${groupPath(i, n)}/providers/Microsoft.RecoveryServices/vaults/${text(i.vaultName, n)}`,
+    "azure-native:recoveryservices:Vault": (i, n) =>
+        `${groupPath(i, n)}/providers/Microsoft.RecoveryServices/vaults/${text(i.vaultName, n)}`,
     "azure-native:recoveryservices:ProtectionPolicy": (i, n) =>
         `${groupPath(i, n)}/providers/Microsoft.RecoveryServices/vaults/${text(i.vaultName, "vault")}/backupPolicies/${text(i.policyName, n)}`,
     "azure-native:recoveryservices:ProtectionContainer": (i, n) =>
@@ -473,7 +494,12 @@ const azureIds: Readonly<Record<string, (inputs: Record<string, unknown>, name: 
         `${groupPath(i, n)}/providers/Microsoft.RecoveryServices/vaults/${text(i.vaultName, "vault")}/backupFabrics/${text(i.fabricName, "Azure")}/protectionContainers/${text(i.containerName, "container")}/protectedItems/${text(i.protectedItemName, n)}`,
 };
 
-function mockState(type: string, name: string, inputs: Record<string, unknown>, custom: boolean): { id: string | undefined; state: Record<string, unknown> } {
+function mockState(
+    type: string,
+    name: string,
+    inputs: Record<string, unknown>,
+    custom: boolean,
+): { id: string | undefined; state: Record<string, unknown> } {
     if (!custom) {
         return { id: undefined, state: { ...inputs } };
     }

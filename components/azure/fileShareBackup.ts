@@ -130,7 +130,8 @@ export class FileShareBackup extends pulumi.ComponentResource {
                     publicNetworkAccess: azure.recoveryservices.PublicNetworkAccess.Disabled,
                     // §2.5.1.1: all backups stored geo-redundantly; restorable in the paired region.
                     redundancySettings: {
-                        standardTierStorageRedundancy: azure.recoveryservices.StandardTierStorageRedundancy.GeoRedundant,
+                        standardTierStorageRedundancy:
+                            azure.recoveryservices.StandardTierStorageRedundancy.GeoRedundant,
                         crossRegionRestore: azure.recoveryservices.CrossRegionRestore.Enabled,
                     },
                     securitySettings: {

@@ -83,7 +83,15 @@ export class PostgresServer extends pulumi.ComponentResource {
 
         const password = new random.RandomPassword(
             `${name}-admin-password`,
-            { length: 32, special: true, overrideSpecial: "!#%*-_=+", minUpper: 1, minLower: 1, minNumeric: 1, minSpecial: 1 },
+            {
+                length: 32,
+                special: true,
+                overrideSpecial: "!#%*-_=+",
+                minUpper: 1,
+                minLower: 1,
+                minNumeric: 1,
+                minSpecial: 1,
+            },
             { parent: this },
         );
 

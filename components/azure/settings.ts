@@ -23,7 +23,9 @@ export const geoRedundantStorageSkus: readonly string[] = [
  * The geo-redundant SKUs a stack may configure: the Standard_ ones, which a general-purpose v2
  * (StorageV2) account with SMB file shares can use (StandardV2_ belongs to FileStorage accounts).
  */
-export const storageV2GeoRedundantSkus: readonly string[] = geoRedundantStorageSkus.filter((sku) => sku.startsWith("Standard_"));
+export const storageV2GeoRedundantSkus: readonly string[] = geoRedundantStorageSkus.filter((sku) =>
+    sku.startsWith("Standard_"),
+);
 
 /**
  * Oldest PostgreSQL major version this repository deploys: older majors run out of community

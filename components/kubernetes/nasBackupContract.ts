@@ -74,7 +74,9 @@ export function nasBackupMetadata(declaration: NasBackupDeclaration): {
 }
 
 /** A declaration as read back from metadata: fields missing or malformed are `undefined`. */
-export type ReadNasBackupDeclaration = { readonly [K in keyof NasBackupDeclaration]: NasBackupDeclaration[K] | undefined };
+export type ReadNasBackupDeclaration = {
+    readonly [K in keyof NasBackupDeclaration]: NasBackupDeclaration[K] | undefined;
+};
 
 function text(record: Record<string, unknown> | undefined, key: string): string | undefined {
     const value = record?.[key];
@@ -91,7 +93,10 @@ export function readNasBackupDeclaration(metadata: unknown): ReadNasBackupDeclar
     if (metadata === null || typeof metadata !== "object") {
         return undefined;
     }
-    const { labels, annotations } = metadata as { labels?: Record<string, unknown>; annotations?: Record<string, unknown> };
+    const { labels, annotations } = metadata as {
+        labels?: Record<string, unknown>;
+        annotations?: Record<string, unknown>;
+    };
     if (text(labels, nasBackupLabel.key) !== nasBackupLabel.value) {
         return undefined;
     }
@@ -110,18 +115,22 @@ export function readNasBackupDeclaration(metadata: unknown): ReadNasBackupDeclar
  * name first, then the provider's output `name`. Staging's file resources join this list with the
  * DigitalOcean/Kubernetes issue.
  */
-export const nasBackupTargetTypes: Readonly<Record<string, { readonly kind: NasBackupTargetKind; readonly nameProperties: readonly string[] }>> =
-    Object.freeze({
-        "azure-native:dbforpostgresql:Database": { kind: "database", nameProperties: ["databaseName", "name"] },
-        "azure-native:storage:FileShare": { kind: "file-share", nameProperties: ["shareName", "name"] },
-        "digitalocean:index/databaseDb:DatabaseDb": { kind: "database", nameProperties: ["name"] },
-    });
+export const nasBackupTargetTypes: Readonly<
+    Record<string, { readonly kind: NasBackupTargetKind; readonly nameProperties: readonly string[] }>
+> = Object.freeze({
+    "azure-native:dbforpostgresql:Database": { kind: "database", nameProperties: ["databaseName", "name"] },
+    "azure-native:storage:FileShare": { kind: "file-share", nameProperties: ["shareName", "name"] },
+    "digitalocean:index/databaseDb:DatabaseDb": { kind: "database", nameProperties: ["name"] },
+});
 
 /**
  * The NAS backup target a resource holds (database or file share), `undefined` for other resources.
  * `props` are the resource's inputs or outputs; a target whose name is not set has name `undefined`.
  */
-export function nasBackupTargetOf(type: string, props: Record<string, unknown>): { kind: NasBackupTargetKind; name: string | undefined } | undefined {
+export function nasBackupTargetOf(
+    type: string,
+    props: Record<string, unknown>,
+): { kind: NasBackupTargetKind; name: string | undefined } | undefined {
     const target = nasBackupTargetTypes[type];
     if (target === undefined) {
         return undefined;
@@ -136,6 +145,9 @@ export function nasBackupTargetOf(type: string, props: Record<string, unknown>):
 }
 
 /** True when a declared target is this resource's target. */
-export function coversTarget(declaration: ReadNasBackupDeclaration, target: { kind: NasBackupTargetKind; name: string | undefined }): boolean {
+export function coversTarget(
+    declaration: ReadNasBackupDeclaration,
+    target: { kind: NasBackupTargetKind; name: string | undefined },
+): boolean {
     return declaration.kind === target.kind && declaration.name !== undefined && declaration.name === target.name;
 }

@@ -24,7 +24,8 @@ interface Arguments {
     projectDir?: string;
 }
 
-const usage = "usage: npm run check -- [--stack NAME]... [--json FILE] [--evidence FILE.md] [--policy-config FILE] [--project-dir DIR]";
+const usage =
+    "usage: npm run check -- [--stack NAME]... [--json FILE] [--evidence FILE.md] [--policy-config FILE] [--project-dir DIR]";
 
 export function parseArguments(argv: readonly string[]): Arguments {
     const result: Arguments = { stacks: [] };
@@ -36,13 +37,26 @@ export function parseArguments(argv: readonly string[]): Arguments {
             return v;
         };
         switch (flag) {
-            case "--stack": result.stacks.push(value()); break;
-            case "--json": result.json = value(); break;
-            case "--evidence": result.evidence = value(); break;
-            case "--policy-config": result.policyConfig = value(); break;
-            case "--project-dir": result.projectDir = value(); break;
-            case "--help": case "-h": throw new UsageError(usage);
-            default: throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}\n${usage}`);
+            case "--stack":
+                result.stacks.push(value());
+                break;
+            case "--json":
+                result.json = value();
+                break;
+            case "--evidence":
+                result.evidence = value();
+                break;
+            case "--policy-config":
+                result.policyConfig = value();
+                break;
+            case "--project-dir":
+                result.projectDir = value();
+                break;
+            case "--help":
+            case "-h":
+                throw new UsageError(usage);
+            default:
+                throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}\n${usage}`);
         }
     }
     return result;
@@ -57,7 +71,8 @@ function readPolicyConfig(file: string): PolicyConfigInput {
     }
     try {
         const parsed = JSON.parse(text) as unknown;
-        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed)) throw new Error("expected a JSON object of policy name → config");
+        if (parsed === null || typeof parsed !== "object" || Array.isArray(parsed))
+            throw new Error("expected a JSON object of policy name → config");
         return parsed as PolicyConfigInput;
     } catch (e) {
         throw new UsageError(`--policy-config ${file}: ${(e as Error).message}`);

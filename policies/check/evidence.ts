@@ -63,11 +63,22 @@ export function policyRequirements(): { key: string; requirement: Requirement<un
  * Builds the rows. `examinations`: what each rule did per resource; `notApplicable`: per rule, why a
  * stack rule did not apply to this stack.
  */
-export function evidenceTable(pack: Pack, examinations: readonly Examination[], notApplicable: ReadonlyMap<string, string>): EvidenceRow[] {
+export function evidenceTable(
+    pack: Pack,
+    examinations: readonly Examination[],
+    notApplicable: ReadonlyMap<string, string>,
+): EvidenceRow[] {
     const rows: EvidenceRow[] = [];
     for (const { key, requirement } of policyRequirements()) {
-        const base = { requirement: key, clause: requirement.clause, text: requirement.text, expected: requirement.value };
-        const rules = pack.policies.filter((p) => requirementsEnforcedBy(p.name).includes(requirement)).map((p) => p.name);
+        const base = {
+            requirement: key,
+            clause: requirement.clause,
+            text: requirement.text,
+            expected: requirement.value,
+        };
+        const rules = pack.policies
+            .filter((p) => requirementsEnforcedBy(p.name).includes(requirement))
+            .map((p) => p.name);
         const examined = examinations.filter((e) => rules.includes(e.rule));
         for (const e of examined) {
             rows.push({
@@ -76,18 +87,27 @@ export function evidenceTable(pack: Pack, examinations: readonly Examination[], 
                 rule: e.rule,
                 resource: e.resource,
                 evidence: e.evidence,
-                ...(e.violations.length > 0 ? { note: e.violations.join(" ") } : e.unknown ? { note: "value unknown until deployment" } : {}),
+                ...(e.violations.length > 0
+                    ? { note: e.violations.join(" ") }
+                    : e.unknown
+                      ? { note: "value unknown until deployment" }
+                      : {}),
             });
         }
         if (examined.length === 0) {
-            const reasons = rules.map((r) => notApplicable.get(r) ?? `${r}: no resource in this stack that the rule applies to`);
+            const reasons = rules.map(
+                (r) => notApplicable.get(r) ?? `${r}: no resource in this stack that the rule applies to`,
+            );
             rows.push({
                 ...base,
                 status: "not-evidenced",
                 rule: null,
                 resource: null,
                 evidence: [],
-                note: rules.length === 0 ? "No rule of the policy pack checks this requirement." : [...new Set(reasons)].join(" "),
+                note:
+                    rules.length === 0
+                        ? "No rule of the policy pack checks this requirement."
+                        : [...new Set(reasons)].join(" "),
             });
         }
     }

@@ -47,5 +47,6 @@ export function redactText(text: string, secrets: readonly string[]): string {
 /** A function that returns a copy of any JSON-able value with the run's secrets replaced. */
 export function redactor(run: OfflineRun): <T>(value: T) => T {
     const secrets = secretValues(run);
-    return <T>(value: T): T => (secrets.length === 0 ? value : (JSON.parse(redactText(JSON.stringify(value), secrets)) as T));
+    return <T>(value: T): T =>
+        secrets.length === 0 ? value : (JSON.parse(redactText(JSON.stringify(value), secrets)) as T);
 }

@@ -35,7 +35,10 @@ function resourceText(row: EvidenceRow | Finding): string {
 
 function findingLines(title: string, findings: readonly Finding[]): string[] {
     if (findings.length === 0) return [`${title}: none`];
-    return [`${title} (${findings.length}):`, ...findings.map((f) => `  ✗ [${f.rule}, ${f.clause}] ${resourceText(f)}: ${f.message}`)];
+    return [
+        `${title} (${findings.length}):`,
+        ...findings.map((f) => `  ✗ [${f.rule}, ${f.clause}] ${resourceText(f)}: ${f.message}`),
+    ];
 }
 
 function stackText(s: StackReport): string[] {
@@ -62,11 +65,16 @@ function stackText(s: StackReport): string[] {
             lines.push(`  ${head}`);
             last = head;
         }
-        const detail = row.rule === null ? row.note ?? "" : `${row.rule}, ${resourceText(row)}: ${evidenceText(row) || "(examined)"}`;
+        const detail =
+            row.rule === null
+                ? (row.note ?? "")
+                : `${row.rule}, ${resourceText(row)}: ${evidenceText(row) || "(examined)"}`;
         lines.push(`    ${statusLabel[row.status].padEnd(13)} ${detail}`);
     }
     const c = s.evidenceCounts;
-    lines.push(`Evidence rows: ${c.met} met, ${c["not-met"]} not met, ${c.unknown} unknown, ${c["not-evidenced"]} not evidenced.`);
+    lines.push(
+        `Evidence rows: ${c.met} met, ${c["not-met"]} not met, ${c.unknown} unknown, ${c["not-evidenced"]} not evidenced.`,
+    );
     lines.push(`Verdict: ${verdictLabel[s.verdict]}: ${s.summary}`, "");
     return lines;
 }
@@ -82,7 +90,9 @@ export function renderText(report: CheckReport): string {
     for (const s of report.stacks) lines.push(...stackText(s));
     lines.push("== Summary ==");
     for (const s of report.stacks) lines.push(`  ${s.stack}: ${verdictLabel[s.verdict]}: ${s.summary}`);
-    lines.push(`Exit code ${report.exitCode} (0 no mandatory violation, 1 mandatory violation, 2 program or configuration error).`);
+    lines.push(
+        `Exit code ${report.exitCode} (0 no mandatory violation, 1 mandatory violation, 2 program or configuration error).`,
+    );
     return lines.join("\n") + "\n";
 }
 
@@ -109,13 +119,17 @@ export function renderEvidenceMarkdown(report: CheckReport, generatedAt: Date = 
         }
         if (s.violations.length > 0) {
             lines.push("Violations:", "");
-            for (const f of s.violations) lines.push(`- **${f.rule}** (${f.clause}), ${cell(resourceText(f))}: ${cell(f.message)}`);
+            for (const f of s.violations)
+                lines.push(`- **${f.rule}** (${f.clause}), ${cell(resourceText(f))}: ${cell(f.message)}`);
             lines.push("");
         }
-        lines.push("| Clause | Requirement | Expected | Rule | Resource | Property = value | Status |", "|---|---|---|---|---|---|---|");
+        lines.push(
+            "| Clause | Requirement | Expected | Rule | Resource | Property = value | Status |",
+            "|---|---|---|---|---|---|---|",
+        );
         for (const row of s.evidence) {
             lines.push(
-                `| ${cell(row.clause)} | ${cell(row.text)} | ${cell(showValue(row.expected))} | ${row.rule ?? ""} | ${row.resource ? cell(resourceText(row)) : ""} | ${cell(row.rule === null ? row.note ?? "" : evidenceText(row))} | ${statusLabel[row.status]}${row.status === "not-met" && row.note ? `: ${cell(row.note)}` : ""} |`,
+                `| ${cell(row.clause)} | ${cell(row.text)} | ${cell(showValue(row.expected))} | ${row.rule ?? ""} | ${row.resource ? cell(resourceText(row)) : ""} | ${cell(row.rule === null ? (row.note ?? "") : evidenceText(row))} | ${statusLabel[row.status]}${row.status === "not-met" && row.note ? `: ${cell(row.note)}` : ""} |`,
             );
         }
         lines.push("");

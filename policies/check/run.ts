@@ -124,7 +124,13 @@ function ownMessage(d: Diagnostic): string {
 }
 
 function finding(d: Diagnostic, resource: ResourceRef | null): Finding {
-    return { rule: d.policyName, clause: clauseOf(d.policyName), enforcementLevel: d.enforcementLevel, resource, message: ownMessage(d) };
+    return {
+        rule: d.policyName,
+        clause: clauseOf(d.policyName),
+        enforcementLevel: d.enforcementLevel,
+        resource,
+        message: ownMessage(d),
+    };
 }
 
 function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, number> {
@@ -133,7 +139,13 @@ function countBy<T>(items: readonly T[], key: (t: T) => string): Record<string, 
     return counts;
 }
 
-function emptyReport(stack: string, configFile: string, verdict: Verdict, summary: string, error?: string): StackReport {
+function emptyReport(
+    stack: string,
+    configFile: string,
+    verdict: Verdict,
+    summary: string,
+    error?: string,
+): StackReport {
     return {
         stack,
         configFile,
@@ -152,10 +164,24 @@ function emptyReport(stack: string, configFile: string, verdict: Verdict, summar
 }
 
 /** Applies the pack to an offline run, as the CLI would during `pulumi preview` with `--policy-pack`. */
-export async function analyzeRun(pack: Pack, config: ReconciledConfig, run: OfflineRun, configFile: string): Promise<StackReport> {
+export async function analyzeRun(
+    pack: Pack,
+    config: ReconciledConfig,
+    run: OfflineRun,
+    configFile: string,
+): Promise<StackReport> {
     const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
     const findings: Finding[] = [];
-    const examinations = new Map<string, { rule: string; resource: ResourceRef; evidence: { property: string; value: unknown }[]; violations: string[]; unknown: boolean }>();
+    const examinations = new Map<
+        string,
+        {
+            rule: string;
+            resource: ResourceRef;
+            evidence: { property: string; value: unknown }[];
+            violations: string[];
+            unknown: boolean;
+        }
+    >();
     const examination = (rule: string, resource: ResourceRef) => {
         const key = `${rule}\u0000${resource.urn}`;
         let e = examinations.get(key);
@@ -175,7 +201,10 @@ export async function analyzeRun(pack: Pack, config: ReconciledConfig, run: Offl
     for (const r of run.resources) {
         const result = await analyzeResource(pack, underTest(r, "inputs"), { config });
         for (const o of result.observations) {
-            examination(o.policyName, ref(r)).evidence.push({ property: o.property, value: isSecret(r.urn, o.property) ? "[secret]" : o.value });
+            examination(o.policyName, ref(r)).evidence.push({
+                property: o.property,
+                value: isSecret(r.urn, o.property) ? "[secret]" : o.value,
+            });
         }
         for (const d of result.diagnostics) {
             findings.push(finding(d, ref(r)));
@@ -188,23 +217,42 @@ export async function analyzeRun(pack: Pack, config: ReconciledConfig, run: Offl
     }
 
     // AnalyzeStack: all resources with their outputs.
-    const stackResult = await analyzeStack(pack, run.resources.map((r) => underTest(r, "outputs")), { config });
+    const stackResult = await analyzeStack(
+        pack,
+        run.resources.map((r) => underTest(r, "outputs")),
+        { config },
+    );
     for (const o of stackResult.observations) {
         const r = byUrn.get(o.urn);
-        if (r) examination(o.policyName, ref(r)).evidence.push({ property: o.property, value: isSecret(o.urn, o.property) ? "[secret]" : o.value });
+        if (r)
+            examination(o.policyName, ref(r)).evidence.push({
+                property: o.property,
+                value: isSecret(o.urn, o.property) ? "[secret]" : o.value,
+            });
     }
     for (const d of stackResult.diagnostics) {
         const r = d.urn ? byUrn.get(d.urn) : undefined;
         findings.push(finding(d, r ? ref(r) : null));
         if (r && d.enforcementLevel === "mandatory") {
             // A violation on a linked resource (e.g. a protected item) counts against the examined one.
-            const examined = [...examinations.values()].filter((e) => e.rule === d.policyName && e.resource.urn === r.urn);
-            (examined.length > 0 ? examined : [examination(d.policyName, ref(r))]).forEach((e) => e.violations.push(ownMessage(d)));
+            const examined = [...examinations.values()].filter(
+                (e) => e.rule === d.policyName && e.resource.urn === r.urn,
+            );
+            (examined.length > 0 ? examined : [examination(d.policyName, ref(r))]).forEach((e) =>
+                e.violations.push(ownMessage(d)),
+            );
         }
     }
-    const notApplicable = stackResult.notApplicable.map((n) => ({ rule: n.policyName, reason: n.reason ?? "not applicable" }));
+    const notApplicable = stackResult.notApplicable.map((n) => ({
+        rule: n.policyName,
+        reason: n.reason ?? "not applicable",
+    }));
 
-    const evidence = evidenceTable(pack, [...examinations.values()] as Examination[], new Map(notApplicable.map((n) => [n.rule, `${n.rule}: ${n.reason}`])));
+    const evidence = evidenceTable(
+        pack,
+        [...examinations.values()] as Examination[],
+        new Map(notApplicable.map((n) => [n.rule, `${n.rule}: ${n.reason}`])),
+    );
     const evidenceCounts = { met: 0, "not-met": 0, unknown: 0, "not-evidenced": 0 } as Record<EvidenceStatus, number>;
     for (const row of evidence) evidenceCounts[row.status]++;
 
@@ -213,7 +261,8 @@ export async function analyzeRun(pack: Pack, config: ReconciledConfig, run: Offl
     const custom = run.resources.filter((r) => r.custom);
     const requirements = new Set(evidence.map((e) => e.requirement));
     const notEvidenced = new Set(evidence.filter((e) => e.status === "not-evidenced").map((e) => e.requirement));
-    const verdict: Verdict = violations.length > 0 ? "non-compliant" : custom.length === 0 ? "not-evidenced" : "compliant";
+    const verdict: Verdict =
+        violations.length > 0 ? "non-compliant" : custom.length === 0 ? "not-evidenced" : "compliant";
     const summary =
         verdict === "non-compliant"
             ? `${violations.length} mandatory violation(s): \`pulumi preview --policy-pack policies\` would block this stack.`
@@ -243,13 +292,16 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     const stacks = options.stacks && options.stacks.length > 0 ? options.stacks : available;
     const unknownStacks = stacks.filter((s) => !available.includes(s));
     if (unknownStacks.length > 0) {
-        throw new UsageError(`no stack file ${unknownStacks.map((s) => `Pulumi.${s}.yaml`).join(", ")} in ${projectDir}; stacks: ${available.join(", ") || "none"}`);
+        throw new UsageError(
+            `no stack file ${unknownStacks.map((s) => `Pulumi.${s}.yaml`).join(", ")} in ${projectDir}; stacks: ${available.join(", ") || "none"}`,
+        );
     }
     const pack = thePack();
     const config = reconcileConfig(pack, options.policyConfig); // throws PolicyConfigError
     const reports: StackReport[] = [];
     for (const stack of stacks) {
-        const configFile = path.relative(process.cwd(), path.join(projectDir, `Pulumi.${stack}.yaml`)) || `Pulumi.${stack}.yaml`;
+        const configFile =
+            path.relative(process.cwd(), path.join(projectDir, `Pulumi.${stack}.yaml`)) || `Pulumi.${stack}.yaml`;
         let run: OfflineRun;
         try {
             run = await runStackOffline({ stack, projectDir, program: options.program });
@@ -259,16 +311,34 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
         }
         const redact = redactor(run);
         if (run.error) {
-            reports.push(redact(emptyReport(stack, configFile, "error", "The program stopped before registering its resources; nothing was checked.", run.error.message)));
+            reports.push(
+                redact(
+                    emptyReport(
+                        stack,
+                        configFile,
+                        "error",
+                        "The program stopped before registering its resources; nothing was checked.",
+                        run.error.message,
+                    ),
+                ),
+            );
             continue;
         }
         try {
             reports.push(redact(await analyzeRun(pack, config, run, configFile)));
         } catch (e) {
-            reports.push(redact(emptyReport(stack, configFile, "error", "A rule of the policy pack failed.", (e as Error).message)));
+            reports.push(
+                redact(
+                    emptyReport(stack, configFile, "error", "A rule of the policy pack failed.", (e as Error).message),
+                ),
+            );
         }
     }
-    const exitCode = reports.some((r) => r.verdict === "error") ? 2 : reports.some((r) => r.verdict === "non-compliant") ? 1 : 0;
+    const exitCode = reports.some((r) => r.verdict === "error")
+        ? 2
+        : reports.some((r) => r.verdict === "non-compliant")
+          ? 1
+          : 0;
     return {
         tool: "backup-policy-check",
         policy: { document: "IT Manufactory GmbH Data Backup Policy", version: backupPolicy.version.value },

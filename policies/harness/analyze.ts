@@ -45,10 +45,17 @@ const runtime = policyRuntime as unknown as {
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const deserialize = require("@pulumi/policy/deserialize") as {
-    deserializeProperties(struct: { toJavaScript(): Record<string, unknown> }, proxySecrets: boolean): Record<string, unknown>;
+    deserializeProperties(
+        struct: { toJavaScript(): Record<string, unknown> },
+        proxySecrets: boolean,
+    ): Record<string, unknown>;
 };
 // eslint-disable-next-line @typescript-eslint/no-require-imports
-const wire = require("@pulumi/pulumi/runtime/rpc") as { specialSigKey: string; specialSecretSig: string; unknownValue: string };
+const wire = require("@pulumi/pulumi/runtime/rpc") as {
+    specialSigKey: string;
+    specialSecretSig: string;
+    unknownValue: string;
+};
 
 /** The error class `UnknownValueError` the runtime's proxy throws for values unknown during preview. */
 export const UnknownValueError = runtime.UnknownValueError;
@@ -84,7 +91,12 @@ export interface ResourceUnderTest {
     readonly dependencies?: readonly string[];
     /** Property → URNs it was computed from (AnalyzeStack only). */
     readonly propertyDependencies?: Readonly<Record<string, readonly string[]>>;
-    readonly provider?: { readonly type: string; readonly name: string; readonly urn: string; readonly props: Record<string, unknown> };
+    readonly provider?: {
+        readonly type: string;
+        readonly name: string;
+        readonly urn: string;
+        readonly props: Record<string, unknown>;
+    };
 }
 
 export function urnOf(resource: Pick<ResourceUnderTest, "type" | "name" | "urn" | "parent">): string {
@@ -152,11 +164,18 @@ export interface Pack {
 /** This repository's pack: name from pack.ts, version from policies/package.json (as PolicyPack reads it). */
 export function thePack(): Pack {
     const pkg = JSON.parse(fs.readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string };
-    return { name: packName, version: pkg.version, enforcementLevel: packArgs.enforcementLevel ?? "advisory", policies: packArgs.policies };
+    return {
+        name: packName,
+        version: pkg.version,
+        enforcementLevel: packArgs.enforcementLevel ?? "advisory",
+        policies: packArgs.policies,
+    };
 }
 
 /** Policy config as `pulumi preview --policy-pack-config` takes it: level, or level plus properties. */
-export type PolicyConfigInput = Readonly<Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>>;
+export type PolicyConfigInput = Readonly<
+    Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>
+>;
 
 /** Config per policy as the runtime holds it after Configure: properties plus enforcementLevel. */
 export type ReconciledConfig = Record<string, Record<string, unknown> & { enforcementLevel: EnforcementLevel }>;
@@ -169,11 +188,15 @@ function schemaErrors(value: unknown, schema: PolicyConfigJSONSchema, where: str
     const errors: string[] = [];
     const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
     const typeOk = (t: string) =>
-        t === "integer" ? Number.isInteger(value)
-        : t === "array" ? Array.isArray(value)
-        : t === "null" ? value === null
-        : t === "object" ? value !== null && typeof value === "object" && !Array.isArray(value)
-        : typeof value === t;
+        t === "integer"
+            ? Number.isInteger(value)
+            : t === "array"
+              ? Array.isArray(value)
+              : t === "null"
+                ? value === null
+                : t === "object"
+                  ? value !== null && typeof value === "object" && !Array.isArray(value)
+                  : typeof value === t;
     if (types.length > 0 && !types.some(typeOk)) {
         return [`${where}: ${JSON.stringify(value)} is not of type ${types.join(" or ")}`];
     }
@@ -181,11 +204,14 @@ function schemaErrors(value: unknown, schema: PolicyConfigJSONSchema, where: str
         errors.push(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
     }
     if (typeof value === "number") {
-        if (schema.minimum !== undefined && value < schema.minimum) errors.push(`${where}: ${value} is less than the minimum ${schema.minimum}`);
-        if (schema.maximum !== undefined && value > schema.maximum) errors.push(`${where}: ${value} is greater than the maximum ${schema.maximum}`);
+        if (schema.minimum !== undefined && value < schema.minimum)
+            errors.push(`${where}: ${value} is less than the minimum ${schema.minimum}`);
+        if (schema.maximum !== undefined && value > schema.maximum)
+            errors.push(`${where}: ${value} is greater than the maximum ${schema.maximum}`);
     }
     if (Array.isArray(value)) {
-        if (schema.minItems !== undefined && value.length < schema.minItems) errors.push(`${where}: needs at least ${schema.minItems} item(s)`);
+        if (schema.minItems !== undefined && value.length < schema.minItems)
+            errors.push(`${where}: needs at least ${schema.minItems} item(s)`);
         if (schema.items !== undefined && typeof schema.items === "object" && !Array.isArray(schema.items)) {
             const itemSchema = schema.items;
             value.forEach((v, i) => errors.push(...schemaErrors(v, itemSchema, `${where}[${i}]`)));
@@ -231,7 +257,9 @@ export function reconcileConfig(pack: Pack, given: PolicyConfigInput = {}): Reco
     for (const p of pack.policies) {
         const c = result[p.name];
         if (!enforcementLevels.includes(c.enforcementLevel)) {
-            errors.push(`${p.name}.enforcementLevel: ${JSON.stringify(c.enforcementLevel)} is not one of ${enforcementLevels.join(", ")}`);
+            errors.push(
+                `${p.name}.enforcementLevel: ${JSON.stringify(c.enforcementLevel)} is not one of ${enforcementLevels.join(", ")}`,
+            );
         }
         const properties = p.configSchema?.properties ?? {};
         for (const [k, v] of Object.entries(c)) {
@@ -330,7 +358,9 @@ function levelOf(pack: Pack, p: Policies[number], config: ReconciledConfig | und
 }
 
 /** A resource as the runtime shows it to a rule: props after the runtime's round trip, type checks, options, provider. */
-function policyView(r: ResourceUnderTest): Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts" | "isType" | "asType" | "provider"> {
+function policyView(
+    r: ResourceUnderTest,
+): Pick<PolicyResource, "type" | "props" | "urn" | "name" | "opts" | "isType" | "asType" | "provider"> {
     const props = runtimeProps(r.props);
     return {
         type: r.type,
@@ -339,7 +369,8 @@ function policyView(r: ResourceUnderTest): Pick<PolicyResource, "type" | "props"
         name: r.name,
         opts: optionsOf(r),
         isType: (resourceClass) => isTypeOf(r.type, resourceClass),
-        asType: ((resourceClass: unknown) => (isTypeOf(r.type, resourceClass) ? props : undefined)) as PolicyResource["asType"],
+        asType: ((resourceClass: unknown) =>
+            isTypeOf(r.type, resourceClass) ? props : undefined) as PolicyResource["asType"],
         ...(r.provider ? { provider: { ...r.provider, props: runtimeProps(r.provider.props) } } : {}),
     };
 }
@@ -348,13 +379,22 @@ function policyView(r: ResourceUnderTest): Pick<PolicyResource, "type" | "props"
  * What the runtime does with an exception from a rule: an unknown value becomes an advisory
  * diagnostic, `notApplicable` is recorded, anything else fails the whole request.
  */
-function handleRuleException(e: unknown, pack: Pack, p: Policies[number], what: "resource" | "stack", diagnostics: Diagnostic[], notApplicable: NotApplicable[]): void {
+function handleRuleException(
+    e: unknown,
+    pack: Pack,
+    p: Policies[number],
+    what: "resource" | "stack",
+    diagnostics: Diagnostic[],
+    notApplicable: NotApplicable[],
+): void {
     if (e instanceof UnknownValueError) {
         diagnostics.push(unknownDiagnostic(pack, p, e));
     } else if (e instanceof NotApplicableError) {
         notApplicable.push({ policyName: p.name, reason: e.reason });
     } else {
-        throw new Error(`Error validating ${what} with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`);
+        throw new Error(
+            `Error validating ${what} with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`,
+        );
     }
 }
 
@@ -369,7 +409,12 @@ function getConfigFor(policyName: string, config: ReconciledConfig | undefined) 
     };
 }
 
-function reportViolationFor(pack: Pack, p: Policies[number], level: EnforcementLevel, ds: Diagnostic[]): ReportViolation {
+function reportViolationFor(
+    pack: Pack,
+    p: Policies[number],
+    level: EnforcementLevel,
+    ds: Diagnostic[],
+): ReportViolation {
     return (message: string, urn?: string) => {
         ds.push({
             policyName: p.name,
@@ -405,7 +450,11 @@ function withRecorder<T extends object>(args: T, policyName: string, observation
 }
 
 /** What the runtime does for one Analyze request (a resource's inputs, before it is created or updated). */
-export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyzeResource(
+    pack: Pack,
+    resource: ResourceUnderTest,
+    options: AnalyzeOptions = {},
+): Promise<AnalyzeResult> {
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     const observations: AnalyzeResult["observations"] = [];
@@ -427,7 +476,9 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
             }
         }
         const report = reportViolationFor(pack, p, level, diagnostics);
-        const validations: ResourceValidation[] = Array.isArray(p.validateResource) ? p.validateResource : [p.validateResource];
+        const validations: ResourceValidation[] = Array.isArray(p.validateResource)
+            ? p.validateResource
+            : [p.validateResource];
         for (const validation of validations) {
             try {
                 const view = policyView(resource);
@@ -450,7 +501,11 @@ export async function analyzeResource(pack: Pack, resource: ResourceUnderTest, o
 }
 
 /** What the runtime does for one AnalyzeStack request (all resources with their outputs, after preview/update). */
-export async function analyzeStack(pack: Pack, resources: readonly ResourceUnderTest[], options: AnalyzeOptions = {}): Promise<AnalyzeResult> {
+export async function analyzeStack(
+    pack: Pack,
+    resources: readonly ResourceUnderTest[],
+    options: AnalyzeOptions = {},
+): Promise<AnalyzeResult> {
     const diagnostics: Diagnostic[] = [];
     const notApplicable: NotApplicable[] = [];
     const observations: AnalyzeResult["observations"] = [];

@@ -93,11 +93,23 @@ interface ObservedResource {
  * Reads a property of the resource under validation by a typed path and records the observation.
  * `observe(args, server, "backup", "backupRetentionDays")` reads `server.backup.backupRetentionDays`.
  */
-export function observe<T, K1 extends keyof NonNullable<T>>(args: ObservedResource, props: T, k1: K1): At<T, K1> | undefined;
+export function observe<T, K1 extends keyof NonNullable<T>>(
+    args: ObservedResource,
+    props: T,
+    k1: K1,
+): At<T, K1> | undefined;
 export function observe<T, K1 extends keyof NonNullable<T>, K2 extends keyof NonNullable<At<T, K1>>>(
-    args: ObservedResource, props: T, k1: K1, k2: K2): At<At<T, K1>, K2> | undefined;
-export function observe<T, K1 extends keyof NonNullable<T>, K2 extends keyof NonNullable<At<T, K1>>, K3 extends keyof NonNullable<At<At<T, K1>, K2>>>(
-    args: ObservedResource, props: T, k1: K1, k2: K2, k3: K3): At<At<At<T, K1>, K2>, K3> | undefined;
+    args: ObservedResource,
+    props: T,
+    k1: K1,
+    k2: K2,
+): At<At<T, K1>, K2> | undefined;
+export function observe<
+    T,
+    K1 extends keyof NonNullable<T>,
+    K2 extends keyof NonNullable<At<T, K1>>,
+    K3 extends keyof NonNullable<At<At<T, K1>, K2>>,
+>(args: ObservedResource, props: T, k1: K1, k2: K2, k3: K3): At<At<At<T, K1>, K2>, K3> | undefined;
 export function observe<
     T,
     K1 extends keyof NonNullable<T>,

@@ -14,7 +14,13 @@ import { ProtectedItem } from "@pulumi/azure-native/recoveryservices/protectedIt
 import { ProtectionPolicy } from "@pulumi/azure-native/recoveryservices/protectionPolicy";
 import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
-import { DayOfWeek, RetentionDurationType, RetentionScheduleFormat, ScheduleRunType, WeekOfMonth } from "@pulumi/azure-native/types/enums/recoveryservices";
+import {
+    DayOfWeek,
+    RetentionDurationType,
+    RetentionScheduleFormat,
+    ScheduleRunType,
+    WeekOfMonth,
+} from "@pulumi/azure-native/types/enums/recoveryservices";
 import { backupPolicy } from "../../components/policy";
 import { record, recordComputed, shown, valueAt } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
@@ -49,18 +55,25 @@ function duration(count: unknown, unit: unknown): string {
 export function dailyScheduleViolations(policy: unknown, note: Note): string[] {
     const type = read(policy, "properties.schedulePolicy.schedulePolicyType", note);
     const frequency = read(policy, "properties.schedulePolicy.scheduleRunFrequency", note);
-    const times = type === "SimpleSchedulePolicyV2"
-        ? read(policy, "properties.schedulePolicy.dailySchedule.scheduleRunTimes", note)
-        : read(policy, "properties.schedulePolicy.scheduleRunTimes", note);
+    const times =
+        type === "SimpleSchedulePolicyV2"
+            ? read(policy, "properties.schedulePolicy.dailySchedule.scheduleRunTimes", note)
+            : read(policy, "properties.schedulePolicy.scheduleRunTimes", note);
     const violations: string[] = [];
     if (typeof type !== "string" || !scheduleTypes.includes(type)) {
-        violations.push(`properties.schedulePolicy.schedulePolicyType is ${shown(type)}; the policy requires ${scheduleTypes.join(" or ")}.`);
+        violations.push(
+            `properties.schedulePolicy.schedulePolicyType is ${shown(type)}; the policy requires ${scheduleTypes.join(" or ")}.`,
+        );
     }
     if (frequency !== ScheduleRunType.Daily) {
-        violations.push(`properties.schedulePolicy.scheduleRunFrequency is ${shown(frequency)}; the policy requires ${ScheduleRunType.Daily}.`);
+        violations.push(
+            `properties.schedulePolicy.scheduleRunFrequency is ${shown(frequency)}; the policy requires ${ScheduleRunType.Daily}.`,
+        );
     }
     if (!Array.isArray(times) || times.length !== 1) {
-        violations.push(`the daily schedule's scheduleRunTimes is ${shown(times)}; the policy requires exactly one time of day.`);
+        violations.push(
+            `the daily schedule's scheduleRunTimes is ${shown(times)}; the policy requires exactly one time of day.`,
+        );
     }
     return violations;
 }
@@ -117,13 +130,19 @@ export function monthlyRetentionViolations(policy: unknown, expected: typeof mon
     const unit = read(policy, `${base}.retentionDuration.durationType`, note);
     const violations: string[] = [];
     if (format !== RetentionScheduleFormat.Weekly) {
-        violations.push(`${base}.retentionScheduleFormatType is ${shown(format)}; the policy requires ${RetentionScheduleFormat.Weekly} (the ${expected.weekOfMonth} ${expected.dayOfWeek}).`);
+        violations.push(
+            `${base}.retentionScheduleFormatType is ${shown(format)}; the policy requires ${RetentionScheduleFormat.Weekly} (the ${expected.weekOfMonth} ${expected.dayOfWeek}).`,
+        );
     }
     if (!exactly(weeks, expected.weekOfMonth) || !exactly(days, expected.dayOfWeek)) {
-        violations.push(`the monthly backup is taken on weeks ${shown(weeks)}, days ${shown(days)}; the policy requires the ${expected.weekOfMonth} ${expected.dayOfWeek} of each month.`);
+        violations.push(
+            `the monthly backup is taken on weeks ${shown(weeks)}, days ${shown(days)}; the policy requires the ${expected.weekOfMonth} ${expected.dayOfWeek} of each month.`,
+        );
     }
     if (count !== expected.monthlyRetentionMonths || unit !== RetentionDurationType.Months) {
-        violations.push(`monthly retention (${base}.retentionDuration) is ${duration(count, unit)}; the policy requires ${expected.monthlyRetentionMonths} ${RetentionDurationType.Months}.`);
+        violations.push(
+            `monthly retention (${base}.retentionDuration) is ${duration(count, unit)}; the policy requires ${expected.monthlyRetentionMonths} ${RetentionDurationType.Months}.`,
+        );
     }
     return violations;
 }
@@ -132,7 +151,9 @@ export function monthlyRetentionViolations(policy: unknown, expected: typeof mon
 function azureFilesOnly(props: unknown, args: { notApplicable(reason?: string): never }): void {
     const type = valueAt(props, ["properties", "backupManagementType"]);
     if (type !== azureFilesBackupManagementType) {
-        args.notApplicable(`Only AzureFileShare protection policies (properties.backupManagementType = ${azureFilesBackupManagementType}).`);
+        args.notApplicable(
+            `Only AzureFileShare protection policies (properties.backupManagementType = ${azureFilesBackupManagementType}).`,
+        );
     }
 }
 
@@ -145,20 +166,29 @@ export const fileShareBackupDailySchedule = backupRule<ResourceValidationPolicy>
     }),
 });
 
-export const fileShareBackupDailyRetention = backupRule<ResourceValidationPolicy>([backupPolicy.fileShares.dailyRetentionDays], {
-    name: "file-share-backup-daily-retention",
-    description:
-        `AzureFileShare protection policy keeps the daily backups ${dailyDefaults.dailyRetentionDays} days ` +
-        "(dailySchedule.retentionDuration of vaultRetentionPolicy.vaultRetention, vault-standard tier, or of retentionPolicy, snapshot tier).",
-    configSchema: configSchema(dailyDefaults, {
-        dailyRetentionDays: { type: "integer", minimum: 1, description: "Days each daily file share backup is kept" },
-    }),
-    validateResource: validateResourceOfType(ProtectionPolicy, (policy, args, reportViolation) => {
-        azureFilesOnly(policy, args);
-        const expected = settings(args, dailyDefaults);
-        dailyRetentionViolations(policy, expected, (p, v) => record(args, args.urn, p, v)).forEach((m) => reportViolation(m));
-    }),
-});
+export const fileShareBackupDailyRetention = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.fileShares.dailyRetentionDays],
+    {
+        name: "file-share-backup-daily-retention",
+        description:
+            `AzureFileShare protection policy keeps the daily backups ${dailyDefaults.dailyRetentionDays} days ` +
+            "(dailySchedule.retentionDuration of vaultRetentionPolicy.vaultRetention, vault-standard tier, or of retentionPolicy, snapshot tier).",
+        configSchema: configSchema(dailyDefaults, {
+            dailyRetentionDays: {
+                type: "integer",
+                minimum: 1,
+                description: "Days each daily file share backup is kept",
+            },
+        }),
+        validateResource: validateResourceOfType(ProtectionPolicy, (policy, args, reportViolation) => {
+            azureFilesOnly(policy, args);
+            const expected = settings(args, dailyDefaults);
+            dailyRetentionViolations(policy, expected, (p, v) => record(args, args.urn, p, v)).forEach((m) =>
+                reportViolation(m),
+            );
+        }),
+    },
+);
 
 export const fileShareBackupMonthlyRetention = backupRule<ResourceValidationPolicy>(
     [backupPolicy.fileShares.monthlyAnchor, backupPolicy.fileShares.monthlyRetentionMonths],
@@ -168,14 +198,24 @@ export const fileShareBackupMonthlyRetention = backupRule<ResourceValidationPoli
             `AzureFileShare protection policy keeps the backup of the ${monthlyDefaults.weekOfMonth} ${monthlyDefaults.dayOfWeek} of each month ` +
             `${monthlyDefaults.monthlyRetentionMonths} months (monthlySchedule in Weekly format, of vaultRetentionPolicy.vaultRetention or retentionPolicy).`,
         configSchema: configSchema(monthlyDefaults, {
-            weekOfMonth: { type: "string", enum: Object.values(WeekOfMonth).filter((w) => w !== WeekOfMonth.Invalid), description: "Week of the month of the monthly backup" },
-            dayOfWeek: { type: "string", enum: Object.values(DayOfWeek), description: "Day of the week of the monthly backup" },
+            weekOfMonth: {
+                type: "string",
+                enum: Object.values(WeekOfMonth).filter((w) => w !== WeekOfMonth.Invalid),
+                description: "Week of the month of the monthly backup",
+            },
+            dayOfWeek: {
+                type: "string",
+                enum: Object.values(DayOfWeek),
+                description: "Day of the week of the monthly backup",
+            },
             monthlyRetentionMonths: { type: "integer", minimum: 1, description: "Months each monthly backup is kept" },
         }),
         validateResource: validateResourceOfType(ProtectionPolicy, (policy, args, reportViolation) => {
             azureFilesOnly(policy, args);
             const expected = settings(args, monthlyDefaults);
-            monthlyRetentionViolations(policy, expected, (p, v) => record(args, args.urn, p, v)).forEach((m) => reportViolation(m));
+            monthlyRetentionViolations(policy, expected, (p, v) => record(args, args.urn, p, v)).forEach((m) =>
+                reportViolation(m),
+            );
         }),
     },
 );
@@ -204,63 +244,88 @@ function protectionPolicyViolations(policy: PolicyResource): string[] {
     ];
 }
 
-export const fileShareBackupCoverage = backupRule<StackValidationPolicy>([backupPolicy.fileShares.schedule, backupPolicy.fileResources], {
-    name: "file-share-backup-coverage",
-    description:
-        `Every file share of the stack is an Azure Backup protected item (${azureFileShareProtectedItemType}) ` +
-        "under an AzureFileShare protection policy of this stack that meets the policy's schedule and retention.",
-    validateStack: (args, reportViolation) => {
-        const shares = args.resources.filter((r) => r.isType(FileShare));
-        if (shares.length === 0) {
-            args.notApplicable("The stack has no Azure file share.");
-        }
-        const accounts = args.resources.filter((r) => r.isType(StorageAccount));
-        const policies = args.resources.filter((r) => r.isType(ProtectionPolicy));
-        const items = args.resources.filter(
-            (r) => r.isType(ProtectedItem) && valueAt(r.props, ["properties", "protectedItemType"]) === azureFileShareProtectedItemType,
-        );
-        for (const share of shares) {
-            const account = accounts.find((a) => refersTo(share, "accountName", a, ["accountName", "name"]));
-            const covering = items.filter((item) => {
-                // The item's name was computed from a share (known during preview), or else names it.
-                const linked = shares.filter((s) => dependsThrough(item, "protectedItemName", s) || dependsThrough(item, "properties", s));
-                const sameShare = linked.length > 0
-                    ? linked.includes(share)
-                    : protectedShareNames(item).some((n) => sameName(n, nameOf(share, "shareName")));
-                const sameAccount = account === undefined
-                    || dependsThrough(item, "properties", account)
-                    || sameName(valueAt(item.props, ["properties", "sourceResourceId"]), valueAt(account.props, ["id"]));
-                return sameShare && sameAccount;
-            });
-            recordComputed(args, share.urn, "protected item", () => covering.map((i) => nameOf(i, "protectedItemName")));
-            if (covering.length === 0) {
-                reportViolation(`${label(share)} is not backed up: no ${azureFileShareProtectedItemType} in this stack protects it.`, share.urn);
-                continue;
+export const fileShareBackupCoverage = backupRule<StackValidationPolicy>(
+    [backupPolicy.fileShares.schedule, backupPolicy.fileResources],
+    {
+        name: "file-share-backup-coverage",
+        description:
+            `Every file share of the stack is an Azure Backup protected item (${azureFileShareProtectedItemType}) ` +
+            "under an AzureFileShare protection policy of this stack that meets the policy's schedule and retention.",
+        validateStack: (args, reportViolation) => {
+            const shares = args.resources.filter((r) => r.isType(FileShare));
+            if (shares.length === 0) {
+                args.notApplicable("The stack has no Azure file share.");
             }
-            for (const item of covering) {
-                // The item's policyId was computed from the policy resource (known during preview), or equals its id.
-                const byDependency = policies.filter((p) => dependsThrough(item, "properties", p));
-                const under = byDependency.length > 0
-                    ? byDependency
-                    : policies.filter((p) => sameName(valueAt(item.props, ["properties", "policyId"]), valueAt(p.props, ["id"])));
-                recordComputed(args, share.urn, "protection policy", () => under.map((p) => nameOf(p, "policyName")));
-                if (under.length === 0) {
-                    const policyId = valueAt(item.props, ["properties", "policyId"]);
+            const accounts = args.resources.filter((r) => r.isType(StorageAccount));
+            const policies = args.resources.filter((r) => r.isType(ProtectionPolicy));
+            const items = args.resources.filter(
+                (r) =>
+                    r.isType(ProtectedItem) &&
+                    valueAt(r.props, ["properties", "protectedItemType"]) === azureFileShareProtectedItemType,
+            );
+            for (const share of shares) {
+                const account = accounts.find((a) => refersTo(share, "accountName", a, ["accountName", "name"]));
+                const covering = items.filter((item) => {
+                    // The item's name was computed from a share (known during preview), or else names it.
+                    const linked = shares.filter(
+                        (s) => dependsThrough(item, "protectedItemName", s) || dependsThrough(item, "properties", s),
+                    );
+                    const sameShare =
+                        linked.length > 0
+                            ? linked.includes(share)
+                            : protectedShareNames(item).some((n) => sameName(n, nameOf(share, "shareName")));
+                    const sameAccount =
+                        account === undefined ||
+                        dependsThrough(item, "properties", account) ||
+                        sameName(
+                            valueAt(item.props, ["properties", "sourceResourceId"]),
+                            valueAt(account.props, ["id"]),
+                        );
+                    return sameShare && sameAccount;
+                });
+                recordComputed(args, share.urn, "protected item", () =>
+                    covering.map((i) => nameOf(i, "protectedItemName")),
+                );
+                if (covering.length === 0) {
                     reportViolation(
-                        `${label(share)} is protected by ${label(item)} under policy ${shown(policyId)}, which is not a protection policy of this stack; its schedule and retention cannot be verified.`,
+                        `${label(share)} is not backed up: no ${azureFileShareProtectedItemType} in this stack protects it.`,
                         share.urn,
                     );
+                    continue;
                 }
-                for (const policy of under) {
-                    const violations = protectionPolicyViolations(policy);
-                    if (violations.length > 0) {
-                        reportViolation(`${label(share)} is protected under ${label(policy)}, which does not meet the policy: ${violations.join(" ")}`, share.urn);
+                for (const item of covering) {
+                    // The item's policyId was computed from the policy resource (known during preview), or equals its id.
+                    const byDependency = policies.filter((p) => dependsThrough(item, "properties", p));
+                    const under =
+                        byDependency.length > 0
+                            ? byDependency
+                            : policies.filter((p) =>
+                                  sameName(valueAt(item.props, ["properties", "policyId"]), valueAt(p.props, ["id"])),
+                              );
+                    recordComputed(args, share.urn, "protection policy", () =>
+                        under.map((p) => nameOf(p, "policyName")),
+                    );
+                    if (under.length === 0) {
+                        const policyId = valueAt(item.props, ["properties", "policyId"]);
+                        reportViolation(
+                            `${label(share)} is protected by ${label(item)} under policy ${shown(policyId)}, which is not a protection policy of this stack; its schedule and retention cannot be verified.`,
+                            share.urn,
+                        );
+                    }
+                    for (const policy of under) {
+                        const violations = protectionPolicyViolations(policy);
+                        if (violations.length > 0) {
+                            reportViolation(
+                                `${label(share)} is protected under ${label(policy)}, which does not meet the policy: ${violations.join(" ")}`,
+                                share.urn,
+                            );
+                        }
                     }
                 }
             }
-        }
+        },
     },
-});
+);
 
 export const fileShareBackupRules = [
     fileShareBackupDailySchedule,

@@ -43,33 +43,38 @@ function notNasBackup(args: { notApplicable(reason?: string): never }): never {
 
 const scheduleDefaults = { timeZone: backupPolicy.nas.timeZone.value };
 
-export const nasBackupDailySchedule = backupRule<ResourceValidationPolicy>([backupPolicy.nas.schedule, backupPolicy.nas.timeZone], {
-    name: "nas-backup-daily-schedule",
-    description:
-        `NAS backup CronJob runs once a day at a fixed time in ${scheduleDefaults.timeZone} ` +
-        "(spec.schedule \"M H * * *\", spec.timeZone, not suspended).",
-    configSchema: configSchema(scheduleDefaults, {
-        timeZone: { type: "string", description: "IANA time zone in which the daily schedule is counted" },
-    }),
-    validateResource: validateResourceOfType(CronJob, (cronJob, args, reportViolation) => {
-        if (readNasBackupDeclaration(cronJob.metadata) === undefined) {
-            notNasBackup(args);
-        }
-        const { timeZone } = settings(args, scheduleDefaults);
-        const schedule = observe(args, cronJob, "spec", "schedule");
-        const zone = observe(args, cronJob, "spec", "timeZone");
-        const suspended = observe(args, cronJob, "spec", "suspend");
-        if (typeof schedule !== "string" || !isDailyCron(schedule)) {
-            reportViolation(`spec.schedule is ${shown(schedule)}; the policy requires a daily schedule "M H * * *".`);
-        }
-        if (zone !== timeZone) {
-            reportViolation(`spec.timeZone is ${shown(zone)}; the policy requires ${timeZone}.`);
-        }
-        if (suspended === true) {
-            reportViolation("spec.suspend is true; a suspended CronJob takes no backups.");
-        }
-    }),
-});
+export const nasBackupDailySchedule = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.nas.schedule, backupPolicy.nas.timeZone],
+    {
+        name: "nas-backup-daily-schedule",
+        description:
+            `NAS backup CronJob runs once a day at a fixed time in ${scheduleDefaults.timeZone} ` +
+            '(spec.schedule "M H * * *", spec.timeZone, not suspended).',
+        configSchema: configSchema(scheduleDefaults, {
+            timeZone: { type: "string", description: "IANA time zone in which the daily schedule is counted" },
+        }),
+        validateResource: validateResourceOfType(CronJob, (cronJob, args, reportViolation) => {
+            if (readNasBackupDeclaration(cronJob.metadata) === undefined) {
+                notNasBackup(args);
+            }
+            const { timeZone } = settings(args, scheduleDefaults);
+            const schedule = observe(args, cronJob, "spec", "schedule");
+            const zone = observe(args, cronJob, "spec", "timeZone");
+            const suspended = observe(args, cronJob, "spec", "suspend");
+            if (typeof schedule !== "string" || !isDailyCron(schedule)) {
+                reportViolation(
+                    `spec.schedule is ${shown(schedule)}; the policy requires a daily schedule "M H * * *".`,
+                );
+            }
+            if (zone !== timeZone) {
+                reportViolation(`spec.timeZone is ${shown(zone)}; the policy requires ${timeZone}.`);
+            }
+            if (suspended === true) {
+                reportViolation("spec.suspend is true; a suspended CronJob takes no backups.");
+            }
+        }),
+    },
+);
 
 const retentionDefaults = {
     dailyRetentionDays: backupPolicy.nas.dailyRetentionDays.value,
@@ -78,7 +83,11 @@ const retentionDefaults = {
 };
 
 export const nasBackupRetention = backupRule<ResourceValidationPolicy>(
-    [backupPolicy.nas.dailyRetentionDays, backupPolicy.nas.monthlyAnchorDayOfMonth, backupPolicy.nas.monthlyRetentionMonths],
+    [
+        backupPolicy.nas.dailyRetentionDays,
+        backupPolicy.nas.monthlyAnchorDayOfMonth,
+        backupPolicy.nas.monthlyRetentionMonths,
+    ],
     {
         name: "nas-backup-retention",
         description:
@@ -87,8 +96,17 @@ export const nasBackupRetention = backupRule<ResourceValidationPolicy>(
             `(annotations ${nasBackupAnnotations.dailyRetentionDays}, ${nasBackupAnnotations.monthlyAnchorDayOfMonth}, ${nasBackupAnnotations.monthlyRetentionMonths}).`,
         configSchema: configSchema(retentionDefaults, {
             dailyRetentionDays: { type: "integer", minimum: 1, description: "Days each daily NAS backup is kept" },
-            monthlyRetentionMonths: { type: "integer", minimum: 1, description: "Minimum months each monthly NAS backup is kept" },
-            monthlyAnchorDayOfMonth: { type: "integer", minimum: 1, maximum: 28, description: "Day of the month whose backup becomes the monthly one" },
+            monthlyRetentionMonths: {
+                type: "integer",
+                minimum: 1,
+                description: "Minimum months each monthly NAS backup is kept",
+            },
+            monthlyAnchorDayOfMonth: {
+                type: "integer",
+                minimum: 1,
+                maximum: 28,
+                description: "Day of the month whose backup becomes the monthly one",
+            },
         }),
         validateResource: validateResourceOfType(CronJob, (cronJob, args, reportViolation) => {
             const declaration = readNasBackupDeclaration(cronJob.metadata);
@@ -96,57 +114,83 @@ export const nasBackupRetention = backupRule<ResourceValidationPolicy>(
                 return notNasBackup(args);
             }
             const expected = settings(args, retentionDefaults);
-            const at = (key: keyof typeof nasBackupAnnotations) => `metadata.annotations["${nasBackupAnnotations[key]}"]`;
+            const at = (key: keyof typeof nasBackupAnnotations) =>
+                `metadata.annotations["${nasBackupAnnotations[key]}"]`;
             record(args, args.urn, at("dailyRetentionDays"), declaration.dailyRetentionDays);
             record(args, args.urn, at("monthlyAnchorDayOfMonth"), declaration.monthlyAnchorDayOfMonth);
             record(args, args.urn, at("monthlyRetentionMonths"), declaration.monthlyRetentionMonths);
             if (declaration.dailyRetentionDays !== expected.dailyRetentionDays) {
-                reportViolation(`${at("dailyRetentionDays")} is ${shown(declaration.dailyRetentionDays)}; the policy requires ${expected.dailyRetentionDays}.`);
+                reportViolation(
+                    `${at("dailyRetentionDays")} is ${shown(declaration.dailyRetentionDays)}; the policy requires ${expected.dailyRetentionDays}.`,
+                );
             }
             if (declaration.monthlyAnchorDayOfMonth !== expected.monthlyAnchorDayOfMonth) {
-                reportViolation(`${at("monthlyAnchorDayOfMonth")} is ${shown(declaration.monthlyAnchorDayOfMonth)}; the policy requires ${expected.monthlyAnchorDayOfMonth}.`);
+                reportViolation(
+                    `${at("monthlyAnchorDayOfMonth")} is ${shown(declaration.monthlyAnchorDayOfMonth)}; the policy requires ${expected.monthlyAnchorDayOfMonth}.`,
+                );
             }
-            if (declaration.monthlyRetentionMonths === undefined || declaration.monthlyRetentionMonths < expected.monthlyRetentionMonths) {
-                reportViolation(`${at("monthlyRetentionMonths")} is ${shown(declaration.monthlyRetentionMonths)}; the policy requires at least ${expected.monthlyRetentionMonths}.`);
+            if (
+                declaration.monthlyRetentionMonths === undefined ||
+                declaration.monthlyRetentionMonths < expected.monthlyRetentionMonths
+            ) {
+                reportViolation(
+                    `${at("monthlyRetentionMonths")} is ${shown(declaration.monthlyRetentionMonths)}; the policy requires at least ${expected.monthlyRetentionMonths}.`,
+                );
             }
         }),
     },
 );
 
-export const nasBackupCoverage = backupRule<StackValidationPolicy>([backupPolicy.nas.schedule, backupPolicy.fileResources], {
-    name: "nas-backup-coverage",
-    description:
-        "Every database and every file share of the stack is backed up by a NAS backup CronJob declaring it as its target " +
-        `(annotations ${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}). ` +
-        "Not applicable (not evidenced) while the stack has no NAS backup CronJob.",
-    validateStack: (args, reportViolation) => {
-        const targets = args.resources.flatMap((r) => {
-            const target = nasBackupTargetOf(r.type, r.props);
-            return target === undefined ? [] : [{ resource: r, target }];
-        });
-        const cronJobs = args.resources.flatMap((r) => {
-            const declaration = r.isType(CronJob) ? readNasBackupDeclaration(valueAt(r.props, ["metadata"])) : undefined;
-            return declaration === undefined ? [] : [{ resource: r, declaration }];
-        });
-        if (targets.length === 0) {
-            args.notApplicable("The stack has no database or file share.");
-        }
-        if (cronJobs.length === 0) {
-            args.notApplicable(noNasBackupYet);
-        }
-        for (const { resource, declaration } of cronJobs) {
-            if (declaration.kind === undefined || declaration.name === undefined) {
-                reportViolation(`${label(resource)} is a NAS backup CronJob without a target (annotations ${nasBackupAnnotations.targetKind}, ${nasBackupAnnotations.targetName}).`, resource.urn);
+export const nasBackupCoverage = backupRule<StackValidationPolicy>(
+    [backupPolicy.nas.schedule, backupPolicy.fileResources],
+    {
+        name: "nas-backup-coverage",
+        description:
+            "Every database and every file share of the stack is backed up by a NAS backup CronJob declaring it as its target " +
+            `(annotations ${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}). ` +
+            "Not applicable (not evidenced) while the stack has no NAS backup CronJob.",
+        validateStack: (args, reportViolation) => {
+            const targets = args.resources.flatMap((r) => {
+                const target = nasBackupTargetOf(r.type, r.props);
+                return target === undefined ? [] : [{ resource: r, target }];
+            });
+            const cronJobs = args.resources.flatMap((r) => {
+                const declaration = r.isType(CronJob)
+                    ? readNasBackupDeclaration(valueAt(r.props, ["metadata"]))
+                    : undefined;
+                return declaration === undefined ? [] : [{ resource: r, declaration }];
+            });
+            if (targets.length === 0) {
+                args.notApplicable("The stack has no database or file share.");
             }
-        }
-        for (const { resource, target } of targets) {
-            const covering = cronJobs.filter((c) => coversTarget(c.declaration, target));
-            record(args, resource.urn, "NAS backup CronJob", covering.map((c) => c.resource.name));
-            if (covering.length === 0) {
-                reportViolation(`${label(resource)} (${target.kind} ${shown(target.name)}) has no NAS backup CronJob declaring it as its target.`, resource.urn);
+            if (cronJobs.length === 0) {
+                args.notApplicable(noNasBackupYet);
             }
-        }
+            for (const { resource, declaration } of cronJobs) {
+                if (declaration.kind === undefined || declaration.name === undefined) {
+                    reportViolation(
+                        `${label(resource)} is a NAS backup CronJob without a target (annotations ${nasBackupAnnotations.targetKind}, ${nasBackupAnnotations.targetName}).`,
+                        resource.urn,
+                    );
+                }
+            }
+            for (const { resource, target } of targets) {
+                const covering = cronJobs.filter((c) => coversTarget(c.declaration, target));
+                record(
+                    args,
+                    resource.urn,
+                    "NAS backup CronJob",
+                    covering.map((c) => c.resource.name),
+                );
+                if (covering.length === 0) {
+                    reportViolation(
+                        `${label(resource)} (${target.kind} ${shown(target.name)}) has no NAS backup CronJob declaring it as its target.`,
+                        resource.urn,
+                    );
+                }
+            }
+        },
     },
-});
+);
 
 export const nasBackupRules = [nasBackupDailySchedule, nasBackupRetention, nasBackupCoverage];

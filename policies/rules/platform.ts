@@ -41,7 +41,12 @@ export const azureDataLocationAllowed = backupRule<ResourceValidationPolicy>([ba
     name: "azure-data-location-allowed",
     description: `Azure resources holding data or backups are in ${azureDefaults.allowedLocations.join(", ")} (location).`,
     configSchema: configSchema(azureDefaults, {
-        allowedLocations: { type: "array", items: { type: "string" }, minItems: 1, description: "Azure regions data may be hosted in" },
+        allowedLocations: {
+            type: "array",
+            items: { type: "string" },
+            minItems: 1,
+            description: "Azure regions data may be hosted in",
+        },
     }),
     validateResource: (args, reportViolation) => {
         onlyFor(args, azureDataHolders);
@@ -58,36 +63,59 @@ export const azureDataLocationAllowed = backupRule<ResourceValidationPolicy>([ba
 const digitalOceanDataHolders: readonly ResourceClass[] = [DatabaseCluster, SpacesBucket];
 const digitalOceanDefaults = { allowedRegions: allowedDigitalOceanRegions };
 
-export const digitalOceanDataLocationAllowed = backupRule<ResourceValidationPolicy>([backupPolicy.regions.digitalocean], {
-    name: "digitalocean-data-location-allowed",
-    description: `DigitalOcean resources holding staging data are in ${digitalOceanDefaults.allowedRegions.join(", ")} (region).`,
-    configSchema: configSchema(digitalOceanDefaults, {
-        allowedRegions: { type: "array", items: { type: "string" }, minItems: 1, description: "DigitalOcean regions data may be hosted in" },
-    }),
-    validateResource: (args, reportViolation) => {
-        onlyFor(args, digitalOceanDataHolders);
-        const { allowedRegions } = settings(args, digitalOceanDefaults);
-        const region = observe(args, args.props as { region?: unknown }, "region");
-        if (typeof region !== "string" || !allowedRegions.map((r) => r.toLowerCase()).includes(region.toLowerCase())) {
-            reportViolation(`region is ${shown(region)}; the policy allows ${allowedRegions.join(", ")}.`);
-        }
+export const digitalOceanDataLocationAllowed = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.regions.digitalocean],
+    {
+        name: "digitalocean-data-location-allowed",
+        description: `DigitalOcean resources holding staging data are in ${digitalOceanDefaults.allowedRegions.join(", ")} (region).`,
+        configSchema: configSchema(digitalOceanDefaults, {
+            allowedRegions: {
+                type: "array",
+                items: { type: "string" },
+                minItems: 1,
+                description: "DigitalOcean regions data may be hosted in",
+            },
+        }),
+        validateResource: (args, reportViolation) => {
+            onlyFor(args, digitalOceanDataHolders);
+            const { allowedRegions } = settings(args, digitalOceanDefaults);
+            const region = observe(args, args.props as { region?: unknown }, "region");
+            if (
+                typeof region !== "string" ||
+                !allowedRegions.map((r) => r.toLowerCase()).includes(region.toLowerCase())
+            ) {
+                reportViolation(`region is ${shown(region)}; the policy allows ${allowedRegions.join(", ")}.`);
+            }
+        },
     },
-});
+);
 
 /** Resources whose deletion loses data or backups: servers, databases, storage accounts, shares, vaults, database clusters. */
-export const statefulResourceClasses: readonly ResourceClass[] = [Server, Database, StorageAccount, FileShare, Vault, DatabaseCluster];
+export const statefulResourceClasses: readonly ResourceClass[] = [
+    Server,
+    Database,
+    StorageAccount,
+    FileShare,
+    Vault,
+    DatabaseCluster,
+];
 
-export const statefulResourcesProtected = backupRule<ResourceValidationPolicy>([backupPolicy.protection.againstDeletion], {
-    name: "stateful-resources-protected",
-    description: `Resources holding data or backups are protected from deletion by Pulumi (resource option protect: true): ${typesOf(statefulResourceClasses)}.`,
-    validateResource: (args, reportViolation) => {
-        onlyFor(args, statefulResourceClasses);
-        const protect = args.opts.protect;
-        record(args, args.urn, "options.protect", protect);
-        if (protect !== true) {
-            reportViolation(`protect is ${shown(protect)}; the policy requires protect: true so a deployment cannot delete it.`);
-        }
+export const statefulResourcesProtected = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.protection.againstDeletion],
+    {
+        name: "stateful-resources-protected",
+        description: `Resources holding data or backups are protected from deletion by Pulumi (resource option protect: true): ${typesOf(statefulResourceClasses)}.`,
+        validateResource: (args, reportViolation) => {
+            onlyFor(args, statefulResourceClasses);
+            const protect = args.opts.protect;
+            record(args, args.urn, "options.protect", protect);
+            if (protect !== true) {
+                reportViolation(
+                    `protect is ${shown(protect)}; the policy requires protect: true so a deployment cannot delete it.`,
+                );
+            }
+        },
     },
-});
+);
 
 export const platformRules = [azureDataLocationAllowed, digitalOceanDataLocationAllowed, statefulResourcesProtected];

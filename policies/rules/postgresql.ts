@@ -3,10 +3,20 @@
  * Property names and type tokens are the azure-native 3.x SDK's (`dbforpostgresql.Server`,
  * `dbforpostgresql.Configuration`).
  */
-import { type PolicyResource, type ReportViolation, type ResourceValidationPolicy, type StackValidationArgs, type StackValidationPolicy, validateResourceOfType } from "@pulumi/policy";
+import {
+    type PolicyResource,
+    type ReportViolation,
+    type ResourceValidationPolicy,
+    type StackValidationArgs,
+    type StackValidationPolicy,
+    validateResourceOfType,
+} from "@pulumi/policy";
 import { Configuration } from "@pulumi/azure-native/dbforpostgresql/configuration";
 import { Server } from "@pulumi/azure-native/dbforpostgresql/server";
-import { GeographicallyRedundantBackup, ServerPublicNetworkAccessState } from "@pulumi/azure-native/types/enums/dbforpostgresql";
+import {
+    GeographicallyRedundantBackup,
+    ServerPublicNetworkAccessState,
+} from "@pulumi/azure-native/types/enums/dbforpostgresql";
 import { backupPolicy } from "../../components/policy";
 import { observe, record, shown, valueAt } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
@@ -36,9 +46,13 @@ export const postgresqlBackupRetention = backupRule<ResourceValidationPolicy>(
             const { retentionDays } = settings(args, retentionDefaults);
             const days = observe(args, server, "backup", "backupRetentionDays");
             if (days === undefined) {
-                reportViolation(`backup.backupRetentionDays is not set (Azure would keep ${azurePostgresRetentionDays.min} days); the policy requires ${retentionDays}.`);
+                reportViolation(
+                    `backup.backupRetentionDays is not set (Azure would keep ${azurePostgresRetentionDays.min} days); the policy requires ${retentionDays}.`,
+                );
             } else if (days < azurePostgresRetentionDays.min || days > azurePostgresRetentionDays.max) {
-                reportViolation(`backup.backupRetentionDays is ${days}, outside Azure's ${azurePostgresRetentionDays.min}–${azurePostgresRetentionDays.max}; the policy requires ${retentionDays}.`);
+                reportViolation(
+                    `backup.backupRetentionDays is ${days}, outside Azure's ${azurePostgresRetentionDays.min}–${azurePostgresRetentionDays.max}; the policy requires ${retentionDays}.`,
+                );
             } else if (days !== retentionDays) {
                 reportViolation(`backup.backupRetentionDays is ${days}; the policy requires ${retentionDays}.`);
             }
@@ -54,25 +68,34 @@ export const postgresqlGeoRedundantBackup = backupRule<ResourceValidationPolicy>
     validateResource: validateResourceOfType(Server, (server, args, reportViolation) => {
         const geo = observe(args, server, "backup", "geoRedundantBackup");
         if (geo !== GeographicallyRedundantBackup.Enabled) {
-            reportViolation(`backup.geoRedundantBackup is ${shown(geo)}; the policy requires ${GeographicallyRedundantBackup.Enabled}.`);
+            reportViolation(
+                `backup.geoRedundantBackup is ${shown(geo)}; the policy requires ${GeographicallyRedundantBackup.Enabled}.`,
+            );
         }
     }),
 });
 
-export const postgresqlPublicNetworkAccessDisabled = backupRule<ResourceValidationPolicy>([backupPolicy.protection.accessRestricted], {
-    name: "postgresql-public-network-access-disabled",
-    description: `PostgreSQL Flexible Server is reachable only privately (network.publicNetworkAccess = ${ServerPublicNetworkAccessState.Disabled}).`,
-    validateResource: validateResourceOfType(Server, (server, args, reportViolation) => {
-        const access = observe(args, server, "network", "publicNetworkAccess");
-        if (access !== ServerPublicNetworkAccessState.Disabled) {
-            reportViolation(`network.publicNetworkAccess is ${shown(access)}; the policy requires ${ServerPublicNetworkAccessState.Disabled}.`);
-        }
-    }),
-});
+export const postgresqlPublicNetworkAccessDisabled = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.protection.accessRestricted],
+    {
+        name: "postgresql-public-network-access-disabled",
+        description: `PostgreSQL Flexible Server is reachable only privately (network.publicNetworkAccess = ${ServerPublicNetworkAccessState.Disabled}).`,
+        validateResource: validateResourceOfType(Server, (server, args, reportViolation) => {
+            const access = observe(args, server, "network", "publicNetworkAccess");
+            if (access !== ServerPublicNetworkAccessState.Disabled) {
+                reportViolation(
+                    `network.publicNetworkAccess is ${shown(access)}; the policy requires ${ServerPublicNetworkAccessState.Disabled}.`,
+                );
+            }
+        }),
+    },
+);
 
 /** The server parameters of a Flexible Server that this stack sets, by server. */
 function parametersOf(server: PolicyResource, resources: readonly PolicyResource[]): PolicyResource[] {
-    return resources.filter((r) => r.isType(Configuration) && refersTo(r, "serverName", server, ["serverName", "name"]));
+    return resources.filter(
+        (r) => r.isType(Configuration) && refersTo(r, "serverName", server, ["serverName", "name"]),
+    );
 }
 
 /**
@@ -97,14 +120,20 @@ function requireServerParameter(
         });
         if (matching.length === 0) {
             record(args, server.urn, `server parameter ${parameter}`, undefined);
-            reportViolation(`${label(server)} has no server parameter ${parameter} in this stack; the policy requires ${parameter} = ${expected}.`, server.urn);
+            reportViolation(
+                `${label(server)} has no server parameter ${parameter} in this stack; the policy requires ${parameter} = ${expected}.`,
+                server.urn,
+            );
             continue;
         }
         for (const configuration of matching) {
             const value = valueAt(configuration.props, ["value"]);
             record(args, server.urn, `server parameter ${parameter}`, value);
             if (typeof value !== "string" || !acceptable(value)) {
-                reportViolation(`${label(server)}: server parameter ${parameter} is ${shown(value)}; the policy requires ${expected}.`, server.urn);
+                reportViolation(
+                    `${label(server)}: server parameter ${parameter} is ${shown(value)}; the policy requires ${expected}.`,
+                    server.urn,
+                );
             }
         }
     }
@@ -112,12 +141,21 @@ function requireServerParameter(
 
 const secureTransportParameter = "require_secure_transport";
 
-export const postgresqlSecureTransportRequired = backupRule<StackValidationPolicy>([backupPolicy.encryption.databaseMinTls], {
-    name: "postgresql-secure-transport-required",
-    description: `Every PostgreSQL Flexible Server of the stack has the server parameter ${secureTransportParameter} = on (no unencrypted connections).`,
-    validateStack: (args, reportViolation) =>
-        requireServerParameter(args, reportViolation, secureTransportParameter, "on", (v) => v.toLowerCase() === "on"),
-});
+export const postgresqlSecureTransportRequired = backupRule<StackValidationPolicy>(
+    [backupPolicy.encryption.databaseMinTls],
+    {
+        name: "postgresql-secure-transport-required",
+        description: `Every PostgreSQL Flexible Server of the stack has the server parameter ${secureTransportParameter} = on (no unencrypted connections).`,
+        validateStack: (args, reportViolation) =>
+            requireServerParameter(
+                args,
+                reportViolation,
+                secureTransportParameter,
+                "on",
+                (v) => v.toLowerCase() === "on",
+            ),
+    },
+);
 
 /** PostgreSQL's `ssl_min_protocol_version` values, weakest first. */
 export const postgresTlsVersions = ["TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"] as const;
@@ -130,13 +168,22 @@ export const postgresqlTlsMinimumVersion = backupRule<StackValidationPolicy>([ba
         `Every PostgreSQL Flexible Server of the stack has the server parameter ${tlsMinimumParameter} ` +
         `at least ${tlsDefaults.minimumTlsVersion}.`,
     configSchema: configSchema(tlsDefaults, {
-        minimumTlsVersion: { type: "string", enum: [...postgresTlsVersions], description: "Weakest TLS version a client may use" },
+        minimumTlsVersion: {
+            type: "string",
+            enum: [...postgresTlsVersions],
+            description: "Weakest TLS version a client may use",
+        },
     }),
     validateStack: (args, reportViolation) => {
         const { minimumTlsVersion } = settings(args, tlsDefaults);
         const rank = (v: string) => postgresTlsVersions.findIndex((t) => t.toLowerCase() === v.toLowerCase());
-        requireServerParameter(args, reportViolation, tlsMinimumParameter, minimumTlsVersion,
-            (v) => rank(v) >= 0 && rank(v) >= rank(minimumTlsVersion));
+        requireServerParameter(
+            args,
+            reportViolation,
+            tlsMinimumParameter,
+            minimumTlsVersion,
+            (v) => rank(v) >= 0 && rank(v) >= rank(minimumTlsVersion),
+        );
     },
 });
 

@@ -33,7 +33,11 @@ export const storageMinimumTls = backupRule<ResourceValidationPolicy>([backupPol
     name: "storage-minimum-tls",
     description: `Storage account refuses TLS older than ${tlsDefaults.minimumTlsVersion} (minimumTlsVersion).`,
     configSchema: configSchema(tlsDefaults, {
-        minimumTlsVersion: { type: "string", enum: [...storageTlsVersions], description: "Weakest TLS version a client may use" },
+        minimumTlsVersion: {
+            type: "string",
+            enum: [...storageTlsVersions],
+            description: "Weakest TLS version a client may use",
+        },
     }),
     validateResource: validateResourceOfType(StorageAccount, (account, args, reportViolation) => {
         const { minimumTlsVersion } = settings(args, tlsDefaults);
@@ -53,21 +57,26 @@ export const storageInfrastructureEncryption = backupRule<ResourceValidationPoli
     validateResource: validateResourceOfType(StorageAccount, (account, args, reportViolation) => {
         const infrastructure = observe(args, account, "encryption", "requireInfrastructureEncryption");
         if (infrastructure !== true) {
-            reportViolation(`encryption.requireInfrastructureEncryption is ${shown(infrastructure)}; the policy requires true.`);
+            reportViolation(
+                `encryption.requireInfrastructureEncryption is ${shown(infrastructure)}; the policy requires true.`,
+            );
         }
     }),
 });
 
-export const storageBlobPublicAccessDisabled = backupRule<ResourceValidationPolicy>([backupPolicy.protection.accessRestricted], {
-    name: "storage-blob-public-access-disabled",
-    description: "Storage account allows no anonymous public access to blobs (allowBlobPublicAccess = false).",
-    validateResource: validateResourceOfType(StorageAccount, (account, args, reportViolation) => {
-        const publicAccess = observe(args, account, "allowBlobPublicAccess");
-        if (publicAccess !== false) {
-            reportViolation(`allowBlobPublicAccess is ${shown(publicAccess)}; the policy requires false.`);
-        }
-    }),
-});
+export const storageBlobPublicAccessDisabled = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.protection.accessRestricted],
+    {
+        name: "storage-blob-public-access-disabled",
+        description: "Storage account allows no anonymous public access to blobs (allowBlobPublicAccess = false).",
+        validateResource: validateResourceOfType(StorageAccount, (account, args, reportViolation) => {
+            const publicAccess = observe(args, account, "allowBlobPublicAccess");
+            if (publicAccess !== false) {
+                reportViolation(`allowBlobPublicAccess is ${shown(publicAccess)}; the policy requires false.`);
+            }
+        }),
+    },
+);
 
 export const storageGeoRedundantSku = backupRule<ResourceValidationPolicy>([backupPolicy.fileShares.geoRedundant], {
     name: "storage-geo-redundant-sku",
@@ -75,7 +84,9 @@ export const storageGeoRedundantSku = backupRule<ResourceValidationPolicy>([back
     validateResource: validateResourceOfType(StorageAccount, (account, args, reportViolation) => {
         const sku = observe(args, account, "sku", "name");
         if (typeof sku !== "string" || !geoRedundantStorageSkus.includes(sku)) {
-            reportViolation(`sku.name is ${shown(sku)}; the policy requires a geo-redundant SKU (${geoRedundantStorageSkus.join(", ")}).`);
+            reportViolation(
+                `sku.name is ${shown(sku)}; the policy requires a geo-redundant SKU (${geoRedundantStorageSkus.join(", ")}).`,
+            );
         }
     }),
 });
@@ -92,14 +103,21 @@ export const storageShareSoftDelete = backupRule<StackValidationPolicy>([backupP
         }
         const accountKeys = ["accountName", "name"];
         for (const account of accounts) {
-            const shares = args.resources.filter((r) => r.isType(FileShare) && refersTo(r, "accountName", account, accountKeys));
+            const shares = args.resources.filter(
+                (r) => r.isType(FileShare) && refersTo(r, "accountName", account, accountKeys),
+            );
             if (shares.length === 0) {
                 continue;
             }
-            const services = args.resources.filter((r) => r.isType(FileServiceProperties) && refersTo(r, "accountName", account, accountKeys));
+            const services = args.resources.filter(
+                (r) => r.isType(FileServiceProperties) && refersTo(r, "accountName", account, accountKeys),
+            );
             if (services.length === 0) {
                 record(args, account.urn, "FileServiceProperties.shareDeleteRetentionPolicy", undefined);
-                reportViolation(`${label(account)} holds file shares but has no FileServiceProperties in this stack; share soft delete is not set.`, account.urn);
+                reportViolation(
+                    `${label(account)} holds file shares but has no FileServiceProperties in this stack; share soft delete is not set.`,
+                    account.urn,
+                );
             }
             for (const service of services) {
                 const policy = valueAt(service.props, ["shareDeleteRetentionPolicy"]);

@@ -4,7 +4,12 @@
  */
 import { type ResourceValidationPolicy, validateResourceOfType } from "@pulumi/policy";
 import { Vault } from "@pulumi/azure-native/recoveryservices/vault";
-import { ImmutabilityState, PublicNetworkAccess, SoftDeleteState, StandardTierStorageRedundancy } from "@pulumi/azure-native/types/enums/recoveryservices";
+import {
+    ImmutabilityState,
+    PublicNetworkAccess,
+    SoftDeleteState,
+    StandardTierStorageRedundancy,
+} from "@pulumi/azure-native/types/enums/recoveryservices";
 import { backupPolicy } from "../../components/policy";
 import { observe, shown } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
@@ -36,7 +41,9 @@ export const vaultSoftDeleteEnabled = backupRule<ResourceValidationPolicy>([back
     validateResource: validateResourceOfType(Vault, (vault, args, reportViolation) => {
         const state = observe(args, vault, "properties", "securitySettings", "softDeleteSettings", "softDeleteState");
         if (typeof state !== "string" || !softDeleteOn.includes(state)) {
-            reportViolation(`properties.securitySettings.softDeleteSettings.softDeleteState is ${shown(state)}; the policy requires ${softDeleteOn.join(" or ")}.`);
+            reportViolation(
+                `properties.securitySettings.softDeleteSettings.softDeleteState is ${shown(state)}; the policy requires ${softDeleteOn.join(" or ")}.`,
+            );
         }
     }),
 });
@@ -58,20 +65,32 @@ export const vaultImmutabilityEnabled = backupRule<ResourceValidationPolicy>([ba
         const accepted = requireLocked ? [ImmutabilityState.Locked] : immutabilityStates;
         const state = observe(args, vault, "properties", "securitySettings", "immutabilitySettings", "state");
         if (typeof state !== "string" || !accepted.includes(state)) {
-            reportViolation(`properties.securitySettings.immutabilitySettings.state is ${shown(state)}; the policy requires ${accepted.join(" or ")}.`);
+            reportViolation(
+                `properties.securitySettings.immutabilitySettings.state is ${shown(state)}; the policy requires ${accepted.join(" or ")}.`,
+            );
         }
     }),
 });
 
-export const vaultPublicNetworkAccessDisabled = backupRule<ResourceValidationPolicy>([backupPolicy.protection.accessRestricted], {
-    name: "vault-public-network-access-disabled",
-    description: `Recovery Services vault is reachable only privately (properties.publicNetworkAccess = ${PublicNetworkAccess.Disabled}).`,
-    validateResource: validateResourceOfType(Vault, (vault, args, reportViolation) => {
-        const access = observe(args, vault, "properties", "publicNetworkAccess");
-        if (access !== PublicNetworkAccess.Disabled) {
-            reportViolation(`properties.publicNetworkAccess is ${shown(access)}; the policy requires ${PublicNetworkAccess.Disabled}.`);
-        }
-    }),
-});
+export const vaultPublicNetworkAccessDisabled = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.protection.accessRestricted],
+    {
+        name: "vault-public-network-access-disabled",
+        description: `Recovery Services vault is reachable only privately (properties.publicNetworkAccess = ${PublicNetworkAccess.Disabled}).`,
+        validateResource: validateResourceOfType(Vault, (vault, args, reportViolation) => {
+            const access = observe(args, vault, "properties", "publicNetworkAccess");
+            if (access !== PublicNetworkAccess.Disabled) {
+                reportViolation(
+                    `properties.publicNetworkAccess is ${shown(access)}; the policy requires ${PublicNetworkAccess.Disabled}.`,
+                );
+            }
+        }),
+    },
+);
 
-export const vaultRules = [vaultGeoRedundantStorage, vaultSoftDeleteEnabled, vaultImmutabilityEnabled, vaultPublicNetworkAccessDisabled];
+export const vaultRules = [
+    vaultGeoRedundantStorage,
+    vaultSoftDeleteEnabled,
+    vaultImmutabilityEnabled,
+    vaultPublicNetworkAccessDisabled,
+];

@@ -47,9 +47,19 @@ const ROWS = Math.round((SIZE_MB * 1024 * 1024) / ROW_BYTES);
 const TARGET = "bench";
 const tz = backupPolicy.nas.timeZone.value;
 
-function sh(cmd: string, args: string[], env: NodeJS.ProcessEnv = process.env, stdoutFile?: string): { ms: number; stdout: string; stderr: string } {
+function sh(
+    cmd: string,
+    args: string[],
+    env: NodeJS.ProcessEnv = process.env,
+    stdoutFile?: string,
+): { ms: number; stdout: string; stderr: string } {
     const start = performance.now();
-    const r = spawnSync(cmd, args, { env, encoding: "utf8", maxBuffer: 256 * 1024 * 1024, ...(stdoutFile ? { stdio: ["ignore", "ignore", "pipe"] } : {}) });
+    const r = spawnSync(cmd, args, {
+        env,
+        encoding: "utf8",
+        maxBuffer: 256 * 1024 * 1024,
+        ...(stdoutFile ? { stdio: ["ignore", "ignore", "pipe"] } : {}),
+    });
     const ms = performance.now() - start;
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
     return { ms, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
@@ -80,11 +90,23 @@ async function main(): Promise<void> {
     try {
         console.log(`compiling the runner (tsc, as in the image) …`);
         const build = join(work, "build");
-        sh(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "runner/tsconfig.build.json"), "--outDir", build]);
+        sh(process.execPath, [
+            join(repoRoot, "node_modules/typescript/bin/tsc"),
+            "-p",
+            join(repoRoot, "runner/tsconfig.build.json"),
+            "--outDir",
+            build,
+        ]);
         const cli = join(build, "runner/src/cli.js");
 
         [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-        const env: NodeJS.ProcessEnv = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+        const env: NodeJS.ProcessEnv = {
+            PATH: process.env.PATH,
+            HOME: process.env.HOME,
+            ...nas.env,
+            ...pg.env,
+            NAS_BACKUP_PROGRESS_SECONDS: "0",
+        };
         const runner = (args: string[]): { ms: number; stdout: string } => sh(process.execPath, [cli, ...args], env);
         const pgBin = (name: string): string => join(pg!.binDir, name);
 
@@ -104,8 +126,18 @@ async function main(): Promise<void> {
         // Daily change, about 1 % of the rows (see the workloads above).
         const perDay =
             WORKLOAD === "churn"
-                ? { insert: Math.round(ROWS * 0.005), delete: Math.round(ROWS * 0.004), update: Math.round(ROWS * 0.003), updateAmongNewest: Math.round(ROWS / 10) }
-                : { insert: Math.round(ROWS * 0.005), delete: 0, update: Math.round(ROWS * 0.005), updateAmongNewest: Math.round(ROWS / 100) };
+                ? {
+                      insert: Math.round(ROWS * 0.005),
+                      delete: Math.round(ROWS * 0.004),
+                      update: Math.round(ROWS * 0.003),
+                      updateAmongNewest: Math.round(ROWS / 10),
+                  }
+                : {
+                      insert: Math.round(ROWS * 0.005),
+                      delete: 0,
+                      update: Math.round(ROWS * 0.005),
+                      updateAmongNewest: Math.round(ROWS / 100),
+                  };
         const mutate = (day: number): void => {
             pg!.sql(
                 TARGET,
@@ -120,7 +152,9 @@ async function main(): Promise<void> {
 
         // The schedule: one backup a day at 01:30 Europe/Berlin, ending today.
         const today = dayNumber(civilDate(new Date(), tz));
-        const times = Array.from({ length: DAYS }, (_, i) => zonedInstant(fromDayNumber(today - DAYS + 1 + i), 1, 30, tz)).filter((t) => t.getTime() < Date.now());
+        const times = Array.from({ length: DAYS }, (_, i) =>
+            zonedInstant(fromDayNumber(today - DAYS + 1 + i), 1, 30, tz),
+        ).filter((t) => t.getTime() < Date.now());
         const end = new Date();
         // Which days the policy keeps at the end (the same pure plan prune uses), for the pg_dump -Fc baseline.
         const fake = times.flatMap((t, i) => [
@@ -133,7 +167,9 @@ async function main(): Promise<void> {
                 .map((d) => times.findIndex((t) => t.getTime() === d.time.getTime())),
         );
 
-        console.log(`simulating ${times.length} daily backups (${keptDays.size} of them are kept by the policy at the end) …`);
+        console.log(
+            `simulating ${times.length} daily backups (${keptDays.size} of them are kept by the policy at the end) …`,
+        );
         const fcSizes: number[] = [];
         const backupMs: number[] = [];
         const fcFile = join(work, "day.dump");
@@ -146,22 +182,31 @@ async function main(): Promise<void> {
                 fcSizes.push(statSync(fcFile).size);
             }
             if ((i + 1) % 20 === 0 || i === times.length - 1) {
-                console.log(`  day ${i + 1}/${times.length}: NAS ${mb(bytesBelow(join(nas.dir, TARGET)))}, last backup ${s(b.ms)}, elapsed ${s(performance.now() - t0)}`);
+                console.log(
+                    `  day ${i + 1}/${times.length}: NAS ${mb(bytesBelow(join(nas.dir, TARGET)))}, last backup ${s(b.ms)}, elapsed ${s(performance.now() - t0)}`,
+                );
             }
         }
         runner(["prune", "--target", TARGET]);
-        const prunedPlan = JSON.parse(runner(["prune", "--target", TARGET, "--dry-run", "--json"]).stdout) as { decisions: { role: string; action: string }[] };
+        const prunedPlan = JSON.parse(runner(["prune", "--target", TARGET, "--dry-run", "--json"]).stdout) as {
+            decisions: { role: string; action: string }[];
+        };
         const keptAfterPrune = prunedPlan.decisions.filter((d) => d.role === "data").length;
         const nasBytes = bytesBelow(join(nas.dir, TARGET));
         const fcBytes = fcSizes.reduce((a, b) => a + b, 0);
-        const dumpZ0Bytes = Number(/"bytes":(\d+)/.exec(runner(["backup", "--target", TARGET, "--database", TARGET, "--json"]).stdout)?.[1] ?? 0);
+        const dumpZ0Bytes = Number(
+            /"bytes":(\d+)/.exec(runner(["backup", "--target", TARGET, "--database", TARGET, "--json"]).stdout)?.[1] ??
+                0,
+        );
 
         console.log(`timing backup against bare pg_dump -Fc -Z0 > /dev/null (${REPEAT}×) …`);
         const pgEnvAll = { ...process.env, ...pg.env };
         const bareDump: number[] = [];
         const runnerBackup: number[] = [];
         for (let r = 0; r < REPEAT; r++) {
-            bareDump.push(sh("sh", ["-c", `"${pgBin("pg_dump")}" -Fc -Z0 --dbname=${TARGET} > /dev/null`], pgEnvAll).ms);
+            bareDump.push(
+                sh("sh", ["-c", `"${pgBin("pg_dump")}" -Fc -Z0 --dbname=${TARGET} > /dev/null`], pgEnvAll).ms,
+            );
             runnerBackup.push(runner(["backup", "--target", TARGET, "--database", TARGET]).ms);
         }
 
@@ -174,19 +219,40 @@ async function main(): Promise<void> {
             pg.sql("postgres", "DROP DATABASE IF EXISTS bare_restore");
             const start = performance.now();
             pg.sql("postgres", "CREATE DATABASE bare_restore");
-            sh(pgBin("pg_restore"), ["--single-transaction", "--exit-on-error", "--no-owner", "--no-acl", "--dbname=bare_restore", localDump], pgEnvAll);
+            sh(
+                pgBin("pg_restore"),
+                [
+                    "--single-transaction",
+                    "--exit-on-error",
+                    "--no-owner",
+                    "--no-acl",
+                    "--dbname=bare_restore",
+                    localDump,
+                ],
+                pgEnvAll,
+            );
             bareRestore.push(performance.now() - start);
             pg.sql("postgres", "DROP DATABASE IF EXISTS runner_restore");
-            runnerRestore.push(runner(["restore", "--target", TARGET, "--into-database", "runner_restore", "--create", "--no-owner"]).ms);
+            runnerRestore.push(
+                runner(["restore", "--target", TARGET, "--into-database", "runner_restore", "--create", "--no-owner"])
+                    .ms,
+            );
         }
         // The fixed cost per run (process starts, restic key derivation and index, psql round trips),
         // from the same operations on an empty database: it does not grow with the data.
         pg.sql("postgres", "CREATE DATABASE empty");
-        const fixed = { runnerBackup: [] as number[], bareDump: [] as number[], runnerRestore: [] as number[], bareRestore: [] as number[] };
+        const fixed = {
+            runnerBackup: [] as number[],
+            bareDump: [] as number[],
+            runnerRestore: [] as number[],
+            bareRestore: [] as number[],
+        };
         const emptyDump = join(work, "empty.dump");
         runner(["backup", "--target", "empty", "--database", "empty"]); // creates the repository: not timed
         for (let r = 0; r < REPEAT; r++) {
-            fixed.bareDump.push(sh("sh", ["-c", `"${pgBin("pg_dump")}" -Fc -Z0 --dbname=empty > /dev/null`], pgEnvAll).ms);
+            fixed.bareDump.push(
+                sh("sh", ["-c", `"${pgBin("pg_dump")}" -Fc -Z0 --dbname=empty > /dev/null`], pgEnvAll).ms,
+            );
             fixed.runnerBackup.push(runner(["backup", "--target", "empty", "--database", "empty"]).ms);
         }
         sh(pgBin("pg_dump"), ["-Fc", "-Z0", "--dbname=empty", "-f", emptyDump], pgEnvAll);
@@ -194,10 +260,16 @@ async function main(): Promise<void> {
             pg.sql("postgres", "DROP DATABASE IF EXISTS bare_empty");
             const start = performance.now();
             pg.sql("postgres", "CREATE DATABASE bare_empty");
-            sh(pgBin("pg_restore"), ["--single-transaction", "--exit-on-error", "--dbname=bare_empty", emptyDump], pgEnvAll);
+            sh(
+                pgBin("pg_restore"),
+                ["--single-transaction", "--exit-on-error", "--dbname=bare_empty", emptyDump],
+                pgEnvAll,
+            );
             fixed.bareRestore.push(performance.now() - start);
             pg.sql("postgres", "DROP DATABASE IF EXISTS runner_empty");
-            fixed.runnerRestore.push(runner(["restore", "--target", "empty", "--into-database", "runner_empty", "--create"]).ms);
+            fixed.runnerRestore.push(
+                runner(["restore", "--target", "empty", "--into-database", "runner_empty", "--create"]).ms,
+            );
         }
         const fixedMs = {
             runnerBackup: median(fixed.runnerBackup),
@@ -210,18 +282,59 @@ async function main(): Promise<void> {
             restoreRatio: (median(runnerRestore) - fixedMs.runnerRestore) / (median(bareRestore) - fixedMs.bareRestore),
         };
 
-        const verify = JSON.parse(runner(["verify", "--target", TARGET, "--read-data-subset", "10%", "--json"]).stdout) as { drill: { durationSeconds: number; rtoSeconds: number } };
-        const resticOpen = median(Array.from({ length: 3 }, () => sh("restic", ["snapshots", "--no-lock", "--json"], { ...process.env, ...nas!.resticEnv(TARGET, "maintenance") }).ms));
+        const verify = JSON.parse(
+            runner(["verify", "--target", TARGET, "--read-data-subset", "10%", "--json"]).stdout,
+        ) as { drill: { durationSeconds: number; rtoSeconds: number } };
+        const resticOpen = median(
+            Array.from(
+                { length: 3 },
+                () =>
+                    sh("restic", ["snapshots", "--no-lock", "--json"], {
+                        ...process.env,
+                        ...nas!.resticEnv(TARGET, "maintenance"),
+                    }).ms,
+            ),
+        );
 
         const results = {
-            storage: { runnerNasBytes: nasBytes, pgDumpFcBytes: fcBytes, ratio: fcBytes / nasBytes, target: 10, met: fcBytes / nasBytes >= 10 },
-            backupTime: { runnerMs: median(runnerBackup), bareMs: median(bareDump), ratio: median(runnerBackup) / median(bareDump), target: 1.3, met: median(runnerBackup) / median(bareDump) <= 1.3 },
-            restoreTime: { runnerMs: median(runnerRestore), bareMs: median(bareRestore), ratio: median(runnerRestore) / median(bareRestore), target: 1.3, met: median(runnerRestore) / median(bareRestore) <= 1.3 },
+            storage: {
+                runnerNasBytes: nasBytes,
+                pgDumpFcBytes: fcBytes,
+                ratio: fcBytes / nasBytes,
+                target: 10,
+                met: fcBytes / nasBytes >= 10,
+            },
+            backupTime: {
+                runnerMs: median(runnerBackup),
+                bareMs: median(bareDump),
+                ratio: median(runnerBackup) / median(bareDump),
+                target: 1.3,
+                met: median(runnerBackup) / median(bareDump) <= 1.3,
+            },
+            restoreTime: {
+                runnerMs: median(runnerRestore),
+                bareMs: median(bareRestore),
+                ratio: median(runnerRestore) / median(bareRestore),
+                target: 1.3,
+                met: median(runnerRestore) / median(bareRestore) <= 1.3,
+            },
         };
         const report = {
             date: new Date().toISOString(),
-            parameters: { days: times.length, sizeMb: SIZE_MB, rows: ROWS, workload: WORKLOAD, dailyChange: perDay, repeat: REPEAT },
-            environment: { cpus: cpus().length, cpu: cpus()[0]?.model, restic: sh("restic", ["version"]).stdout.trim(), postgres: pg.sql("postgres", "SHOW server_version") },
+            parameters: {
+                days: times.length,
+                sizeMb: SIZE_MB,
+                rows: ROWS,
+                workload: WORKLOAD,
+                dailyChange: perDay,
+                repeat: REPEAT,
+            },
+            environment: {
+                cpus: cpus().length,
+                cpu: cpus()[0]?.model,
+                restic: sh("restic", ["version"]).stdout.trim(),
+                postgres: pg.sql("postgres", "SHOW server_version"),
+            },
             database: { bytes: dbBytes, dumpUncompressedBytes: dumpZ0Bytes },
             retention: { keptBackupsExpected: keptDays.size, keptBackupsAfterPrune: keptAfterPrune },
             results,
@@ -242,11 +355,39 @@ async function main(): Promise<void> {
         };
 
         const rows: [string, string, string, string, string, string][] = [
-            [`NAS bytes after ${times.length} daily backups + prune (${keptAfterPrune} kept)`, mb(nasBytes), mb(fcBytes), `${results.storage.ratio.toFixed(1)}× smaller`, "≥ 10×", results.storage.met ? "yes" : "NO"],
-            ["backup wall time vs pg_dump -Fc -Z0 > /dev/null", s(results.backupTime.runnerMs), s(results.backupTime.bareMs), results.backupTime.ratio.toFixed(2), "≤ 1.3", results.backupTime.met ? "yes" : "NO"],
-            ["restore wall time vs pg_restore from a local file", s(results.restoreTime.runnerMs), s(results.restoreTime.bareMs), results.restoreTime.ratio.toFixed(2), "≤ 1.3", results.restoreTime.met ? "yes" : "NO"],
+            [
+                `NAS bytes after ${times.length} daily backups + prune (${keptAfterPrune} kept)`,
+                mb(nasBytes),
+                mb(fcBytes),
+                `${results.storage.ratio.toFixed(1)}× smaller`,
+                "≥ 10×",
+                results.storage.met ? "yes" : "NO",
+            ],
+            [
+                "backup wall time vs pg_dump -Fc -Z0 > /dev/null",
+                s(results.backupTime.runnerMs),
+                s(results.backupTime.bareMs),
+                results.backupTime.ratio.toFixed(2),
+                "≤ 1.3",
+                results.backupTime.met ? "yes" : "NO",
+            ],
+            [
+                "restore wall time vs pg_restore from a local file",
+                s(results.restoreTime.runnerMs),
+                s(results.restoreTime.bareMs),
+                results.restoreTime.ratio.toFixed(2),
+                "≤ 1.3",
+                results.restoreTime.met ? "yes" : "NO",
+            ],
         ];
-        const header: [string, string, string, string, string, string] = ["measure", "runner", "baseline", "ratio", "target", "met"];
+        const header: [string, string, string, string, string, string] = [
+            "measure",
+            "runner",
+            "baseline",
+            "ratio",
+            "target",
+            "met",
+        ];
         const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
         const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join("  ");
         console.log("");

@@ -17,7 +17,17 @@ import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
 import { CONTENT_SQL, PsqlSession, pgEnv, pgProgram, type DatabaseContent } from "./postgres";
-import { collect, describeExit, heldPipe, OperationError, run, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
+import {
+    collect,
+    describeExit,
+    heldPipe,
+    OperationError,
+    run,
+    spawnChild,
+    stderrTail,
+    UsageError,
+    waitForExit,
+} from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
@@ -81,13 +91,21 @@ interface DataResult {
 export async function backup(ctx: Context, options: BackupOptions): Promise<BackupResult> {
     const start = performance.now();
     const { target } = options;
-    if (!options.database === !options.directory) throw new UsageError("backup needs exactly one of --database or --directory");
+    if (!options.database === !options.directory)
+        throw new UsageError("backup needs exactly one of --database or --directory");
     const kind: TargetKind = options.database ? "database" : "directory";
     // A future time would make this the newest backup (restore's latest, status, prune) while it holds today's data.
-    if (options.time && options.time.getTime() > Date.now()) throw new UsageError(`--time ${options.time.toISOString()} is in the future`);
+    if (options.time && options.time.getTime() > Date.now())
+        throw new UsageError(`--time ${options.time.toISOString()} is in the future`);
     // restic records seconds; the manifest and the monthly decision use the same instant.
     const time = new Date(Math.floor((options.time ?? new Date()).getTime() / 1000) * 1000);
-    log("info", "backup.start", { target, kind, database: options.database, directory: options.directory, snapshotTime: time.toISOString() });
+    log("info", "backup.start", {
+        target,
+        kind,
+        database: options.database,
+        directory: options.directory,
+        snapshotTime: time.toISOString(),
+    });
     try {
         const repo = ctx.repository(target, "backup");
         await repo.ensureInitialized();
@@ -143,8 +161,16 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
         });
         return result;
     } catch (e) {
-        log("error", "backup.failure", { target, kind, cause: (e as Error).message, durationSeconds: secondsSince(start) });
-        await pushMetrics(ctx.pushgateway, "backup", target, { [metricNames.lastFailure]: Date.now() / 1000, [metricNames.lastRunSuccess]: 0 });
+        log("error", "backup.failure", {
+            target,
+            kind,
+            cause: (e as Error).message,
+            durationSeconds: secondsSince(start),
+        });
+        await pushMetrics(ctx.pushgateway, "backup", target, {
+            [metricNames.lastFailure]: Date.now() / 1000,
+            [metricNames.lastRunSuccess]: 0,
+        });
         throw e;
     }
 }
@@ -171,7 +197,18 @@ async function backupDatabase(
         const pgSnapshot = await session.query<string>("SELECT to_jsonb(pg_export_snapshot())");
 
         const restic = repo.spawn(
-            ["backup", "--stdin", "--stdin-filename", dumpFileName(common.target), "--host", common.target, "--time", resticTime(time), "--json", ...tagArgs(dataTags)],
+            [
+                "backup",
+                "--stdin",
+                "--stdin-filename",
+                dumpFileName(common.target),
+                "--host",
+                common.target,
+                "--time",
+                resticTime(time),
+                "--json",
+                ...tagArgs(dataTags),
+            ],
             ["pipe", "pipe", "pipe"],
         );
         const resticOut = collect(restic.stdout, 1024 * 1024);
@@ -179,15 +216,22 @@ async function backupDatabase(
         const resticExit = waitForExit(restic);
         restic.stdin!.on("error", () => undefined); // restic's exit status tells why
 
-        const dump = spawnChild(pgDump, ["--format=custom", "--compress=0", `--snapshot=${pgSnapshot}`, "--no-password", `--dbname=${database}`], {
-            env,
-            stdio: ["ignore", "pipe", "pipe"],
-        });
+        const dump = spawnChild(
+            pgDump,
+            ["--format=custom", "--compress=0", `--snapshot=${pgSnapshot}`, "--no-password", `--dbname=${database}`],
+            {
+                env,
+                stdio: ["ignore", "pipe", "pipe"],
+            },
+        );
         const dumpErr = collect(dump.stderr);
         const dumpExit = waitForExit(dump);
         // restic's stdin is closed only below, once the dump is known to be complete.
         const piped = heldPipe(dump.stdout!, restic.stdin!);
-        const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: piped.bytes() }));
+        const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({
+            target: common.target,
+            bytesRead: piped.bytes(),
+        }));
 
         // Row counts in the same snapshot, while pg_dump runs.
         const content = session.query<DatabaseContent>(CONTENT_SQL).then(
@@ -202,12 +246,19 @@ async function backupDatabase(
             throw new OperationError(`${cause}; no snapshot was written`);
         };
 
-        const first = await Promise.race([dumpExit.then((exit) => ({ who: "pg_dump" as const, exit })), resticExit.then((exit) => ({ who: "restic" as const, exit }))]);
+        const first = await Promise.race([
+            dumpExit.then((exit) => ({ who: "pg_dump" as const, exit })),
+            resticExit.then((exit) => ({ who: "restic" as const, exit })),
+        ]);
         if (first.who === "restic") {
-            return await abort(explainResticFailure("restic stopped before the dump ended", first.exit, resticErr(), repo.location));
+            return await abort(
+                explainResticFailure("restic stopped before the dump ended", first.exit, resticErr(), repo.location),
+            );
         }
         if (first.exit.code !== 0 || first.exit.signal) {
-            return await abort(`pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`);
+            return await abort(
+                `pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`,
+            );
         }
         const counted = await content;
         if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
@@ -215,7 +266,8 @@ async function backupDatabase(
         restic.stdin!.end();
         const exit = await resticExit;
         stopProgress();
-        if (exit.code !== 0 || exit.signal) throw new OperationError(explainResticFailure("backing up the dump", exit, resticErr(), repo.location));
+        if (exit.code !== 0 || exit.signal)
+            throw new OperationError(explainResticFailure("backing up the dump", exit, resticErr(), repo.location));
         const summary = parseSummary(resticOut());
         await session.execute("COMMIT");
         await session.close();
@@ -241,7 +293,16 @@ async function backupDatabase(
 }
 
 function errnoText(errno: number): string {
-    return ({ 1: "operation not permitted", 2: "no such file or directory", 5: "input/output error", 13: "permission denied" } as Record<number, string>)[errno] ?? `errno ${errno}`;
+    return (
+        (
+            {
+                1: "operation not permitted",
+                2: "no such file or directory",
+                5: "input/output error",
+                13: "permission denied",
+            } as Record<number, string>
+        )[errno] ?? `errno ${errno}`
+    );
 }
 
 async function backupDirectory(
@@ -254,13 +315,19 @@ async function backupDirectory(
 ): Promise<DataResult> {
     const info = await stat(directory).catch(() => undefined);
     if (!info?.isDirectory()) throw new OperationError(`${directory} is not a readable directory`);
-    const restic = repo.spawn(["backup", directory, "--host", common.target, "--time", resticTime(time), "--json", ...tagArgs(dataTags)], ["ignore", "pipe", "pipe"]);
+    const restic = repo.spawn(
+        ["backup", directory, "--host", common.target, "--time", resticTime(time), "--json", ...tagArgs(dataTags)],
+        ["ignore", "pipe", "pipe"],
+    );
     const resticErr = collect(restic.stderr);
     const exitPromise = waitForExit(restic);
     const unreadable: string[] = [];
     let summary: ResticSummary | undefined;
     let bytesDone = 0;
-    const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({ target: common.target, bytesRead: bytesDone }));
+    const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({
+        target: common.target,
+        bytesRead: bytesDone,
+    }));
     for await (const line of createInterface({ input: restic.stdout! })) {
         if (!line.startsWith("{")) continue;
         const m = JSON.parse(line) as { message_type?: string; bytes_done?: number };
@@ -274,7 +341,8 @@ async function backupDirectory(
         if (!line.startsWith("{")) continue;
         try {
             const m = JSON.parse(line) as { message_type?: string; item?: string; error?: { Err?: number } };
-            if (m.message_type === "error") unreadable.push(`${m.item ?? "?"}${m.error?.Err !== undefined ? ` (${errnoText(m.error.Err)})` : ""}`);
+            if (m.message_type === "error")
+                unreadable.push(`${m.item ?? "?"}${m.error?.Err !== undefined ? ` (${errnoText(m.error.Err)})` : ""}`);
         } catch {
             // not JSON after all
         }
@@ -285,7 +353,8 @@ async function backupDirectory(
             `restic could not read ${unreadable.length || "some"} file(s) of ${directory}${list ? `: ${list}` : ""}; the backup is incomplete: its snapshot gets no manifest and never counts`,
         );
     }
-    if (exit.code !== 0 || exit.signal || !summary) throw new OperationError(explainResticFailure(`backing up ${directory}`, exit, resticErr(), repo.location));
+    if (exit.code !== 0 || exit.signal || !summary)
+        throw new OperationError(explainResticFailure(`backing up ${directory}`, exit, resticErr(), repo.location));
     const done = summary;
     return {
         snapshot: done.snapshot_id,

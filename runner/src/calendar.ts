@@ -53,7 +53,8 @@ function offsetMs(instant: Date, timeZone: string): number {
         for (const p of formatter(timeZone).formatToParts(at)) {
             if (p.type !== "literal") parts[p.type] = Number(p.value);
         }
-        offset = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - at.getTime();
+        offset =
+            Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - at.getTime();
         if (offsetCache.size > 100_000) offsetCache.clear();
         offsetCache.set(key, offset);
     }
@@ -120,11 +121,15 @@ export function formatCivilDate(d: CivilDate): string {
 export function zonedInstant(d: CivilDate, hour: number, minute: number, timeZone: string): Date {
     const wall = Date.UTC(d.year, d.month - 1, d.day, hour, minute);
     // Try both offsets around the wall time; prefer the earliest candidate that really shows it.
-    const offsets = new Set([offsetMs(new Date(wall - 86_400_000), timeZone), offsetMs(new Date(wall + 86_400_000), timeZone)]);
+    const offsets = new Set([
+        offsetMs(new Date(wall - 86_400_000), timeZone),
+        offsetMs(new Date(wall + 86_400_000), timeZone),
+    ]);
     const candidates = [...offsets].map((o) => new Date(wall - o)).sort((a, b) => a.getTime() - b.getTime());
     for (const c of candidates) {
         const w = wallClock(c, timeZone);
-        if (w.year === d.year && w.month === d.month && w.day === d.day && w.hour === hour && w.minute === minute) return c;
+        if (w.year === d.year && w.month === d.month && w.day === d.day && w.hour === hour && w.minute === minute)
+            return c;
     }
     // In a spring-forward gap: the latest candidate shows the wall time one hour later.
     return candidates[candidates.length - 1];

@@ -55,7 +55,8 @@ const opt = {
         type: "string",
         placeholder: "URL",
         env: "NAS_BACKUP_REPOSITORY_BASE",
-        description: "restic REST server on the NAS; each target is the repository <URL>/<target>/. e.g. rest:https://nas.example:8000/. Plain http only to a loopback host.",
+        description:
+            "restic REST server on the NAS; each target is the repository <URL>/<target>/. e.g. rest:https://nas.example:8000/. Plain http only to a loopback host.",
     },
     maintenanceRepositoryBase: {
         flag: "maintenance-repository-base",
@@ -84,35 +85,76 @@ const opt = {
 
 const env = {
     resticPassword: [
-        { name: "RESTIC_PASSWORD_FILE", description: "file holding the repository key that encrypts every backup (§2.9). Required (or RESTIC_PASSWORD)." },
+        {
+            name: "RESTIC_PASSWORD_FILE",
+            description:
+                "file holding the repository key that encrypts every backup (§2.9). Required (or RESTIC_PASSWORD).",
+        },
         { name: "RESTIC_PASSWORD", description: "the repository key itself, if no file is used." },
     ],
     backupCredentials: [
-        { name: "NAS_BACKUP_REST_USER", description: "REST user of the append-only NAS endpoint (cannot delete or overwrite)." },
-        { name: "NAS_BACKUP_REST_PASSWORD_FILE", description: "file holding that user's password (or NAS_BACKUP_REST_PASSWORD)." },
+        {
+            name: "NAS_BACKUP_REST_USER",
+            description: "REST user of the append-only NAS endpoint (cannot delete or overwrite).",
+        },
+        {
+            name: "NAS_BACKUP_REST_PASSWORD_FILE",
+            description: "file holding that user's password (or NAS_BACKUP_REST_PASSWORD).",
+        },
         { name: "NAS_BACKUP_REST_PASSWORD", description: "that user's password, if no file is used." },
     ],
     maintenanceCredentials: [
-        { name: "NAS_BACKUP_MAINTENANCE_USER", description: "REST user of the full-access NAS endpoint, for prune and purge only." },
-        { name: "NAS_BACKUP_MAINTENANCE_PASSWORD_FILE", description: "file holding that user's password (or NAS_BACKUP_MAINTENANCE_PASSWORD)." },
+        {
+            name: "NAS_BACKUP_MAINTENANCE_USER",
+            description: "REST user of the full-access NAS endpoint, for prune and purge only.",
+        },
+        {
+            name: "NAS_BACKUP_MAINTENANCE_PASSWORD_FILE",
+            description: "file holding that user's password (or NAS_BACKUP_MAINTENANCE_PASSWORD).",
+        },
         { name: "NAS_BACKUP_MAINTENANCE_PASSWORD", description: "that user's password, if no file is used." },
     ],
     nas: [
-        { name: "NAS_BACKUP_CACERT", description: "CA certificate (PEM file) of the NAS's https endpoint, if not in the system store." },
+        {
+            name: "NAS_BACKUP_CACERT",
+            description: "CA certificate (PEM file) of the NAS's https endpoint, if not in the system store.",
+        },
         { name: "RESTIC_CACHE_DIR", description: "restic's local cache (default ~/.cache/restic); must be writable." },
     ],
     postgres: [
-        { name: "PGHOST, PGPORT, PGUSER", description: "PostgreSQL server and role (libpq). A non-loopback PGHOST requires PGSSLMODE=require|verify-ca|verify-full." },
-        { name: "PGPASSWORD, PGPASSFILE", description: "the role's password (libpq); never pass it on the command line." },
+        {
+            name: "PGHOST, PGPORT, PGUSER",
+            description:
+                "PostgreSQL server and role (libpq). A non-loopback PGHOST requires PGSSLMODE=require|verify-ca|verify-full.",
+        },
+        {
+            name: "PGPASSWORD, PGPASSFILE",
+            description: "the role's password (libpq); never pass it on the command line.",
+        },
         { name: "PGSSLMODE, PGSSLROOTCERT", description: "TLS to the server (libpq); verify-full recommended." },
         {
             name: "PGSSLMINPROTOCOLVERSION",
             description: `minimum TLS version to the server; default ${backupPolicy.encryption.databaseMinTls.value} (${backupPolicy.encryption.databaseMinTls.clause}).`,
         },
-        { name: "NAS_BACKUP_PG_BIN_DIR", description: "directory of pg_dump, pg_restore and psql matching the server's major version (default: PATH)." },
+        {
+            name: "NAS_BACKUP_PG_BIN_DIR",
+            description:
+                "directory of pg_dump, pg_restore and psql matching the server's major version (default: PATH).",
+        },
     ],
-    pushgateway: [{ name: "NAS_BACKUP_PUSHGATEWAY_URL", description: "Prometheus Pushgateway base URL; optional. Metrics per target: last success/failure timestamp, duration, bytes added." }],
-    progress: [{ name: "NAS_BACKUP_PROGRESS_SECONDS", description: `seconds between progress log lines on long work (default ${DEFAULT_PROGRESS_SECONDS}; 0 = none).` }],
+    pushgateway: [
+        {
+            name: "NAS_BACKUP_PUSHGATEWAY_URL",
+            description:
+                "Prometheus Pushgateway base URL; optional. Metrics per target: last success/failure timestamp, duration, bytes added.",
+        },
+    ],
+    progress: [
+        {
+            name: "NAS_BACKUP_PROGRESS_SECONDS",
+            description: `seconds between progress log lines on long work (default ${DEFAULT_PROGRESS_SECONDS}; 0 = none).`,
+        },
+    ],
 } as const satisfies Record<string, readonly EnvSpec[]>;
 
 export const commands: readonly CommandSpec[] = [
@@ -130,15 +172,42 @@ export const commands: readonly CommandSpec[] = [
         ].join("\n"),
         options: [
             opt.target,
-            { flag: "database", type: "string", placeholder: "NAME", env: "NAS_BACKUP_DATABASE", description: "database to dump (connection from the PG* variables)." },
-            { flag: "directory", type: "string", placeholder: "PATH", env: "NAS_BACKUP_DIRECTORY", description: "directory (mounted file share) to back up." },
-            { flag: "time", type: "string", placeholder: "ISO", description: "record the backup at this time instead of now (history imports, tests); see TIMES." },
+            {
+                flag: "database",
+                type: "string",
+                placeholder: "NAME",
+                env: "NAS_BACKUP_DATABASE",
+                description: "database to dump (connection from the PG* variables).",
+            },
+            {
+                flag: "directory",
+                type: "string",
+                placeholder: "PATH",
+                env: "NAS_BACKUP_DIRECTORY",
+                description: "directory (mounted file share) to back up.",
+            },
+            {
+                flag: "time",
+                type: "string",
+                placeholder: "ISO",
+                description: "record the backup at this time instead of now (history imports, tests); see TIMES.",
+            },
             opt.repositoryBase,
             opt.json,
             opt.help,
         ],
-        env: [...env.resticPassword, ...env.backupCredentials, ...env.nas, ...env.postgres, ...env.pushgateway, ...env.progress],
-        examples: ["nas-backup backup --target shop-db --database shop", "nas-backup backup --target documents --directory /mnt/documents"],
+        env: [
+            ...env.resticPassword,
+            ...env.backupCredentials,
+            ...env.nas,
+            ...env.postgres,
+            ...env.pushgateway,
+            ...env.progress,
+        ],
+        examples: [
+            "nas-backup backup --target shop-db --database shop",
+            "nas-backup backup --target documents --directory /mnt/documents",
+        ],
     },
     {
         name: "prune",
@@ -179,15 +248,29 @@ export const commands: readonly CommandSpec[] = [
                 type: "string",
                 placeholder: "SUBSET",
                 env: "NAS_BACKUP_READ_DATA_SUBSET",
-                description: "pack files to read and verify: n/t, x% or a size (restic check syntax); 100% reads everything.",
+                description:
+                    "pack files to read and verify: n/t, x% or a size (restic check syntax); 100% reads everything.",
             },
             opt.adminDatabase,
-            { flag: "scratch-directory", type: "string", placeholder: "PATH", env: "NAS_BACKUP_SCRATCH_DIRECTORY", description: "where directory drills restore to (default: the system temp directory)." },
+            {
+                flag: "scratch-directory",
+                type: "string",
+                placeholder: "PATH",
+                env: "NAS_BACKUP_SCRATCH_DIRECTORY",
+                description: "where directory drills restore to (default: the system temp directory).",
+            },
             opt.repositoryBase,
             opt.json,
             opt.help,
         ],
-        env: [...env.resticPassword, ...env.backupCredentials, ...env.nas, ...env.postgres, ...env.pushgateway, ...env.progress],
+        env: [
+            ...env.resticPassword,
+            ...env.backupCredentials,
+            ...env.nas,
+            ...env.postgres,
+            ...env.pushgateway,
+            ...env.progress,
+        ],
         examples: ["nas-backup verify --target shop-db", "nas-backup verify --target shop-db --read-data-subset 100%"],
     },
     {
@@ -203,17 +286,37 @@ export const commands: readonly CommandSpec[] = [
         ].join("\n"),
         options: [
             opt.target,
-            { flag: "snapshot", type: "string", placeholder: "ID", description: "snapshot id (or unique prefix) of the backup, or latest (default)." },
-            { flag: "before", type: "string", placeholder: "DATE", description: "the latest backup taken before this time; see TIMES." },
-            { flag: "into-database", type: "string", placeholder: "NAME", description: "database to restore into (server from the PG* variables)." },
+            {
+                flag: "snapshot",
+                type: "string",
+                placeholder: "ID",
+                description: "snapshot id (or unique prefix) of the backup, or latest (default).",
+            },
+            {
+                flag: "before",
+                type: "string",
+                placeholder: "DATE",
+                description: "the latest backup taken before this time; see TIMES.",
+            },
+            {
+                flag: "into-database",
+                type: "string",
+                placeholder: "NAME",
+                description: "database to restore into (server from the PG* variables).",
+            },
             { flag: "into-directory", type: "string", placeholder: "PATH", description: "directory to restore into." },
             { flag: "create", type: "boolean", description: "create the database if it does not exist." },
             {
                 flag: "force",
                 type: "boolean",
-                description: "restore into a non-empty database (drops and recreates the dump's objects) or directory (replaces <PATH>/<original path> with the backup).",
+                description:
+                    "restore into a non-empty database (drops and recreates the dump's objects) or directory (replaces <PATH>/<original path> with the backup).",
             },
-            { flag: "no-owner", type: "boolean", description: "do not restore ownership and privileges (when the source's roles do not exist)." },
+            {
+                flag: "no-owner",
+                type: "boolean",
+                description: "do not restore ownership and privileges (when the source's roles do not exist).",
+            },
             opt.adminDatabase,
             { flag: "list", type: "boolean", description: "list the restorable backups of the target and exit." },
             opt.repositoryBase,
@@ -240,17 +343,41 @@ export const commands: readonly CommandSpec[] = [
         ].join("\n"),
         options: [
             opt.target,
-            { flag: "confirm", type: "string", placeholder: "NAME", description: "the target name again: confirms the deletion." },
-            { flag: "reason", type: "string", placeholder: "TEXT", description: "why: the customer request or ticket reference (recorded in the audit)." },
-            { flag: "operator", type: "string", placeholder: "NAME", env: "NAS_BACKUP_OPERATOR", description: "who performs the deletion (default: the OS user)." },
-            { flag: "audit-file", type: "string", placeholder: "PATH", env: "NAS_BACKUP_AUDIT_FILE", description: "also append the audit record (one JSON line) to this file." },
+            {
+                flag: "confirm",
+                type: "string",
+                placeholder: "NAME",
+                description: "the target name again: confirms the deletion.",
+            },
+            {
+                flag: "reason",
+                type: "string",
+                placeholder: "TEXT",
+                description: "why: the customer request or ticket reference (recorded in the audit).",
+            },
+            {
+                flag: "operator",
+                type: "string",
+                placeholder: "NAME",
+                env: "NAS_BACKUP_OPERATOR",
+                description: "who performs the deletion (default: the OS user).",
+            },
+            {
+                flag: "audit-file",
+                type: "string",
+                placeholder: "PATH",
+                env: "NAS_BACKUP_AUDIT_FILE",
+                description: "also append the audit record (one JSON line) to this file.",
+            },
             opt.maintenanceRepositoryBase,
             opt.repositoryBase,
             opt.json,
             opt.help,
         ],
         env: [...env.resticPassword, ...env.maintenanceCredentials, ...env.nas, ...env.pushgateway],
-        examples: ['nas-backup purge --target customer-42-db --confirm customer-42-db --reason "ticket 1234: contract ended" --operator j.doe'],
+        examples: [
+            'nas-backup purge --target customer-42-db --confirm customer-42-db --reason "ticket 1234: contract ended" --operator j.doe',
+        ],
     },
     {
         name: "status",
@@ -262,7 +389,11 @@ export const commands: readonly CommandSpec[] = [
             "Exits 3 if any target has no complete backup younger than the RPO.",
         ].join("\n"),
         options: [
-            { ...opt.target, multiple: true, description: "a target to report; repeat for several (env: comma-separated list)." },
+            {
+                ...opt.target,
+                multiple: true,
+                description: "a target to report; repeat for several (env: comma-separated list).",
+            },
             opt.repositoryBase,
             opt.json,
             opt.help,
@@ -276,15 +407,21 @@ export const exitCodes = { ok: 0, failure: 1, usage: 2, rpoBreached: 3 } as cons
 
 const TIMES = `TIMES: 2025-03-01 means 00:00 on that day in ${nas.timeZone.value}; 2025-03-01T14:30 is wall-clock time there; 2025-03-01T13:30:00Z or +01:00 is exact.`;
 const EXIT = `EXIT STATUS: ${exitCodes.ok} success, ${exitCodes.failure} failure (cause in the log), ${exitCodes.usage} usage or configuration error, ${exitCodes.rpoBreached} (status) a target breaches the RPO.`;
-const LOGGING = "OUTPUT: one JSON line per event on stderr (start, progress, success with bytes and duration, failure with cause); results on stdout. Passwords never appear.";
+const LOGGING =
+    "OUTPUT: one JSON line per event on stderr (start, progress, success with bytes and duration, failure with cause); results on stdout. Passwords never appear.";
 
 function wrapRows(rows: readonly [string, string][]): string {
     const width = Math.min(34, Math.max(...rows.map(([a]) => a.length)) + 2);
-    return rows.map(([a, b]) => (a.length + 2 > width ? `  ${a}\n  ${"".padEnd(width)}${b}` : `  ${a.padEnd(width)}${b}`)).join("\n");
+    return rows
+        .map(([a, b]) => (a.length + 2 > width ? `  ${a}\n  ${"".padEnd(width)}${b}` : `  ${a.padEnd(width)}${b}`))
+        .join("\n");
 }
 
 export function commandHelp(spec: CommandSpec): string {
-    const options = spec.options.map((o): [string, string] => [`--${o.flag}${o.placeholder ? ` ${o.placeholder}` : ""}`, `${o.description}${o.env ? ` [env ${o.env}]` : ""}`]);
+    const options = spec.options.map((o): [string, string] => [
+        `--${o.flag}${o.placeholder ? ` ${o.placeholder}` : ""}`,
+        `${o.description}${o.env ? ` [env ${o.env}]` : ""}`,
+    ]);
     return [
         `nas-backup ${spec.name} — ${spec.summary}`,
         "",
@@ -329,20 +466,32 @@ export function parseInstant(value: string, flag: string): Date {
     const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/.exec(value);
     if (local) {
         const [, y, m, d, hh, mm] = local;
-        return zonedInstant({ year: Number(y), month: Number(m), day: Number(d) }, Number(hh ?? 0), Number(mm ?? 0), nas.timeZone.value);
+        return zonedInstant(
+            { year: Number(y), month: Number(m), day: Number(d) },
+            Number(hh ?? 0),
+            Number(mm ?? 0),
+            nas.timeZone.value,
+        );
     }
     if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
         const t = new Date(value);
         if (!Number.isNaN(t.getTime())) return t;
     }
-    throw new UsageError(`--${flag} ${JSON.stringify(value)}: expected 2025-03-01, 2025-03-01T14:30 (${nas.timeZone.value}) or 2025-03-01T13:30:00Z`);
+    throw new UsageError(
+        `--${flag} ${JSON.stringify(value)}: expected 2025-03-01, 2025-03-01T14:30 (${nas.timeZone.value}) or 2025-03-01T13:30:00Z`,
+    );
 }
 
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parse(spec: CommandSpec, argv: readonly string[]): Values {
     const options: Record<string, { type: "string" | "boolean"; multiple?: boolean; short?: string }> = {};
-    for (const o of spec.options) options[o.flag] = { type: o.type, ...(o.multiple ? { multiple: true } : {}), ...(o.flag === "help" ? { short: "h" } : {}) };
+    for (const o of spec.options)
+        options[o.flag] = {
+            type: o.type,
+            ...(o.multiple ? { multiple: true } : {}),
+            ...(o.flag === "help" ? { short: "h" } : {}),
+        };
     let values: Values;
     try {
         values = parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values as Values;
@@ -352,7 +501,12 @@ function parse(spec: CommandSpec, argv: readonly string[]): Values {
     return values;
 }
 
-function stringValue(spec: CommandSpec, values: Values, flag: string, environment: NodeJS.ProcessEnv): string | undefined {
+function stringValue(
+    spec: CommandSpec,
+    values: Values,
+    flag: string,
+    environment: NodeJS.ProcessEnv,
+): string | undefined {
     const o = spec.options.find((x) => x.flag === flag)!;
     const v = values[flag];
     if (typeof v === "string" && v !== "") return v;
@@ -371,7 +525,10 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
     }
     const spec = commands.find((c) => c.name === name);
     try {
-        if (!spec) throw new UsageError(`unknown command ${JSON.stringify(name)}; commands: ${commands.map((c) => c.name).join(", ")}`);
+        if (!spec)
+            throw new UsageError(
+                `unknown command ${JSON.stringify(name)}; commands: ${commands.map((c) => c.name).join(", ")}`,
+            );
         const values = parse(spec, rest);
         if (values.help) {
             print(commandHelp(spec));
@@ -382,14 +539,22 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
         const maintenance = spec.name === "prune" || spec.name === "purge";
         const ctx: Context = createContext(
             environment,
-            { backup: get("repository-base"), maintenance: maintenance ? get("maintenance-repository-base") : undefined },
+            {
+                backup: get("repository-base"),
+                maintenance: maintenance ? get("maintenance-repository-base") : undefined,
+            },
             [maintenance ? "maintenance" : "backup"],
         );
         switch (spec.name) {
             case "backup": {
                 const target = checkTargetName(get("target"));
                 const time = get("time");
-                const result = await backup(ctx, { target, database: get("database"), directory: get("directory"), time: time ? parseInstant(time, "time") : undefined });
+                const result = await backup(ctx, {
+                    target,
+                    database: get("database"),
+                    directory: get("directory"),
+                    time: time ? parseInstant(time, "time") : undefined,
+                });
                 print(
                     json
                         ? JSON.stringify(result)
@@ -400,7 +565,11 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
             case "prune": {
                 const target = checkTargetName(get("target"));
                 const result = await prune(ctx, { target, dryRun: values["dry-run"] === true });
-                print(json ? JSON.stringify(planToJson(target, result.plan)) : `${result.dryRun ? "(dry run: nothing deleted)\n" : ""}${formatPlan(target, result.plan)}`);
+                print(
+                    json
+                        ? JSON.stringify(planToJson(target, result.plan))
+                        : `${result.dryRun ? "(dry run: nothing deleted)\n" : ""}${formatPlan(target, result.plan)}`,
+                );
                 return exitCodes.ok;
             }
             case "verify": {
@@ -430,15 +599,31 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
                     const backups = classify(await repo.snapshots(), nasRetention()).filter((b) => b.complete);
                     print(
                         json
-                            ? JSON.stringify(backups.map((b) => ({ snapshot: b.id, time: b.time.toISOString(), monthly: b.monthly, kind: b.kind })))
-                            : ["SNAPSHOT  TIME (UTC)                KIND       MONTHLY", ...backups.map((b) => `${b.shortId}  ${b.time.toISOString()}  ${(b.kind ?? "?").padEnd(9)}  ${b.monthly ? "monthly" : ""}`)].join("\n"),
+                            ? JSON.stringify(
+                                  backups.map((b) => ({
+                                      snapshot: b.id,
+                                      time: b.time.toISOString(),
+                                      monthly: b.monthly,
+                                      kind: b.kind,
+                                  })),
+                              )
+                            : [
+                                  "SNAPSHOT  TIME (UTC)                KIND       MONTHLY",
+                                  ...backups.map(
+                                      (b) =>
+                                          `${b.shortId}  ${b.time.toISOString()}  ${(b.kind ?? "?").padEnd(9)}  ${b.monthly ? "monthly" : ""}`,
+                                  ),
+                              ].join("\n"),
                     );
                     return exitCodes.ok;
                 }
                 const before = get("before");
                 const result = await restoreCommand(ctx, {
                     target,
-                    selector: { snapshot: get("snapshot") ?? "latest", before: before ? parseInstant(before, "before") : undefined },
+                    selector: {
+                        snapshot: get("snapshot") ?? "latest",
+                        before: before ? parseInstant(before, "before") : undefined,
+                    },
                     intoDatabase: get("into-database"),
                     intoDirectory: get("into-directory"),
                     adminDatabase: get("admin-database") ?? "postgres",
@@ -446,7 +631,11 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
                     force: values.force === true,
                     noOwner: values["no-owner"] === true,
                 });
-                print(json ? JSON.stringify(result) : `restored ${target} snapshot ${result.snapshot} (${result.snapshotTime}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s`);
+                print(
+                    json
+                        ? JSON.stringify(result)
+                        : `restored ${target} snapshot ${result.snapshot} (${result.snapshotTime}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s`,
+                );
                 return exitCodes.ok;
             }
             case "purge": {
@@ -463,8 +652,16 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
             }
             case "status": {
                 const flagTargets = (values.target as string[] | undefined) ?? [];
-                const targets = (flagTargets.length ? flagTargets : (environment.NAS_BACKUP_TARGET ?? "").split(",").map((t) => t.trim()).filter(Boolean)).map(checkTargetName);
-                if (targets.length === 0) throw new UsageError("status needs at least one --target (or NAS_BACKUP_TARGET=a,b)");
+                const targets = (
+                    flagTargets.length
+                        ? flagTargets
+                        : (environment.NAS_BACKUP_TARGET ?? "")
+                              .split(",")
+                              .map((t) => t.trim())
+                              .filter(Boolean)
+                ).map(checkTargetName);
+                if (targets.length === 0)
+                    throw new UsageError("status needs at least one --target (or NAS_BACKUP_TARGET=a,b)");
                 const rows = await status(ctx, targets);
                 print(json ? JSON.stringify(rows) : formatStatus(rows));
                 return rows.every((r) => r.withinRpo) ? exitCodes.ok : exitCodes.rpoBreached;
@@ -491,7 +688,10 @@ function safeUserName(): string | undefined {
 }
 
 function verifyText(r: Awaited<ReturnType<typeof verify>>): string {
-    const lines = [`verify ${r.target}: ${r.ok ? "OK" : "FAILED"}`, `  restic check --read-data-subset ${r.check.readDataSubset}: ${r.check.ok ? "ok" : `FAILED: ${r.check.cause}`}`];
+    const lines = [
+        `verify ${r.target}: ${r.ok ? "OK" : "FAILED"}`,
+        `  restic check --read-data-subset ${r.check.readDataSubset}: ${r.check.ok ? "ok" : `FAILED: ${r.check.cause}`}`,
+    ];
     if ("rtoSeconds" in r.drill) {
         const d = r.drill;
         lines.push(
@@ -516,7 +716,10 @@ if (require.main === module) {
             stopping = true;
             // restic first: it must never see the end of a partial dump.
             killChildren();
-            log("error", "interrupted", { signal, cause: `received ${signal}: stopped; an interrupted backup writes no manifest and does not count` });
+            log("error", "interrupted", {
+                signal,
+                cause: `received ${signal}: stopped; an interrupted backup writes no manifest and does not count`,
+            });
             process.exit(code);
         });
     }

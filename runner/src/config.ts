@@ -11,8 +11,16 @@ export type CredentialRole = "backup" | "maintenance";
 
 /** Environment variables of the REST credentials of each role. */
 export const credentialEnv = {
-    backup: { user: "NAS_BACKUP_REST_USER", passwordFile: "NAS_BACKUP_REST_PASSWORD_FILE", password: "NAS_BACKUP_REST_PASSWORD" },
-    maintenance: { user: "NAS_BACKUP_MAINTENANCE_USER", passwordFile: "NAS_BACKUP_MAINTENANCE_PASSWORD_FILE", password: "NAS_BACKUP_MAINTENANCE_PASSWORD" },
+    backup: {
+        user: "NAS_BACKUP_REST_USER",
+        passwordFile: "NAS_BACKUP_REST_PASSWORD_FILE",
+        password: "NAS_BACKUP_REST_PASSWORD",
+    },
+    maintenance: {
+        user: "NAS_BACKUP_MAINTENANCE_USER",
+        passwordFile: "NAS_BACKUP_MAINTENANCE_PASSWORD_FILE",
+        password: "NAS_BACKUP_MAINTENANCE_PASSWORD",
+    },
 } as const;
 
 export interface RestCredentials {
@@ -25,7 +33,9 @@ function readSecretFile(variable: string, path: string): string {
     try {
         return readFileSync(path, "utf8").replace(/\r?\n$/, "");
     } catch (e) {
-        throw new UsageError(`${variable}=${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`);
+        throw new UsageError(
+            `${variable}=${path}: cannot read the file (${(e as NodeJS.ErrnoException).code ?? String(e)})`,
+        );
     }
 }
 
@@ -37,8 +47,10 @@ export function loadCredentials(role: CredentialRole, env: NodeJS.ProcessEnv): R
     if (env[names.passwordFile]) password = readSecretFile(names.passwordFile, env[names.passwordFile]!);
     else if (env[names.password]) password = env[names.password];
     registerSecret(password);
-    if (user && password === undefined) throw new UsageError(`${names.user} is set but neither ${names.passwordFile} nor ${names.password}`);
-    if (!user && password !== undefined) throw new UsageError(`${names.passwordFile}/${names.password} is set but ${names.user} is not`);
+    if (user && password === undefined)
+        throw new UsageError(`${names.user} is set but neither ${names.passwordFile} nor ${names.password}`);
+    if (!user && password !== undefined)
+        throw new UsageError(`${names.passwordFile}/${names.password} is set but ${names.user} is not`);
     return { role, user, password };
 }
 
@@ -52,7 +64,9 @@ export function checkResticPassword(env: NodeJS.ProcessEnv): void {
         registerSecret(env.RESTIC_PASSWORD);
         return;
     }
-    throw new UsageError("set RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD): the key that encrypts the repositories (§2.9)");
+    throw new UsageError(
+        "set RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD): the key that encrypts the repositories (§2.9)",
+    );
 }
 
 export function isLoopback(hostname: string): boolean {
@@ -69,22 +83,31 @@ export function isLoopback(hostname: string): boolean {
  * Plain HTTP is refused unless the host is loopback; credentials in the URL are refused.
  */
 export function parseRepositoryBase(value: string | undefined): URL {
-    if (!value) throw new UsageError("--repository-base (or NAS_BACKUP_REPOSITORY_BASE) is required, e.g. rest:https://nas.example:8000/");
+    if (!value)
+        throw new UsageError(
+            "--repository-base (or NAS_BACKUP_REPOSITORY_BASE) is required, e.g. rest:https://nas.example:8000/",
+        );
     const raw = value.startsWith("rest:") ? value.slice("rest:".length) : value;
     let url: URL;
     try {
         url = new URL(raw);
     } catch {
-        throw new UsageError(`repository base ${JSON.stringify(value.replace(/\/\/[^@/]*@/, "//***@"))} is not a URL; expected rest:https://host:port/path/`);
+        throw new UsageError(
+            `repository base ${JSON.stringify(value.replace(/\/\/[^@/]*@/, "//***@"))} is not a URL; expected rest:https://host:port/path/`,
+        );
     }
     if (url.username || url.password) {
-        throw new UsageError("the repository base must not contain credentials: set NAS_BACKUP_REST_USER and NAS_BACKUP_REST_PASSWORD_FILE instead");
+        throw new UsageError(
+            "the repository base must not contain credentials: set NAS_BACKUP_REST_USER and NAS_BACKUP_REST_PASSWORD_FILE instead",
+        );
     }
     if (url.protocol !== "https:" && url.protocol !== "http:") {
         throw new UsageError(`repository base must be a restic REST server (http or https), not ${url.protocol}`);
     }
     if (url.protocol === "http:" && !isLoopback(url.hostname)) {
-        throw new UsageError(`refusing plain HTTP to ${url.hostname}: backups must travel encrypted (§2.9); use https:// (plain http is allowed only for loopback)`);
+        throw new UsageError(
+            `refusing plain HTTP to ${url.hostname}: backups must travel encrypted (§2.9); use https:// (plain http is allowed only for loopback)`,
+        );
     }
     if (url.search || url.hash) throw new UsageError("the repository base must not have a query or fragment");
     if (!url.pathname.endsWith("/")) url.pathname += "/";
@@ -95,7 +118,9 @@ export function parseRepositoryBase(value: string | undefined): URL {
 export function checkTargetName(target: string | undefined): string {
     if (!target) throw new UsageError("--target (or NAS_BACKUP_TARGET) is required");
     if (!/^[a-z0-9][a-z0-9_-]{0,39}$/.test(target)) {
-        throw new UsageError(`target ${JSON.stringify(target)} is invalid: use 1–40 characters a-z, 0-9, "-" and "_", starting with a letter or digit`);
+        throw new UsageError(
+            `target ${JSON.stringify(target)} is invalid: use 1–40 characters a-z, 0-9, "-" and "_", starting with a letter or digit`,
+        );
     }
     return target;
 }

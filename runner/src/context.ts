@@ -1,5 +1,12 @@
 /** What every command needs: the environment, the NAS base URL and how to reach one target's repository. */
-import { checkResticPassword, loadCredentials, numberFromEnv, parseRepositoryBase, repositoryLocation, type CredentialRole } from "./config";
+import {
+    checkResticPassword,
+    loadCredentials,
+    numberFromEnv,
+    parseRepositoryBase,
+    repositoryLocation,
+    type CredentialRole,
+} from "./config";
 import { registerSecret } from "./log";
 import { ResticRepository } from "./restic";
 
@@ -23,10 +30,17 @@ export interface Context {
 
 export const DEFAULT_PROGRESS_SECONDS = 30;
 
-export function createContext(env: NodeJS.ProcessEnv, bases: RepositoryBases, roles: readonly CredentialRole[]): Context {
+export function createContext(
+    env: NodeJS.ProcessEnv,
+    bases: RepositoryBases,
+    roles: readonly CredentialRole[],
+): Context {
     const parsed = new Map<CredentialRole, URL>();
     for (const role of roles) {
-        parsed.set(role, parseRepositoryBase(role === "maintenance" ? (bases.maintenance ?? bases.backup) : bases.backup));
+        parsed.set(
+            role,
+            parseRepositoryBase(role === "maintenance" ? (bases.maintenance ?? bases.backup) : bases.backup),
+        );
     }
     checkResticPassword(env);
     registerSecret(env.PGPASSWORD);
@@ -44,7 +58,10 @@ export function createContext(env: NodeJS.ProcessEnv, bases: RepositoryBases, ro
         pushgateway: env.NAS_BACKUP_PUSHGATEWAY_URL || undefined,
         progressSeconds,
         repository(target, role) {
-            return new ResticRepository(target, repositoryLocation(base(role), target, loadCredentials(role, env)), { env, cacert });
+            return new ResticRepository(target, repositoryLocation(base(role), target, loadCredentials(role, env)), {
+                env,
+                cacert,
+            });
         },
     };
 }

@@ -48,7 +48,10 @@ export function secondsSince(start: number): number {
 export function progressTicker(event: string, intervalSeconds: number, fields: () => Fields): () => void {
     if (!(intervalSeconds > 0)) return () => undefined;
     const start = performance.now();
-    const timer = setInterval(() => log("info", `${event}.progress`, { elapsedSeconds: secondsSince(start), ...fields() }), intervalSeconds * 1000);
+    const timer = setInterval(
+        () => log("info", `${event}.progress`, { elapsedSeconds: secondsSince(start), ...fields() }),
+        intervalSeconds * 1000,
+    );
     timer.unref();
     return () => clearInterval(timer);
 }

@@ -17,7 +17,12 @@ export interface DatabaseManifest extends ManifestBase {
     readonly kind: "database";
     /** The exported MVCC snapshot pg_dump and the row counts shared. */
     readonly pgSnapshot: string;
-    readonly dump: { readonly bytes: number; readonly sha256: string; readonly format: "custom"; readonly pgDumpVersion: string };
+    readonly dump: {
+        readonly bytes: number;
+        readonly sha256: string;
+        readonly format: "custom";
+        readonly pgDumpVersion: string;
+    };
     readonly content: DatabaseContent;
 }
 

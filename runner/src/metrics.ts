@@ -27,9 +27,17 @@ export function exposition(metrics: Readonly<Record<string, number>>): string {
 const PUSH_TIMEOUT_MS = 10_000;
 
 /** POSTs (replacing only these metric names in the group) to the Pushgateway, if configured. */
-export async function pushMetrics(url: string | undefined, operation: Operation, target: string, metrics: Readonly<Record<string, number>>): Promise<void> {
+export async function pushMetrics(
+    url: string | undefined,
+    operation: Operation,
+    target: string,
+    metrics: Readonly<Record<string, number>>,
+): Promise<void> {
     if (!url) return;
-    const endpoint = new URL(`metrics/job/nas_backup/target/${encodeURIComponent(target)}/operation/${operation}`, url.endsWith("/") ? url : `${url}/`);
+    const endpoint = new URL(
+        `metrics/job/nas_backup/target/${encodeURIComponent(target)}/operation/${operation}`,
+        url.endsWith("/") ? url : `${url}/`,
+    );
     const body = exposition(metrics);
     try {
         const status = await new Promise<number>((resolve, reject) => {

@@ -69,17 +69,30 @@ export class PsqlSession {
         });
         child.stdin!.on("error", () => undefined);
         void waitForExit(child).then(
-            (exit) => this.onExit(new OperationError(`database ${database}: ${stderrTail(this.stderr) || `psql ended (${exit.code ?? exit.signal})`}`)),
+            (exit) =>
+                this.onExit(
+                    new OperationError(
+                        `database ${database}: ${stderrTail(this.stderr) || `psql ended (${exit.code ?? exit.signal})`}`,
+                    ),
+                ),
             (e: Error) => this.onExit(e),
         );
     }
 
     static async open(database: string, env: NodeJS.ProcessEnv): Promise<PsqlSession> {
         const psql = pgProgram("psql", env);
-        const child = spawnChild(psql, ["-X", "-q", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1", `--dbname=${database}`], {
-            env: { ...pgEnv(env), PGCLIENTENCODING: "UTF8", PGOPTIONS: `${env.PGOPTIONS ?? ""} -c client_min_messages=warning`.trim() },
-            stdio: ["pipe", "pipe", "pipe"],
-        });
+        const child = spawnChild(
+            psql,
+            ["-X", "-q", "-A", "-t", "-w", "-v", "ON_ERROR_STOP=1", `--dbname=${database}`],
+            {
+                env: {
+                    ...pgEnv(env),
+                    PGCLIENTENCODING: "UTF8",
+                    PGOPTIONS: `${env.PGOPTIONS ?? ""} -c client_min_messages=warning`.trim(),
+                },
+                stdio: ["pipe", "pipe", "pipe"],
+            },
+        );
         const session = new PsqlSession(child, database);
         await session.query("SELECT to_jsonb(1)");
         return session;
@@ -186,8 +199,10 @@ export function compareContent(expected: DatabaseContent, actual: DatabaseConten
         else if (Number(got) !== Number(t.rows)) problems.push(`table ${name}: ${got} rows, expected ${t.rows}`);
     }
     const sequences = new Set(actual.sequences.map((s) => `${s.schema}.${s.sequence}`));
-    for (const s of expected.sequences) if (!sequences.has(`${s.schema}.${s.sequence}`)) problems.push(`sequence ${s.schema}.${s.sequence} missing`);
-    if (Number(actual.largeObjects) !== Number(expected.largeObjects)) problems.push(`${actual.largeObjects} large objects, expected ${expected.largeObjects}`);
+    for (const s of expected.sequences)
+        if (!sequences.has(`${s.schema}.${s.sequence}`)) problems.push(`sequence ${s.schema}.${s.sequence} missing`);
+    if (Number(actual.largeObjects) !== Number(expected.largeObjects))
+        problems.push(`${actual.largeObjects} large objects, expected ${expected.largeObjects}`);
     return problems;
 }
 

@@ -19,7 +19,12 @@ const resolved = new Map<string, string | null>();
 function findOnPath(name: string): string | null {
     if (resolved.has(name)) return resolved.get(name)!;
     let found: string | null = null;
-    const candidates = isAbsolute(name) ? [name] : (process.env.PATH ?? "").split(delimiter).filter(Boolean).map((d) => join(d, name));
+    const candidates = isAbsolute(name)
+        ? [name]
+        : (process.env.PATH ?? "")
+              .split(delimiter)
+              .filter(Boolean)
+              .map((d) => join(d, name));
     for (const c of candidates) {
         try {
             accessSync(c, constants.X_OK);
@@ -52,7 +57,11 @@ export interface ChildOptions {
 export function spawnChild(program: string, args: readonly string[], options: ChildOptions): ChildProcess {
     const setpriv = findOnPath("setpriv");
     const [cmd, argv] = setpriv ? [setpriv, ["--pdeathsig", "KILL", "--", program, ...args]] : [program, [...args]];
-    const opts: SpawnOptions = { env: options.env, stdio: options.stdio ?? ["ignore", "pipe", "pipe"], cwd: options.cwd };
+    const opts: SpawnOptions = {
+        env: options.env,
+        stdio: options.stdio ?? ["ignore", "pipe", "pipe"],
+        cwd: options.cwd,
+    };
     const child = spawn(cmd, argv, opts);
     children.add(child);
     child.once("exit", () => children.delete(child));
@@ -90,8 +99,15 @@ export interface RunResult extends Exit {
 }
 
 /** Runs a program to completion, feeding `input` to its stdin. Does not throw on a non-zero exit. */
-export async function run(program: string, args: readonly string[], options: ChildOptions & { input?: string }): Promise<RunResult> {
-    const child = spawnChild(program, args, { ...options, stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"] });
+export async function run(
+    program: string,
+    args: readonly string[],
+    options: ChildOptions & { input?: string },
+): Promise<RunResult> {
+    const child = spawnChild(program, args, {
+        ...options,
+        stdio: [options.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],
+    });
     const stdout = collect(child.stdout, 64 * 1024 * 1024);
     const stderr = collect(child.stderr);
     if (options.input !== undefined) {
@@ -117,7 +133,11 @@ export function describeExit(name: string, exit: Exit): string {
 
 /** Kills every child still running (restic first: it must never see the end of a partial stream). */
 export function killChildren(): void {
-    const ordered = [...children].sort((a, b) => Number(/restic/.test(b.spawnfile + (b.spawnargs ?? []).join(" "))) - Number(/restic/.test(a.spawnfile + (a.spawnargs ?? []).join(" "))));
+    const ordered = [...children].sort(
+        (a, b) =>
+            Number(/restic/.test(b.spawnfile + (b.spawnargs ?? []).join(" "))) -
+            Number(/restic/.test(a.spawnfile + (a.spawnargs ?? []).join(" "))),
+    );
     for (const c of ordered) {
         try {
             c.kill("SIGKILL");

@@ -23,10 +23,14 @@ export interface PruneResult {
 
 /** The plan as a table people can read at 3 a.m. */
 export function formatPlan(target: string, p: RetentionPlan): string {
-    const lines = [`Retention plan for ${target} at ${p.now.toISOString()}: keep ${p.keep.length}, delete ${p.delete.length} snapshot(s)`];
+    const lines = [
+        `Retention plan for ${target} at ${p.now.toISOString()}: keep ${p.keep.length}, delete ${p.delete.length} snapshot(s)`,
+    ];
     for (const d of [...p.decisions].sort((a, b) => a.time.getTime() - b.time.getTime())) {
         if (d.role === "manifest" && d.backupId !== d.snapshotId) continue; // shown with its backup
-        lines.push(`${d.keep ? "keep  " : "delete"}  ${d.snapshotId.slice(0, 8)}  ${d.time.toISOString()}  ${d.role === "data" ? "" : "(manifest) "}${d.reasons.join("; ")}`);
+        lines.push(
+            `${d.keep ? "keep  " : "delete"}  ${d.snapshotId.slice(0, 8)}  ${d.time.toISOString()}  ${d.role === "data" ? "" : "(manifest) "}${d.reasons.join("; ")}`,
+        );
     }
     return lines.join("\n");
 }
@@ -50,7 +54,9 @@ export async function prune(ctx: Context, options: PruneOptions): Promise<PruneR
         const snapshots = await repo.snapshots({ complete: true });
         const result = plan(snapshots, options.now ?? new Date(), nasRetention());
         // Belt and braces: never remove the last complete backup, whatever the plan says.
-        const complete = new Set(result.decisions.filter((d) => d.role === "manifest" && d.backupId !== d.snapshotId).map((d) => d.backupId));
+        const complete = new Set(
+            result.decisions.filter((d) => d.role === "manifest" && d.backupId !== d.snapshotId).map((d) => d.backupId),
+        );
         if (complete.size > 0 && !result.keep.some((d) => d.role === "data" && complete.has(d.snapshotId))) {
             throw new OperationError("the retention plan would delete every complete backup; refusing");
         }
@@ -59,7 +65,13 @@ export async function prune(ctx: Context, options: PruneOptions): Promise<PruneR
             await repo.prune("5%");
         }
         const out: PruneResult = { target, dryRun: options.dryRun, plan: result, durationSeconds: secondsSince(start) };
-        log("info", "prune.success", { target, dryRun: options.dryRun, kept: result.keep.length, deleted: result.delete.length, durationSeconds: out.durationSeconds });
+        log("info", "prune.success", {
+            target,
+            dryRun: options.dryRun,
+            kept: result.keep.length,
+            deleted: result.delete.length,
+            durationSeconds: out.durationSeconds,
+        });
         if (!options.dryRun) {
             await pushMetrics(ctx.pushgateway, "prune", target, {
                 [metricNames.lastSuccess]: Date.now() / 1000,
@@ -70,7 +82,11 @@ export async function prune(ctx: Context, options: PruneOptions): Promise<PruneR
         return out;
     } catch (e) {
         log("error", "prune.failure", { target, cause: (e as Error).message, durationSeconds: secondsSince(start) });
-        if (!options.dryRun) await pushMetrics(ctx.pushgateway, "prune", target, { [metricNames.lastFailure]: Date.now() / 1000, [metricNames.lastRunSuccess]: 0 });
+        if (!options.dryRun)
+            await pushMetrics(ctx.pushgateway, "prune", target, {
+                [metricNames.lastFailure]: Date.now() / 1000,
+                [metricNames.lastRunSuccess]: 0,
+            });
         throw e;
     }
 }

@@ -44,26 +44,38 @@ export interface AuditRecord {
 export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditRecord> {
     const start = performance.now();
     const { target } = options;
-    if (options.confirm !== target) throw new UsageError(`purge deletes every backup of ${target}: repeat the target name with --confirm ${target}`);
+    if (options.confirm !== target)
+        throw new UsageError(
+            `purge deletes every backup of ${target}: repeat the target name with --confirm ${target}`,
+        );
     if (!options.reason) throw new UsageError("purge needs --reason (e.g. the customer's deletion request or ticket)");
-    if (!options.operator) throw new UsageError("purge needs --operator (or NAS_BACKUP_OPERATOR): who performs the deletion");
+    if (!options.operator)
+        throw new UsageError("purge needs --operator (or NAS_BACKUP_OPERATOR): who performs the deletion");
     const startedAt = new Date().toISOString();
     const repo = ctx.repository(target, "maintenance");
     log("info", "purge.start", { target, reason: options.reason, operator: options.operator });
     try {
         // A mistyped target must not produce an audit record that looks like a completed deletion.
         if ((await repo.probe()) !== "exists") {
-            throw new OperationError(`there is no repository for target ${target} at ${repo.location.display}: nothing was deleted and no audit record was written; check the target name`);
+            throw new OperationError(
+                `there is no repository for target ${target} at ${repo.location.display}: nothing was deleted and no audit record was written; check the target name`,
+            );
         }
         await repo.unlockStale();
         const snapshots = await repo.snapshots({ complete: true });
-        const deleted: AuditRecord["deletedSnapshots"] = snapshots.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
+        const deleted: AuditRecord["deletedSnapshots"] = snapshots.map((s) => ({
+            id: s.id,
+            time: s.time,
+            tags: s.tags ?? [],
+        }));
         await repo.forget(snapshots.map((s) => s.id));
         await repo.prune("0");
         const remainingSnapshots = (await repo.snapshots({ complete: true })).length;
         const remainingPackFiles = await repo.packCount();
         if (remainingSnapshots > 0 || remainingPackFiles > 0) {
-            throw new OperationError(`after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`);
+            throw new OperationError(
+                `after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`,
+            );
         }
         const record: AuditRecord = {
             event: "purge",
@@ -80,8 +92,15 @@ export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditR
             remainingPackFiles,
         };
         await writeAudit(ctx, record, options.auditFile);
-        log("info", "purge.success", { target, deletedSnapshots: deleted.length, durationSeconds: secondsSince(start) });
-        await pushMetrics(ctx.pushgateway, "purge", target, { [metricNames.lastSuccess]: Date.now() / 1000, [metricNames.lastRunSuccess]: 1 });
+        log("info", "purge.success", {
+            target,
+            deletedSnapshots: deleted.length,
+            durationSeconds: secondsSince(start),
+        });
+        await pushMetrics(ctx.pushgateway, "purge", target, {
+            [metricNames.lastSuccess]: Date.now() / 1000,
+            [metricNames.lastRunSuccess]: 1,
+        });
         return record;
     } catch (e) {
         log("error", "purge.failure", { target, cause: (e as Error).message, durationSeconds: secondsSince(start) });
@@ -92,15 +111,37 @@ export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditR
 async function writeAudit(ctx: Context, record: AuditRecord, auditFile: string | undefined): Promise<void> {
     log("info", "purge.audit", { record });
     if (auditFile) await appendFile(auditFile, `${JSON.stringify(record)}\n`, { mode: 0o600 });
-    const audit = new ResticRepository(AUDIT_REPOSITORY, repositoryLocation(ctx.base("maintenance"), AUDIT_REPOSITORY, loadCredentials("maintenance", ctx.env)), {
-        env: ctx.env,
-        cacert: ctx.cacert,
-    });
+    const audit = new ResticRepository(
+        AUDIT_REPOSITORY,
+        repositoryLocation(ctx.base("maintenance"), AUDIT_REPOSITORY, loadCredentials("maintenance", ctx.env)),
+        {
+            env: ctx.env,
+            cacert: ctx.cacert,
+        },
+    );
     await audit.ensureInitialized();
     const result = await audit.run(
         "writing the audit record to the NAS",
-        ["backup", "--stdin", "--stdin-filename", `purge-${record.target}-${record.completedAt.replace(/[:.]/g, "")}.json`, "--host", "audit", "--time", resticTime(new Date(record.completedAt)), "--json", "--tag", "purge", "--tag", `target=${record.target}`],
+        [
+            "backup",
+            "--stdin",
+            "--stdin-filename",
+            `purge-${record.target}-${record.completedAt.replace(/[:.]/g, "")}.json`,
+            "--host",
+            "audit",
+            "--time",
+            resticTime(new Date(record.completedAt)),
+            "--json",
+            "--tag",
+            "purge",
+            "--tag",
+            `target=${record.target}`,
+        ],
         { input: `${JSON.stringify(record, null, 1)}\n` },
     );
-    log("info", "purge.audit_stored", { target: record.target, auditSnapshot: parseSummary(result.stdout).snapshot_id, repository: audit.location.display });
+    log("info", "purge.audit_stored", {
+        target: record.target,
+        auditSnapshot: parseSummary(result.stdout).snapshot_id,
+        repository: audit.location.display,
+    });
 }

@@ -31,13 +31,17 @@ export function resticEnv(location: RepositoryLocation, env: NodeJS.ProcessEnv):
 export function explainResticFailure(what: string, exit: Exit, stderr: string, location: RepositoryLocation): string {
     const tail = stderrTail(stderr);
     const where = location.display;
-    if (/wrong password or no key found/i.test(stderr)) return `${what}: wrong repository password for ${where} (check RESTIC_PASSWORD_FILE)`;
-    if (/connection refused|no such host|network is unreachable|i\/o timeout|dial tcp/i.test(stderr)) return `${what}: NAS not reachable at ${where}: ${tail}`;
-    if (/\b401\b|unauthorized/i.test(stderr)) return `${what}: the NAS rejected the ${location.credentials.role} credentials (401) for ${where}`;
+    if (/wrong password or no key found/i.test(stderr))
+        return `${what}: wrong repository password for ${where} (check RESTIC_PASSWORD_FILE)`;
+    if (/connection refused|no such host|network is unreachable|i\/o timeout|dial tcp/i.test(stderr))
+        return `${what}: NAS not reachable at ${where}: ${tail}`;
+    if (/\b401\b|unauthorized/i.test(stderr))
+        return `${what}: the NAS rejected the ${location.credentials.role} credentials (401) for ${where}`;
     if (/\b403\b|forbidden/i.test(stderr)) {
         return `${what}: the NAS refused the operation (403 Forbidden) for ${where}${location.credentials.role === "backup" ? ": the backup credentials are append-only by design" : ""}`;
     }
-    if (/already locked|unable to create lock/i.test(stderr)) return `${what}: the repository ${where} is locked by another operation: ${tail}`;
+    if (/already locked|unable to create lock/i.test(stderr))
+        return `${what}: the repository ${where} is locked by another operation: ${tail}`;
     const status = exit.signal ? `killed by ${exit.signal}` : `exit status ${exit.code}`;
     return `${what}: restic failed (${status}): ${tail}`;
 }
@@ -72,7 +76,11 @@ export class ResticRepository {
     }
 
     /** Runs restic; throws an OperationError explaining the cause unless it exits with an accepted status. */
-    async run(what: string, args: readonly string[], options: { input?: string; accept?: readonly number[] } = {}): Promise<RunResult> {
+    async run(
+        what: string,
+        args: readonly string[],
+        options: { input?: string; accept?: readonly number[] } = {},
+    ): Promise<RunResult> {
         const result = await run(this.program, this.args(args), { env: this.env, input: options.input });
         if (result.signal || !(options.accept ?? [0]).includes(result.code ?? -1)) {
             throw new OperationError(explainResticFailure(what, result, result.stderr, this.location));
@@ -88,9 +96,15 @@ export class ResticRepository {
         const url = new URL("config", this.location.httpUrl);
         const { user, password } = this.location.credentials;
         const headers: Record<string, string> = {};
-        if (user !== undefined) headers.authorization = `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}`;
+        if (user !== undefined)
+            headers.authorization = `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}`;
         const status = await new Promise<number>((resolve, reject) => {
-            const options = { method: "HEAD", headers, timeout: PROBE_TIMEOUT_MS, ...(this.options.cacert ? { ca: readFileSync(this.options.cacert) } : {}) };
+            const options = {
+                method: "HEAD",
+                headers,
+                timeout: PROBE_TIMEOUT_MS,
+                ...(this.options.cacert ? { ca: readFileSync(this.options.cacert) } : {}),
+            };
             const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
                 res.resume();
                 resolve(res.statusCode ?? 0);
@@ -103,8 +117,14 @@ export class ResticRepository {
         });
         if (status === 200) return "exists";
         if (status === 404) return "missing";
-        if (status === 401) throw new OperationError(`the NAS rejected the ${this.location.credentials.role} credentials (401) for ${this.location.display}`);
-        if (status === 403) throw new OperationError(`the NAS denied access (403) to ${this.location.display} for the ${this.location.credentials.role} credentials`);
+        if (status === 401)
+            throw new OperationError(
+                `the NAS rejected the ${this.location.credentials.role} credentials (401) for ${this.location.display}`,
+            );
+        if (status === 403)
+            throw new OperationError(
+                `the NAS denied access (403) to ${this.location.display} for the ${this.location.credentials.role} credentials`,
+            );
         throw new OperationError(`unexpected answer ${status} from the NAS for ${this.location.display}`);
     }
 
@@ -114,14 +134,20 @@ export class ResticRepository {
         log("info", "repository.init", { target: this.target, repository: this.location.display });
         const result = await run(this.program, this.args(["init", "--repository-version", "2"]), { env: this.env });
         // A concurrent first backup may have created it in between.
-        if (result.code !== 0 && !(/already exists|config file already exists/i.test(result.stderr) && (await this.probe()) === "exists")) {
-            throw new OperationError(explainResticFailure("creating the repository", result, result.stderr, this.location));
+        if (
+            result.code !== 0 &&
+            !(/already exists|config file already exists/i.test(result.stderr) && (await this.probe()) === "exists")
+        ) {
+            throw new OperationError(
+                explainResticFailure("creating the repository", result, result.stderr, this.location),
+            );
         }
     }
 
     /** Fails with a clear message when the target has no repository. */
     async requireExisting(): Promise<void> {
-        if ((await this.probe()) === "missing") throw new OperationError(`no repository for target ${this.target} at ${this.location.display}`);
+        if ((await this.probe()) === "missing")
+            throw new OperationError(`no repository for target ${this.target} at ${this.location.display}`);
     }
 
     /**
@@ -141,7 +167,8 @@ export class ResticRepository {
     }
 
     async readFile(snapshotId: string, path: string): Promise<string> {
-        return (await this.run(`reading ${path} of snapshot ${snapshotId.slice(0, 8)}`, ["dump", snapshotId, path])).stdout;
+        return (await this.run(`reading ${path} of snapshot ${snapshotId.slice(0, 8)}`, ["dump", snapshotId, path]))
+            .stdout;
     }
 
     /** Removes locks of restic processes that died (never a live lock). */

@@ -7,10 +7,37 @@ import { isAbsolute, join, normalize } from "node:path";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import { adminStatement, compareContent, CONTENT_SQL, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral, type DatabaseContent } from "./postgres";
-import { collect, describeExit, heldPipe, OperationError, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
+import {
+    adminStatement,
+    compareContent,
+    CONTENT_SQL,
+    NON_EMPTY_SQL,
+    openDatabase,
+    pgEnv,
+    pgProgram,
+    quoteIdent,
+    quoteLiteral,
+    type DatabaseContent,
+} from "./postgres";
+import {
+    collect,
+    describeExit,
+    heldPipe,
+    OperationError,
+    spawnChild,
+    stderrTail,
+    UsageError,
+    waitForExit,
+} from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
-import { dumpFileName, manifestFileName, selectBackup, SelectionError, type Backup, type BackupSelector } from "./snapshots";
+import {
+    dumpFileName,
+    manifestFileName,
+    selectBackup,
+    SelectionError,
+    type Backup,
+    type BackupSelector,
+} from "./snapshots";
 
 export interface RestoreOutcome {
     readonly target: string;
@@ -24,7 +51,10 @@ export interface RestoreOutcome {
 }
 
 /** Finds the backup to restore and reads its manifest. */
-export async function chooseBackup(repo: ResticRepository, selector: BackupSelector): Promise<{ backup: Backup; manifest: Manifest }> {
+export async function chooseBackup(
+    repo: ResticRepository,
+    selector: BackupSelector,
+): Promise<{ backup: Backup; manifest: Manifest }> {
     await repo.requireExisting();
     let backup: Backup;
     try {
@@ -37,7 +67,9 @@ export async function chooseBackup(repo: ResticRepository, selector: BackupSelec
     try {
         return { backup, manifest: parseManifest(text) };
     } catch (e) {
-        throw new OperationError(`the manifest of backup ${backup.shortId} is unreadable (${(e as Error).message}): restore another backup with --snapshot or --before`);
+        throw new OperationError(
+            `the manifest of backup ${backup.shortId} is unreadable (${(e as Error).message}): restore another backup with --snapshot or --before`,
+        );
     }
 }
 
@@ -53,10 +85,15 @@ export interface DatabaseRestoreOptions {
 }
 
 /** Creates the database if asked, and refuses a non-empty one unless forced. */
-async function prepareDatabase(ctx: Context, manifest: DatabaseManifest, options: DatabaseRestoreOptions): Promise<void> {
+async function prepareDatabase(
+    ctx: Context,
+    manifest: DatabaseManifest,
+    options: DatabaseRestoreOptions,
+): Promise<void> {
     let session = await openDatabase(options.database, ctx.env);
     if (session === "missing") {
-        if (!options.create) throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
+        if (!options.create)
+            throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
         const encoding = manifest.content.encoding;
         await adminStatement(
             options.adminDatabase,
@@ -69,7 +106,9 @@ async function prepareDatabase(ctx: Context, manifest: DatabaseManifest, options
     try {
         const objects = await session.query<number>(NON_EMPTY_SQL);
         if (Number(objects) > 0 && !options.force) {
-            throw new OperationError(`database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`);
+            throw new OperationError(
+                `database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`,
+            );
         }
     } finally {
         await session.close();
@@ -77,7 +116,13 @@ async function prepareDatabase(ctx: Context, manifest: DatabaseManifest, options
 }
 
 /** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
-export async function restoreDatabase(ctx: Context, repo: ResticRepository, backup: Backup, manifest: DatabaseManifest, options: DatabaseRestoreOptions): Promise<RestoreOutcome> {
+export async function restoreDatabase(
+    ctx: Context,
+    repo: ResticRepository,
+    backup: Backup,
+    manifest: DatabaseManifest,
+    options: DatabaseRestoreOptions,
+): Promise<RestoreOutcome> {
     const start = performance.now();
     const env = pgEnv(ctx.env);
     const pgRestore = pgProgram("pg_restore", ctx.env);
@@ -96,7 +141,12 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
         throw e;
     }
 
-    log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into: options.database });
+    log("info", "restore.start", {
+        target: repo.target,
+        snapshot: backup.shortId,
+        snapshotTime: backup.time.toISOString(),
+        into: options.database,
+    });
     const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
     if (options.noOwner) args.push("--no-owner", "--no-acl");
     if (options.force) args.push("--clean", "--if-exists");
@@ -106,7 +156,10 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     restore.stdin!.on("error", () => undefined);
     // pg_restore sees the end of its input only after restic exited 0: a partial read can never commit.
     const piped = heldPipe(restic.stdout!, restore.stdin!);
-    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({ target: repo.target, bytesRestored: piped.bytes() }));
+    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({
+        target: repo.target,
+        bytesRestored: piped.bytes(),
+    }));
     const [dumpExit, pgExit] = await Promise.all([
         resticExit.then((e) => {
             if (e.code !== 0 || e.signal) restore.kill("SIGKILL");
@@ -120,17 +173,23 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     ]);
     stopProgress();
     if (dumpExit.code !== 0 || dumpExit.signal) {
-        throw new OperationError(`${explainResticFailure(`reading the dump of ${backup.shortId}`, dumpExit, resticErr(), repo.location)}; nothing was restored (one transaction)`);
+        throw new OperationError(
+            `${explainResticFailure(`reading the dump of ${backup.shortId}`, dumpExit, resticErr(), repo.location)}; nothing was restored (one transaction)`,
+        );
     }
     if (pgExit.code !== 0 || pgExit.signal) {
-        throw new OperationError(`pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; nothing was restored (one transaction)`);
+        throw new OperationError(
+            `pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; nothing was restored (one transaction)`,
+        );
     }
 
     const problems: string[] = [];
     const bytes = piped.bytes();
     const sha256 = piped.sha256();
     if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
-        problems.push(`dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`);
+        problems.push(
+            `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`,
+        );
     }
     const check = await openDatabase(options.database, ctx.env);
     if (check === "missing") throw new OperationError(`database ${options.database} disappeared during the restore`);
@@ -139,7 +198,15 @@ export async function restoreDatabase(ctx: Context, repo: ResticRepository, back
     } finally {
         await check.close();
     }
-    return { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into: options.database, bytes, durationSeconds: secondsSince(start), problems };
+    return {
+        target: repo.target,
+        snapshot: backup.shortId,
+        snapshotTime: backup.time.toISOString(),
+        into: options.database,
+        bytes,
+        durationSeconds: secondsSince(start),
+        problems,
+    };
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -176,30 +243,54 @@ export async function countFiles(dir: string): Promise<{ files: number; bytes: n
  * point) and checked against the manifest; only a complete restore then replaces what is at the
  * landing place. A failed or incomplete restore leaves it as it was.
  */
-export async function restoreDirectory(repo: ResticRepository, backup: Backup, manifest: DirectoryManifest, into: string, force: boolean): Promise<RestoreOutcome> {
+export async function restoreDirectory(
+    repo: ResticRepository,
+    backup: Backup,
+    manifest: DirectoryManifest,
+    into: string,
+    force: boolean,
+): Promise<RestoreOutcome> {
     const start = performance.now();
     // backup.ts records resolve(<directory>); anything else (e.g. "/../..") would place the landing,
     // and the deletion of --force, outside `into`.
     if (!isAbsolute(manifest.directory) || normalize(manifest.directory) !== manifest.directory) {
-        throw new OperationError(`the manifest of ${backup.shortId} names the directory ${JSON.stringify(manifest.directory)}, not a clean absolute path: refusing to restore it`);
+        throw new OperationError(
+            `the manifest of ${backup.shortId} names the directory ${JSON.stringify(manifest.directory)}, not a clean absolute path: refusing to restore it`,
+        );
     }
     const landing = join(into, manifest.directory);
-    if (!force && !(await isEmptyOrMissing(into))) throw new OperationError(`directory ${into} is not empty: restore into an empty directory, or pass --force`);
+    if (!force && !(await isEmptyOrMissing(into)))
+        throw new OperationError(`directory ${into} is not empty: restore into an empty directory, or pass --force`);
     await mkdir(landing, { recursive: true });
     const staging = await mkdtemp(join(landing, ".nas-backup-restore-"));
     try {
-        log("info", "restore.start", { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into });
+        log("info", "restore.start", {
+            target: repo.target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
+            into,
+        });
         await repo.run(`restoring ${backup.shortId}`, ["restore", backup.id, "--target", staging, "--verify"]);
         const restoredTree = join(staging, manifest.directory);
         const restored = await countFiles(restoredTree);
         const problems: string[] = [];
         if (restored.files !== manifest.files || restored.bytes !== manifest.bytes) {
-            problems.push(`restored ${restored.files} files (${restored.bytes} bytes); the manifest says ${manifest.files} files (${manifest.bytes} bytes); ${landing} was left as it was`);
+            problems.push(
+                `restored ${restored.files} files (${restored.bytes} bytes); the manifest says ${manifest.files} files (${manifest.bytes} bytes); ${landing} was left as it was`,
+            );
         } else {
             // --force: the restored tree is exactly the backup, nothing of the old contents stays.
             await replaceContents(landing, restoredTree, staging);
         }
-        return { target: repo.target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString(), into, bytes: restored.bytes, durationSeconds: secondsSince(start), problems };
+        return {
+            target: repo.target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
+            into,
+            bytes: restored.bytes,
+            durationSeconds: secondsSince(start),
+            problems,
+        };
     } finally {
         await rm(staging, { recursive: true, force: true });
     }
@@ -225,12 +316,15 @@ export interface RestoreCommandOptions {
 }
 
 export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
-    if (!options.intoDatabase === !options.intoDirectory) throw new UsageError("restore needs exactly one of --into-database or --into-directory");
+    if (!options.intoDatabase === !options.intoDirectory)
+        throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
     try {
         const { backup, manifest } = await chooseBackup(repo, options.selector);
-        if (manifest.kind === "database" && !options.intoDatabase) throw new UsageError(`${backup.shortId} is a database backup: use --into-database`);
-        if (manifest.kind === "directory" && !options.intoDirectory) throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
+        if (manifest.kind === "database" && !options.intoDatabase)
+            throw new UsageError(`${backup.shortId} is a database backup: use --into-database`);
+        if (manifest.kind === "directory" && !options.intoDirectory)
+            throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
         const outcome =
             manifest.kind === "database"
                 ? await restoreDatabase(ctx, repo, backup, manifest, { ...options, database: options.intoDatabase! })

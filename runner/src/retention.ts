@@ -7,7 +7,15 @@
  * company's time zone (§2.13.1, CET/CEST).
  */
 import { backupPolicy, type BackupPolicy } from "../../components/policy";
-import { addMonths, calendarDaysBetween, civilDate, dayNumber, formatCivilDate, monthKey, type CivilDate } from "./calendar";
+import {
+    addMonths,
+    calendarDaysBetween,
+    civilDate,
+    dayNumber,
+    formatCivilDate,
+    monthKey,
+    type CivilDate,
+} from "./calendar";
 import { groupSnapshots, isComplete, type Backup, type ResticSnapshot } from "./snapshots";
 
 export interface RetentionPolicy {
@@ -81,7 +89,12 @@ export function classify(snapshots: readonly ResticSnapshot[], policy: Retention
     return backups.map((b) => {
         const civil = civilDate(b.time, policy.timeZone);
         const complete = isComplete(b);
-        return { ...b, complete, civil, monthly: complete && (b.monthlyTag || firstOfMonth.get(monthKey(civil)) === b.id) };
+        return {
+            ...b,
+            complete,
+            civil,
+            monthly: complete && (b.monthlyTag || firstOfMonth.get(monthKey(civil)) === b.id),
+        };
     });
 }
 
@@ -93,7 +106,11 @@ export function isMonthlyBackup(existing: readonly ResticSnapshot[], time: Date,
     const c = civilDate(time, policy.timeZone);
     if (c.day < policy.monthlyAnchorDayOfMonth) return false;
     return !classify(existing, policy).some(
-        (b) => b.complete && monthKey(b.civil) === monthKey(c) && b.civil.day >= policy.monthlyAnchorDayOfMonth && b.time.getTime() <= time.getTime(),
+        (b) =>
+            b.complete &&
+            monthKey(b.civil) === monthKey(c) &&
+            b.civil.day >= policy.monthlyAnchorDayOfMonth &&
+            b.time.getTime() <= time.getTime(),
     );
 }
 
@@ -122,13 +139,19 @@ export function plan(snapshots: readonly ResticSnapshot[], now: Date, policy: Re
         if (!b.complete) {
             const ageHours = (now.getTime() - b.time.getTime()) / HOUR_MS;
             if (ageHours < policy.unfinishedGraceHours) {
-                keepReasons.push(`unfinished: no manifest yet, the backup may still be running (younger than ${policy.unfinishedGraceHours} h)`);
+                keepReasons.push(
+                    `unfinished: no manifest yet, the backup may still be running (younger than ${policy.unfinishedGraceHours} h)`,
+                );
             } else {
-                deleteReasons.push(`incomplete: no manifest was written (dump or file read failed, or the runner was killed); not restorable`);
+                deleteReasons.push(
+                    `incomplete: no manifest was written (dump or file read failed, or the runner was killed); not restorable`,
+                );
             }
         } else {
             if (withinDailyRetention(b.time, now, policy)) {
-                keepReasons.push(`daily backup, ${age} calendar day(s) old: kept ${policy.dailyRetentionDays} days (${clause})`);
+                keepReasons.push(
+                    `daily backup, ${age} calendar day(s) old: kept ${policy.dailyRetentionDays} days (${clause})`,
+                );
             }
             if (b.monthly) {
                 const through = monthlyKeptThrough(b, policy);
@@ -137,19 +160,30 @@ export function plan(snapshots: readonly ResticSnapshot[], now: Date, policy: Re
                         `monthly backup of ${monthKey(b.civil)}: kept ${policy.monthlyRetentionMonths} months, through ${formatCivilDate(through)} (${backupPolicy.nas.monthlyRetentionMonths.clause})`,
                     );
                 } else {
-                    deleteReasons.push(`monthly backup of ${monthKey(b.civil)} expired after ${formatCivilDate(through)} (${policy.monthlyRetentionMonths} months)`);
+                    deleteReasons.push(
+                        `monthly backup of ${monthKey(b.civil)} expired after ${formatCivilDate(through)} (${policy.monthlyRetentionMonths} months)`,
+                    );
                 }
             }
             if (newestComplete?.id === b.id) keepReasons.push("newest backup of the target: never deleted");
             if (keepReasons.length === 0 && !b.monthly) {
-                deleteReasons.push(`daily backup ${age} calendar days old, older than ${policy.dailyRetentionDays} days and not a monthly backup`);
+                deleteReasons.push(
+                    `daily backup ${age} calendar days old, older than ${policy.dailyRetentionDays} days and not a monthly backup`,
+                );
             }
         }
         const keep = keepReasons.length > 0;
         const reasons = keep ? keepReasons : deleteReasons;
         decisions.push({ snapshotId: b.id, role: "data", backupId: b.id, time: b.time, keep, reasons });
         if (b.manifestSnapshotId !== undefined) {
-            decisions.push({ snapshotId: b.manifestSnapshotId, role: "manifest", backupId: b.id, time: b.time, keep, reasons: [`manifest of ${b.shortId}: follows its backup`] });
+            decisions.push({
+                snapshotId: b.manifestSnapshotId,
+                role: "manifest",
+                backupId: b.id,
+                time: b.time,
+                keep,
+                reasons: [`manifest of ${b.shortId}: follows its backup`],
+            });
         }
     }
     for (const m of groupSnapshots(snapshots).orphanManifests) {

@@ -128,18 +128,32 @@ export function selectBackup(snapshots: readonly ResticSnapshot[], selector: Bac
         const id = selector.snapshot.toLowerCase();
         const matches = backups.filter((b) => b.id.startsWith(id));
         if (matches.length === 0) throw new SelectionError(`no backup with snapshot id ${selector.snapshot}`);
-        if (matches.length > 1) throw new SelectionError(`snapshot id ${selector.snapshot} is ambiguous (${matches.map((m) => m.shortId).join(", ")})`);
+        if (matches.length > 1)
+            throw new SelectionError(
+                `snapshot id ${selector.snapshot} is ambiguous (${matches.map((m) => m.shortId).join(", ")})`,
+            );
         const [b] = matches;
-        if (!isComplete(b)) throw new SelectionError(`snapshot ${b.shortId} is incomplete (no manifest: its dump or file read failed) and cannot be restored`);
+        if (!isComplete(b))
+            throw new SelectionError(
+                `snapshot ${b.shortId} is incomplete (no manifest: its dump or file read failed) and cannot be restored`,
+            );
         if (selector.before && b.time.getTime() >= selector.before.getTime()) {
-            throw new SelectionError(`snapshot ${b.shortId} (${b.time.toISOString()}) is not before ${selector.before.toISOString()}`);
+            throw new SelectionError(
+                `snapshot ${b.shortId} (${b.time.toISOString()}) is not before ${selector.before.toISOString()}`,
+            );
         }
         return b;
     }
-    const candidates = backups.filter((b) => isComplete(b) && (!selector.before || b.time.getTime() < selector.before.getTime()));
+    const candidates = backups.filter(
+        (b) => isComplete(b) && (!selector.before || b.time.getTime() < selector.before.getTime()),
+    );
     const latest = candidates[candidates.length - 1];
     if (!latest) {
-        throw new SelectionError(selector.before ? `no complete backup before ${selector.before.toISOString()}` : "no complete backup in the repository");
+        throw new SelectionError(
+            selector.before
+                ? `no complete backup before ${selector.before.toISOString()}`
+                : "no complete backup in the repository",
+        );
     }
     return latest;
 }

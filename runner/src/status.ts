@@ -25,7 +25,17 @@ export const clockSkewToleranceMinutes = 15;
 
 export async function targetStatus(ctx: Context, target: string, now: Date): Promise<TargetStatus> {
     const rpoHours = backupPolicy.rpoHours.value;
-    const empty = { target, newest: null, ageHours: null, rpoHours, withinRpo: false, daily: 0, monthly: 0, oldestMonthly: null, incomplete: 0 };
+    const empty = {
+        target,
+        newest: null,
+        ageHours: null,
+        rpoHours,
+        withinRpo: false,
+        daily: 0,
+        monthly: 0,
+        oldestMonthly: null,
+        incomplete: 0,
+    };
     try {
         const repo = ctx.repository(target, "backup");
         if ((await repo.probe()) === "missing") return { ...empty, error: "no repository: never backed up" };
@@ -46,7 +56,11 @@ export async function targetStatus(ctx: Context, target: string, now: Date): Pro
             monthly: monthly.length,
             oldestMonthly: monthly[0] ? monthly[0].time.toISOString() : null,
             incomplete: backups.length - complete.length,
-            ...(future ? { error: `newest backup is dated ${-ageHours} h in the future: the clocks of the backup job and this host disagree; the RPO cannot be judged` } : {}),
+            ...(future
+                ? {
+                      error: `newest backup is dated ${-ageHours} h in the future: the clocks of the backup job and this host disagree; the RPO cannot be judged`,
+                  }
+                : {}),
         };
     } catch (e) {
         return { ...empty, error: (e as Error).message };
@@ -64,7 +78,17 @@ export async function status(ctx: Context, targets: readonly string[], now = new
 }
 
 export function formatStatus(rows: readonly TargetStatus[]): string {
-    const header = ["TARGET", "NEWEST (UTC)", "AGE h", "RPO", "DAILY", "MONTHLY", "OLDEST MONTHLY (UTC)", "INCOMPLETE", "PROBLEM"];
+    const header = [
+        "TARGET",
+        "NEWEST (UTC)",
+        "AGE h",
+        "RPO",
+        "DAILY",
+        "MONTHLY",
+        "OLDEST MONTHLY (UTC)",
+        "INCOMPLETE",
+        "PROBLEM",
+    ];
     const table = rows.map((r) => [
         r.target,
         r.newest ?? "-",
@@ -77,6 +101,10 @@ export function formatStatus(rows: readonly TargetStatus[]): string {
         r.error ?? (r.withinRpo ? "" : r.newest ? `newest backup older than ${r.rpoHours} h` : "no complete backup"),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
-    const fmt = (row: string[]): string => row.map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i]))).join("  ").trimEnd();
+    const fmt = (row: string[]): string =>
+        row
+            .map((c, i) => (i === row.length - 1 ? c : c.padEnd(widths[i])))
+            .join("  ")
+            .trimEnd();
     return [fmt(header), ...table.map(fmt)].join("\n");
 }

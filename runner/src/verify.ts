@@ -37,7 +37,9 @@ export interface VerifyOptions {
 export interface VerifyResult {
     readonly target: string;
     readonly check: { readonly ok: boolean; readonly readDataSubset: string; readonly cause?: string };
-    readonly drill: (RestoreOutcome & { readonly ok: boolean; readonly rtoSeconds: number; readonly withinRto: boolean }) | { readonly ok: false; readonly cause: string };
+    readonly drill:
+        | (RestoreOutcome & { readonly ok: boolean; readonly rtoSeconds: number; readonly withinRto: boolean })
+        | { readonly ok: false; readonly cause: string };
     readonly ok: boolean;
     readonly durationSeconds: number;
 }
@@ -53,7 +55,10 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
     } catch (e) {
         // NAS down or no repository: a failed verification like any other (logged, and metrics say so).
         log("error", "verify.failure", { target, cause: (e as Error).message, durationSeconds: secondsSince(start) });
-        await pushMetrics(ctx.pushgateway, "verify", target, { [metricNames.lastRunSuccess]: 0, [metricNames.lastFailure]: Date.now() / 1000 });
+        await pushMetrics(ctx.pushgateway, "verify", target, {
+            [metricNames.lastRunSuccess]: 0,
+            [metricNames.lastFailure]: Date.now() / 1000,
+        });
         throw e;
     }
 
@@ -74,7 +79,11 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
     try {
         const drillStart = performance.now();
         const { backup, manifest } = await chooseBackup(repo, { snapshot: "latest" });
-        log("info", "verify.drill.start", { target, snapshot: backup.shortId, snapshotTime: backup.time.toISOString() });
+        log("info", "verify.drill.start", {
+            target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
+        });
         let outcome: RestoreOutcome;
         if (manifest.kind === "database") {
             const scratch = drillDatabaseName(target);
@@ -89,7 +98,9 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
                     noOwner: true,
                 });
             } finally {
-                await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) => log("warn", "verify.drill.cleanup_failed", { target, cause: e.message }));
+                await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) =>
+                    log("warn", "verify.drill.cleanup_failed", { target, cause: e.message }),
+                );
             }
         } else {
             const scratch = await mkdtemp(join(options.scratchDirectory ?? tmpdir(), "nas-backup-drill-"));
@@ -104,19 +115,37 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         drill = { ...outcome, durationSeconds, ok: outcome.problems.length === 0 && withinRto, rtoSeconds, withinRto };
         log(drill.ok ? "info" : "error", drill.ok ? "verify.drill.success" : "verify.drill.failure", {
             ...drill,
-            ...(outcome.problems.length ? { cause: `restored data does not match the manifest: ${outcome.problems.join("; ")}` } : {}),
-            ...(!withinRto ? { cause: `restore took ${durationSeconds} s, longer than the RTO of ${rtoSeconds} s (${backupPolicy.rtoHours.clause})` } : {}),
+            ...(outcome.problems.length
+                ? { cause: `restored data does not match the manifest: ${outcome.problems.join("; ")}` }
+                : {}),
+            ...(!withinRto
+                ? {
+                      cause: `restore took ${durationSeconds} s, longer than the RTO of ${rtoSeconds} s (${backupPolicy.rtoHours.clause})`,
+                  }
+                : {}),
         });
     } catch (e) {
         drill = { ok: false, cause: (e as Error).message };
         log("error", "verify.drill.failure", { target, cause: drill.cause });
     }
 
-    const result: VerifyResult = { target, check, drill, ok: check.ok && drill.ok, durationSeconds: secondsSince(start) };
+    const result: VerifyResult = {
+        target,
+        check,
+        drill,
+        ok: check.ok && drill.ok,
+        durationSeconds: secondsSince(start),
+    };
     log(result.ok ? "info" : "error", result.ok ? "verify.success" : "verify.failure", {
         target,
         durationSeconds: result.durationSeconds,
-        ...(result.ok ? {} : { cause: [check.cause, "cause" in drill ? drill.cause : undefined].filter(Boolean).join("; ") || "drill failed" }),
+        ...(result.ok
+            ? {}
+            : {
+                  cause:
+                      [check.cause, "cause" in drill ? drill.cause : undefined].filter(Boolean).join("; ") ||
+                      "drill failed",
+              }),
     });
     await pushMetrics(ctx.pushgateway, "verify", target, {
         [metricNames.lastRunSuccess]: result.ok ? 1 : 0,

@@ -4,7 +4,11 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { geoRedundantStorageSkus, supportedPostgresVersions, vaultBackupLogCategories } from "../../components/azure/settings";
+import {
+    geoRedundantStorageSkus,
+    supportedPostgresVersions,
+    vaultBackupLogCategories,
+} from "../../components/azure/settings";
 import { tagKeys } from "../../components/azure/tags";
 import { OfflineRun, readStackFile, resourcesOfType, runStackOffline } from "../../stacks/offline";
 import { input, only } from "../support/resources";
@@ -32,10 +36,32 @@ const T = {
 } as const;
 
 /** Resources that hold data or backups: Pulumi must never delete or replace them on its own. */
-const stateful = [T.resourceGroup, T.workspace, T.server, T.database, T.storageAccount, T.share, T.vault, T.protectionPolicy, T.container, T.protectedItem];
+const stateful = [
+    T.resourceGroup,
+    T.workspace,
+    T.server,
+    T.database,
+    T.storageAccount,
+    T.share,
+    T.vault,
+    T.protectionPolicy,
+    T.container,
+    T.protectedItem,
+];
 
 /** ARM resources that cannot carry tags (child/proxy resources, extension resources). */
-const untaggable = [T.subnet, T.configuration, T.database, T.diagnostics, T.lock, T.fileService, T.share, T.protectionPolicy, T.container, T.protectedItem];
+const untaggable = [
+    T.subnet,
+    T.configuration,
+    T.database,
+    T.diagnostics,
+    T.lock,
+    T.fileService,
+    T.share,
+    T.protectionPolicy,
+    T.container,
+    T.protectedItem,
+];
 
 describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
     let run: OfflineRun;
@@ -45,7 +71,9 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
         shares: fileConfig["backup-policy:shares"] as string[],
         environment: fileConfig["backup-policy:environment"] as string,
         dataClassification: fileConfig["backup-policy:dataClassification"] as string,
-        immutability: (fileConfig["backup-policy:azure"] as { vault: { immutability?: string } }).vault.immutability ?? "Unlocked",
+        immutability:
+            (fileConfig["backup-policy:azure"] as { vault: { immutability?: string } }).vault.immutability ??
+            "Unlocked",
     };
 
     beforeAll(async () => {
@@ -91,7 +119,10 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
 
         it("enforces encrypted transport with the policy's minimum TLS version (§2.9)", () => {
             const settings = Object.fromEntries(
-                resourcesOfType(run, T.configuration).map((configuration) => [input(configuration, "configurationName"), input(configuration, "value")]),
+                resourcesOfType(run, T.configuration).map((configuration) => [
+                    input(configuration, "configurationName"),
+                    input(configuration, "value"),
+                ]),
             );
             expect(settings).toEqual({
                 require_secure_transport: "on",
@@ -121,7 +152,9 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
         it("sends its logs to the Log Analytics workspace, which keeps them for the documented period (§2.15)", () => {
             const server = only(run, T.server);
             const workspace = only(run, T.workspace);
-            const diagnostics = resourcesOfType(run, T.diagnostics).find((setting) => input(setting, "resourceUri") === server.id);
+            const diagnostics = resourcesOfType(run, T.diagnostics).find(
+                (setting) => input(setting, "resourceUri") === server.id,
+            );
             expect(diagnostics).toBeDefined();
             expect(input(diagnostics!, "workspaceId")).toBe(workspace.id);
             expect(input(diagnostics!, "logs.0.enabled")).toBe(true);
@@ -163,18 +196,26 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
             expect(input(vault, "properties.redundancySettings.standardTierStorageRedundancy")).toBe("GeoRedundant");
             expect(input(vault, "properties.redundancySettings.crossRegionRestore")).toBe("Enabled");
             expect(input(vault, "properties.securitySettings.softDeleteSettings.softDeleteState")).toBe("Enabled");
-            expect(input(vault, "properties.securitySettings.immutabilitySettings.state")).toBe(configured.immutability);
+            expect(input(vault, "properties.securitySettings.immutabilitySettings.state")).toBe(
+                configured.immutability,
+            );
             expect(input(vault, "properties.publicNetworkAccess")).toBe("Disabled");
-            expect(input(vault, "properties.monitoringSettings.azureMonitorAlertSettings.alertsForAllJobFailures")).toBe("Enabled");
+            expect(
+                input(vault, "properties.monitoringSettings.azureMonitorAlertSettings.alertsForAllJobFailures"),
+            ).toBe("Enabled");
         });
 
         it("sends the vault's backup log categories to the workspace (§2.15)", () => {
             const vault = only(run, T.vault);
-            const diagnostics = resourcesOfType(run, T.diagnostics).find((setting) => input(setting, "resourceUri") === vault.id);
+            const diagnostics = resourcesOfType(run, T.diagnostics).find(
+                (setting) => input(setting, "resourceUri") === vault.id,
+            );
             expect(diagnostics).toBeDefined();
             expect(input(diagnostics!, "workspaceId")).toBe(only(run, T.workspace).id);
             const logs = input(diagnostics!, "logs") as { category: string; enabled: boolean }[];
-            expect(logs.filter((log) => log.enabled).map((log) => log.category)).toEqual(expect.arrayContaining([...vaultBackupLogCategories]));
+            expect(logs.filter((log) => log.enabled).map((log) => log.category)).toEqual(
+                expect.arrayContaining([...vaultBackupLogCategories]),
+            );
         });
 
         it("backs up daily at a fixed time and keeps dailies 30 days and the first Sunday's backup 6 months", () => {
@@ -218,7 +259,9 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
             expect(input(container, "properties.sourceResourceId")).toBe(account.id);
 
             const items = resourcesOfType(run, T.protectedItem);
-            expect(items.map((item) => input(item, "properties.friendlyName")).sort()).toEqual([...configured.shares].sort());
+            expect(items.map((item) => input(item, "properties.friendlyName")).sort()).toEqual(
+                [...configured.shares].sort(),
+            );
             for (const item of items) {
                 expect(input(item, "properties.protectedItemType")).toBe("AzureFileShareProtectedItem");
                 expect(input(item, "properties.sourceResourceId")).toBe(account.id);
@@ -240,7 +283,9 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
     });
 
     it("tags every taggable Azure resource with environment, data classification and policy version", () => {
-        const taggable = run.resources.filter((resource) => resource.type.startsWith("azure-native:") && !untaggable.includes(resource.type as never));
+        const taggable = run.resources.filter(
+            (resource) => resource.type.startsWith("azure-native:") && !untaggable.includes(resource.type as never),
+        );
         expect(taggable.length).toBeGreaterThan(0);
         for (const resource of taggable) {
             expect(resource.inputs.tags, `${resource.type} ${resource.name}`).toEqual({

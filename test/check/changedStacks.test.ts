@@ -36,15 +36,19 @@ function changedProgram(type: string, property: string, change: Change): () => P
 const changes: [string, string, string, string, Change, string, RegExp][] = [
     [
         "database backup retention 7 days",
-        "azure-native:dbforpostgresql:Server", "backup",
+        "azure-native:dbforpostgresql:Server",
+        "backup",
         "postgresql-backup-retention",
         (b) => (b.backupRetentionDays = 7),
         "database.retentionDays",
-        new RegExp(`backup.backupRetentionDays is 7; the policy requires ${backupPolicy.database.retentionDays.value}\\.`),
+        new RegExp(
+            `backup.backupRetentionDays is 7; the policy requires ${backupPolicy.database.retentionDays.value}\\.`,
+        ),
     ],
     [
         "database backups not geo-redundant",
-        "azure-native:dbforpostgresql:Server", "backup",
+        "azure-native:dbforpostgresql:Server",
+        "backup",
         "postgresql-geo-redundant-backup",
         (b) => (b.geoRedundantBackup = "Disabled"),
         "database.geoRedundant",
@@ -52,7 +56,8 @@ const changes: [string, string, string, string, Change, string, RegExp][] = [
     ],
     [
         "vault storage locally redundant",
-        "azure-native:recoveryservices:Vault", "properties",
+        "azure-native:recoveryservices:Vault",
+        "properties",
         "vault-geo-redundant-storage",
         (p) => ((p.redundancySettings as Record<string, unknown>).standardTierStorageRedundancy = "LocallyRedundant"),
         "fileShares.geoRedundant",
@@ -60,7 +65,8 @@ const changes: [string, string, string, string, Change, string, RegExp][] = [
     ],
     [
         "storage without infrastructure encryption",
-        "azure-native:storage:StorageAccount", "encryption",
+        "azure-native:storage:StorageAccount",
+        "encryption",
         "storage-infrastructure-encryption",
         (e) => (e.requireInfrastructureEncryption = false),
         "encryption.atRest",
@@ -68,9 +74,13 @@ const changes: [string, string, string, string, Change, string, RegExp][] = [
     ],
     [
         "monthly backup on the last Sunday",
-        "azure-native:recoveryservices:ProtectionPolicy", "properties",
+        "azure-native:recoveryservices:ProtectionPolicy",
+        "properties",
         "file-share-backup-monthly-retention",
-        (p) => (((p.vaultRetentionPolicy as Record<string, Record<string, Record<string, Record<string, unknown>>>>).vaultRetention.monthlySchedule.retentionScheduleWeekly).weeksOfTheMonth = ["Last"]),
+        (p) =>
+            ((
+                p.vaultRetentionPolicy as Record<string, Record<string, Record<string, Record<string, unknown>>>>
+            ).vaultRetention.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth = ["Last"]),
         "fileShares.monthlyAnchor",
         /the monthly backup is taken on weeks \["Last"\], days \["Sunday"\]; the policy requires the First Sunday of each month\./,
     ],
@@ -126,7 +136,9 @@ describe("secrets", () => {
         // A server whose location were a secret value would be quoted by the location rule's message.
         const program = async () => {
             pulumi.runtime.registerStackTransformation((args) =>
-                args.type === "azure-native:dbforpostgresql:Server" ? { props: { ...args.props, location: pulumi.secret("secret-region-xyz") }, opts: args.opts } : undefined,
+                args.type === "azure-native:dbforpostgresql:Server"
+                    ? { props: { ...args.props, location: pulumi.secret("secret-region-xyz") }, opts: args.opts }
+                    : undefined,
             );
             const { readStackConfig } = await import("../../stacks/config");
             const { backupPolicyStack } = await import("../../stacks/program");

@@ -19,9 +19,15 @@ afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
 /** Runs the package.json `check` script's command with arguments. */
 function runCheck(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const script = (JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }).scripts.check;
+    const script = (
+        JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+    ).scripts.check;
     const [command, ...scriptArgs] = script.split(" ");
-    const result = spawnSync(path.join(root, "node_modules", ".bin", command), [...scriptArgs, ...args], { cwd: root, encoding: "utf8", timeout: 120_000 });
+    const result = spawnSync(path.join(root, "node_modules", ".bin", command), [...scriptArgs, ...args], {
+        cwd: root,
+        encoding: "utf8",
+        timeout: 120_000,
+    });
     return { status: result.status, stdout: result.stdout, stderr: result.stderr };
 }
 
@@ -29,7 +35,9 @@ function runCheck(...args: string[]): { status: number | null; stdout: string; s
 function projectWith(stack: string, edit: (config: Record<string, unknown>) => void): string {
     const dir = fs.mkdtempSync(path.join(tmp, "project-"));
     fs.copyFileSync(path.join(root, "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
-    const file = YAML.parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as { config: Record<string, unknown> };
+    const file = YAML.parse(fs.readFileSync(path.join(root, `Pulumi.${stack}.yaml`), "utf8")) as {
+        config: Record<string, unknown>;
+    };
     edit(file.config);
     fs.writeFileSync(path.join(dir, `Pulumi.${stack}.yaml`), YAML.stringify(file));
     return dir;
@@ -45,12 +53,22 @@ describe("npm run check", () => {
         expect(all.stdout).toMatch(/^ {2}prod: COMPLIANT: No mandatory violation/m);
         expect(all.stdout).toMatch(/^ {2}trial: COMPLIANT: No mandatory violation/m);
         expect(all.stdout).toMatch(/^ {2}staging: NOT EVIDENCED: The stack registers no resources/m);
-        expect(all.stdout).toContain("azure-native:recoveryservices:ProtectedItem (2): files-protect-documents [protected], files-protect-images [protected]");
-        expect(all.stdout).toMatch(new RegExp(`met +postgresql-backup-retention, azure-native:dbforpostgresql:Server "postgres-server": backup.backupRetentionDays = ${days}\n`));
+        expect(all.stdout).toContain(
+            "azure-native:recoveryservices:ProtectedItem (2): files-protect-documents [protected], files-protect-images [protected]",
+        );
+        expect(all.stdout).toMatch(
+            new RegExp(
+                `met +postgresql-backup-retention, azure-native:dbforpostgresql:Server "postgres-server": backup.backupRetentionDays = ${days}\n`,
+            ),
+        );
     });
 
     it("prints no secret: the administrator password placeholder of the mocks appears nowhere", () => {
-        const everything = all.stdout + all.stderr + fs.readFileSync(path.join(tmp, "all.json"), "utf8") + fs.readFileSync(path.join(tmp, "evidence.md"), "utf8");
+        const everything =
+            all.stdout +
+            all.stderr +
+            fs.readFileSync(path.join(tmp, "all.json"), "utf8") +
+            fs.readFileSync(path.join(tmp, "evidence.md"), "utf8");
         expect(everything).not.toMatch(/offline-placeholder-password/);
         expect(everything).not.toMatch(/offline-placeholder-bcrypt/);
     });
@@ -71,12 +89,42 @@ describe("npm run check", () => {
         ]);
         const prod = report.stacks[0];
         expect(Object.keys(prod).sort()).toEqual(
-            ["advisories", "configFile", "evidence", "evidenceCounts", "log", "notApplicable", "resourceCounts", "resources", "stack", "summary", "verdict", "violations"].sort(),
+            [
+                "advisories",
+                "configFile",
+                "evidence",
+                "evidenceCounts",
+                "log",
+                "notApplicable",
+                "resourceCounts",
+                "resources",
+                "stack",
+                "summary",
+                "verdict",
+                "violations",
+            ].sort(),
         );
         expect(prod.resourceCounts["azure-native:storage:FileShare"]).toBe(2);
-        expect(prod.resources[0]).toEqual({ type: expect.any(String), name: expect.any(String), urn: expect.stringMatching(/^urn:pulumi:prod::/), custom: expect.any(Boolean), protect: expect.any(Boolean) });
+        expect(prod.resources[0]).toEqual({
+            type: expect.any(String),
+            name: expect.any(String),
+            urn: expect.stringMatching(/^urn:pulumi:prod::/),
+            custom: expect.any(Boolean),
+            protect: expect.any(Boolean),
+        });
         for (const row of prod.evidence) {
-            expect(Object.keys(row)).toEqual(expect.arrayContaining(["requirement", "clause", "text", "expected", "status", "rule", "resource", "evidence"]));
+            expect(Object.keys(row)).toEqual(
+                expect.arrayContaining([
+                    "requirement",
+                    "clause",
+                    "text",
+                    "expected",
+                    "status",
+                    "rule",
+                    "resource",
+                    "evidence",
+                ]),
+            );
             expect(["met", "not-met", "unknown", "not-evidenced"]).toContain(row.status);
         }
         expect(prod.evidenceCounts.met).toBeGreaterThan(0);
@@ -106,10 +154,18 @@ describe("npm run check", () => {
     });
 
     it("a configuration error exits 2 naming key, value and what is allowed", () => {
-        const dir = projectWith("prod", (c) => ((c["backup-policy:azure"] as Record<string, unknown>).location = "westus"));
+        const dir = projectWith(
+            "prod",
+            (c) => ((c["backup-policy:azure"] as Record<string, unknown>).location = "westus"),
+        );
         const result = runCheck("--project-dir", dir, "--stack", "prod");
         expect(result.status).toBe(2);
-        expect(result.stdout).toMatch(new RegExp(`Error: .*azure\\.location: westus is not allowed; allowed: ${backupPolicy.regions.azure.value}`, "s"));
+        expect(result.stdout).toMatch(
+            new RegExp(
+                `Error: .*azure\\.location: westus is not allowed; allowed: ${backupPolicy.regions.azure.value}`,
+                "s",
+            ),
+        );
         expect(result.stdout).toMatch(/prod: ERROR: The program stopped before registering its resources/);
     });
 
@@ -117,7 +173,9 @@ describe("npm run check", () => {
         const dir = projectWith("prod", (c) => (c["backup-policy:backup"] = { retentionDays: 7 }));
         const result = runCheck("--project-dir", dir, "--stack", "prod");
         expect(result.status).toBe(2);
-        expect(result.stdout).toContain(`backup.retentionDays: 7 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}`);
+        expect(result.stdout).toContain(
+            `backup.retentionDays: 7 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}`,
+        );
     });
 
     it("an unreadable stack file exits 2", () => {

@@ -15,10 +15,18 @@ import { describe, expect, it } from "vitest";
 
 const root = path.resolve(__dirname, "..", "..");
 const dir = path.join(root, ".github", "workflows");
-const files = fs.readdirSync(dir).filter((f) => /\.ya?ml$/.test(f)).sort();
+const files = fs
+    .readdirSync(dir)
+    .filter((f) => /\.ya?ml$/.test(f))
+    .sort();
 const validator = path.join(root, "node_modules", ".bin", "action-validator");
 
-interface Step { uses?: string; run?: string; with?: Record<string, unknown>; env?: Record<string, string> }
+interface Step {
+    uses?: string;
+    run?: string;
+    with?: Record<string, unknown>;
+    env?: Record<string, string>;
+}
 interface Job {
     uses?: string;
     needs?: string | string[];
@@ -29,7 +37,10 @@ interface Job {
     strategy?: { matrix: Record<string, string[]> };
     steps?: Step[];
 }
-interface Workflow { on: Record<string, unknown>; jobs: Record<string, Job> }
+interface Workflow {
+    on: Record<string, unknown>;
+    jobs: Record<string, Job>;
+}
 
 function load(file: string): Workflow {
     return YAML.parse(fs.readFileSync(path.join(dir, file), "utf8")) as Workflow;
@@ -40,7 +51,10 @@ function validate(file: string): { status: number | null; output: string } {
     return { status: result.status, output: result.stdout + result.stderr };
 }
 
-const stacks = fs.readdirSync(root).flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? []).sort();
+const stacks = fs
+    .readdirSync(root)
+    .flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? [])
+    .sort();
 const pulumiSteps = (job: Job) => (job.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/actions@"));
 
 describe("GitHub workflows", () => {
@@ -56,7 +70,10 @@ describe("GitHub workflows", () => {
 
     it("action-validator rejects a broken workflow (so the check above can fail)", () => {
         const broken = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "workflow-")), "broken.yml");
-        fs.writeFileSync(broken, "name: broken\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    step:\n      - run: echo\n");
+        fs.writeFileSync(
+            broken,
+            "name: broken\non: push\njobs:\n  a:\n    runs-on: ubuntu-24.04\n    step:\n      - run: echo\n",
+        );
         expect(validate(broken).status).not.toBe(0);
     });
 
@@ -64,7 +81,10 @@ describe("GitHub workflows", () => {
         const text = fs.readFileSync(path.join(dir, "verify.yml"), "utf8");
         const runs = (load("verify.yml").jobs.verify.steps ?? []).map((s) => s.run ?? "");
         for (const command of ["npm ci", "npm run typecheck", "npm test", "npm run check"]) {
-            expect(runs.some((r) => r.includes(command)), command).toBe(true);
+            expect(
+                runs.some((r) => r.includes(command)),
+                command,
+            ).toBe(true);
         }
         expect(text).not.toContain("secrets.");
         expect(load("verify.yml").on).toHaveProperty("workflow_call");
@@ -81,7 +101,11 @@ describe("GitHub workflows", () => {
         expect(preview.permissions).toMatchObject({ "id-token": "write", "pull-requests": "write" });
         const [step] = pulumiSteps(preview);
         expect(step.with).toMatchObject({ command: "preview", policyPacks: "policies", "comment-on-pr": true });
-        expect(step.env).toMatchObject({ ARM_USE_OIDC: "true", PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}", DIGITALOCEAN_TOKEN: "${{ secrets.DIGITALOCEAN_TOKEN }}" });
+        expect(step.env).toMatchObject({
+            ARM_USE_OIDC: "true",
+            PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
+            DIGITALOCEAN_TOKEN: "${{ secrets.DIGITALOCEAN_TOKEN }}",
+        });
     });
 
     it("main: staging, then trial, then prod behind a protected environment; pulumi up with the pack, one deployment per stack at a time", () => {

@@ -21,7 +21,15 @@ import * as analyzerProto from "@pulumi/pulumi/proto/analyzer_pb";
 import * as engineRpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as engineProto from "@pulumi/pulumi/proto/engine_pb";
 import type { EnforcementLevel } from "@pulumi/policy";
-import { type Diagnostic, type NotApplicable, type ReconciledConfig, type ResourceUnderTest, optionsOf, toWire, urnOf } from "../../policies/harness/analyze";
+import {
+    type Diagnostic,
+    type NotApplicable,
+    type ReconciledConfig,
+    type ResourceUnderTest,
+    optionsOf,
+    toWire,
+    urnOf,
+} from "../../policies/harness/analyze";
 
 export const packDir = path.resolve(__dirname, "..", "..", "policies");
 
@@ -31,7 +39,10 @@ const levels: Record<number, EnforcementLevel> = {
     [analyzerProto.EnforcementLevel.REMEDIATE]: "remediate",
     [analyzerProto.EnforcementLevel.DISABLED]: "disabled",
 };
-const levelCodes = Object.fromEntries(Object.entries(levels).map(([code, level]) => [level, Number(code)])) as Record<EnforcementLevel, analyzerProto.EnforcementLevel>;
+const levelCodes = Object.fromEntries(Object.entries(levels).map(([code, level]) => [level, Number(code)])) as Record<
+    EnforcementLevel,
+    analyzerProto.EnforcementLevel
+>;
 
 export interface FakeEngine {
     readonly address: string;
@@ -55,7 +66,9 @@ export async function startFakeEngine(): Promise<FakeEngine> {
     };
     server.addService(engineRpc.EngineService, implementation);
     const port = await new Promise<number>((resolve, reject) =>
-        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) => (err ? reject(err) : resolve(p))),
+        server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, p) =>
+            err ? reject(err) : resolve(p),
+        ),
     );
     return {
         address: `127.0.0.1:${port}`,
@@ -66,10 +79,14 @@ export async function startFakeEngine(): Promise<FakeEngine> {
 
 /** What the `pulumi-analyzer-policy` shim resolves from the pack's folder. */
 export function resolveRunPolicyPack(): string {
-    return execFileSync(process.execPath, ["-e", "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))"], {
-        cwd: packDir,
-        encoding: "utf8",
-    }).trim();
+    return execFileSync(
+        process.execPath,
+        ["-e", "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))"],
+        {
+            cwd: packDir,
+            encoding: "utf8",
+        },
+    ).trim();
 }
 
 export interface RunningPack {
@@ -106,7 +123,9 @@ export async function startPack(engine: FakeEngine, stack = "prod"): Promise<Run
                 resolve(line.trim());
             }
         });
-        child.on("exit", (code) => reject(new Error(`policy pack exited with ${code} before printing its port:\n${stdout}\n${stderr}`)));
+        child.on("exit", (code) =>
+            reject(new Error(`policy pack exited with ${code} before printing its port:\n${stdout}\n${stderr}`)),
+        );
     });
     const client = new analyzerRpc.AnalyzerClient(`127.0.0.1:${port}`, grpc.credentials.createInsecure());
     return {
@@ -129,7 +148,9 @@ export function call<Req, Res>(
     fn: (request: Req, callback: (error: grpc.ServiceError | null, response: Res) => void) => unknown,
     request: Req,
 ): Promise<Res> {
-    return new Promise((resolve, reject) => fn(request, (error, response) => (error ? reject(error) : resolve(response))));
+    return new Promise((resolve, reject) =>
+        fn(request, (error, response) => (error ? reject(error) : resolve(response))),
+    );
 }
 
 /** Configure as the CLI does after reconciling: every policy's level and properties. */
@@ -200,7 +221,10 @@ export function analyzeStackRequest(resources: readonly ResourceUnderTest[]): an
 }
 
 /** The analyzer's response in the harness's terms, to compare both. */
-export function fromResponse(response: analyzerProto.AnalyzeResponse): { diagnostics: Omit<Diagnostic, "severity">[]; notApplicable: NotApplicable[] } {
+export function fromResponse(response: analyzerProto.AnalyzeResponse): {
+    diagnostics: Omit<Diagnostic, "severity">[];
+    notApplicable: NotApplicable[];
+} {
     return {
         diagnostics: response.getDiagnosticsList().map((d) => ({
             policyName: d.getPolicyname(),
@@ -211,7 +235,9 @@ export function fromResponse(response: analyzerProto.AnalyzeResponse): { diagnos
             enforcementLevel: levels[d.getEnforcementlevel()],
             urn: d.getUrn() || undefined,
         })),
-        notApplicable: response.getNotApplicableList().map((n) => ({ policyName: n.getPolicyName(), reason: n.getReason() || undefined })),
+        notApplicable: response
+            .getNotApplicableList()
+            .map((n) => ({ policyName: n.getPolicyName(), reason: n.getReason() || undefined })),
     };
 }
 
@@ -219,12 +245,21 @@ export function fromResponse(response: analyzerProto.AnalyzeResponse): { diagnos
 export function rpc(client: analyzerRpc.AnalyzerClient) {
     return {
         handshake: (r: analyzerProto.AnalyzerHandshakeRequest) =>
-            call<analyzerProto.AnalyzerHandshakeRequest, analyzerProto.AnalyzerHandshakeResponse>((q, cb) => client.handshake(q, cb), r),
-        getAnalyzerInfo: () => call<Empty, analyzerProto.AnalyzerInfo>((q, cb) => client.getAnalyzerInfo(q, cb), new Empty()),
-        configure: (r: analyzerProto.ConfigureAnalyzerRequest) => call<analyzerProto.ConfigureAnalyzerRequest, Empty>((q, cb) => client.configure(q, cb), r),
-        analyze: (r: analyzerProto.AnalyzeRequest) => call<analyzerProto.AnalyzeRequest, analyzerProto.AnalyzeResponse>((q, cb) => client.analyze(q, cb), r),
+            call<analyzerProto.AnalyzerHandshakeRequest, analyzerProto.AnalyzerHandshakeResponse>(
+                (q, cb) => client.handshake(q, cb),
+                r,
+            ),
+        getAnalyzerInfo: () =>
+            call<Empty, analyzerProto.AnalyzerInfo>((q, cb) => client.getAnalyzerInfo(q, cb), new Empty()),
+        configure: (r: analyzerProto.ConfigureAnalyzerRequest) =>
+            call<analyzerProto.ConfigureAnalyzerRequest, Empty>((q, cb) => client.configure(q, cb), r),
+        analyze: (r: analyzerProto.AnalyzeRequest) =>
+            call<analyzerProto.AnalyzeRequest, analyzerProto.AnalyzeResponse>((q, cb) => client.analyze(q, cb), r),
         analyzeStack: (r: analyzerProto.AnalyzeStackRequest) =>
-            call<analyzerProto.AnalyzeStackRequest, analyzerProto.AnalyzeResponse>((q, cb) => client.analyzeStack(q, cb), r),
+            call<analyzerProto.AnalyzeStackRequest, analyzerProto.AnalyzeResponse>(
+                (q, cb) => client.analyzeStack(q, cb),
+                r,
+            ),
     };
 }
 

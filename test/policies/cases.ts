@@ -32,7 +32,11 @@ const anchor = files.monthlyAnchor.value;
 export type Input = ResourceUnderTest | ResourceUnderTest[];
 export interface Case {
     readonly compliant: Input;
-    readonly nonCompliant: readonly { readonly title: string; readonly input: Input; readonly message: string | RegExp }[];
+    readonly nonCompliant: readonly {
+        readonly title: string;
+        readonly input: Input;
+        readonly message: string | RegExp;
+    }[];
 }
 
 /** Replaces the resource named `name` in a stack. */
@@ -54,33 +58,73 @@ export const cases: Record<string, Case> = {
     "postgresql-backup-retention": {
         compliant: server(),
         nonCompliant: [
-            { title: "7 days", input: withProp(server(), "backup.backupRetentionDays", 7), message: `backup.backupRetentionDays is 7; the policy requires ${db.retentionDays.value}.` },
-            { title: "outside Azure's range", input: withProp(server(), "backup.backupRetentionDays", 40), message: /outside Azure's 7–35/ },
-            { title: "not set", input: withProp(server(), "backup", undefined), message: /backup.backupRetentionDays is not set/ },
+            {
+                title: "7 days",
+                input: withProp(server(), "backup.backupRetentionDays", 7),
+                message: `backup.backupRetentionDays is 7; the policy requires ${db.retentionDays.value}.`,
+            },
+            {
+                title: "outside Azure's range",
+                input: withProp(server(), "backup.backupRetentionDays", 40),
+                message: /outside Azure's 7–35/,
+            },
+            {
+                title: "not set",
+                input: withProp(server(), "backup", undefined),
+                message: /backup.backupRetentionDays is not set/,
+            },
         ],
     },
     "postgresql-geo-redundant-backup": {
         compliant: server(),
         nonCompliant: [
-            { title: "Disabled", input: withProp(server(), "backup.geoRedundantBackup", "Disabled"), message: 'backup.geoRedundantBackup is "Disabled"; the policy requires Enabled.' },
-            { title: "not set", input: withProp(server(), "backup.geoRedundantBackup", undefined), message: /geoRedundantBackup is not set/ },
+            {
+                title: "Disabled",
+                input: withProp(server(), "backup.geoRedundantBackup", "Disabled"),
+                message: 'backup.geoRedundantBackup is "Disabled"; the policy requires Enabled.',
+            },
+            {
+                title: "not set",
+                input: withProp(server(), "backup.geoRedundantBackup", undefined),
+                message: /geoRedundantBackup is not set/,
+            },
         ],
     },
     "postgresql-public-network-access-disabled": {
         compliant: server(),
         nonCompliant: [
-            { title: "Enabled", input: withProp(server(), "network.publicNetworkAccess", "Enabled"), message: /network.publicNetworkAccess is "Enabled"/ },
-            { title: "not set", input: withProp(server(), "network", undefined), message: /publicNetworkAccess is not set/ },
+            {
+                title: "Enabled",
+                input: withProp(server(), "network.publicNetworkAccess", "Enabled"),
+                message: /network.publicNetworkAccess is "Enabled"/,
+            },
+            {
+                title: "not set",
+                input: withProp(server(), "network", undefined),
+                message: /publicNetworkAccess is not set/,
+            },
         ],
     },
     "postgresql-secure-transport-required": {
         compliant: stack,
         nonCompliant: [
-            { title: "off", input: replaced(stack, "require-secure-transport", serverParameter("require_secure_transport", "off")), message: /require_secure_transport is "off"; the policy requires on/ },
-            { title: "missing", input: replaced(stack, "require-secure-transport", undefined), message: /has no server parameter require_secure_transport/ },
+            {
+                title: "off",
+                input: replaced(stack, "require-secure-transport", serverParameter("require_secure_transport", "off")),
+                message: /require_secure_transport is "off"; the policy requires on/,
+            },
+            {
+                title: "missing",
+                input: replaced(stack, "require-secure-transport", undefined),
+                message: /has no server parameter require_secure_transport/,
+            },
             {
                 title: "set on another server only",
-                input: replaced(stack, "require-secure-transport", serverParameter("require_secure_transport", "on", "psql-other")),
+                input: replaced(
+                    stack,
+                    "require-secure-transport",
+                    serverParameter("require_secure_transport", "on", "psql-other"),
+                ),
                 message: /has no server parameter require_secure_transport/,
             },
         ],
@@ -88,118 +132,295 @@ export const cases: Record<string, Case> = {
     "postgresql-tls-minimum-version": {
         compliant: stack,
         nonCompliant: [
-            { title: "TLSv1.2", input: replaced(stack, "ssl-min-protocol-version", serverParameter("ssl_min_protocol_version", "TLSv1.2")), message: `ssl_min_protocol_version is "TLSv1.2"; the policy requires ${backupPolicy.encryption.databaseMinTls.value}.` },
-            { title: "missing", input: replaced(stack, "ssl-min-protocol-version", undefined), message: /has no server parameter ssl_min_protocol_version/ },
+            {
+                title: "TLSv1.2",
+                input: replaced(
+                    stack,
+                    "ssl-min-protocol-version",
+                    serverParameter("ssl_min_protocol_version", "TLSv1.2"),
+                ),
+                message: `ssl_min_protocol_version is "TLSv1.2"; the policy requires ${backupPolicy.encryption.databaseMinTls.value}.`,
+            },
+            {
+                title: "missing",
+                input: replaced(stack, "ssl-min-protocol-version", undefined),
+                message: /has no server parameter ssl_min_protocol_version/,
+            },
         ],
     },
     "storage-https-only": {
         compliant: storageAccount(),
         nonCompliant: [
-            { title: "false", input: withProp(storageAccount(), "enableHttpsTrafficOnly", false), message: "enableHttpsTrafficOnly is false; the policy requires true." },
-            { title: "not set", input: withProp(storageAccount(), "enableHttpsTrafficOnly", undefined), message: /not set/ },
+            {
+                title: "false",
+                input: withProp(storageAccount(), "enableHttpsTrafficOnly", false),
+                message: "enableHttpsTrafficOnly is false; the policy requires true.",
+            },
+            {
+                title: "not set",
+                input: withProp(storageAccount(), "enableHttpsTrafficOnly", undefined),
+                message: /not set/,
+            },
         ],
     },
     "storage-minimum-tls": {
         compliant: storageAccount(),
         nonCompliant: [
-            { title: "TLS1_0", input: withProp(storageAccount(), "minimumTlsVersion", "TLS1_0"), message: `minimumTlsVersion is "TLS1_0"; the policy requires ${backupPolicy.encryption.storageMinTls.value} or newer.` },
-            { title: "not set (Azure's default is TLS 1.0)", input: withProp(storageAccount(), "minimumTlsVersion", undefined), message: /minimumTlsVersion is not set/ },
+            {
+                title: "TLS1_0",
+                input: withProp(storageAccount(), "minimumTlsVersion", "TLS1_0"),
+                message: `minimumTlsVersion is "TLS1_0"; the policy requires ${backupPolicy.encryption.storageMinTls.value} or newer.`,
+            },
+            {
+                title: "not set (Azure's default is TLS 1.0)",
+                input: withProp(storageAccount(), "minimumTlsVersion", undefined),
+                message: /minimumTlsVersion is not set/,
+            },
         ],
     },
     "storage-infrastructure-encryption": {
         compliant: storageAccount(),
         nonCompliant: [
-            { title: "false", input: withProp(storageAccount(), "encryption.requireInfrastructureEncryption", false), message: /requireInfrastructureEncryption is false/ },
-            { title: "not set", input: withProp(storageAccount(), "encryption", undefined), message: /requireInfrastructureEncryption is not set/ },
+            {
+                title: "false",
+                input: withProp(storageAccount(), "encryption.requireInfrastructureEncryption", false),
+                message: /requireInfrastructureEncryption is false/,
+            },
+            {
+                title: "not set",
+                input: withProp(storageAccount(), "encryption", undefined),
+                message: /requireInfrastructureEncryption is not set/,
+            },
         ],
     },
     "storage-blob-public-access-disabled": {
         compliant: storageAccount(),
         nonCompliant: [
-            { title: "true", input: withProp(storageAccount(), "allowBlobPublicAccess", true), message: "allowBlobPublicAccess is true; the policy requires false." },
-            { title: "not set", input: withProp(storageAccount(), "allowBlobPublicAccess", undefined), message: /not set/ },
+            {
+                title: "true",
+                input: withProp(storageAccount(), "allowBlobPublicAccess", true),
+                message: "allowBlobPublicAccess is true; the policy requires false.",
+            },
+            {
+                title: "not set",
+                input: withProp(storageAccount(), "allowBlobPublicAccess", undefined),
+                message: /not set/,
+            },
         ],
     },
     "storage-geo-redundant-sku": {
         compliant: storageAccount(),
         nonCompliant: [
-            { title: "locally redundant", input: withProp(storageAccount(), "sku.name", "Standard_LRS"), message: /sku.name is "Standard_LRS"; the policy requires a geo-redundant SKU/ },
-            { title: "zone redundant only", input: withProp(storageAccount(), "sku.name", "Standard_ZRS"), message: /Standard_ZRS/ },
+            {
+                title: "locally redundant",
+                input: withProp(storageAccount(), "sku.name", "Standard_LRS"),
+                message: /sku.name is "Standard_LRS"; the policy requires a geo-redundant SKU/,
+            },
+            {
+                title: "zone redundant only",
+                input: withProp(storageAccount(), "sku.name", "Standard_ZRS"),
+                message: /Standard_ZRS/,
+            },
         ],
     },
     "storage-share-soft-delete": {
         compliant: stack,
         nonCompliant: [
-            { title: "disabled", input: replaced(stack, "file-service", withProp(stack.find((r) => r.name === "file-service")!, "shareDeleteRetentionPolicy.enabled", false)), message: /shareDeleteRetentionPolicy is .*"enabled":false.*; the policy requires enabled = true/ },
-            { title: "no FileServiceProperties", input: replaced(stack, "file-service", undefined), message: /holds file shares but has no FileServiceProperties/ },
+            {
+                title: "disabled",
+                input: replaced(
+                    stack,
+                    "file-service",
+                    withProp(
+                        stack.find((r) => r.name === "file-service")!,
+                        "shareDeleteRetentionPolicy.enabled",
+                        false,
+                    ),
+                ),
+                message: /shareDeleteRetentionPolicy is .*"enabled":false.*; the policy requires enabled = true/,
+            },
+            {
+                title: "no FileServiceProperties",
+                input: replaced(stack, "file-service", undefined),
+                message: /holds file shares but has no FileServiceProperties/,
+            },
         ],
     },
     "vault-geo-redundant-storage": {
         compliant: vault(),
         nonCompliant: [
-            { title: "locally redundant", input: withProp(vault(), "properties.redundancySettings.standardTierStorageRedundancy", "LocallyRedundant"), message: /standardTierStorageRedundancy is "LocallyRedundant"; the policy requires GeoRedundant/ },
-            { title: "not set", input: withProp(vault(), "properties.redundancySettings", undefined), message: /standardTierStorageRedundancy is not set/ },
+            {
+                title: "locally redundant",
+                input: withProp(
+                    vault(),
+                    "properties.redundancySettings.standardTierStorageRedundancy",
+                    "LocallyRedundant",
+                ),
+                message: /standardTierStorageRedundancy is "LocallyRedundant"; the policy requires GeoRedundant/,
+            },
+            {
+                title: "not set",
+                input: withProp(vault(), "properties.redundancySettings", undefined),
+                message: /standardTierStorageRedundancy is not set/,
+            },
         ],
     },
     "vault-soft-delete-enabled": {
         compliant: vault(),
         nonCompliant: [
-            { title: "Disabled", input: withProp(vault(), "properties.securitySettings.softDeleteSettings.softDeleteState", "Disabled"), message: /softDeleteState is "Disabled"/ },
-            { title: "not set", input: withProp(vault(), "properties.securitySettings.softDeleteSettings", undefined), message: /softDeleteState is not set/ },
+            {
+                title: "Disabled",
+                input: withProp(vault(), "properties.securitySettings.softDeleteSettings.softDeleteState", "Disabled"),
+                message: /softDeleteState is "Disabled"/,
+            },
+            {
+                title: "not set",
+                input: withProp(vault(), "properties.securitySettings.softDeleteSettings", undefined),
+                message: /softDeleteState is not set/,
+            },
         ],
     },
     "vault-immutability-enabled": {
         compliant: vault(),
         nonCompliant: [
-            { title: "Disabled", input: withProp(vault(), "properties.securitySettings.immutabilitySettings.state", "Disabled"), message: /immutabilitySettings.state is "Disabled"; the policy requires Unlocked or Locked/ },
-            { title: "not set", input: withProp(vault(), "properties.securitySettings.immutabilitySettings", undefined), message: /immutabilitySettings.state is not set/ },
+            {
+                title: "Disabled",
+                input: withProp(vault(), "properties.securitySettings.immutabilitySettings.state", "Disabled"),
+                message: /immutabilitySettings.state is "Disabled"; the policy requires Unlocked or Locked/,
+            },
+            {
+                title: "not set",
+                input: withProp(vault(), "properties.securitySettings.immutabilitySettings", undefined),
+                message: /immutabilitySettings.state is not set/,
+            },
         ],
     },
     "vault-public-network-access-disabled": {
         compliant: vault(),
         nonCompliant: [
-            { title: "Enabled", input: withProp(vault(), "properties.publicNetworkAccess", "Enabled"), message: /properties.publicNetworkAccess is "Enabled"/ },
-            { title: "not set", input: withProp(vault(), "properties.publicNetworkAccess", undefined), message: /not set/ },
+            {
+                title: "Enabled",
+                input: withProp(vault(), "properties.publicNetworkAccess", "Enabled"),
+                message: /properties.publicNetworkAccess is "Enabled"/,
+            },
+            {
+                title: "not set",
+                input: withProp(vault(), "properties.publicNetworkAccess", undefined),
+                message: /not set/,
+            },
         ],
     },
     "file-share-backup-daily-schedule": {
         compliant: protectionPolicy(),
         nonCompliant: [
-            { title: "weekly", input: withProp(protectionPolicy(), "properties.schedulePolicy.scheduleRunFrequency", "Weekly"), message: /scheduleRunFrequency is "Weekly"; the policy requires Daily/ },
-            { title: "no schedule", input: withProp(protectionPolicy(), "properties.schedulePolicy", undefined), message: /schedulePolicyType is not set/ },
+            {
+                title: "weekly",
+                input: withProp(protectionPolicy(), "properties.schedulePolicy.scheduleRunFrequency", "Weekly"),
+                message: /scheduleRunFrequency is "Weekly"; the policy requires Daily/,
+            },
+            {
+                title: "no schedule",
+                input: withProp(protectionPolicy(), "properties.schedulePolicy", undefined),
+                message: /schedulePolicyType is not set/,
+            },
         ],
     },
     "file-share-backup-daily-retention": {
         compliant: protectionPolicy(),
         nonCompliant: [
-            { title: "14 days", input: withProp(protectionPolicy(), `${vaultRetention}.dailySchedule.retentionDuration.count`, 14), message: `daily retention (${vaultRetention}.dailySchedule.retentionDuration) is 14 Days; the policy requires ${files.dailyRetentionDays.value} Days.` },
-            { title: "snapshot tier, 7 days", input: withProp(snapshotTierProtectionPolicy(), "properties.retentionPolicy.dailySchedule.retentionDuration.count", 7), message: /daily retention \(properties.retentionPolicy.dailySchedule.retentionDuration\) is 7/ },
-            { title: "no retention at all", input: withProp(protectionPolicy(), "properties.vaultRetentionPolicy", undefined), message: /properties.retentionPolicy.retentionPolicyType is not set/ },
-            { title: "no daily schedule", input: withProp(protectionPolicy(), `${vaultRetention}.dailySchedule`, undefined), message: /daily retention \(.*\) is not set;/ },
+            {
+                title: "14 days",
+                input: withProp(protectionPolicy(), `${vaultRetention}.dailySchedule.retentionDuration.count`, 14),
+                message: `daily retention (${vaultRetention}.dailySchedule.retentionDuration) is 14 Days; the policy requires ${files.dailyRetentionDays.value} Days.`,
+            },
+            {
+                title: "snapshot tier, 7 days",
+                input: withProp(
+                    snapshotTierProtectionPolicy(),
+                    "properties.retentionPolicy.dailySchedule.retentionDuration.count",
+                    7,
+                ),
+                message: /daily retention \(properties.retentionPolicy.dailySchedule.retentionDuration\) is 7/,
+            },
+            {
+                title: "no retention at all",
+                input: withProp(protectionPolicy(), "properties.vaultRetentionPolicy", undefined),
+                message: /properties.retentionPolicy.retentionPolicyType is not set/,
+            },
+            {
+                title: "no daily schedule",
+                input: withProp(protectionPolicy(), `${vaultRetention}.dailySchedule`, undefined),
+                message: /daily retention \(.*\) is not set;/,
+            },
         ],
     },
     "file-share-backup-monthly-retention": {
         compliant: protectionPolicy(),
         nonCompliant: [
-            { title: "3 months", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionDuration.count`, 3), message: `monthly retention (${vaultRetention}.monthlySchedule.retentionDuration) is 3 Months; the policy requires ${files.monthlyRetentionMonths.value} Months.` },
-            { title: "snapshot tier, 3 months", input: withProp(snapshotTierProtectionPolicy(), "properties.retentionPolicy.monthlySchedule.retentionDuration.count", 3), message: /is 3 Months/ },
-            { title: "last Sunday", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth`, ["Last"]), message: `the policy requires the ${anchor.weekOfMonth} ${anchor.dayOfWeek} of each month.` },
-            { title: "first Saturday", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek`, ["Saturday"]), message: /days \["Saturday"\]/ },
-            { title: "no monthly schedule", input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule`, undefined), message: /monthly retention \(.*\) is not set;/ },
+            {
+                title: "3 months",
+                input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionDuration.count`, 3),
+                message: `monthly retention (${vaultRetention}.monthlySchedule.retentionDuration) is 3 Months; the policy requires ${files.monthlyRetentionMonths.value} Months.`,
+            },
+            {
+                title: "snapshot tier, 3 months",
+                input: withProp(
+                    snapshotTierProtectionPolicy(),
+                    "properties.retentionPolicy.monthlySchedule.retentionDuration.count",
+                    3,
+                ),
+                message: /is 3 Months/,
+            },
+            {
+                title: "last Sunday",
+                input: withProp(
+                    protectionPolicy(),
+                    `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth`,
+                    ["Last"],
+                ),
+                message: `the policy requires the ${anchor.weekOfMonth} ${anchor.dayOfWeek} of each month.`,
+            },
+            {
+                title: "first Saturday",
+                input: withProp(
+                    protectionPolicy(),
+                    `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek`,
+                    ["Saturday"],
+                ),
+                message: /days \["Saturday"\]/,
+            },
+            {
+                title: "no monthly schedule",
+                input: withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule`, undefined),
+                message: /monthly retention \(.*\) is not set;/,
+            },
         ],
     },
     "file-share-backup-coverage": {
         compliant: stack,
         nonCompliant: [
-            { title: "a share without protected item", input: replaced(stack, "protect-images", undefined), message: /FileShare "share-images" is not backed up/ },
+            {
+                title: "a share without protected item",
+                input: replaced(stack, "protect-images", undefined),
+                message: /FileShare "share-images" is not backed up/,
+            },
             {
                 title: "protected under a non-compliant policy",
-                input: replaced(stack, policyName, withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionDuration.count`, 1)),
-                message: /is protected under .*ProtectionPolicy "files-daily", which does not meet the policy: monthly retention .* is 1/,
+                input: replaced(
+                    stack,
+                    policyName,
+                    withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionDuration.count`, 1),
+                ),
+                message:
+                    /is protected under .*ProtectionPolicy "files-daily", which does not meet the policy: monthly retention .* is 1/,
             },
             {
                 title: "protected under a policy outside the stack",
-                input: replaced(stack, "protect-images", protectedItem("images", "/somewhere/else/backupPolicies/weekly")),
+                input: replaced(
+                    stack,
+                    "protect-images",
+                    protectedItem("images", "/somewhere/else/backupPolicies/weekly"),
+                ),
                 message: /not a protection policy of this stack/,
             },
         ],
@@ -207,56 +428,115 @@ export const cases: Record<string, Case> = {
     "nas-backup-coverage": {
         compliant: stackWithNas,
         nonCompliant: [
-            { title: "a file share without NAS backup", input: stackWithNas.filter((r) => r.name !== "nas-backup-file-share-images"), message: /share-images" \(file-share "images"\) has no NAS backup CronJob/ },
-            { title: "a database without NAS backup", input: [...stackWithNas, database("auth")], message: /db-auth" \(database "auth"\) has no NAS backup CronJob/ },
-            { title: "a NAS CronJob without target", input: [...stackWithNas, withProp(cronJob, "metadata.annotations", {})], message: /NAS backup CronJob without a target/ },
+            {
+                title: "a file share without NAS backup",
+                input: stackWithNas.filter((r) => r.name !== "nas-backup-file-share-images"),
+                message: /share-images" \(file-share "images"\) has no NAS backup CronJob/,
+            },
+            {
+                title: "a database without NAS backup",
+                input: [...stackWithNas, database("auth")],
+                message: /db-auth" \(database "auth"\) has no NAS backup CronJob/,
+            },
+            {
+                title: "a NAS CronJob without target",
+                input: [...stackWithNas, withProp(cronJob, "metadata.annotations", {})],
+                message: /NAS backup CronJob without a target/,
+            },
         ],
     },
     "nas-backup-daily-schedule": {
         compliant: cronJob,
         nonCompliant: [
-            { title: "every 6 hours", input: withProp(cronJob, "spec.schedule", "0 */6 * * *"), message: /spec.schedule is "0 \*\/6 \* \* \*"; the policy requires a daily schedule/ },
+            {
+                title: "every 6 hours",
+                input: withProp(cronJob, "spec.schedule", "0 */6 * * *"),
+                message: /spec.schedule is "0 \*\/6 \* \* \*"; the policy requires a daily schedule/,
+            },
             { title: "weekly", input: withProp(cronJob, "spec.schedule", "0 2 * * 0"), message: /daily schedule/ },
-            { title: "no time zone", input: withProp(cronJob, "spec.timeZone", undefined), message: `spec.timeZone is not set; the policy requires ${nas.timeZone.value}.` },
+            {
+                title: "no time zone",
+                input: withProp(cronJob, "spec.timeZone", undefined),
+                message: `spec.timeZone is not set; the policy requires ${nas.timeZone.value}.`,
+            },
             { title: "suspended", input: withProp(cronJob, "spec.suspend", true), message: /spec.suspend is true/ },
         ],
     },
     "nas-backup-retention": {
         compliant: cronJob,
         nonCompliant: [
-            { title: "daily 14", input: withProp(cronJob, annotation("dailyRetentionDays"), "14"), message: `is 14; the policy requires ${nas.dailyRetentionDays.value}.` },
-            { title: "monthly 3", input: withProp(cronJob, annotation("monthlyRetentionMonths"), "3"), message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.` },
-            { title: "monthly anchor 15th", input: withProp(cronJob, annotation("monthlyAnchorDayOfMonth"), "15"), message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.` },
-            { title: "retention not declared", input: withProp(cronJob, annotation("dailyRetentionDays"), undefined), message: /daily-retention-days"\] is not set/ },
+            {
+                title: "daily 14",
+                input: withProp(cronJob, annotation("dailyRetentionDays"), "14"),
+                message: `is 14; the policy requires ${nas.dailyRetentionDays.value}.`,
+            },
+            {
+                title: "monthly 3",
+                input: withProp(cronJob, annotation("monthlyRetentionMonths"), "3"),
+                message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.`,
+            },
+            {
+                title: "monthly anchor 15th",
+                input: withProp(cronJob, annotation("monthlyAnchorDayOfMonth"), "15"),
+                message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.`,
+            },
+            {
+                title: "retention not declared",
+                input: withProp(cronJob, annotation("dailyRetentionDays"), undefined),
+                message: /daily-retention-days"\] is not set/,
+            },
         ],
     },
     "azure-data-location-allowed": {
         compliant: server(),
         nonCompliant: [
-            { title: "West Europe server", input: withProp(server(), "location", "westeurope"), message: `location is "westeurope"; the policy allows ${backupPolicy.regions.azure.value}.` },
-            { title: "vault without location", input: withProp(vault(), "location", undefined), message: /location is not set/ },
-            { title: "storage in Sweden", input: withProp(storageAccount(), "location", "swedencentral"), message: /swedencentral/ },
+            {
+                title: "West Europe server",
+                input: withProp(server(), "location", "westeurope"),
+                message: `location is "westeurope"; the policy allows ${backupPolicy.regions.azure.value}.`,
+            },
+            {
+                title: "vault without location",
+                input: withProp(vault(), "location", undefined),
+                message: /location is not set/,
+            },
+            {
+                title: "storage in Sweden",
+                input: withProp(storageAccount(), "location", "swedencentral"),
+                message: /swedencentral/,
+            },
         ],
     },
     "digitalocean-data-location-allowed": {
         compliant: digitalOceanCluster(),
         nonCompliant: [
-            { title: "NYC3", input: withProp(digitalOceanCluster(), "region", "nyc3"), message: `region is "nyc3"; the policy allows ${backupPolicy.regions.digitalocean.value}.` },
+            {
+                title: "NYC3",
+                input: withProp(digitalOceanCluster(), "region", "nyc3"),
+                message: `region is "nyc3"; the policy allows ${backupPolicy.regions.digitalocean.value}.`,
+            },
         ],
     },
     "stateful-resources-protected": {
         compliant: server(),
         nonCompliant: [
-            { title: "server", input: { ...server(), protect: false }, message: /protect is false; the policy requires protect: true/ },
+            {
+                title: "server",
+                input: { ...server(), protect: false },
+                message: /protect is false; the policy requires protect: true/,
+            },
             { title: "vault", input: { ...vault(), protect: false }, message: /protect is false/ },
             { title: "storage account", input: { ...storageAccount(), protect: false }, message: /protect is false/ },
-            { title: "DigitalOcean database cluster", input: { ...digitalOceanCluster(), protect: false }, message: /protect is false/ },
+            {
+                title: "DigitalOcean database cluster",
+                input: { ...digitalOceanCluster(), protect: false },
+                message: /protect is false/,
+            },
             { title: "PostgreSQL database", input: database("main"), message: /protect is false/ },
             { title: "file share", input: fileShare("documents"), message: /protect is false/ },
         ],
     },
 };
-
 
 /**
  * The compliant stack as a first `pulumi preview` sees it: share names, item names and ids unknown,
@@ -267,7 +547,18 @@ export function previewOfStack(): ResourceUnderTest[] {
         if (r.type === types.share) return withProp(r, "shareName", unknown);
         if (r.type !== types.item) return r;
         const share = stack.find((s) => s.type === types.share && r.name.endsWith(String(s.props.shareName)))!;
-        const item = ["properties.policyId", "properties.sourceResourceId", "properties.friendlyName", "protectedItemName"].reduce((i, p) => withProp(i, p, unknown), r);
-        return { ...item, propertyDependencies: { properties: [protectionPolicy().urn!, storageAccount().urn!, share.urn!], protectedItemName: [share.urn!] } };
+        const item = [
+            "properties.policyId",
+            "properties.sourceResourceId",
+            "properties.friendlyName",
+            "protectedItemName",
+        ].reduce((i, p) => withProp(i, p, unknown), r);
+        return {
+            ...item,
+            propertyDependencies: {
+                properties: [protectionPolicy().urn!, storageAccount().urn!, share.urn!],
+                protectedItemName: [share.urn!],
+            },
+        };
     });
 }

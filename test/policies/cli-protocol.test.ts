@@ -10,7 +10,15 @@ import * as grpc from "@grpc/grpc-js";
 import * as analyzerProto from "@pulumi/pulumi/proto/analyzer_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { analyzeResource, analyzeStack, type AnalyzeResult, reconcileConfig, type ResourceUnderTest, secret, unknown } from "../../policies/harness/analyze";
+import {
+    analyzeResource,
+    analyzeStack,
+    type AnalyzeResult,
+    reconcileConfig,
+    type ResourceUnderTest,
+    secret,
+    unknown,
+} from "../../policies/harness/analyze";
 import {
     analyzeRequest,
     analyzeStackRequest,
@@ -42,7 +50,8 @@ afterAll(async () => {
 });
 
 const analyze = (r: ResourceUnderTest) => rpc(running.client).analyze(analyzeRequest(r)).then(fromResponse);
-const analyzeStackRpc = (rs: readonly ResourceUnderTest[]) => rpc(running.client).analyzeStack(analyzeStackRequest(rs)).then(fromResponse);
+const analyzeStackRpc = (rs: readonly ResourceUnderTest[]) =>
+    rpc(running.client).analyzeStack(analyzeStackRequest(rs)).then(fromResponse);
 const configure = (config = reconcileConfig(pack)) => rpc(running.client).configure(configureRequest(config));
 
 /** The harness's answer without the parts the protocol does not carry (severity, observations). */
@@ -55,13 +64,24 @@ function comparable(result: AnalyzeResult) {
 
 describe("started like the Pulumi CLI starts a policy pack", () => {
     it("the shim's `require.resolve` from policies/ finds run-policy-pack in the repository's node_modules", () => {
-        const expected = path.join(packDir, "..", "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack", "index.js");
+        const expected = path.join(
+            packDir,
+            "..",
+            "node_modules",
+            "@pulumi",
+            "pulumi",
+            "cmd",
+            "run-policy-pack",
+            "index.js",
+        );
         expect(fs.existsSync(path.join(packDir, "node_modules"))).toBe(false);
         expect(resolveRunPolicyPack()).toBe(fs.realpathSync(expected));
     });
 
     it("answers Handshake as unimplemented, which the CLI accepts (it then uses the plugin's arguments)", async () => {
-        const error = await rpc(running.client).handshake(new analyzerProto.AnalyzerHandshakeRequest()).catch((e: grpc.ServiceError) => e);
+        const error = await rpc(running.client)
+            .handshake(new analyzerProto.AnalyzerHandshakeRequest())
+            .catch((e: grpc.ServiceError) => e);
         expect((error as grpc.ServiceError).code).toBe(grpc.status.UNIMPLEMENTED);
     });
 
@@ -79,21 +99,30 @@ describe("started like the Pulumi CLI starts a policy pack", () => {
             expect(p.getDescription()).toMatch(/^§\d/);
             expect(p.getFramework()?.getReference()).toBe(local.framework?.reference);
             expect(p.getPolicyType()).toBe(
-                "validateStack" in local ? analyzerProto.PolicyType.POLICY_TYPE_STACK : analyzerProto.PolicyType.POLICY_TYPE_RESOURCE,
+                "validateStack" in local
+                    ? analyzerProto.PolicyType.POLICY_TYPE_STACK
+                    : analyzerProto.PolicyType.POLICY_TYPE_RESOURCE,
             );
             const schema = p.getConfigschema()?.getProperties()?.toJavaScript() ?? {};
             expect(schema).toEqual(local.configSchema?.properties ?? {});
         }
         const retention = policies.find((p) => p.getName() === "postgresql-backup-retention")!;
-        expect(retention.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({ retentionDays: { default: backupPolicy.database.retentionDays.value } });
+        expect(retention.getConfigschema()?.getProperties()?.toJavaScript()).toMatchObject({
+            retentionDays: { default: backupPolicy.database.retentionDays.value },
+        });
     });
 
     it("Analyze returns a mandatory violation for a non-compliant resource and nothing for a compliant one", async () => {
         await configure();
         const bad = await analyze(withProp(server(), "backup.backupRetentionDays", 7));
         expect(bad.diagnostics).toHaveLength(1);
-        expect(bad.diagnostics[0]).toMatchObject({ policyName: "postgresql-backup-retention", enforcementLevel: "mandatory" });
-        expect(bad.diagnostics[0].message).toContain(`backup.backupRetentionDays is 7; the policy requires ${backupPolicy.database.retentionDays.value}.`);
+        expect(bad.diagnostics[0]).toMatchObject({
+            policyName: "postgresql-backup-retention",
+            enforcementLevel: "mandatory",
+        });
+        expect(bad.diagnostics[0].message).toContain(
+            `backup.backupRetentionDays is 7; the policy requires ${backupPolicy.database.retentionDays.value}.`,
+        );
         expect((await analyze(server())).diagnostics).toEqual([]);
     });
 
@@ -116,16 +145,27 @@ describe("the harness answers exactly like the running pack", () => {
         ["unknown retention (preview)", withProp(server(), "backup.backupRetentionDays", unknown)],
         ["unknown encryption object (preview)", withProp(storageAccount(), "encryption", unknown)],
         ["secret password", withProp(server(), "administratorLoginPassword", secret("not-for-printing"))],
-        ["a resource no rule is about", { type: "azure-native:resources:ResourceGroup", name: "rg", props: { resourceGroupName: "rg", location: backupPolicy.regions.azure.value } }],
+        [
+            "a resource no rule is about",
+            {
+                type: "azure-native:resources:ResourceGroup",
+                name: "rg",
+                props: { resourceGroupName: "rg", location: backupPolicy.regions.azure.value },
+            },
+        ],
     );
 
     it.each(resources)("Analyze: %s", async (_title, resource) => {
         await configure();
-        expect(await analyze(resource)).toEqual(comparable(await analyzeResource(pack, resource, { config: reconcileConfig(pack) })));
+        expect(await analyze(resource)).toEqual(
+            comparable(await analyzeResource(pack, resource, { config: reconcileConfig(pack) })),
+        );
     });
 
     const stacks: [string, ResourceUnderTest[]][] = Object.entries(cases).flatMap(([rule, c]) =>
-        [c.compliant, ...c.nonCompliant.map((n) => n.input)].filter(Array.isArray).map((s, i) => [`${rule} #${i}`, s] as [string, ResourceUnderTest[]]),
+        [c.compliant, ...c.nonCompliant.map((n) => n.input)]
+            .filter(Array.isArray)
+            .map((s, i) => [`${rule} #${i}`, s] as [string, ResourceUnderTest[]]),
     );
     stacks.push(
         ["the compliant stack with NAS backups", stackWithNas],
@@ -135,22 +175,34 @@ describe("the harness answers exactly like the running pack", () => {
             [
                 ...stack.filter((r) => r.type !== types.item),
                 ...["documents", "images"].map((s) => ({
-                    ...withProp(withProp(protectedItem(s), "properties.policyId", unknown), "properties.sourceResourceId", unknown),
+                    ...withProp(
+                        withProp(protectedItem(s), "properties.policyId", unknown),
+                        "properties.sourceResourceId",
+                        unknown,
+                    ),
                     propertyDependencies: { properties: [protectionPolicy().urn!, storageAccount().urn!] },
                 })),
             ],
         ],
         ["preview: names and ids unknown, shares and items linked only by property dependencies", previewOfStack()],
-        ["preview: server parameter's server unknown", stack.map((r) => (r.name === "require-secure-transport" ? withProp(r, "serverName", unknown) : r))],
+        [
+            "preview: server parameter's server unknown",
+            stack.map((r) => (r.name === "require-secure-transport" ? withProp(r, "serverName", unknown) : r)),
+        ],
     );
 
     it.each(stacks)("AnalyzeStack: %s", async (_title, resources) => {
         await configure();
-        expect(await analyzeStackRpc(resources)).toEqual(comparable(await analyzeStack(pack, resources, { config: reconcileConfig(pack) })));
+        expect(await analyzeStackRpc(resources)).toEqual(
+            comparable(await analyzeStack(pack, resources, { config: reconcileConfig(pack) })),
+        );
     });
 
     it("with policy config from the CLI (--policy-pack-config): retention 35 days makes the policy-compliant server fail", async () => {
-        const config = reconcileConfig(pack, { "postgresql-backup-retention": { retentionDays: 35 }, "storage-https-only": "advisory" });
+        const config = reconcileConfig(pack, {
+            "postgresql-backup-retention": { retentionDays: 35 },
+            "storage-https-only": "advisory",
+        });
         await configure(config);
         const served = await analyze(server());
         expect(served).toEqual(comparable(await analyzeResource(pack, server(), { config })));

@@ -3,7 +3,11 @@
  * with the Data Backup Policy. Values come from components/policy.ts; each test changes one property.
  */
 import { backupPolicy } from "../../components/policy";
-import { nasBackupDeclarationFor, nasBackupMetadata, type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
+import {
+    nasBackupDeclarationFor,
+    nasBackupMetadata,
+    type NasBackupTarget,
+} from "../../components/kubernetes/nasBackupContract";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
 
 const rg = "rg-backup-prod";
@@ -18,7 +22,12 @@ export function urn(type: string, name: string): string {
     return `urn:pulumi:prod::backup-policy::${type}::${name}`;
 }
 
-function resource(type: string, name: string, props: Record<string, unknown>, extra: Partial<ResourceUnderTest> = {}): ResourceUnderTest {
+function resource(
+    type: string,
+    name: string,
+    props: Record<string, unknown>,
+    extra: Partial<ResourceUnderTest> = {},
+): ResourceUnderTest {
     return { type, name, urn: urn(type, name), props, ...extra };
 }
 
@@ -39,17 +48,26 @@ export const types = {
 } as const;
 
 export function server(): ResourceUnderTest {
-    return resource(types.server, "postgres", {
-        resourceGroupName: rg,
-        serverName: "psql-prod",
-        location,
-        version: "16",
-        administratorLogin: "backupadmin",
-        availabilityZone: "",
-        backup: { backupRetentionDays: backupPolicy.database.retentionDays.value, geoRedundantBackup: "Enabled" },
-        network: { delegatedSubnetResourceId: "/subnets/postgres", privateDnsZoneArmResourceId: "/dns/zone", publicNetworkAccess: "Disabled" },
-        sku: { name: "Standard_D2ds_v5", tier: "GeneralPurpose" },
-    }, { protect: true });
+    return resource(
+        types.server,
+        "postgres",
+        {
+            resourceGroupName: rg,
+            serverName: "psql-prod",
+            location,
+            version: "16",
+            administratorLogin: "backupadmin",
+            availabilityZone: "",
+            backup: { backupRetentionDays: backupPolicy.database.retentionDays.value, geoRedundantBackup: "Enabled" },
+            network: {
+                delegatedSubnetResourceId: "/subnets/postgres",
+                privateDnsZoneArmResourceId: "/dns/zone",
+                publicNetworkAccess: "Disabled",
+            },
+            sku: { name: "Standard_D2ds_v5", tier: "GeneralPurpose" },
+        },
+        { protect: true },
+    );
 }
 
 export function serverParameter(parameter: string, value: string, serverName = "psql-prod"): ResourceUnderTest {
@@ -64,22 +82,32 @@ export function serverParameter(parameter: string, value: string, serverName = "
 
 /** A database; unprotected unless `protect` (the compliant stack protects it). */
 export function database(name: string, protect = false): ResourceUnderTest {
-    return resource(types.database, `db-${name}`, { resourceGroupName: rg, serverName: "psql-prod", databaseName: name, charset: "UTF8" }, { protect });
+    return resource(
+        types.database,
+        `db-${name}`,
+        { resourceGroupName: rg, serverName: "psql-prod", databaseName: name, charset: "UTF8" },
+        { protect },
+    );
 }
 
 export function storageAccount(): ResourceUnderTest {
-    return resource(types.account, "files", {
-        resourceGroupName: rg,
-        accountName: "stbackupprod",
-        id: ids.account,
-        location,
-        kind: "StorageV2",
-        sku: { name: "Standard_GZRS" },
-        enableHttpsTrafficOnly: true,
-        minimumTlsVersion: backupPolicy.encryption.storageMinTls.value,
-        allowBlobPublicAccess: false,
-        encryption: { keySource: "Microsoft.Storage", requireInfrastructureEncryption: true },
-    }, { protect: true });
+    return resource(
+        types.account,
+        "files",
+        {
+            resourceGroupName: rg,
+            accountName: "stbackupprod",
+            id: ids.account,
+            location,
+            kind: "StorageV2",
+            sku: { name: "Standard_GZRS" },
+            enableHttpsTrafficOnly: true,
+            minimumTlsVersion: backupPolicy.encryption.storageMinTls.value,
+            allowBlobPublicAccess: false,
+            encryption: { keySource: "Microsoft.Storage", requireInfrastructureEncryption: true },
+        },
+        { protect: true },
+    );
 }
 
 export function fileService(): ResourceUnderTest {
@@ -93,24 +121,34 @@ export function fileService(): ResourceUnderTest {
 
 /** A file share; unprotected unless `protect` (the compliant stack protects it). */
 export function fileShare(name: string, protect = false): ResourceUnderTest {
-    return resource(types.share, `share-${name}`, { resourceGroupName: rg, accountName: "stbackupprod", shareName: name, shareQuota: 100 }, { protect });
+    return resource(
+        types.share,
+        `share-${name}`,
+        { resourceGroupName: rg, accountName: "stbackupprod", shareName: name, shareQuota: 100 },
+        { protect },
+    );
 }
 
 export function vault(): ResourceUnderTest {
-    return resource(types.vault, "vault", {
-        resourceGroupName: rg,
-        vaultName: "rsv-prod",
-        location,
-        sku: { name: "RS0", tier: "Standard" },
-        properties: {
-            publicNetworkAccess: "Disabled",
-            redundancySettings: { standardTierStorageRedundancy: "GeoRedundant", crossRegionRestore: "Enabled" },
-            securitySettings: {
-                softDeleteSettings: { softDeleteState: "Enabled", softDeleteRetentionPeriodInDays: 14 },
-                immutabilitySettings: { state: "Unlocked" },
+    return resource(
+        types.vault,
+        "vault",
+        {
+            resourceGroupName: rg,
+            vaultName: "rsv-prod",
+            location,
+            sku: { name: "RS0", tier: "Standard" },
+            properties: {
+                publicNetworkAccess: "Disabled",
+                redundancySettings: { standardTierStorageRedundancy: "GeoRedundant", crossRegionRestore: "Enabled" },
+                securitySettings: {
+                    softDeleteSettings: { softDeleteState: "Enabled", softDeleteRetentionPeriodInDays: 14 },
+                    immutabilitySettings: { state: "Unlocked" },
+                },
             },
         },
-    }, { protect: true });
+        { protect: true },
+    );
 }
 
 /** The LongTermRetentionPolicy the policy demands (daily and monthly retention from components/policy.ts). */
@@ -146,7 +184,11 @@ export function protectionPolicy(): ResourceUnderTest {
             backupManagementType: "AzureStorage",
             workLoadType: "AzureFileShare",
             timeZone: "UTC",
-            schedulePolicy: { schedulePolicyType: "SimpleSchedulePolicy", scheduleRunFrequency: "Daily", scheduleRunTimes: [time] },
+            schedulePolicy: {
+                schedulePolicyType: "SimpleSchedulePolicy",
+                scheduleRunFrequency: "Daily",
+                scheduleRunTimes: [time],
+            },
             vaultRetentionPolicy: { snapshotRetentionInDays: 7, vaultRetention: longTermRetention(time) },
         },
     });
@@ -162,19 +204,24 @@ export function snapshotTierProtectionPolicy(): ResourceUnderTest {
 }
 
 export function protectedItem(share: string, policyId: string = ids.policy): ResourceUnderTest {
-    return resource(types.item, `protect-${share}`, {
-        resourceGroupName: rg,
-        vaultName: "rsv-prod",
-        fabricName: "Azure",
-        containerName: `StorageContainer;Storage;${rg};stbackupprod`,
-        protectedItemName: `AzureFileShare;${share}`,
-        properties: {
-            protectedItemType: "AzureFileShareProtectedItem",
-            sourceResourceId: ids.account,
-            policyId,
-            friendlyName: share,
+    return resource(
+        types.item,
+        `protect-${share}`,
+        {
+            resourceGroupName: rg,
+            vaultName: "rsv-prod",
+            fabricName: "Azure",
+            containerName: `StorageContainer;Storage;${rg};stbackupprod`,
+            protectedItemName: `AzureFileShare;${share}`,
+            properties: {
+                protectedItemType: "AzureFileShareProtectedItem",
+                sourceResourceId: ids.account,
+                policyId,
+                friendlyName: share,
+            },
         },
-    }, { protect: true });
+        { protect: true },
+    );
 }
 
 /** A NAS backup CronJob shaped per components/kubernetes/nasBackupContract.ts. */
@@ -188,20 +235,31 @@ export function nasCronJob(target: NasBackupTarget): ResourceUnderTest {
             schedule: "30 1 * * *",
             timeZone: backupPolicy.nas.timeZone.value,
             concurrencyPolicy: "Forbid",
-            jobTemplate: { spec: { template: { spec: { restartPolicy: "Never", containers: [{ name: "nas-backup", image: "nas-backup:1" }] } } } },
+            jobTemplate: {
+                spec: {
+                    template: {
+                        spec: { restartPolicy: "Never", containers: [{ name: "nas-backup", image: "nas-backup:1" }] },
+                    },
+                },
+            },
         },
     });
 }
 
 export function digitalOceanCluster(): ResourceUnderTest {
-    return resource(types.doCluster, "staging-db", {
-        name: "staging-db",
-        engine: "pg",
-        version: "16",
-        size: "db-s-1vcpu-1gb",
-        nodeCount: 1,
-        region: backupPolicy.regions.digitalocean.value,
-    }, { protect: true });
+    return resource(
+        types.doCluster,
+        "staging-db",
+        {
+            name: "staging-db",
+            engine: "pg",
+            version: "16",
+            size: "db-s-1vcpu-1gb",
+            nodeCount: 1,
+            region: backupPolicy.regions.digitalocean.value,
+        },
+        { protect: true },
+    );
 }
 
 /** The whole prod-like stack: server, TLS parameters, databases, storage, shares and their backup. */

@@ -24,7 +24,10 @@ export function checkResource(resource: ResourceUnderTest, config?: PolicyConfig
     return analyzeResource(pack, resource, { config: reconcileConfig(pack, config) });
 }
 
-export function checkStack(resources: readonly ResourceUnderTest[], config?: PolicyConfigInput): Promise<AnalyzeResult> {
+export function checkStack(
+    resources: readonly ResourceUnderTest[],
+    config?: PolicyConfigInput,
+): Promise<AnalyzeResult> {
     return analyzeStack(pack, resources, { config: reconcileConfig(pack, config) });
 }
 

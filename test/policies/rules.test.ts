@@ -5,7 +5,15 @@
 import { describe, expect, it } from "vitest";
 import { noNasBackupYet } from "../../policies/rules/nasBackup";
 import { cases, cronJob, type Input, previewOfStack, stack, stackWithNas } from "./cases";
-import { digitalOceanCluster, fileShare, protectionPolicy, server, snapshotTierProtectionPolicy, types, withProp } from "./fixtures";
+import {
+    digitalOceanCluster,
+    fileShare,
+    protectionPolicy,
+    server,
+    snapshotTierProtectionPolicy,
+    types,
+    withProp,
+} from "./fixtures";
 import { applied, checkResource, checkStack, resourceRule, ruleNames, violations } from "./helpers";
 
 async function run(rule: string, input: Input) {
@@ -26,7 +34,10 @@ describe.each(Object.entries(cases))("%s", (rule, { compliant, nonCompliant }) =
         const result = await run(rule, input);
         const found = violations(result, rule);
         expect(found.length).toBeGreaterThan(0);
-        expect(found.some((m) => (typeof message === "string" ? m.includes(message) : message.test(m))), found.join("\n")).toBe(true);
+        expect(
+            found.some((m) => (typeof message === "string" ? m.includes(message) : message.test(m))),
+            found.join("\n"),
+        ).toBe(true);
     });
 });
 
@@ -61,7 +72,10 @@ describe("the pack", () => {
 
     it("applies each resource rule only to its resource types", async () => {
         const result = await checkResource(server());
-        expect(result.notApplicable).toContainEqual({ policyName: "storage-https-only", reason: `Policy only applies to resources of type '${types.account}'` });
+        expect(result.notApplicable).toContainEqual({
+            policyName: "storage-https-only",
+            reason: `Policy only applies to resources of type '${types.account}'`,
+        });
         expect(applied(result, "postgresql-backup-retention")).toBe(true);
         const cluster = await checkResource(digitalOceanCluster());
         expect(applied(cluster, "azure-data-location-allowed")).toBe(false);
@@ -71,13 +85,18 @@ describe("the pack", () => {
     it("accepts the policy's retention in the snapshot tier as well as in the vault-standard tier", async () => {
         for (const policy of [protectionPolicy(), snapshotTierProtectionPolicy()]) {
             const result = await checkResource(policy);
-            expect(result.evaluated).toEqual(expect.arrayContaining(["file-share-backup-daily-retention", "file-share-backup-monthly-retention"]));
+            expect(result.evaluated).toEqual(
+                expect.arrayContaining(["file-share-backup-daily-retention", "file-share-backup-monthly-retention"]),
+            );
             expect(result.diagnostics).toEqual([]);
         }
     });
 
     it("checks only AzureFileShare protection policies", async () => {
-        const vmPolicy = withProp(protectionPolicy(), "properties", { backupManagementType: "AzureIaasVM", schedulePolicy: { schedulePolicyType: "SimpleSchedulePolicy", scheduleRunFrequency: "Weekly" } });
+        const vmPolicy = withProp(protectionPolicy(), "properties", {
+            backupManagementType: "AzureIaasVM",
+            schedulePolicy: { schedulePolicyType: "SimpleSchedulePolicy", scheduleRunFrequency: "Weekly" },
+        });
         const result = await checkResource(vmPolicy);
         expect(result.diagnostics).toEqual([]);
         expect(applied(result, "file-share-backup-daily-schedule")).toBe(false);
@@ -90,12 +109,18 @@ describe("the pack", () => {
         expect(result.evaluated).toContain("file-share-backup-coverage");
         // Without the dependencies the same unknowns can only be advisory.
         const unlinked = await checkStack(previewStack.map((r) => ({ ...r, propertyDependencies: {} })));
-        expect(unlinked.diagnostics.filter((d) => d.policyName === "file-share-backup-coverage").map((d) => d.enforcementLevel)).toEqual(["advisory"]);
+        expect(
+            unlinked.diagnostics
+                .filter((d) => d.policyName === "file-share-backup-coverage")
+                .map((d) => d.enforcementLevel),
+        ).toEqual(["advisory"]);
     });
 
     it("every database and share counts, also a second share of another account", async () => {
         const extra = withProp(fileShare("archive"), "accountName", "stother");
         const result = await checkStack([...stack, extra]);
-        expect(violations(result, "file-share-backup-coverage")).toEqual([expect.stringMatching(/share-archive" is not backed up/)]);
+        expect(violations(result, "file-share-backup-coverage")).toEqual([
+            expect.stringMatching(/share-archive" is not backed up/),
+        ]);
     });
 });

@@ -11,7 +11,14 @@ import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { DatabaseDb } from "@pulumi/digitalocean/databaseDb";
 import { backupPolicy } from "../../components/policy";
 import { nasBackupTargetTypes } from "../../components/kubernetes/nasBackupContract";
-import { analyzeResource, PolicyConfigError, reconcileConfig, runtimeProps, secret, unknown } from "../../policies/harness/analyze";
+import {
+    analyzeResource,
+    PolicyConfigError,
+    reconcileConfig,
+    runtimeProps,
+    secret,
+    unknown,
+} from "../../policies/harness/analyze";
 import { requirementsEnforcedBy } from "../../policies/lib/rule";
 import { compliantStack, protectionPolicy, server, storageAccount, vaultRetention, withProp } from "./fixtures";
 import { checkResource, checkStack, pack, violations } from "./helpers";
@@ -31,11 +38,15 @@ describe("values unknown during preview", () => {
 
     it("a whole unknown object is advisory too", async () => {
         const result = await checkResource(withProp(storageAccount(), "encryption", unknown));
-        expect(result.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([["storage-infrastructure-encryption", "advisory"]]);
+        expect(result.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
+            ["storage-infrastructure-encryption", "advisory"],
+        ]);
     });
 
     it("in a stack rule, unknown values needed for a link are advisory", async () => {
-        const stack = compliantStack().map((r) => (r.name === "require-secure-transport" ? withProp(r, "serverName", unknown) : r));
+        const stack = compliantStack().map((r) =>
+            r.name === "require-secure-transport" ? withProp(r, "serverName", unknown) : r,
+        );
         const result = await checkStack(stack);
         const d = result.diagnostics.filter((x) => x.policyName === "postgresql-secure-transport-required");
         expect(d.map((x) => x.enforcementLevel)).toEqual(["advisory"]);
@@ -44,9 +55,15 @@ describe("values unknown during preview", () => {
 
 describe("secrets", () => {
     it("reach the rules unwrapped, as the runtime hands them over", async () => {
-        const props = runtimeProps({ administratorLoginPassword: secret("s3cr3t-value"), nested: { list: [secret(1)] } });
+        const props = runtimeProps({
+            administratorLoginPassword: secret("s3cr3t-value"),
+            nested: { list: [secret(1)] },
+        });
         expect(props.administratorLoginPassword).toBe("s3cr3t-value");
-        expect(JSON.parse(JSON.stringify(props))).toEqual({ administratorLoginPassword: "s3cr3t-value", nested: { list: [1] } });
+        expect(JSON.parse(JSON.stringify(props))).toEqual({
+            administratorLoginPassword: "s3cr3t-value",
+            nested: { list: [1] },
+        });
         const result = await checkResource(withProp(server(), "administratorLoginPassword", secret("s3cr3t-value")));
         expect(result.diagnostics).toEqual([]);
     });
@@ -60,32 +77,62 @@ describe("secrets", () => {
 describe("policy config", () => {
     it("defaults to the policy module's values (the CLI sends schema defaults with Configure)", () => {
         const config = reconcileConfig(pack);
-        expect(config["postgresql-backup-retention"]).toEqual({ retentionDays: backupPolicy.database.retentionDays.value, enforcementLevel: "mandatory" });
+        expect(config["postgresql-backup-retention"]).toEqual({
+            retentionDays: backupPolicy.database.retentionDays.value,
+            enforcementLevel: "mandatory",
+        });
         expect(config["file-share-backup-monthly-retention"]).toMatchObject({
             weekOfMonth: backupPolicy.fileShares.monthlyAnchor.value.weekOfMonth,
             dayOfWeek: backupPolicy.fileShares.monthlyAnchor.value.dayOfWeek,
             monthlyRetentionMonths: backupPolicy.fileShares.monthlyRetentionMonths.value,
         });
-        expect(config["azure-data-location-allowed"]).toMatchObject({ allowedLocations: [backupPolicy.regions.azure.value] });
+        expect(config["azure-data-location-allowed"]).toMatchObject({
+            allowedLocations: [backupPolicy.regions.azure.value],
+        });
     });
 
     it("overrides the expected value", async () => {
         const at35 = withProp(server(), "backup.backupRetentionDays", 35);
         expect(violations(await checkResource(at35), "postgresql-backup-retention")).toHaveLength(1);
-        expect(violations(await checkResource(at35, { "postgresql-backup-retention": { retentionDays: 35 } }), "postgresql-backup-retention")).toEqual([]);
-        expect(violations(await checkResource(server(), { "postgresql-backup-retention": { retentionDays: 35 } }), "postgresql-backup-retention")).toEqual([
+        expect(
+            violations(
+                await checkResource(at35, { "postgresql-backup-retention": { retentionDays: 35 } }),
+                "postgresql-backup-retention",
+            ),
+        ).toEqual([]);
+        expect(
+            violations(
+                await checkResource(server(), { "postgresql-backup-retention": { retentionDays: 35 } }),
+                "postgresql-backup-retention",
+            ),
+        ).toEqual([
             `backup.backupRetentionDays is ${backupPolicy.database.retentionDays.value}; the policy requires 35.`,
         ]);
         const westeurope = withProp(server(), "location", "West Europe");
-        expect(violations(await checkResource(westeurope, { "azure-data-location-allowed": { allowedLocations: ["westeurope"] } }), "azure-data-location-allowed")).toEqual([]);
+        expect(
+            violations(
+                await checkResource(westeurope, {
+                    "azure-data-location-allowed": { allowedLocations: ["westeurope"] },
+                }),
+                "azure-data-location-allowed",
+            ),
+        ).toEqual([]);
     });
 
     it("rejects values outside the schema, naming policy, property and value", () => {
-        expect(() => reconcileConfig(pack, { "postgresql-backup-retention": { retentionDays: 40 } })).toThrow(PolicyConfigError);
-        expect(() => reconcileConfig(pack, { "postgresql-backup-retention": { retentionDays: 40 } })).toThrow(/postgresql-backup-retention.retentionDays: 40 is greater than the maximum 35/);
-        expect(() => reconcileConfig(pack, { "file-share-backup-monthly-retention": { dayOfWeek: "Sonntag" } })).toThrow(/dayOfWeek: "Sonntag" is not one of/);
+        expect(() => reconcileConfig(pack, { "postgresql-backup-retention": { retentionDays: 40 } })).toThrow(
+            PolicyConfigError,
+        );
+        expect(() => reconcileConfig(pack, { "postgresql-backup-retention": { retentionDays: 40 } })).toThrow(
+            /postgresql-backup-retention.retentionDays: 40 is greater than the maximum 35/,
+        );
+        expect(() =>
+            reconcileConfig(pack, { "file-share-backup-monthly-retention": { dayOfWeek: "Sonntag" } }),
+        ).toThrow(/dayOfWeek: "Sonntag" is not one of/);
         expect(() => reconcileConfig(pack, { "no-such-rule": "advisory" })).toThrow(/no-such-rule: not a policy/);
-        expect(() => reconcileConfig(pack, { "storage-https-only": { days: 3 } })).toThrow(/storage-https-only.days: not a config property/);
+        expect(() => reconcileConfig(pack, { "storage-https-only": { days: 3 } })).toThrow(
+            /storage-https-only.days: not a config property/,
+        );
     });
 
     it("a never-configured runtime (no Configure call) uses the policy module's values too", async () => {
@@ -103,29 +150,38 @@ describe("policy config", () => {
 
     it("a monthly anchor from config changes what the rule demands", async () => {
         const lastSaturday = withProp(
-            withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth`, ["Last"]),
+            withProp(protectionPolicy(), `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.weeksOfTheMonth`, [
+                "Last",
+            ]),
             `${vaultRetention}.monthlySchedule.retentionScheduleWeekly.daysOfTheWeek`,
             ["Saturday"],
         );
         const config = { "file-share-backup-monthly-retention": { weekOfMonth: "Last", dayOfWeek: "Saturday" } };
-        expect(violations(await checkResource(lastSaturday, config), "file-share-backup-monthly-retention")).toEqual([]);
-        expect(violations(await checkResource(protectionPolicy(), config), "file-share-backup-monthly-retention")).toHaveLength(1);
+        expect(violations(await checkResource(lastSaturday, config), "file-share-backup-monthly-retention")).toEqual(
+            [],
+        );
+        expect(
+            violations(await checkResource(protectionPolicy(), config), "file-share-backup-monthly-retention"),
+        ).toHaveLength(1);
     });
 });
 
 describe("every rule", () => {
-    it.each(pack.policies.map((p) => [p.name, p] as const))("%s is mandatory, cites its clause and names the requirements it enforces", (name, p) => {
-        expect(p.enforcementLevel).toBe("mandatory");
-        const requirements = requirementsEnforcedBy(name);
-        expect(requirements.length).toBeGreaterThan(0);
-        for (const r of requirements) {
-            for (const clause of r.clause.split(",").map((c) => c.trim())) {
-                expect(p.description.startsWith("§") || p.description.startsWith("Version")).toBe(true);
-                expect(p.description.split(":")[0]).toContain(clause);
+    it.each(pack.policies.map((p) => [p.name, p] as const))(
+        "%s is mandatory, cites its clause and names the requirements it enforces",
+        (name, p) => {
+            expect(p.enforcementLevel).toBe("mandatory");
+            const requirements = requirementsEnforcedBy(name);
+            expect(requirements.length).toBeGreaterThan(0);
+            for (const r of requirements) {
+                for (const clause of r.clause.split(",").map((c) => c.trim())) {
+                    expect(p.description.startsWith("§") || p.description.startsWith("Version")).toBe(true);
+                    expect(p.description.split(":")[0]).toContain(clause);
+                }
             }
-        }
-        expect(p.framework?.version).toBe(backupPolicy.version.value);
-    });
+            expect(p.framework?.version).toBe(backupPolicy.version.value);
+        },
+    );
 
     it("is documented in policies/README.md, and the README names no rule the pack lacks", () => {
         const readme = fs.readFileSync(path.join(__dirname, "..", "..", "policies", "README.md"), "utf8");

@@ -40,7 +40,8 @@ describe("documentation", () => {
     it("runner/README.md documents every command, flag and environment variable of the CLI", () => {
         for (const c of commands) {
             expect(readme, c.name).toContain(`### ${c.name}`);
-            for (const o of c.options) if (o.flag !== "help" && o.flag !== "json") expect(readme, `--${o.flag}`).toContain(`--${o.flag}`);
+            for (const o of c.options)
+                if (o.flag !== "help" && o.flag !== "json") expect(readme, `--${o.flag}`).toContain(`--${o.flag}`);
             for (const e of c.env) for (const name of e.name.split(", ")) expect(readme, name).toContain(name);
             for (const o of c.options) if (o.env) expect(readme, o.env).toContain(o.env);
         }
@@ -50,10 +51,21 @@ describe("documentation", () => {
         const dir = join(repoRoot, "runner/src");
         const names = new Set<string>();
         for (const f of readdirSync(dir)) {
-            for (const m of readFileSync(join(dir, f), "utf8").matchAll(/\b(NAS_BACKUP_[A-Z_]+|RESTIC_[A-Z_]+|PG[A-Z]{3,})\b/g)) names.add(m[1]);
+            for (const m of readFileSync(join(dir, f), "utf8").matchAll(
+                /\b(NAS_BACKUP_[A-Z_]+|RESTIC_[A-Z_]+|PG[A-Z]{3,})\b/g,
+            ))
+                names.add(m[1]);
         }
         // Set by the runner for its children, not read from the operator.
-        for (const internal of ["RESTIC_REPOSITORY", "RESTIC_REPOSITORY_FILE", "PGAPPNAME", "PGOPTIONS", "PGCLIENTENCODING", "PGCONNECT_TIMEOUT"]) names.delete(internal);
+        for (const internal of [
+            "RESTIC_REPOSITORY",
+            "RESTIC_REPOSITORY_FILE",
+            "PGAPPNAME",
+            "PGOPTIONS",
+            "PGCLIENTENCODING",
+            "PGCONNECT_TIMEOUT",
+        ])
+            names.delete(internal);
         expect(names.size).toBeGreaterThan(15);
         for (const n of names) expect(readme, n).toContain(n);
     });
@@ -62,29 +74,92 @@ describe("documentation", () => {
 describe("configuration errors exit 2 with the cause", () => {
     const base = { RESTIC_PASSWORD_FILE: "/dev/null" };
     const cases: [string, string[], Record<string, string>, RegExp][] = [
-        ["plain HTTP to a remote NAS", ["status", "--target", "a", "--repository-base", "rest:http://nas.example:8000/"], base, /refusing plain HTTP to nas\.example/],
-        ["credentials in the URL", ["status", "--target", "a", "--repository-base", "rest:https://u:secret@nas.example/"], base, /must not contain credentials/],
-        ["no repository key", ["status", "--target", "a", "--repository-base", "rest:https://nas.example/"], {}, /RESTIC_PASSWORD_FILE/],
-        ["an invalid target", ["backup", "--target", "../etc", "--database", "x", "--repository-base", "rest:https://nas.example/"], base, /target "\.\.\/etc" is invalid/],
-        ["database and directory", ["backup", "--target", "a", "--database", "x", "--directory", "/tmp", "--repository-base", "rest:https://nas.example/"], base, /exactly one of --database or --directory/],
-        ["an unknown flag", ["prune", "--target", "a", "--keep-everything"], base, /Unknown option '--keep-everything'/],
+        [
+            "plain HTTP to a remote NAS",
+            ["status", "--target", "a", "--repository-base", "rest:http://nas.example:8000/"],
+            base,
+            /refusing plain HTTP to nas\.example/,
+        ],
+        [
+            "credentials in the URL",
+            ["status", "--target", "a", "--repository-base", "rest:https://u:secret@nas.example/"],
+            base,
+            /must not contain credentials/,
+        ],
+        [
+            "no repository key",
+            ["status", "--target", "a", "--repository-base", "rest:https://nas.example/"],
+            {},
+            /RESTIC_PASSWORD_FILE/,
+        ],
+        [
+            "an invalid target",
+            ["backup", "--target", "../etc", "--database", "x", "--repository-base", "rest:https://nas.example/"],
+            base,
+            /target "\.\.\/etc" is invalid/,
+        ],
+        [
+            "database and directory",
+            [
+                "backup",
+                "--target",
+                "a",
+                "--database",
+                "x",
+                "--directory",
+                "/tmp",
+                "--repository-base",
+                "rest:https://nas.example/",
+            ],
+            base,
+            /exactly one of --database or --directory/,
+        ],
+        [
+            "an unknown flag",
+            ["prune", "--target", "a", "--keep-everything"],
+            base,
+            /Unknown option '--keep-everything'/,
+        ],
         ["a password flag", ["backup", "--password", "x"], base, /Unknown option '--password'/],
         ["an unknown command", ["backupp"], base, /unknown command "backupp"/],
-        ["a bad --before", ["restore", "--target", "a", "--before", "yesterday", "--into-database", "x", "--repository-base", "rest:https://nas.example/"], base, /--before "yesterday"/],
+        [
+            "a bad --before",
+            [
+                "restore",
+                "--target",
+                "a",
+                "--before",
+                "yesterday",
+                "--into-database",
+                "x",
+                "--repository-base",
+                "rest:https://nas.example/",
+            ],
+            base,
+            /--before "yesterday"/,
+        ],
     ];
     for (const [name, args, env, cause] of cases) {
         it(name, async () => {
             const r = await runCli(args, env);
             expect(r.code).toBe(2);
             expect(r.events).toHaveLength(1);
-            expect(r.events[0]).toMatchObject({ level: "error", event: "usage.error", cause: expect.stringMatching(cause) });
+            expect(r.events[0]).toMatchObject({
+                level: "error",
+                event: "usage.error",
+                cause: expect.stringMatching(cause),
+            });
             expect(r.stderr).not.toContain("secret");
         });
     }
 
     it("a remote PostgreSQL server without TLS", () => {
-        expect(() => pgEnv({ PGHOST: "db.example.com" })).toThrow(/PGHOST=db\.example\.com is not loopback: set PGSSLMODE=verify-full/);
-        expect(pgEnv({ PGHOST: "db.example.com", PGSSLMODE: "verify-full" }).PGSSLMINPROTOCOLVERSION).toBe(backupPolicy.encryption.databaseMinTls.value);
+        expect(() => pgEnv({ PGHOST: "db.example.com" })).toThrow(
+            /PGHOST=db\.example\.com is not loopback: set PGSSLMODE=verify-full/,
+        );
+        expect(pgEnv({ PGHOST: "db.example.com", PGSSLMODE: "verify-full" }).PGSSLMINPROTOCOLVERSION).toBe(
+            backupPolicy.encryption.databaseMinTls.value,
+        );
         expect(() => pgEnv({ PGHOST: "127.0.0.1" })).not.toThrow();
         expect(() => pgEnv({ PGHOST: "/var/run/postgresql" })).not.toThrow();
     });
@@ -102,9 +177,16 @@ describe("secrets", () => {
         const dir = mkdtempSync(join(tmpdir(), "nas-backup-secret-"));
         try {
             writeFileSync(join(dir, "pw"), "s3cr3t/p@ss:word\n");
-            const credentials = loadCredentials("backup", { NAS_BACKUP_REST_USER: "backup", NAS_BACKUP_REST_PASSWORD_FILE: join(dir, "pw") });
+            const credentials = loadCredentials("backup", {
+                NAS_BACKUP_REST_USER: "backup",
+                NAS_BACKUP_REST_PASSWORD_FILE: join(dir, "pw"),
+            });
             expect(credentials.password).toBe("s3cr3t/p@ss:word");
-            const location = repositoryLocation(parseRepositoryBase("rest:https://nas.example:8000/"), "shop", credentials);
+            const location = repositoryLocation(
+                parseRepositoryBase("rest:https://nas.example:8000/"),
+                "shop",
+                credentials,
+            );
             expect(location.display).toBe("rest:https://nas.example:8000/shop/");
             expect(location.resticUrl).toContain(encodeURIComponent("s3cr3t/p@ss:word"));
             const lines: string[] = [];
@@ -132,7 +214,17 @@ describe("image build", () => {
     it("compiles with runner/tsconfig.build.json (as the Dockerfile does) and runs with plain node", () => {
         const out = mkdtempSync(join(tmpdir(), "nas-backup-build-"));
         try {
-            const tsc = spawnSync(process.execPath, [join(repoRoot, "node_modules/typescript/bin/tsc"), "-p", join(repoRoot, "runner/tsconfig.build.json"), "--outDir", out], { encoding: "utf8" });
+            const tsc = spawnSync(
+                process.execPath,
+                [
+                    join(repoRoot, "node_modules/typescript/bin/tsc"),
+                    "-p",
+                    join(repoRoot, "runner/tsconfig.build.json"),
+                    "--outDir",
+                    out,
+                ],
+                { encoding: "utf8" },
+            );
             expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
             const help = spawnSync(process.execPath, [join(out, "runner/src/cli.js"), "--help"], { encoding: "utf8" });
             expect(help.status).toBe(0);
@@ -140,7 +232,8 @@ describe("image build", () => {
             expect(readFileSync(join(out, "runner/src/cli.js"), "utf8").startsWith("#!/usr/bin/env node")).toBe(true);
             // The Dockerfile copies exactly what the build needs.
             const dockerfile = readFileSync(join(repoRoot, "runner/Dockerfile"), "utf8");
-            for (const path of ["tsconfig.json", "components/policy.ts", "runner/tsconfig.build.json", "runner/src"]) expect(dockerfile).toContain(`COPY ${path}`);
+            for (const path of ["tsconfig.json", "components/policy.ts", "runner/tsconfig.build.json", "runner/src"])
+                expect(dockerfile).toContain(`COPY ${path}`);
         } finally {
             rmSync(out, { recursive: true, force: true });
         }

@@ -6,7 +6,21 @@
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
-import { failureCause, freePort, processesMatching, requireTools, restic, runCli, snapshotsOf, startCli, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+import {
+    failureCause,
+    freePort,
+    processesMatching,
+    requireTools,
+    restic,
+    runCli,
+    snapshotsOf,
+    startCli,
+    startNas,
+    startPostgres,
+    type CliResult,
+    type Nas,
+    type Postgres,
+} from "./harness";
 
 // Real components: generous limits for slow CI machines (the tests take seconds here).
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -41,7 +55,10 @@ beforeAll(async () => {
     );
     // ~30 MB of text behind a 1 MB/s NAS: pg_dump is mid-stream for many seconds.
     pg.sql("postgres", "CREATE DATABASE big");
-    pg.sql("big", "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 300000) g");
+    pg.sql(
+        "big",
+        "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 300000) g",
+    );
     pg.sql("postgres", "CREATE DATABASE big2 TEMPLATE big");
     const slow = await nas.startSlowBackupEndpoint("1M");
     slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
@@ -81,7 +98,13 @@ describe.concurrent("database backup and restore", () => {
         const b = await runCli(["backup", "--target", "shop", "--database", "shop", "--json"], env);
         expect(b.code, b.stderr).toBe(0);
         expectNoSecrets(b);
-        const result = JSON.parse(b.stdout) as { snapshot: string; bytes: number; bytesAdded: number; durationSeconds: number; monthly: boolean };
+        const result = JSON.parse(b.stdout) as {
+            snapshot: string;
+            bytes: number;
+            bytesAdded: number;
+            durationSeconds: number;
+            monthly: boolean;
+        };
         expect(result.bytes).toBeGreaterThan(0);
         expect(result.bytesAdded).toBeGreaterThan(0);
         expect(b.events.map((e) => e.event)).toEqual(expect.arrayContaining(["backup.start", "backup.success"]));
@@ -100,15 +123,25 @@ describe.concurrent("database backup and restore", () => {
         expect(manifest.tags!.find((t) => t.startsWith("run="))).toBe(data.tags!.find((t) => t.startsWith("run=")));
         expect(result.monthly).toBe(true);
         // The manifest was counted in the dump's snapshot.
-        const m = JSON.parse(restic(["dump", manifest.id, "/manifest.json"], nas.resticEnv("shop", "backup")).stdout) as {
+        const m = JSON.parse(
+            restic(["dump", manifest.id, "/manifest.json"], nas.resticEnv("shop", "backup")).stdout,
+        ) as {
             content: { tables: { schema: string; table: string; rows: number }[]; largeObjects: number };
             dump: { bytes: number };
         };
-        expect(m.content.tables).toEqual(expect.arrayContaining([{ schema: "Lager ü", table: "Artikel", rows: 300 }, { schema: "sales", table: "customer", rows: 500 }]));
+        expect(m.content.tables).toEqual(
+            expect.arrayContaining([
+                { schema: "Lager ü", table: "Artikel", rows: 300 },
+                { schema: "sales", table: "customer", rows: 500 },
+            ]),
+        );
         expect(m.content.largeObjects).toBe(5);
         expect(m.dump.bytes).toBe(result.bytes);
 
-        const r = await runCli(["restore", "--target", "shop", "--into-database", "shop_restored", "--create", "--json"], env);
+        const r = await runCli(
+            ["restore", "--target", "shop", "--into-database", "shop_restored", "--create", "--json"],
+            env,
+        );
         expect(r.code, r.stderr).toBe(0);
         expectNoSecrets(r);
         expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({ complete: true, problems: [] });
@@ -119,7 +152,10 @@ describe.concurrent("database backup and restore", () => {
     it("restores the latest, the latest before a date, or a given snapshot, and refuses a non-empty database unless --force", async () => {
         pg.sql("postgres", "CREATE DATABASE hist");
         pg.sql("hist", "CREATE TABLE t (v int); INSERT INTO t VALUES (1)");
-        const old = await runCli(["backup", "--target", "hist", "--database", "hist", "--time", "2020-01-15T10:00", "--json"], env);
+        const old = await runCli(
+            ["backup", "--target", "hist", "--database", "hist", "--time", "2020-01-15T10:00", "--json"],
+            env,
+        );
         expect(old.code, old.stderr).toBe(0);
         pg.sql("hist", "INSERT INTO t VALUES (2)");
         const recent = await runCli(["backup", "--target", "hist", "--database", "hist", "--json"], env);
@@ -130,7 +166,10 @@ describe.concurrent("database backup and restore", () => {
         const listed = JSON.parse(list.stdout) as { snapshot: string; time: string }[];
         expect(listed.map((l) => l.time)).toEqual(["2020-01-15T09:00:00.000Z", expect.any(String)]);
 
-        const before = await runCli(["restore", "--target", "hist", "--before", "2020-02-01", "--into-database", "hist_before", "--create"], env);
+        const before = await runCli(
+            ["restore", "--target", "hist", "--before", "2020-02-01", "--into-database", "hist_before", "--create"],
+            env,
+        );
         expect(before.code, before.stderr).toBe(0);
         expect(pg.sql("hist_before", "SELECT count(*) FROM t")).toBe("1");
 
@@ -140,18 +179,27 @@ describe.concurrent("database backup and restore", () => {
 
         // hist_latest now has data: refused without --force, and left as it was.
         const oldId = (JSON.parse(old.stdout) as { snapshot: string }).snapshot;
-        const refused = await runCli(["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest"], env);
+        const refused = await runCli(
+            ["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest"],
+            env,
+        );
         expect(refused.code).toBe(1);
         expect(failureCause(refused)).toMatch(/hist_latest is not empty.*--force/);
         expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
-        const forced = await runCli(["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest", "--force"], env);
+        const forced = await runCli(
+            ["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest", "--force"],
+            env,
+        );
         expect(forced.code, forced.stderr).toBe(0);
         expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("1");
 
         const missing = await runCli(["restore", "--target", "hist", "--into-database", "does_not_exist"], env);
         expect(missing.code).toBe(1);
         expect(failureCause(missing)).toMatch(/does_not_exist does not exist.*--create/);
-        const tooEarly = await runCli(["restore", "--target", "hist", "--before", "2019-01-01", "--into-database", "x", "--create"], env);
+        const tooEarly = await runCli(
+            ["restore", "--target", "hist", "--before", "2019-01-01", "--into-database", "x", "--create"],
+            env,
+        );
         expect(tooEarly.code).toBe(1);
         expect(failureCause(tooEarly)).toMatch(/no complete backup before 2018-12-31T23:00:00.000Z/);
     });
@@ -159,7 +207,10 @@ describe.concurrent("database backup and restore", () => {
     it("runs two backups of one target at the same time: both succeed and both are restorable", async () => {
         const first = await runCli(["backup", "--target", "twice", "--database", "shop"], env);
         expect(first.code, first.stderr).toBe(0);
-        const [a, b] = await Promise.all([runCli(["backup", "--target", "twice", "--database", "shop"], env), runCli(["backup", "--target", "twice", "--database", "shop"], env)]);
+        const [a, b] = await Promise.all([
+            runCli(["backup", "--target", "twice", "--database", "shop"], env),
+            runCli(["backup", "--target", "twice", "--database", "shop"], env),
+        ]);
         expect(a.code, a.stderr).toBe(0);
         expect(b.code, b.stderr).toBe(0);
         const list = await runCli(["restore", "--target", "twice", "--list", "--json"], env);
@@ -171,7 +222,10 @@ describe.concurrent("database backup and restore", () => {
 
 describe.concurrent("failures give a clear cause and a non-zero exit", () => {
     it("NAS down", async () => {
-        const r = await runCli(["backup", "--target", "nowhere", "--database", "shop"], { ...env, NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/` });
+        const r = await runCli(["backup", "--target", "nowhere", "--database", "shop"], {
+            ...env,
+            NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/`,
+        });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/NAS not reachable at rest:http:\/\/127\.0\.0\.1:\d+\/nowhere\/: ECONNREFUSED/);
         expectNoSecrets(r);
@@ -182,12 +236,18 @@ describe.concurrent("failures give a clear cause and a non-zero exit", () => {
         expect(made.code, made.stderr).toBe(0);
         const wrongKey = join(nas.dir, "..", "wrong-key");
         writeFileSync(wrongKey, "not the key\n");
-        const r = await runCli(["backup", "--target", "keyed", "--database", "shop"], { ...env, RESTIC_PASSWORD_FILE: wrongKey });
+        const r = await runCli(["backup", "--target", "keyed", "--database", "shop"], {
+            ...env,
+            RESTIC_PASSWORD_FILE: wrongKey,
+        });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/wrong repository password/);
         const wrongRest = join(nas.dir, "..", "wrong-rest");
         writeFileSync(wrongRest, "not the password\n");
-        const s = await runCli(["backup", "--target", "keyed", "--database", "shop"], { ...env, NAS_BACKUP_REST_PASSWORD_FILE: wrongRest });
+        const s = await runCli(["backup", "--target", "keyed", "--database", "shop"], {
+            ...env,
+            NAS_BACKUP_REST_PASSWORD_FILE: wrongRest,
+        });
         expect(s.code).toBe(1);
         expect(failureCause(s)).toMatch(/NAS rejected the backup credentials \(401\)/);
         expectNoSecrets(r);
@@ -195,7 +255,10 @@ describe.concurrent("failures give a clear cause and a non-zero exit", () => {
     });
 
     it("database down: no snapshot is written", async () => {
-        const r = await runCli(["backup", "--target", "down", "--database", "shop"], { ...env, PGPORT: String(await freePort()) });
+        const r = await runCli(["backup", "--target", "down", "--database", "shop"], {
+            ...env,
+            PGPORT: String(await freePort()),
+        });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/database shop: .*(Connection refused|connection to server)/);
         expect(snapshotsOf(nas, "down")).toEqual([]);
@@ -218,7 +281,9 @@ describe.concurrent("interrupted backups", () => {
         process.kill(pids[0], "SIGKILL");
         const r = await cli.done;
         expect(r.code).toBe(1);
-        expect(failureCause(r)).toMatch(/pg_dump of big failed \(pg_dump was killed by SIGKILL\).*no snapshot was written/);
+        expect(failureCause(r)).toMatch(
+            /pg_dump of big failed \(pg_dump was killed by SIGKILL\).*no snapshot was written/,
+        );
         expect(snapshotsOf(nas, "dump-killed")).toEqual([]);
 
         const next = await runCli(["backup", "--target", "dump-killed", "--database", "big"], env);

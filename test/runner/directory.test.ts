@@ -1,7 +1,18 @@
 /** File-share (directory) backups end to end with real restic 0.14 and `rclone serve restic`. */
 import { createHash } from "node:crypto";
 import { execSync } from "node:child_process";
-import { chmodSync, chownSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+    chmodSync,
+    chownSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    readlinkSync,
+    rmSync,
+    symlinkSync,
+    writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -40,7 +51,10 @@ beforeAll(async () => {
     mkdirSync(join(share, "Verträge", "2025"), { recursive: true });
     mkdirSync(join(share, "Bilder"));
     writeFileSync(join(share, "Verträge", "2025", "Angebot Müller.txt"), "Sehr geehrte Frau Müller, …\n");
-    writeFileSync(join(share, "Bilder", "logo.bin"), Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) % 256)));
+    writeFileSync(
+        join(share, "Bilder", "logo.bin"),
+        Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 31) % 256)),
+    );
     writeFileSync(join(share, "leer.txt"), "");
     symlinkSync("Verträge/2025/Angebot Müller.txt", join(share, "aktuell.txt"));
 }, 60_000);
@@ -79,7 +93,10 @@ describe("directory backup and restore", () => {
     it("verify restores the latest directory backup into a scratch directory and compares it with the manifest", async () => {
         const scratch = join(work, "scratch");
         mkdirSync(scratch);
-        const v = await runCli(["verify", "--target", "documents", "--read-data-subset", "100%", "--scratch-directory", scratch, "--json"], env);
+        const v = await runCli(
+            ["verify", "--target", "documents", "--read-data-subset", "100%", "--scratch-directory", scratch, "--json"],
+            env,
+        );
         expect(v.code, v.stderr).toBe(0);
         expect(JSON.parse(v.stdout)).toMatchObject({ ok: true, drill: { ok: true, problems: [] } });
         expect(readdirSync(scratch)).toEqual([]);
@@ -89,25 +106,38 @@ describe("directory backup and restore", () => {
         const secret = join(share, "Verträge", "vertraulich.txt");
         writeFileSync(secret, "geheim\n");
         chmodSync(secret, 0o000);
-        const listBefore = JSON.parse((await runCli(["restore", "--target", "documents", "--list", "--json"], env)).stdout) as unknown[];
+        const listBefore = JSON.parse(
+            (await runCli(["restore", "--target", "documents", "--list", "--json"], env)).stdout,
+        ) as unknown[];
         // Root reads everything: run the runner as an unprivileged user then.
         let asUser: { uid: number; gid: number } | undefined;
         const home = mkdtempSync(join(tmpdir(), "nas-backup-home-"));
         if (process.getuid?.() === 0) {
-            asUser = { uid: Number(execSync("id -u postgres").toString()), gid: Number(execSync("id -g postgres").toString()) };
+            asUser = {
+                uid: Number(execSync("id -u postgres").toString()),
+                gid: Number(execSync("id -g postgres").toString()),
+            };
             chownSync(home, asUser.uid, asUser.gid);
         }
         try {
-            const r = await runCli(["backup", "--target", "documents", "--directory", share], { ...env, HOME: home }, asUser ?? {});
+            const r = await runCli(
+                ["backup", "--target", "documents", "--directory", share],
+                { ...env, HOME: home },
+                asUser ?? {},
+            );
             expect(r.code).toBe(1);
-            expect(String(r.events.find((e) => e.event === "backup.failure")?.cause)).toMatch(/could not read 1 file\(s\) of .*vertraulich\.txt \(permission denied\).*never counts/);
+            expect(String(r.events.find((e) => e.event === "backup.failure")?.cause)).toMatch(
+                /could not read 1 file\(s\) of .*vertraulich\.txt \(permission denied\).*never counts/,
+            );
         } finally {
             chmodSync(secret, 0o644);
             rmSync(home, { recursive: true, force: true });
         }
         // The incomplete snapshot exists (append-only: it cannot be removed until prune) but is not restorable.
         expect(snapshotsOf(nas, "documents").filter((s) => !s.tags?.includes("manifest"))).toHaveLength(2);
-        const listAfter = JSON.parse((await runCli(["restore", "--target", "documents", "--list", "--json"], env)).stdout) as unknown[];
+        const listAfter = JSON.parse(
+            (await runCli(["restore", "--target", "documents", "--list", "--json"], env)).stdout,
+        ) as unknown[];
         expect(listAfter).toEqual(listBefore);
         const status = await runCli(["status", "--target", "documents", "--json"], env);
         expect(JSON.parse(status.stdout)).toMatchObject([{ daily: 1, incomplete: 1 }]);

@@ -58,26 +58,40 @@ afterEach(() => rmSync(into, { recursive: true, force: true }));
 
 describe("directory restore with --force", () => {
     it("replaces the landing place with exactly the backup once the restore is complete", async () => {
-        const outcome = await restoreDirectory(standInRestic({ "a.txt": "12345", "b.txt": "67890" }), backup, manifest, into, true);
+        const outcome = await restoreDirectory(
+            standInRestic({ "a.txt": "12345", "b.txt": "67890" }),
+            backup,
+            manifest,
+            into,
+            true,
+        );
         expect(outcome.problems).toEqual([]);
         expect(readdirSync(landing).sort()).toEqual(["a.txt", "b.txt"]);
         expect(readFileSync(join(landing, "a.txt"), "utf8")).toBe("12345");
     });
 
     it("leaves the old contents untouched when restic fails mid-way", async () => {
-        await expect(restoreDirectory(standInRestic({ "a.txt": "12345" }, "NAS went away"), backup, manifest, into, true)).rejects.toThrow(/NAS went away/);
+        await expect(
+            restoreDirectory(standInRestic({ "a.txt": "12345" }, "NAS went away"), backup, manifest, into, true),
+        ).rejects.toThrow(/NAS went away/);
         expect(readdirSync(landing)).toEqual(["current.txt"]);
         expect(readFileSync(join(landing, "current.txt"), "utf8")).toBe("today's document");
     });
 
     it("leaves the old contents untouched when the restored tree does not match the manifest", async () => {
         const outcome = await restoreDirectory(standInRestic({ "a.txt": "12345" }), backup, manifest, into, true);
-        expect(outcome.problems).toEqual([expect.stringMatching(/restored 1 files \(5 bytes\); the manifest says 2 files \(10 bytes\); .* was left as it was/)]);
+        expect(outcome.problems).toEqual([
+            expect.stringMatching(
+                /restored 1 files \(5 bytes\); the manifest says 2 files \(10 bytes\); .* was left as it was/,
+            ),
+        ]);
         expect(readdirSync(landing)).toEqual(["current.txt"]);
     });
 
     it("without --force refuses a non-empty directory and touches nothing", async () => {
-        await expect(restoreDirectory(standInRestic({ "a.txt": "12345", "b.txt": "67890" }), backup, manifest, into, false)).rejects.toThrow(/is not empty/);
+        await expect(
+            restoreDirectory(standInRestic({ "a.txt": "12345", "b.txt": "67890" }), backup, manifest, into, false),
+        ).rejects.toThrow(/is not empty/);
         expect(readdirSync(landing)).toEqual(["current.txt"]);
         expect(existsSync(join(landing, "a.txt"))).toBe(false);
     });

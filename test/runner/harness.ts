@@ -5,7 +5,19 @@
  * (one --append-only for backups, one full access for maintenance) with htpasswd users.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { accessSync, chmodSync, chownSync, constants, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import {
+    accessSync,
+    chmodSync,
+    chownSync,
+    constants,
+    existsSync,
+    mkdirSync,
+    mkdtempSync,
+    readdirSync,
+    readFileSync,
+    rmSync,
+    writeFileSync,
+} from "node:fs";
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
@@ -85,12 +97,15 @@ function postgresUser(): { uid: number; gid: number } | undefined {
     if (!isRoot) return undefined;
     const id = spawnSync("id", ["-u", "postgres"], { encoding: "utf8" });
     const gid = spawnSync("id", ["-g", "postgres"], { encoding: "utf8" });
-    if (id.status !== 0) throw new Error("running as root, but there is no `postgres` OS user to run PostgreSQL as (install the postgresql package)");
+    if (id.status !== 0)
+        throw new Error(
+            "running as root, but there is no `postgres` OS user to run PostgreSQL as (install the postgresql package)",
+        );
     return { uid: Number(id.stdout.trim()), gid: Number(gid.stdout.trim()) };
 }
 
 function runAsPostgres(cmd: string, args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const argv = isRoot ? ["runuser", ["-u", "postgres", "--", cmd, ...args]] as const : [cmd, args] as const;
+    const argv = isRoot ? (["runuser", ["-u", "postgres", "--", cmd, ...args]] as const) : ([cmd, args] as const);
     const r = spawnSync(argv[0], argv[1], { encoding: "utf8" });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
@@ -120,19 +135,48 @@ export async function startPostgres(): Promise<Postgres> {
     writeFileSync(pwfile, `${password}\n`, { mode: 0o600 });
     if (owner) chownSync(pwfile, owner.uid, owner.gid);
     const data = join(dir, "data");
-    const init = runAsPostgres(join(binDir, "initdb"), ["-D", data, "-U", "postgres", "-A", "scram-sha-256", `--pwfile=${pwfile}`, "-E", "UTF8", "--locale=C.UTF-8", "--no-sync"]);
+    const init = runAsPostgres(join(binDir, "initdb"), [
+        "-D",
+        data,
+        "-U",
+        "postgres",
+        "-A",
+        "scram-sha-256",
+        `--pwfile=${pwfile}`,
+        "-E",
+        "UTF8",
+        "--locale=C.UTF-8",
+        "--no-sync",
+    ]);
     if (init.status !== 0) throw new Error(`initdb failed: ${init.stderr}`);
     const port = await freePort();
     const options = `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=50`;
     const start = (): void => {
-        const r = runAsPostgres(join(binDir, "pg_ctl"), ["-D", data, "-o", options, "-l", join(dir, "log"), "-w", "-t", "60", "start"]);
+        const r = runAsPostgres(join(binDir, "pg_ctl"), [
+            "-D",
+            data,
+            "-o",
+            options,
+            "-l",
+            join(dir, "log"),
+            "-w",
+            "-t",
+            "60",
+            "start",
+        ]);
         if (r.status !== 0) throw new Error(`pg_ctl start failed: ${r.stderr}${r.stdout}`);
     };
     const stop = (): void => {
         runAsPostgres(join(binDir, "pg_ctl"), ["-D", data, "-m", "immediate", "-w", "stop"]);
     };
     start();
-    const env = { PGHOST: "127.0.0.1", PGPORT: String(port), PGUSER: "postgres", PGPASSWORD: password, NAS_BACKUP_PG_BIN_DIR: binDir };
+    const env = {
+        PGHOST: "127.0.0.1",
+        PGPORT: String(port),
+        PGUSER: "postgres",
+        PGPASSWORD: password,
+        NAS_BACKUP_PG_BIN_DIR: binDir,
+    };
     return {
         binDir,
         port,
@@ -140,11 +184,15 @@ export async function startPostgres(): Promise<Postgres> {
         password,
         env,
         sql(database, sql) {
-            const r = spawnSync(join(binDir, "psql"), ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database], {
-                input: sql,
-                encoding: "utf8",
-                env: { ...process.env, ...env, PGCLIENTENCODING: "UTF8" },
-            });
+            const r = spawnSync(
+                join(binDir, "psql"),
+                ["-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", database],
+                {
+                    input: sql,
+                    encoding: "utf8",
+                    env: { ...process.env, ...env, PGCLIENTENCODING: "UTF8" },
+                },
+            );
             if (r.status !== 0) throw new Error(`psql ${database}: ${r.stderr}`);
             return r.stdout.trim();
         },
@@ -181,7 +229,9 @@ export interface Nas {
 }
 
 function startRclone(args: string[]): ChildProcess {
-    return spawn("rclone", ["serve", "restic", "--config", "/dev/null", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    return spawn("rclone", ["serve", "restic", "--config", "/dev/null", ...args], {
+        stdio: ["ignore", "ignore", "pipe"],
+    });
 }
 
 export async function startNas(): Promise<Nas> {
@@ -198,11 +248,17 @@ export async function startNas(): Promise<Nas> {
         ["backup", backupPassword, true],
         ["maintenance", maintenancePassword, false],
     ] as const) {
-        const r = spawnSync("htpasswd", [...(create ? ["-c"] : []), "-B", "-C", "4", "-b", htpasswd, user, pw], { encoding: "utf8" });
+        const r = spawnSync("htpasswd", [...(create ? ["-c"] : []), "-B", "-C", "4", "-b", htpasswd, user, pw], {
+            encoding: "utf8",
+        });
         if (r.status !== 0) throw new Error(`htpasswd: ${r.stderr}`);
     }
     const files: Record<string, string> = {};
-    for (const [name, value] of Object.entries({ backup: backupPassword, maintenance: maintenancePassword, restic: resticPassword })) {
+    for (const [name, value] of Object.entries({
+        backup: backupPassword,
+        maintenance: maintenancePassword,
+        restic: resticPassword,
+    })) {
         files[name] = join(secrets, name);
         writeFileSync(files[name], `${value}\n`, { mode: 0o644 });
     }
@@ -242,18 +298,50 @@ export async function startNas(): Promise<Nas> {
             RESTIC_CACHE_DIR: cache,
         },
         resticEnv(target, role) {
-            const [port, user, pw] = role === "backup" ? [backupPort, "backup", backupPassword] : [maintenancePort, "maintenance", maintenancePassword];
-            return { RESTIC_REPOSITORY: `rest:http://${user}:${pw}@127.0.0.1:${port}/${target}/`, RESTIC_PASSWORD_FILE: files.restic, RESTIC_CACHE_DIR: cache, TZ: "UTC" };
+            const [port, user, pw] =
+                role === "backup"
+                    ? [backupPort, "backup", backupPassword]
+                    : [maintenancePort, "maintenance", maintenancePassword];
+            return {
+                RESTIC_REPOSITORY: `rest:http://${user}:${pw}@127.0.0.1:${port}/${target}/`,
+                RESTIC_PASSWORD_FILE: files.restic,
+                RESTIC_CACHE_DIR: cache,
+                TZ: "UTC",
+            };
         },
         async startSlowBackupEndpoint(bwlimit) {
             const port = await freePort();
-            extra.push(startRclone(["--addr", `127.0.0.1:${port}`, "--htpasswd", htpasswd, "--append-only", "--bwlimit", bwlimit, store]));
+            extra.push(
+                startRclone([
+                    "--addr",
+                    `127.0.0.1:${port}`,
+                    "--htpasswd",
+                    htpasswd,
+                    "--append-only",
+                    "--bwlimit",
+                    bwlimit,
+                    store,
+                ]),
+            );
             await waitForPort(port);
             return `rest:http://127.0.0.1:${port}/`;
         },
         async startTlsBackupEndpoint(cert, key) {
             const port = await freePort();
-            extra.push(startRclone(["--addr", `127.0.0.1:${port}`, "--htpasswd", htpasswd, "--append-only", "--cert", cert, "--key", key, store]));
+            extra.push(
+                startRclone([
+                    "--addr",
+                    `127.0.0.1:${port}`,
+                    "--htpasswd",
+                    htpasswd,
+                    "--append-only",
+                    "--cert",
+                    cert,
+                    "--key",
+                    key,
+                    store,
+                ]),
+            );
             await waitForPort(port);
             return `rest:https://127.0.0.1:${port}/`;
         },
@@ -261,7 +349,14 @@ export async function startNas(): Promise<Nas> {
             await stopProcess(appendOnly);
         },
         async startBackupEndpoint() {
-            appendOnly = startRclone(["--addr", `127.0.0.1:${backupPort}`, "--htpasswd", htpasswd, "--append-only", store]);
+            appendOnly = startRclone([
+                "--addr",
+                `127.0.0.1:${backupPort}`,
+                "--htpasswd",
+                htpasswd,
+                "--append-only",
+                store,
+            ]);
             await waitForPort(backupPort);
         },
         async cleanup() {
@@ -284,7 +379,10 @@ export interface CliProcess {
     readonly child: ChildProcess;
     readonly done: Promise<CliResult>;
     /** Resolves with the first event matching. */
-    waitForEvent(predicate: (e: CliResult["events"][number]) => boolean, timeoutMs?: number): Promise<CliResult["events"][number]>;
+    waitForEvent(
+        predicate: (e: CliResult["events"][number]) => boolean,
+        timeoutMs?: number,
+    ): Promise<CliResult["events"][number]>;
 }
 
 function parseEvents(stderr: string): CliResult["events"] {
@@ -301,7 +399,11 @@ function parseEvents(stderr: string): CliResult["events"] {
 }
 
 /** Starts the CLI exactly as `npm run nas-backup` does (tsx), as its own process. */
-export function startCli(args: readonly string[], env: Record<string, string | undefined>, options: { uid?: number; gid?: number } = {}): CliProcess {
+export function startCli(
+    args: readonly string[],
+    env: Record<string, string | undefined>,
+    options: { uid?: number; gid?: number } = {},
+): CliProcess {
     const child = spawn(process.execPath, ["--import", "tsx", cliPath, ...args], {
         cwd: repoRoot,
         env: { PATH: process.env.PATH, HOME: process.env.HOME, LANG: "C.UTF-8", ...env },
@@ -310,7 +412,10 @@ export function startCli(args: readonly string[], env: Record<string, string | u
     });
     let stdout = "";
     let stderr = "";
-    const waiters: { predicate: (e: CliResult["events"][number]) => boolean; resolve: (e: CliResult["events"][number]) => void }[] = [];
+    const waiters: {
+        predicate: (e: CliResult["events"][number]) => boolean;
+        resolve: (e: CliResult["events"][number]) => void;
+    }[] = [];
     let seen = 0;
     child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
     child.stderr!.setEncoding("utf8").on("data", (c: string) => {
@@ -332,14 +437,19 @@ export function startCli(args: readonly string[], env: Record<string, string | u
         }
     });
     const done = new Promise<CliResult>((resolveDone) => {
-        child.once("close", (code, signal) => resolveDone({ code, signal, stdout, stderr, events: parseEvents(stderr) }));
+        child.once("close", (code, signal) =>
+            resolveDone({ code, signal, stdout, stderr, events: parseEvents(stderr) }),
+        );
     });
     return {
         child,
         done,
         waitForEvent(predicate, timeoutMs = 60_000) {
             return new Promise((resolveEvent, reject) => {
-                const timer = setTimeout(() => reject(new Error(`no matching event within ${timeoutMs} ms; stderr so far:\n${stderr}`)), timeoutMs);
+                const timer = setTimeout(
+                    () => reject(new Error(`no matching event within ${timeoutMs} ms; stderr so far:\n${stderr}`)),
+                    timeoutMs,
+                );
                 waiters.push({
                     predicate,
                     resolve: (e) => {
@@ -356,13 +466,24 @@ export function startCli(args: readonly string[], env: Record<string, string | u
     };
 }
 
-export function runCli(args: readonly string[], env: Record<string, string | undefined>, options: { uid?: number; gid?: number } = {}): Promise<CliResult> {
+export function runCli(
+    args: readonly string[],
+    env: Record<string, string | undefined>,
+    options: { uid?: number; gid?: number } = {},
+): Promise<CliResult> {
     return startCli(args, env, options).done;
 }
 
 /** restic called directly (to look at the repository as an operator would). */
-export function restic(args: readonly string[], env: Record<string, string>): { status: number | null; stdout: string; stderr: string } {
-    const r = spawnSync("restic", args, { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, encoding: "utf8", timeout: 120_000 });
+export function restic(
+    args: readonly string[],
+    env: Record<string, string>,
+): { status: number | null; stdout: string; stderr: string } {
+    const r = spawnSync("restic", args, {
+        env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+        encoding: "utf8",
+        timeout: 120_000,
+    });
     return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

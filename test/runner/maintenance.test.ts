@@ -4,13 +4,35 @@
  * Each test uses its own targets, so they run concurrently.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { closeSync, existsSync, mkdirSync, openSync, readdirSync, readFileSync, readSync, statSync, writeSync } from "node:fs";
+import {
+    closeSync,
+    existsSync,
+    mkdirSync,
+    openSync,
+    readdirSync,
+    readFileSync,
+    readSync,
+    statSync,
+    writeSync,
+} from "node:fs";
 import { createServer, type Server } from "node:http";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { addMonths, calendarDaysBetween, civilDate, dayNumber, monthKey } from "../../runner/src/calendar";
-import { failureCause, freePort, requireTools, restic, runCli, snapshotsOf, startNas, startPostgres, type CliResult, type Nas, type Postgres } from "./harness";
+import {
+    failureCause,
+    freePort,
+    requireTools,
+    restic,
+    runCli,
+    snapshotsOf,
+    startNas,
+    startPostgres,
+    type CliResult,
+    type Nas,
+    type Postgres,
+} from "./harness";
 
 // Real components: generous limits for slow CI machines (the tests take seconds here).
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -26,7 +48,10 @@ beforeAll(async () => {
     [pg, nas] = await Promise.all([startPostgres(), startNas()]);
     env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
     pg.sql("postgres", "CREATE DATABASE app");
-    pg.sql("app", "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'Bestellung ' || g FROM generate_series(1, 200) g");
+    pg.sql(
+        "app",
+        "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'Bestellung ' || g FROM generate_series(1, 200) g",
+    );
 }, 120_000);
 
 afterAll(async () => {
@@ -35,7 +60,10 @@ afterAll(async () => {
 });
 
 async function backupAt(target: string, time: Date): Promise<{ snapshot: string; monthly: boolean }> {
-    const r = await runCli(["backup", "--target", target, "--database", "app", "--time", time.toISOString(), "--json"], env);
+    const r = await runCli(
+        ["backup", "--target", target, "--database", "app", "--time", time.toISOString(), "--json"],
+        env,
+    );
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { snapshot: string; monthly: boolean };
 }
@@ -46,7 +74,9 @@ function cause(r: CliResult): string {
 
 function filesBelow(dir: string): string[] {
     if (!existsSync(dir)) return [];
-    return readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)]));
+    return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? filesBelow(join(dir, e.name)) : [join(dir, e.name)],
+    );
 }
 
 describe.concurrent("prune", () => {
@@ -65,7 +95,9 @@ describe.concurrent("prune", () => {
         const dry = await runCli(["prune", "--target", "history", "--dry-run", "--json"], env);
         expect(dry.code, dry.stderr).toBe(0);
         expect(snapshotsOf(nas, "history")).toHaveLength(snapshotsBefore.length);
-        const plan = JSON.parse(dry.stdout) as { decisions: { snapshotId: string; role: string; action: string; reasons: string[] }[] };
+        const plan = JSON.parse(dry.stdout) as {
+            decisions: { snapshotId: string; role: string; action: string; reasons: string[] }[];
+        };
         const text = await runCli(["prune", "--target", "history", "--dry-run"], env);
         expect(text.stdout).toMatch(/^\(dry run: nothing deleted\)/);
         expect(text.stdout).toMatch(/keep +[0-9a-f]{8} .*daily backup/);
@@ -74,14 +106,20 @@ describe.concurrent("prune", () => {
         // Expectations from the policy, in the Berlin calendar.
         const today = civilDate(new Date(), tz);
         const firstOfMonth = new Map<string, string>();
-        for (const m of made) if (!firstOfMonth.has(monthKey(civilDate(m.time, tz)))) firstOfMonth.set(monthKey(civilDate(m.time, tz)), m.id);
+        for (const m of made)
+            if (!firstOfMonth.has(monthKey(civilDate(m.time, tz))))
+                firstOfMonth.set(monthKey(civilDate(m.time, tz)), m.id);
         for (const m of made) {
             const c = civilDate(m.time, tz);
             const daily = calendarDaysBetween(c, today) <= backupPolicy.nas.dailyRetentionDays.value;
-            const monthly = firstOfMonth.get(monthKey(c)) === m.id && dayNumber(today) <= dayNumber(addMonths(c, backupPolicy.nas.monthlyRetentionMonths.value));
+            const monthly =
+                firstOfMonth.get(monthKey(c)) === m.id &&
+                dayNumber(today) <= dayNumber(addMonths(c, backupPolicy.nas.monthlyRetentionMonths.value));
             const decision = plan.decisions.find((d) => d.snapshotId.startsWith(m.id) && d.role === "data")!;
             expect(m.monthly, `${m.time.toISOString()} tagged monthly`).toBe(firstOfMonth.get(monthKey(c)) === m.id);
-            expect(decision.action, `${m.time.toISOString()}: ${decision.reasons.join("; ")}`).toBe(daily || monthly ? "keep" : "delete");
+            expect(decision.action, `${m.time.toISOString()}: ${decision.reasons.join("; ")}`).toBe(
+                daily || monthly ? "keep" : "delete",
+            );
         }
         const toDelete = plan.decisions.filter((d) => d.action === "delete").map((d) => d.snapshotId);
         expect(toDelete.length).toBeGreaterThanOrEqual(2); // at least 215 days ago and one more, each with its manifest
@@ -106,10 +144,22 @@ describe.concurrent("status", () => {
         await backupAt("stale", new Date(Date.now() - (backupPolicy.rpoHours.value + 1) * 3_600_000));
         const stale = await runCli(["status", "--target", "stale", "--target", "never", "--json"], env);
         expect(stale.code).toBe(3);
-        const rows = JSON.parse(stale.stdout) as { target: string; withinRpo: boolean; ageHours: number; daily: number; monthly: number; oldestMonthly: string; error?: string }[];
+        const rows = JSON.parse(stale.stdout) as {
+            target: string;
+            withinRpo: boolean;
+            ageHours: number;
+            daily: number;
+            monthly: number;
+            oldestMonthly: string;
+            error?: string;
+        }[];
         expect(rows[0]).toMatchObject({ target: "stale", withinRpo: false, daily: 1, monthly: 1 });
         expect(rows[0].ageHours).toBeGreaterThan(backupPolicy.rpoHours.value);
-        expect(rows[1]).toMatchObject({ target: "never", withinRpo: false, error: expect.stringMatching(/never backed up/) });
+        expect(rows[1]).toMatchObject({
+            target: "never",
+            withinRpo: false,
+            error: expect.stringMatching(/never backed up/),
+        });
 
         await backupAt("stale", new Date());
         const fresh = await runCli(["status", "--target", "stale"], env);
@@ -124,10 +174,20 @@ describe.concurrent("verify", () => {
         await backupAt("verified", new Date());
         const ok = await runCli(["verify", "--target", "verified", "--read-data-subset", "100%", "--json"], env);
         expect(ok.code, ok.stderr).toBe(0);
-        const result = JSON.parse(ok.stdout) as { ok: boolean; check: { ok: boolean }; drill: { ok: boolean; problems: string[]; durationSeconds: number; rtoSeconds: number; withinRto: boolean } };
-        expect(result).toMatchObject({ ok: true, check: { ok: true }, drill: { ok: true, problems: [], withinRto: true, rtoSeconds: backupPolicy.rtoHours.value * 3600 } });
+        const result = JSON.parse(ok.stdout) as {
+            ok: boolean;
+            check: { ok: boolean };
+            drill: { ok: boolean; problems: string[]; durationSeconds: number; rtoSeconds: number; withinRto: boolean };
+        };
+        expect(result).toMatchObject({
+            ok: true,
+            check: { ok: true },
+            drill: { ok: true, problems: [], withinRto: true, rtoSeconds: backupPolicy.rtoHours.value * 3600 },
+        });
         expect(result.drill.durationSeconds).toBeGreaterThan(0);
-        expect(ok.events.map((e) => e.event)).toEqual(expect.arrayContaining(["verify.check.success", "verify.drill.success", "verify.success"]));
+        expect(ok.events.map((e) => e.event)).toEqual(
+            expect.arrayContaining(["verify.check.success", "verify.drill.success", "verify.success"]),
+        );
         // The scratch database is gone again.
         expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'nas_backup_drill%'")).toBe("0");
 
@@ -161,7 +221,20 @@ describe.concurrent("purge (§2.12)", () => {
 
         const auditFile = join(nas.dir, "..", "audit.jsonl");
         const r = await runCli(
-            ["purge", "--target", "customer-a", "--confirm", "customer-a", "--reason", "ticket 42: contract ended", "--operator", "j.doe", "--audit-file", auditFile, "--json"],
+            [
+                "purge",
+                "--target",
+                "customer-a",
+                "--confirm",
+                "customer-a",
+                "--reason",
+                "ticket 42: contract ended",
+                "--operator",
+                "j.doe",
+                "--audit-file",
+                auditFile,
+                "--json",
+            ],
             env,
         );
         expect(r.code, r.stderr).toBe(0);
@@ -171,18 +244,36 @@ describe.concurrent("purge (§2.12)", () => {
         }
         // What remains is the repository's config, key and an index that lists no pack.
         for (const index of filesBelow(join(nas.dir, "customer-a", "index"))) {
-            const content = restic(["cat", "index", index.split("/").pop()!], nas.resticEnv("customer-a", "maintenance"));
+            const content = restic(
+                ["cat", "index", index.split("/").pop()!],
+                nas.resticEnv("customer-a", "maintenance"),
+            );
             expect(JSON.parse(content.stdout)).toMatchObject({ packs: [] });
         }
         expect(snapshotsOf(nas, "customer-b")).toHaveLength(4);
         expect(restic(["check"], nas.resticEnv("customer-b", "maintenance")).status).toBe(0);
 
-        const record = JSON.parse(r.stdout) as { target: string; operator: string; reason: string; deletedSnapshots: unknown[]; completedAt: string; clause: string };
-        expect(record).toMatchObject({ target: "customer-a", operator: "j.doe", reason: "ticket 42: contract ended", clause: backupPolicy.deletionRequestDays.clause });
+        const record = JSON.parse(r.stdout) as {
+            target: string;
+            operator: string;
+            reason: string;
+            deletedSnapshots: unknown[];
+            completedAt: string;
+            clause: string;
+        };
+        expect(record).toMatchObject({
+            target: "customer-a",
+            operator: "j.doe",
+            reason: "ticket 42: contract ended",
+            clause: backupPolicy.deletionRequestDays.clause,
+        });
         expect(record.deletedSnapshots).toHaveLength(4);
         expect(JSON.parse(readFileSync(auditFile, "utf8").trim())).toEqual(record);
         // The audit record is also kept on the NAS.
-        const audit = restic(["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`], nas.resticEnv("_audit", "maintenance"));
+        const audit = restic(
+            ["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`],
+            nas.resticEnv("_audit", "maintenance"),
+        );
         expect(audit.status, audit.stderr).toBe(0);
         expect(JSON.parse(audit.stdout)).toEqual(record);
     });
@@ -191,11 +282,25 @@ describe.concurrent("purge (§2.12)", () => {
         await backupAt("customer-c", new Date());
         const auditFile = join(nas.dir, "..", "audit-typo.jsonl");
         const r = await runCli(
-            ["purge", "--target", "customer-cc", "--confirm", "customer-cc", "--reason", "ticket 43", "--operator", "j.doe", "--audit-file", auditFile],
+            [
+                "purge",
+                "--target",
+                "customer-cc",
+                "--confirm",
+                "customer-cc",
+                "--reason",
+                "ticket 43",
+                "--operator",
+                "j.doe",
+                "--audit-file",
+                auditFile,
+            ],
             env,
         );
         expect(r.code).toBe(1);
-        expect(failureCause(r)).toMatch(/there is no repository for target customer-cc .*nothing was deleted and no audit record was written/);
+        expect(failureCause(r)).toMatch(
+            /there is no repository for target customer-cc .*nothing was deleted and no audit record was written/,
+        );
         expect(existsSync(auditFile)).toBe(false);
         expect(snapshotsOf(nas, "customer-c")).toHaveLength(2);
     });
@@ -214,7 +319,9 @@ describe.concurrent("credentials", () => {
         }).then((res) => res.status);
         expect(status).toBe(403);
         // …and so restic's forget fails (it retries for a while; stop it after the first refusal).
-        const forget = spawn("restic", ["forget", snapshot.id], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...backupEnv } });
+        const forget = spawn("restic", ["forget", snapshot.id], {
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, ...backupEnv },
+        });
         let stderr = "";
         await new Promise<void>((resolve) => {
             forget.stderr.on("data", (c: Buffer) => {
@@ -236,15 +343,36 @@ describe.concurrent("TLS to the NAS", () => {
         const key = join(dir, "key.pem");
         const r = spawnSync(
             "openssl",
-            ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+            [
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-keyout",
+                key,
+                "-out",
+                cert,
+                "-days",
+                "2",
+                "-subj",
+                "/CN=127.0.0.1",
+                "-addext",
+                "subjectAltName=IP:127.0.0.1",
+            ],
             { encoding: "utf8" },
         );
         expect(r.status, `openssl (install openssl): ${r.stderr}`).toBe(0);
         const base = await nas.startTlsBackupEndpoint(cert, key);
 
-        const unknown = await runCli(["backup", "--target", "tls", "--database", "app"], { ...env, NAS_BACKUP_REPOSITORY_BASE: base });
+        const unknown = await runCli(["backup", "--target", "tls", "--database", "app"], {
+            ...env,
+            NAS_BACKUP_REPOSITORY_BASE: base,
+        });
         expect(unknown.code).toBe(1);
-        expect(cause(unknown)).toMatch(/NAS not reachable at rest:https:\/\/127\.0\.0\.1:\d+\/tls\/: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED|UNABLE_TO_VERIFY)/);
+        expect(cause(unknown)).toMatch(
+            /NAS not reachable at rest:https:\/\/127\.0\.0\.1:\d+\/tls\/: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED|UNABLE_TO_VERIFY)/,
+        );
 
         const trusted = { ...env, NAS_BACKUP_REPOSITORY_BASE: base, NAS_BACKUP_CACERT: cert };
         const ok = await runCli(["backup", "--target", "tls", "--database", "app"], trusted);
@@ -279,25 +407,37 @@ describe.concurrent("Pushgateway metrics", () => {
     }
 
     it("pushes last success, duration and bytes added per target, and the failure time when a backup fails", async () => {
-        const ok = await runCli(["backup", "--target", "metered", "--database", "app", "--json"], { ...env, NAS_BACKUP_PUSHGATEWAY_URL: gateway });
+        const ok = await runCli(["backup", "--target", "metered", "--database", "app", "--json"], {
+            ...env,
+            NAS_BACKUP_PUSHGATEWAY_URL: gateway,
+        });
         expect(ok.code, ok.stderr).toBe(0);
         const result = JSON.parse(ok.stdout) as { bytesAdded: number; durationSeconds: number };
         const push = pushes.find((p) => p.url === "/metrics/job/nas_backup/target/metered/operation/backup")!;
         expect(push.method).toBe("POST");
-        expect(Math.abs(metric(push.body, "nas_backup_last_success_timestamp_seconds") - Date.now() / 1000)).toBeLessThan(60);
+        expect(
+            Math.abs(metric(push.body, "nas_backup_last_success_timestamp_seconds") - Date.now() / 1000),
+        ).toBeLessThan(60);
         expect(metric(push.body, "nas_backup_bytes_added")).toBe(result.bytesAdded);
         expect(metric(push.body, "nas_backup_duration_seconds")).toBe(result.durationSeconds);
         expect(metric(push.body, "nas_backup_last_run_success")).toBe(1);
 
         pushes.length = 0;
-        const failed = await runCli(["backup", "--target", "metered", "--database", "app"], { ...env, NAS_BACKUP_PUSHGATEWAY_URL: gateway, PGPORT: String(await freePort()) });
+        const failed = await runCli(["backup", "--target", "metered", "--database", "app"], {
+            ...env,
+            NAS_BACKUP_PUSHGATEWAY_URL: gateway,
+            PGPORT: String(await freePort()),
+        });
         expect(failed.code).toBe(1);
         expect(metric(pushes[0].body, "nas_backup_last_run_success")).toBe(0);
         expect(metric(pushes[0].body, "nas_backup_last_failure_timestamp_seconds")).toBeGreaterThan(0);
         expect(pushes[0].body).not.toMatch(/last_success/);
 
         // An unreachable Pushgateway does not fail the backup.
-        const unreachable = await runCli(["backup", "--target", "metered", "--database", "app"], { ...env, NAS_BACKUP_PUSHGATEWAY_URL: `http://127.0.0.1:${await freePort()}` });
+        const unreachable = await runCli(["backup", "--target", "metered", "--database", "app"], {
+            ...env,
+            NAS_BACKUP_PUSHGATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
+        });
         expect(unreachable.code, unreachable.stderr).toBe(0);
         expect(unreachable.events.find((e) => e.event === "metrics.push_failed")).toBeDefined();
         expect(cause(failed)).toMatch(/database app/);

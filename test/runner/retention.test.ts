@@ -1,6 +1,15 @@
 import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { addMonths, calendarDaysBetween, civilDate, dayNumber, fromDayNumber, monthKey, zonedInstant, type CivilDate } from "../../runner/src/calendar";
+import {
+    addMonths,
+    calendarDaysBetween,
+    civilDate,
+    dayNumber,
+    fromDayNumber,
+    monthKey,
+    zonedInstant,
+    type CivilDate,
+} from "../../runner/src/calendar";
 import { isMonthlyBackup, nasRetention, plan, type RetentionPolicy } from "../../runner/src/retention";
 import { selectBackup, tags, type ResticSnapshot } from "../../runner/src/snapshots";
 
@@ -15,12 +24,27 @@ function fakeId(): string {
 }
 
 /** What the runner writes for one backup attempt (see runner/src/snapshots.ts). */
-function backupSnapshots(existing: readonly ResticSnapshot[], time: Date, complete: boolean, p: RetentionPolicy = policy): ResticSnapshot[] {
+function backupSnapshots(
+    existing: readonly ResticSnapshot[],
+    time: Date,
+    complete: boolean,
+    p: RetentionPolicy = policy,
+): ResticSnapshot[] {
     const id = fakeId();
     const run = `run-${id}`;
-    const data: ResticSnapshot = { id, time: time.toISOString(), tags: [tags.target("db"), tags.kind("database"), tags.run(run), tags.daily], paths: ["/db.pgdump"] };
+    const data: ResticSnapshot = {
+        id,
+        time: time.toISOString(),
+        tags: [tags.target("db"), tags.kind("database"), tags.run(run), tags.daily],
+        paths: ["/db.pgdump"],
+    };
     if (!complete) return [data];
-    const m = [tags.target("db"), tags.manifest, tags.run(run), ...(isMonthlyBackup(existing, time, p) ? [tags.monthly] : [])];
+    const m = [
+        tags.target("db"),
+        tags.manifest,
+        tags.run(run),
+        ...(isMonthlyBackup(existing, time, p) ? [tags.monthly] : []),
+    ];
     return [data, { id: fakeId(), time: time.toISOString(), tags: m, paths: ["/manifest.json"] }];
 }
 
@@ -36,8 +60,12 @@ function monthlyTimes(repo: readonly ResticSnapshot[]): string[] {
 
 /** Ids of data snapshots whose manifest (same run tag) exists. */
 function completeIds(repo: readonly ResticSnapshot[]): Set<string> {
-    const runs = new Set(repo.filter((s) => s.tags?.includes(tags.manifest)).flatMap((s) => s.tags!.filter((t) => t.startsWith("run="))));
-    return new Set(repo.filter((s) => !s.tags?.includes(tags.manifest) && s.tags?.some((t) => runs.has(t))).map((s) => s.id));
+    const runs = new Set(
+        repo.filter((s) => s.tags?.includes(tags.manifest)).flatMap((s) => s.tags!.filter((t) => t.startsWith("run="))),
+    );
+    return new Set(
+        repo.filter((s) => !s.tags?.includes(tags.manifest) && s.tags?.some((t) => runs.has(t))).map((s) => s.id),
+    );
 }
 
 function applyPlan(snapshots: ResticSnapshot[], now: Date): ResticSnapshot[] {
@@ -49,7 +77,11 @@ describe("retention plan", () => {
     it(`keeps every daily backup of the last ${policy.dailyRetentionDays} days and deletes older non-monthly ones, saying why`, () => {
         let repo: ResticSnapshot[] = [];
         // Daily backups at 01:30 from 10 March to 29 May 2025 (across the spring DST change).
-        for (let d = dayNumber({ year: 2025, month: 3, day: 10 }); d <= dayNumber({ year: 2025, month: 5, day: 29 }); d++) {
+        for (
+            let d = dayNumber({ year: 2025, month: 3, day: 10 });
+            d <= dayNumber({ year: 2025, month: 5, day: 29 });
+            d++
+        ) {
             repo.push(...backupSnapshots(repo, zonedInstant(fromDayNumber(d), 1, 30, tz), true));
         }
         const now = at("2025-05-30", 4);
@@ -93,7 +125,9 @@ describe("retention plan", () => {
         repo = [...repo, ...backupSnapshots(repo, at("2025-12-31", 1), true)]; // a newer backup, so "newest" does not apply
         const lastDay = addMonths(civilDate(monthlyTime, tz), policy.monthlyRetentionMonths);
         const lastDayIso = `${monthKey(lastDay)}-${String(lastDay.day).padStart(2, "0")}`;
-        const keptOnLastDay = plan(repo, at(lastDayIso, 23, 59), policy).decisions.find((d) => d.snapshotId === repo[0].id)!;
+        const keptOnLastDay = plan(repo, at(lastDayIso, 23, 59), policy).decisions.find(
+            (d) => d.snapshotId === repo[0].id,
+        )!;
         expect(keptOnLastDay.keep).toBe(true);
         expect(keptOnLastDay.reasons.join()).toContain(`through ${lastDayIso}`);
         const dayAfter = zonedInstant(fromDayNumber(dayNumber(lastDay) + 1), 0, 1, tz);
@@ -115,7 +149,9 @@ describe("retention plan", () => {
     it(`keeps a backup without manifest younger than ${policy.unfinishedGraceHours} h (it may still be running)`, () => {
         const repo = backupSnapshots([], at("2025-02-10", 1), false);
         expect(plan(repo, at("2025-02-10", 3), policy).keep.map((d) => d.snapshotId)).toEqual([repo[0].id]);
-        expect(plan(repo, new Date(at("2025-02-10", 1).getTime() + policy.unfinishedGraceHours * 3_600_000), policy).keep).toEqual([]);
+        expect(
+            plan(repo, new Date(at("2025-02-10", 1).getTime() + policy.unfinishedGraceHours * 3_600_000), policy).keep,
+        ).toEqual([]);
     });
 
     it("takes its numbers from the policy module", () => {
@@ -170,13 +206,18 @@ describe("retention over years of simulated daily runs", () => {
                 const withManifest = completeIds(repo);
                 // Older successes can no longer be required by any rule (6 months + a day < 250 days), except the newest.
                 const horizon = now.getTime() - 250 * DAY_MS;
-                const done = successes.filter((s) => s.time.getTime() <= now.getTime() && s.time.getTime() > horizon).sort((a, b) => a.time.getTime() - b.time.getTime());
+                const done = successes
+                    .filter((s) => s.time.getTime() <= now.getTime() && s.time.getTime() > horizon)
+                    .sort((a, b) => a.time.getTime() - b.time.getTime());
                 const where = `seed ${seed}, ${now.toISOString()}`;
 
                 // Daily: every success of the last 30 calendar days (and of the last 30×24 h) is there, with its manifest.
                 for (const s of done) {
                     const age = calendarDaysBetween(s.civil, today);
-                    if (age <= policy.dailyRetentionDays || now.getTime() - s.time.getTime() < policy.dailyRetentionDays * DAY_MS) {
+                    if (
+                        age <= policy.dailyRetentionDays ||
+                        now.getTime() - s.time.getTime() < policy.dailyRetentionDays * DAY_MS
+                    ) {
                         ensure(present.has(s.id), `${where}: daily ${s.time.toISOString()} (age ${age}) missing`);
                         ensure(withManifest.has(s.id), `${where}: manifest of ${s.time.toISOString()} missing`);
                     }
@@ -184,20 +225,27 @@ describe("retention over years of simulated daily runs", () => {
                 // Monthly: the first success on/after the anchor day of every month is there for 6 months, tagged monthly.
                 const firstOfMonth = new Map<string, Success>();
                 for (const s of done) {
-                    if (s.civil.day >= policy.monthlyAnchorDayOfMonth && !firstOfMonth.has(monthKey(s.civil))) firstOfMonth.set(monthKey(s.civil), s);
+                    if (s.civil.day >= policy.monthlyAnchorDayOfMonth && !firstOfMonth.has(monthKey(s.civil)))
+                        firstOfMonth.set(monthKey(s.civil), s);
                 }
                 for (const [month, s] of firstOfMonth) {
                     const through = addMonths(s.civil, policy.monthlyRetentionMonths);
                     if (dayNumber(today) <= dayNumber(through)) {
                         ensure(present.has(s.id), `${where}: monthly of ${month} missing`);
-                        ensure(monthlyTimes(repo).includes(s.time.toISOString()), `${where}: monthly of ${month} not tagged`);
+                        ensure(
+                            monthlyTimes(repo).includes(s.time.toISOString()),
+                            `${where}: monthly of ${month} not tagged`,
+                        );
                     }
                 }
                 // The newest success is always there, and restore's "latest" finds exactly it.
                 const newest = done[done.length - 1];
                 if (newest) {
                     ensure(present.has(newest.id), `${where}: newest missing`);
-                    ensure(selectBackup(repo, { snapshot: "latest" }).id === newest.id, `${where}: restore's latest is not the newest success`);
+                    ensure(
+                        selectBackup(repo, { snapshot: "latest" }).id === newest.id,
+                        `${where}: restore's latest is not the newest success`,
+                    );
                 }
                 if (!pruned) return;
                 // Right after a prune nothing is kept beyond what the policy asks for (data minimisation, §2.12).
@@ -205,7 +253,10 @@ describe("retention over years of simulated daily runs", () => {
                 for (const snap of repo) {
                     if (snap.tags?.includes(tags.manifest)) {
                         const run = snap.tags.find((t) => t.startsWith("run="));
-                        ensure(repo.some((d) => d !== snap && d.tags?.includes(run!)), `${where}: manifest without backup`);
+                        ensure(
+                            repo.some((d) => d !== snap && d.tags?.includes(run!)),
+                            `${where}: manifest without backup`,
+                        );
                         continue;
                     }
                     const time = new Date(snap.time);
@@ -220,17 +271,24 @@ describe("retention over years of simulated daily runs", () => {
                     const monthly =
                         (monthlyIds.has(snap.id) || monthlyTimes(repo).includes(snap.time)) &&
                         dayNumber(today) <= dayNumber(addMonths(civilDate(time, tz), policy.monthlyRetentionMonths));
-                    ensure(daily || monthly || snap.id === newest?.id, `${where}: ${snap.time} (age ${ageDays} d) kept without reason`);
+                    ensure(
+                        daily || monthly || snap.id === newest?.id,
+                        `${where}: ${snap.time} (age ${ageDays} d) kept without reason`,
+                    );
                 }
             };
 
             for (let day = start; day < start + years * 366; day++) {
                 const date: CivilDate = fromDayNumber(day);
-                const dayLength = zonedInstant(fromDayNumber(day + 1), 0, 0, tz).getTime() - zonedInstant(date, 0, 0, tz).getTime();
+                const dayLength =
+                    zonedInstant(fromDayNumber(day + 1), 0, 0, tz).getTime() - zonedInstant(date, 0, 0, tz).getTime();
                 if (dayLength !== DAY_MS) dstDaysSeen++;
                 // NAS or database down for days; rarely for more than the daily retention (only the newest backup protects then).
                 if (outageDaysLeft === 0 && random() < 0.01) {
-                    outageDaysLeft = random() < 0.15 ? policy.dailyRetentionDays + 1 + Math.floor(random() * 30) : 1 + Math.floor(random() * 9);
+                    outageDaysLeft =
+                        random() < 0.15
+                            ? policy.dailyRetentionDays + 1 + Math.floor(random() * 30)
+                            : 1 + Math.floor(random() * 9);
                 }
                 const attempts = outageDaysLeft > 0 ? 1 : random() < 0.05 ? 0 : random() < 0.08 ? 2 : 1;
                 // Runs cluster around midnight and the DST hours (00:00–03:59), sometimes any time of day.
@@ -240,11 +298,13 @@ describe("retention over years of simulated daily runs", () => {
                     const time = zonedInstant(date, Math.floor(minuteOfDay / 60), minuteOfDay % 60, tz);
                     lastAttempt = Math.max(lastAttempt, time.getTime());
                     const r = random();
-                    const outcome = outageDaysLeft > 0 ? "nothing" : r < 0.08 ? "nothing" : r < 0.16 ? "incomplete" : "success";
+                    const outcome =
+                        outageDaysLeft > 0 ? "nothing" : r < 0.08 ? "nothing" : r < 0.16 ? "incomplete" : "success";
                     if (outcome !== "nothing") {
                         const written = backupSnapshots(repo, time, outcome === "success");
                         repo = [...repo, ...written];
-                        if (outcome === "success") successes.push({ id: written[0].id, time, civil: civilDate(time, tz) });
+                        if (outcome === "success")
+                            successes.push({ id: written[0].id, time, civil: civilDate(time, tz) });
                     }
                     minuteOfDay = Math.min(1439, minuteOfDay + 1 + Math.floor(random() * 120));
                 }
@@ -252,14 +312,22 @@ describe("retention over years of simulated daily runs", () => {
                 // Prune after the backups (sometimes it fails and the next day catches up).
                 const pruneMinute = Math.min(1439, minuteOfDay + 1 + Math.floor(random() * 60));
                 // (A run in the spring-forward gap happens an hour later on the wall clock, so prune waits for it.)
-                const pruneAt = new Date(Math.max(zonedInstant(date, Math.floor(pruneMinute / 60), pruneMinute % 60, tz).getTime(), lastAttempt + 60_000));
+                const pruneAt = new Date(
+                    Math.max(
+                        zonedInstant(date, Math.floor(pruneMinute / 60), pruneMinute % 60, tz).getTime(),
+                        lastAttempt + 60_000,
+                    ),
+                );
                 const pruned = random() > 0.1;
                 if (pruned) {
                     repo = applyPlan(repo, pruneAt);
                     prunes++;
                 }
                 check(pruneAt, pruned);
-                check(new Date(Math.max(zonedInstant(fromDayNumber(day + 1), 0, 0, tz).getTime() - 1, pruneAt.getTime())), false);
+                check(
+                    new Date(Math.max(zonedInstant(fromDayNumber(day + 1), 0, 0, tz).getTime() - 1, pruneAt.getTime())),
+                    false,
+                );
             }
             expect(successes.length).toBeGreaterThan(years * 200);
             expect(prunes).toBeGreaterThan(years * 300);

@@ -31,7 +31,11 @@ class LocalRepository extends ResticRepository {
 }
 
 function localContext(dir: string): { ctx: Context; repo: LocalRepository; env: NodeJS.ProcessEnv } {
-    const env: NodeJS.ProcessEnv = { ...process.env, RESTIC_PASSWORD: "review-test-key", RESTIC_CACHE_DIR: join(dir, "cache") };
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        RESTIC_PASSWORD: "review-test-key",
+        RESTIC_CACHE_DIR: join(dir, "cache"),
+    };
     const location: RepositoryLocation = {
         resticUrl: join(dir, "repo"),
         httpUrl: new URL("http://127.0.0.1:9/t/"),
@@ -51,17 +55,56 @@ function localContext(dir: string): { ctx: Context; repo: LocalRepository; env: 
 }
 
 function restic(env: NodeJS.ProcessEnv, args: string[], input?: string): string {
-    const r = spawnSync("restic", args, { env: { ...env, TZ: "UTC", RESTIC_REPOSITORY: env.RESTIC_REPOSITORY }, input, encoding: "utf8" });
+    const r = spawnSync("restic", args, {
+        env: { ...env, TZ: "UTC", RESTIC_REPOSITORY: env.RESTIC_REPOSITORY },
+        input,
+        encoding: "utf8",
+    });
     if (r.status !== 0) throw new Error(`restic ${args.join(" ")}: ${r.stderr}`);
     return r.stdout;
 }
 
 /** Writes a complete backup (data + manifest snapshot) the way backup.ts does; returns both ids. */
 function writeBackup(env: NodeJS.ProcessEnv, time: Date, run: string): { data: string; manifest: string } {
-    const summary = (out: string): string => (JSON.parse(out.trim().split("\n").pop()!) as { snapshot_id: string }).snapshot_id;
+    const summary = (out: string): string =>
+        (JSON.parse(out.trim().split("\n").pop()!) as { snapshot_id: string }).snapshot_id;
     const common = ["backup", "--stdin", "--host", "t", "--time", resticTime(time), "--json"];
-    const data = summary(restic(env, [...common, "--stdin-filename", "t.pgdump", "--tag", tags.target("t"), "--tag", tags.kind("database"), "--tag", tags.run(run), "--tag", tags.daily], `dump ${run}`));
-    const manifest = summary(restic(env, [...common, "--stdin-filename", "manifest.json", "--tag", tags.target("t"), "--tag", tags.manifest, "--tag", tags.run(run)], "{}"));
+    const data = summary(
+        restic(
+            env,
+            [
+                ...common,
+                "--stdin-filename",
+                "t.pgdump",
+                "--tag",
+                tags.target("t"),
+                "--tag",
+                tags.kind("database"),
+                "--tag",
+                tags.run(run),
+                "--tag",
+                tags.daily,
+            ],
+            `dump ${run}`,
+        ),
+    );
+    const manifest = summary(
+        restic(
+            env,
+            [
+                ...common,
+                "--stdin-filename",
+                "manifest.json",
+                "--tag",
+                tags.target("t"),
+                "--tag",
+                tags.manifest,
+                "--tag",
+                tags.run(run),
+            ],
+            "{}",
+        ),
+    );
     return { data, manifest };
 }
 
@@ -76,26 +119,39 @@ describe("prune on a repository with an unreadable snapshot file", () => {
     it("refuses to forget anything: restic 0.14 lists the readable snapshots and exits 0, so a complete backup would look incomplete", async () => {
         const { ctx, repo, env } = localContext(dir);
         // The backups ran elsewhere (their own restic cache), as the backup and prune jobs do.
-        const resticEnv = { ...env, RESTIC_REPOSITORY: repo.location.resticUrl, RESTIC_CACHE_DIR: join(dir, "backup-cache") };
+        const resticEnv = {
+            ...env,
+            RESTIC_REPOSITORY: repo.location.resticUrl,
+            RESTIC_CACHE_DIR: join(dir, "backup-cache"),
+        };
         restic(resticEnv, ["init", "--repository-version", "2"]);
         const now = new Date();
         const older = writeBackup(resticEnv, new Date(now.getTime() - 72 * HOUR_MS), "r1");
         writeBackup(resticEnv, new Date(now.getTime() - 24 * HOUR_MS), "r2");
         // The manifest snapshot file of the older (complete, 3 days old) backup becomes unreadable.
         const snapshotsDir = join(repo.location.resticUrl, "snapshots");
-        const file = join(snapshotsDir, readdirSync(snapshotsDir).find((f) => f.startsWith(older.manifest))!);
+        const file = join(
+            snapshotsDir,
+            readdirSync(snapshotsDir).find((f) => f.startsWith(older.manifest))!,
+        );
         chmodSync(file, 0o644);
         writeFileSync(file, "not a restic snapshot file any more");
 
         await expect(prune(ctx, { target: "t", dryRun: false, now })).rejects.toThrow(/could not be read/);
-        const left = (JSON.parse(restic({ ...resticEnv, RESTIC_CACHE_DIR: join(dir, "cache2") }, ["snapshots", "--json", "--no-lock"])) as { id: string }[]).map((s) => s.id);
+        const left = (
+            JSON.parse(
+                restic({ ...resticEnv, RESTIC_CACHE_DIR: join(dir, "cache2") }, ["snapshots", "--json", "--no-lock"]),
+            ) as { id: string }[]
+        ).map((s) => s.id);
         expect(left.filter((id) => id.startsWith(older.data))).toHaveLength(1);
     });
 });
 
 describe("plain HTTP and TLS-less PostgreSQL only to a host that is loopback by definition", () => {
     it("refuses *.localhost names: resolvers (glibc, Go) send them to DNS and the search domains, which may answer with a remote address", () => {
-        expect(() => parseRepositoryBase("rest:http://nas.localhost:8000/")).toThrow(/refusing plain HTTP to nas\.localhost/);
+        expect(() => parseRepositoryBase("rest:http://nas.localhost:8000/")).toThrow(
+            /refusing plain HTTP to nas\.localhost/,
+        );
         expect(() => pgEnv({ PGHOST: "db.localhost" })).toThrow(/is not loopback/);
         // Loopback by address or the name localhost itself stays allowed.
         expect(parseRepositoryBase("rest:http://localhost:8000/").hostname).toBe("localhost");
@@ -131,10 +187,22 @@ describe("verify when the NAS does not answer", () => {
                 { backup: `rest:http://127.0.0.1:${closedPort}/`, maintenance: undefined },
                 ["backup"],
             );
-            await expect(verify(ctx, { target: "t", readDataSubset: "1/7", adminDatabase: "postgres", scratchDirectory: undefined })).rejects.toThrow(/not reachable/);
+            await expect(
+                verify(ctx, {
+                    target: "t",
+                    readDataSubset: "1/7",
+                    adminDatabase: "postgres",
+                    scratchDirectory: undefined,
+                }),
+            ).rejects.toThrow(/not reachable/);
             const events = lines.map((l) => JSON.parse(l) as { event: string; level: string; cause?: string });
-            expect(events.find((e) => e.event === "verify.failure")).toMatchObject({ level: "error", cause: expect.stringMatching(/NAS not reachable/) });
-            expect(pushed.some((p) => p.includes("/operation/verify") && /nas_backup_last_run_success 0/.test(p))).toBe(true);
+            expect(events.find((e) => e.event === "verify.failure")).toMatchObject({
+                level: "error",
+                cause: expect.stringMatching(/NAS not reachable/),
+            });
+            expect(pushed.some((p) => p.includes("/operation/verify") && /nas_backup_last_run_success 0/.test(p))).toBe(
+                true,
+            );
         } finally {
             setLogSink(() => undefined);
             await new Promise((r) => gateway.close(r));
@@ -173,10 +241,23 @@ describe("directory restore with --force (also every directory drill of verify)"
             mkdirSync(join(base, "victim"), { recursive: true });
             writeFileSync(join(base, "victim", "keep.txt"), "must survive");
             const calls: string[][] = [];
-            const repo = { target: "docs", run: async (_what: string, args: string[]) => void calls.push(args) } as unknown as ResticRepository;
+            const repo = {
+                target: "docs",
+                run: async (_what: string, args: string[]) => void calls.push(args),
+            } as unknown as ResticRepository;
             const backup = { id: "f".repeat(64), shortId: "ffffffff", time: new Date() } as Backup;
             // A manifest written with stolen append-only credentials and key, or simply corrupted.
-            const manifest: DirectoryManifest = { format: 1, kind: "directory", target: "docs", run: "r", time: new Date().toISOString(), dataSnapshot: "ffffffff", directory: "/../../victim", files: 1, bytes: 12 };
+            const manifest: DirectoryManifest = {
+                format: 1,
+                kind: "directory",
+                target: "docs",
+                run: "r",
+                time: new Date().toISOString(),
+                dataSnapshot: "ffffffff",
+                directory: "/../../victim",
+                files: 1,
+                bytes: 12,
+            };
             await expect(restoreDirectory(repo, backup, manifest, into, true)).rejects.toThrow(/directory/);
             expect(existsSync(join(base, "victim", "keep.txt"))).toBe(true);
             expect(calls).toEqual([]);

@@ -16,8 +16,18 @@ const now = new Date("2026-11-26T08:00:00Z");
 function completeBackup(time: Date): ResticSnapshot[] {
     const run = `run-${time.getTime()}`;
     return [
-        { id: `d${time.getTime()}`, time: time.toISOString(), tags: [tags.target("shop"), tags.kind("database"), tags.run(run), tags.daily], paths: ["/shop.pgdump"] },
-        { id: `m${time.getTime()}`, time: time.toISOString(), tags: [tags.target("shop"), tags.manifest, tags.run(run)], paths: ["/manifest.json"] },
+        {
+            id: `d${time.getTime()}`,
+            time: time.toISOString(),
+            tags: [tags.target("shop"), tags.kind("database"), tags.run(run), tags.daily],
+            paths: ["/shop.pgdump"],
+        },
+        {
+            id: `m${time.getTime()}`,
+            time: time.toISOString(),
+            tags: [tags.target("shop"), tags.manifest, tags.run(run)],
+            paths: ["/manifest.json"],
+        },
     ];
 }
 
@@ -30,13 +40,21 @@ describe("status against the RPO", () => {
     const rpoMs = backupPolicy.rpoHours.value * HOUR_MS;
 
     it("is within the RPO when the newest complete backup is younger than the RPO", async () => {
-        const s = await targetStatus(contextWith(completeBackup(new Date(now.getTime() - rpoMs + HOUR_MS))), "shop", now);
+        const s = await targetStatus(
+            contextWith(completeBackup(new Date(now.getTime() - rpoMs + HOUR_MS))),
+            "shop",
+            now,
+        );
         expect(s.withinRpo).toBe(true);
         expect(s.error).toBeUndefined();
     });
 
     it("breaches the RPO when the newest complete backup is older than the RPO", async () => {
-        const s = await targetStatus(contextWith(completeBackup(new Date(now.getTime() - rpoMs - HOUR_MS))), "shop", now);
+        const s = await targetStatus(
+            contextWith(completeBackup(new Date(now.getTime() - rpoMs - HOUR_MS))),
+            "shop",
+            now,
+        );
         expect(s.withinRpo).toBe(false);
     });
 
@@ -47,7 +65,11 @@ describe("status against the RPO", () => {
     });
 
     it("tolerates a small skew", async () => {
-        const s = await targetStatus(contextWith(completeBackup(new Date(now.getTime() + (clockSkewToleranceMinutes / 2) * 60_000))), "shop", now);
+        const s = await targetStatus(
+            contextWith(completeBackup(new Date(now.getTime() + (clockSkewToleranceMinutes / 2) * 60_000))),
+            "shop",
+            now,
+        );
         expect(s.withinRpo).toBe(true);
     });
 });

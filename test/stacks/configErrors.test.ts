@@ -10,24 +10,35 @@ import { runStackOffline } from "../../stacks/offline";
 import { ConfigPath, configWith } from "../support/stackConfig";
 
 /** How the message cites the policy. */
-const note = (requirement: Requirement<unknown>): string => ` (Data Backup Policy ${backupPolicy.version.value} ${requirement.clause}: ${requirement.text})`;
+const note = (requirement: Requirement<unknown>): string =>
+    ` (Data Backup Policy ${backupPolicy.version.value} ${requirement.clause}: ${requirement.text})`;
 
-const header = (stack: string): string => `Invalid configuration of stack "${stack}" (Pulumi.${stack}.yaml, namespace "backup-policy"):`;
+const header = (stack: string): string =>
+    `Invalid configuration of stack "${stack}" (Pulumi.${stack}.yaml, namespace "backup-policy"):`;
 
-type Case = readonly [title: string, stack: string, changes: readonly [ConfigPath, unknown][], lines: readonly string[]];
+type Case = readonly [
+    title: string,
+    stack: string,
+    changes: readonly [ConfigPath, unknown][],
+    lines: readonly string[],
+];
 
 const cases: readonly Case[] = [
     [
         "a region other than the policy's",
         "prod",
         [[["backup-policy:azure", "location"], "westus"]],
-        [`azure.location: westus is not allowed; allowed: ${allowedAzureLocations.join(", ")}${note(backupPolicy.regions.azure)}`],
+        [
+            `azure.location: westus is not allowed; allowed: ${allowedAzureLocations.join(", ")}${note(backupPolicy.regions.azure)}`,
+        ],
     ],
     [
         "a shorter database retention",
         "prod",
         [[["backup-policy:backup", "retentionDays"], 7]],
-        [`backup.retentionDays: 7 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}${note(backupPolicy.database.retentionDays)}`],
+        [
+            `backup.retentionDays: 7 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}${note(backupPolicy.database.retentionDays)}`,
+        ],
     ],
     [
         "database backups without geo-redundancy",
@@ -39,7 +50,9 @@ const cases: readonly Case[] = [
         "a storage SKU that is not geo-redundant",
         "prod",
         [[["backup-policy:azure", "storage", "sku"], "Standard_LRS"]],
-        [`azure.storage.sku: Standard_LRS is not allowed; allowed: ${storageV2GeoRedundantSkus.join(", ")}${note(backupPolicy.fileShares.geoRedundant)}`],
+        [
+            `azure.storage.sku: Standard_LRS is not allowed; allowed: ${storageV2GeoRedundantSkus.join(", ")}${note(backupPolicy.fileShares.geoRedundant)}`,
+        ],
     ],
     [
         "an old PostgreSQL major version",
@@ -51,25 +64,33 @@ const cases: readonly Case[] = [
         "no database for a side service",
         "prod",
         [[["backup-policy:databases", "auth"], undefined]],
-        [`databases.auth: is missing; required: a database name for each of main, ${backupPolicy.sideServices.value.join(", ")}${note(backupPolicy.sideServices)}`],
+        [
+            `databases.auth: is missing; required: a database name for each of main, ${backupPolicy.sideServices.value.join(", ")}${note(backupPolicy.sideServices)}`,
+        ],
     ],
     [
         "no database for the main service",
         "trial",
         [[["backup-policy:databases", "main"], undefined]],
-        [`databases.main: is missing; required: a database name for each of main, ${backupPolicy.sideServices.value.join(", ")}${note(backupPolicy.sideServices)}`],
+        [
+            `databases.main: is missing; required: a database name for each of main, ${backupPolicy.sideServices.value.join(", ")}${note(backupPolicy.sideServices)}`,
+        ],
     ],
     [
         "two services sharing one database",
         "prod",
         [[["backup-policy:databases", "messaging"], "auth"]],
-        [`databases.messaging: auth is already the database of auth; each service needs its own database${note(backupPolicy.sideServices)}`],
+        [
+            `databases.messaging: auth is already the database of auth; each service needs its own database${note(backupPolicy.sideServices)}`,
+        ],
     ],
     [
         "a missing share",
         "prod",
         [[["backup-policy:shares"], ["documents"]]],
-        [`shares: ["documents"] lacks images; required: ${backupPolicy.fileResources.value.join(", ")}${note(backupPolicy.fileResources)}`],
+        [
+            `shares: ["documents"] lacks images; required: ${backupPolicy.fileResources.value.join(", ")}${note(backupPolicy.fileResources)}`,
+        ],
     ],
     [
         "an unknown data classification",
@@ -87,31 +108,41 @@ const cases: readonly Case[] = [
         "production on the staging platform",
         "prod",
         [[["backup-policy:platform"], "digitalocean"]],
-        [`platform: digitalocean is not allowed for environment prod; allowed: azure${note(backupPolicy.environments)}`],
+        [
+            `platform: digitalocean is not allowed for environment prod; allowed: azure${note(backupPolicy.environments)}`,
+        ],
     ],
     [
         "staging outside FRA1",
         "staging",
         [[["backup-policy:digitalocean", "region"], "nyc3"]],
-        [`digitalocean.region: nyc3 is not allowed; allowed: ${allowedDigitalOceanRegions.join(", ")}${note(backupPolicy.regions.digitalocean)}`],
+        [
+            `digitalocean.region: nyc3 is not allowed; allowed: ${allowedDigitalOceanRegions.join(", ")}${note(backupPolicy.regions.digitalocean)}`,
+        ],
     ],
     [
         "a mistyped key",
         "prod",
         [[["backup-policy:azure", "postgres", "verison"], "17"]],
-        ["azure.postgres.verison: is not a known setting; known settings of azure.postgres: serverName, version, skuName, skuTier, storageSizeGB, administratorLogin"],
+        [
+            "azure.postgres.verison: is not a known setting; known settings of azure.postgres: serverName, version, skuName, skuTier, storageSizeGB, administratorLogin",
+        ],
     ],
     [
         "a storage account name Azure would reject",
         "prod",
         [[["backup-policy:azure", "storage", "accountName"], "St_Prod"]],
-        ["azure.storage.accountName: St_Prod is not valid; allowed: a storage account name: 3–24 lower-case letters and digits (globally unique)"],
+        [
+            "azure.storage.accountName: St_Prod is not valid; allowed: a storage account name: 3–24 lower-case letters and digits (globally unique)",
+        ],
     ],
     [
         "a database subnet outside the virtual network",
         "prod",
         [[["backup-policy:azure", "network", "postgresSubnet"], "10.99.1.0/24"]],
-        ["azure.network.postgresSubnet: 10.99.1.0/24 is not inside azure.network.addressSpace 10.40.0.0/16; allowed: a subnet of 10.40.0.0/16"],
+        [
+            "azure.network.postgresSubnet: 10.99.1.0/24 is not inside azure.network.addressSpace 10.40.0.0/16; allowed: a subnet of 10.40.0.0/16",
+        ],
     ],
     [
         "several wrong values at once",

@@ -44,7 +44,11 @@ function program(): Record<string, unknown> {
     const config = new pulumi.Config();
     const token = config.requireSecret("token");
     const group = new Group("group", { protect: true });
-    const inherited = new random.RandomPassword("inherited", { length: config.requireNumber("size") * 8 }, { parent: group });
+    const inherited = new random.RandomPassword(
+        "inherited",
+        { length: config.requireNumber("size") * 8 },
+        { parent: group },
+    );
     const provider = new random.Provider("explicit-provider");
     const options = new random.RandomString(
         "options",
@@ -66,7 +70,10 @@ describe("runStackOffline", () => {
         expect(run.project).toBe("demo");
         expect(run.config["demo:size"]).toBe("3");
         expect(run.config["demo:token"]).toBe(secretPlaceholder("demo:token"));
-        expect(JSON.parse(run.config["demo:nested"])).toEqual({ user: "alice", password: secretPlaceholder("demo:nested") });
+        expect(JSON.parse(run.config["demo:nested"])).toEqual({
+            user: "alice",
+            password: secretPlaceholder("demo:nested"),
+        });
         expect([...run.secretConfigKeys].sort()).toEqual(["demo:nested", "demo:token"]);
         expect(JSON.stringify(run.config)).not.toContain("AAAB");
     });
