@@ -6,6 +6,7 @@ import { backupPolicy } from "../../components/policy";
 import { readNasBackupDeclaration } from "../../components/kubernetes/nasBackupContract";
 import { jobBounds } from "../../components/kubernetes/schedule";
 import { resourcesOfType, type OfflineResource, type OfflineRun } from "../../stacks/offline";
+import { restrictedProblems } from "../../policies/lib/podSecurity";
 import { schemaProblems } from "../support/kubernetesSchema";
 import { runNasBackup, secretValues } from "./fixture";
 
@@ -82,6 +83,12 @@ describe("NasBackup", () => {
             mountPath: "/data/documents",
             readOnly: true,
         });
+    });
+
+    it("builds every pod to the restricted Pod Security Standard", () => {
+        for (const cronJob of cronJobs()) {
+            expect(restrictedProblems(podSpec(cronJob)), cronJob.name).toEqual([]);
+        }
     });
 
     it("labels the namespace to enforce, audit and warn the restricted Pod Security Standard", () => {
