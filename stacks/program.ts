@@ -85,14 +85,14 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         shareQuotaGiB: azure.storage.shareQuotaGiB,
         logAnalyticsWorkspaceId: workspaceId,
     });
-    const vault = new RecoveryVault("backup", {
+    const vault = new RecoveryVault("files", {
         ...common,
         vaultName: azure.vault.name,
         immutability: azure.vault.immutability,
         softDelete: "Enabled",
         logAnalyticsWorkspaceId: workspaceId,
     });
-    const protection = new FileShareProtection("files-backup", {
+    const protection = new FileShareProtection("files", {
         resourceGroupName: environment.resourceGroupName,
         vault: vault.vault,
         account: files.account,
