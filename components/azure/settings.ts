@@ -4,6 +4,7 @@
  * ../policy.ts and nowhere else; the values here only say how Azure spells or limits them.
  */
 import * as azure from "@pulumi/azure-native";
+import { minimumPostgresMajorVersion, runnerPgDumpMajorVersion } from "../postgresVersions";
 
 /**
  * Storage account SKUs whose data is replicated to the paired region (GRS/GZRS family, read-access
@@ -28,15 +29,11 @@ export const storageV2GeoRedundantSkus: readonly string[] = geoRedundantStorageS
 );
 
 /**
- * Oldest PostgreSQL major version this repository deploys: older majors run out of community
- * support during the life of the servers we create now, and in-place major upgrades of a
- * geo-redundant, locked server are an operation we want to avoid.
+ * The PostgreSQL major versions Azure Flexible Server offers (per the SDK) that are new enough and
+ * that the NAS backup runner's pg_dump can dump.
  */
-export const minimumPostgresMajorVersion = 16;
-
-/** The PostgreSQL major versions Azure Flexible Server offers (per the SDK) that are new enough. */
 export const supportedPostgresVersions: readonly string[] = Object.values(azure.dbforpostgresql.PostgresMajorVersion)
-    .filter((version) => Number(version) >= minimumPostgresMajorVersion)
+    .filter((version) => Number(version) >= minimumPostgresMajorVersion && Number(version) <= runnerPgDumpMajorVersion)
     .sort((a, b) => Number(a) - Number(b));
 
 /** Compute tiers of Azure Database for PostgreSQL – Flexible Server. */
