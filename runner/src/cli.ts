@@ -16,6 +16,7 @@ import { commands, runnableCommands } from "./commands";
 import type { CommandSpec, Invocation, Outcome } from "./commands/spec";
 import { checkTargetName } from "./config";
 import { createContext } from "./context";
+import { helpRows, optionRows } from "./help";
 import { log } from "./log";
 import { killChildren, OperationError, UsageError } from "./proc";
 
@@ -30,18 +31,7 @@ const EXIT = `EXIT STATUS: ${exitCodes.ok} success, ${exitCodes.failure} failure
 const LOGGING =
     "OUTPUT: one JSON line per event on stderr (start, progress, success with bytes and duration, failure with cause); results on stdout. Passwords never appear.";
 
-function wrapRows(rows: readonly [string, string][]): string {
-    const width = Math.min(34, Math.max(...rows.map(([a]) => a.length)) + 2);
-    return rows
-        .map(([a, b]) => (a.length + 2 > width ? `  ${a}\n  ${"".padEnd(width)}${b}` : `  ${a.padEnd(width)}${b}`))
-        .join("\n");
-}
-
 export function commandHelp(spec: CommandSpec): string {
-    const options = spec.options.map((o): [string, string] => [
-        `--${o.flag}${o.placeholder ? ` ${o.placeholder}` : ""}`,
-        `${o.description}${o.env ? ` [env ${o.env}]` : ""}`,
-    ]);
     return [
         `nas-backup ${spec.name} — ${spec.summary}`,
         "",
@@ -50,10 +40,10 @@ export function commandHelp(spec: CommandSpec): string {
         spec.description,
         "",
         "Options:",
-        wrapRows(options),
+        optionRows(spec.options),
         "",
         "Environment:",
-        wrapRows(spec.env.map((e): [string, string] => [e.name, e.description])),
+        helpRows(spec.env.map((e): [string, string] => [e.name, e.description])),
         "",
         TIMES,
         EXIT,
@@ -71,7 +61,7 @@ export function mainHelp(): string {
         "Usage: nas-backup <command> [options]      (from the repository: npm run nas-backup -- <command> [options])",
         "",
         "Commands:",
-        wrapRows(commands.map((c): [string, string] => [c.name, c.summary])),
+        helpRows(commands.map((c): [string, string] => [c.name, c.summary])),
         "",
         "Run `nas-backup <command> --help` for its options and environment variables.",
         "Every command needs the NAS (--repository-base or NAS_BACKUP_REPOSITORY_BASE; prune and purge use",
