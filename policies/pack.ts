@@ -7,6 +7,7 @@ import type { PolicyPackArgs } from "@pulumi/policy";
 import { backupPolicy } from "../components/policy";
 import { fileShareBackupRules } from "./rules/fileShareBackup";
 import { nasBackupRules } from "./rules/nasBackup";
+import { nasKubernetesRules } from "./rules/nasKubernetes";
 import { digitalOceanRules } from "./rules/digitalocean";
 import { platformRules } from "./rules/platform";
 import { postgresVersionRules } from "./rules/postgresVersion";
@@ -28,6 +29,7 @@ export const packArgs: PolicyPackArgs = {
         ...vaultRules,
         ...fileShareBackupRules,
         ...nasBackupRules,
+        ...nasKubernetesRules,
         ...digitalOceanRules,
         ...postgresVersionRules,
         ...platformRules,
