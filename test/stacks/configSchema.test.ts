@@ -6,6 +6,7 @@
 import { describe, expect, it } from "vitest";
 import { azureDefaults, ConfigError, validateStackConfig } from "../../stacks/config";
 import { backupPolicy } from "../../components/policy";
+import { supportedPostgresVersions } from "../../components/azure/settings";
 import { configWith, ConfigPath } from "../support/stackConfig";
 
 /** The settings of Pulumi.<stack>.yaml without the namespace, with changes. */
@@ -27,6 +28,7 @@ function problems(raw: Record<string, unknown>, stack = "prod"): string[] {
     throw new Error("the configuration was accepted");
 }
 
+const newestVersion = supportedPostgresVersions[supportedPostgresVersions.length - 1];
 const cidrRule = "an IPv4 address range in CIDR notation such as 10.20.0.0/16";
 const shareRule =
     "a file share name: 3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit";
@@ -37,7 +39,7 @@ describe("stack configuration schema", () => {
             "trial",
             [["backup-policy:azure", "postgres", "skuName"], undefined],
             [["backup-policy:azure", "storage", "shareQuotaGiB"], undefined],
-            [["backup-policy:azure", "postgres", "version"], 17],
+            [["backup-policy:azure", "postgres", "version"], Number(newestVersion)],
             [["backup-policy:databases", "reports"], "reports"],
         );
         const config = validateStackConfig(raw, "trial");
@@ -46,7 +48,7 @@ describe("stack configuration schema", () => {
             return;
         }
         expect(config.azure.postgres.skuName).toBe(azureDefaults.postgres.skuName);
-        expect(config.azure.postgres.version).toBe("17");
+        expect(config.azure.postgres.version).toBe(newestVersion); // YAML 17 without quotes is a number
         expect(config.azure.storage.shareQuotaGiB).toBe(azureDefaults.storage.shareQuotaGiB);
         expect(config.azure.vault.immutability).toBe("Unlocked");
         expect(config.databases.map((database) => database.service)).toEqual([
