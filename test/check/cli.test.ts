@@ -17,13 +17,9 @@ const days = backupPolicy.database.retentionDays.value;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "backup-policy-check-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs the package.json `check` script's command with arguments. */
+/** Runs `npm run check -- args` (the script builds the compiled pack and check, then runs them). */
 function runCheck(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const script = (
-        JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
-    ).scripts.check;
-    const [command, ...scriptArgs] = script.split(" ");
-    const result = spawnSync(path.join(root, "node_modules", ".bin", command), [...scriptArgs, ...args], {
+    const result = spawnSync("npm", ["run", "--silent", "check", "--", ...args], {
         cwd: root,
         encoding: "utf8",
         timeout: 120_000,
@@ -198,5 +194,23 @@ describe("npm run check", () => {
         const invalid = runCheck("--stack", "prod", "--policy-config", badConfig);
         expect(invalid.status).toBe(2);
         expect(invalid.stderr).toMatch(/postgresql-backup-retention\.retentionDays: 5 is less than the minimum 7/);
+    });
+
+    it("--help prints every option in nas-backup's help layout on stdout and exits 0; a flag without its value exits 2", () => {
+        const help = runCheck("--help");
+        expect(help.status).toBe(0);
+        expect(help.stdout).toMatch(/^Usage: npm run check -- /m);
+        for (const flag of [
+            "--stack NAME",
+            "--json FILE",
+            "--evidence FILE.md",
+            "--policy-config FILE",
+            "--project-dir DIR",
+        ])
+            expect(help.stdout).toMatch(new RegExp(`^  ${flag} +\\S`, "m"));
+        expect(help.stdout).toContain("EXIT STATUS: 0 no mandatory violation, 1 a mandatory violation, 2 ");
+        const missing = runCheck("--stack");
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toMatch(/--stack needs a value\nusage: npm run check/);
     });
 });
