@@ -19,6 +19,10 @@ import {
     supportedPostgresVersions,
     VaultImmutability,
     vaultImmutabilityStates,
+    backupAndDrillHoursUtc,
+    defaultPostgresMaintenanceWindow,
+    VaultSoftDelete,
+    vaultSoftDeleteStates,
 } from "../components/azure/settings";
 import {
     cidr,
@@ -72,8 +76,16 @@ export const azureDefaults = Object.freeze({
         administratorLogin: "backupadmin",
     }),
     storage: Object.freeze({ shareQuotaGiB: 1024 }),
-    vault: Object.freeze({ immutability: "Unlocked" as VaultImmutability }),
+    vault: Object.freeze({ immutability: "Unlocked" as VaultImmutability, softDelete: "Enabled" as VaultSoftDelete }),
+    postgresAvailability: Object.freeze({
+        highAvailability: "Disabled" as PostgresHighAvailability,
+        maintenanceWindow: defaultPostgresMaintenanceWindow,
+    }),
 });
+
+/** PostgreSQL high availability a stack may choose (ZoneRedundant: a standby in another availability zone). */
+export const postgresHighAvailabilityModes = ["Disabled", "ZoneRedundant"] as const;
+export type PostgresHighAvailability = (typeof postgresHighAvailabilityModes)[number];
 
 // Azure and PostgreSQL naming rules.
 const reservedDatabases = ["postgres", "azure_maintenance", "azure_sys", "template0", "template1"];
@@ -85,6 +97,8 @@ const postgresAdministratorLogin = (login: string): boolean =>
     !login.toLowerCase().startsWith("pg_") &&
     !reservedLogins.includes(login.toLowerCase());
 const shareNameRule = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const emailAddress =
+    /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
 /** databases: one database per service, main first, then the side services (§2.14). */
 const requiredServices = [mainService, ...backupPolicy.sideServices.value];
@@ -148,7 +162,12 @@ const postgres = section({
         postgresAdministratorLogin,
         "a login of 1–63 letters, digits and _, starting with a letter, not starting with pg_, not azure_superuser, azure_pg_admin, admin, administrator, root, guest or public",
     ).default(azureDefaults.postgres.administratorLogin),
-});
+    highAvailability: oneOf(postgresHighAvailabilityModes).default(azureDefaults.postgresAvailability.highAvailability),
+    /** Weekly maintenance (UTC): outside the backups, restore drills and working hours (§2.13.1). */
+    maintenanceWindow: section({ dayOfWeek: wholeNumber(0, 6), startHour: wholeNumber(0, 23) })
+        .superRefine(maintenanceOutsideBackupsAndWorkingHours)
+        .default(azureDefaults.postgresAvailability.maintenanceWindow),
+}).superRefine(highAvailabilityNeedsTier);
 
 const storage = section({
     accountName: named(
@@ -165,7 +184,11 @@ const vault = section({
         "a vault name: 2–50 letters, digits and hyphens, starting with a letter",
     ),
     immutability: oneOf(vaultImmutabilityStates).default(azureDefaults.vault.immutability),
+    softDelete: oneOf(vaultSoftDeleteStates).default(azureDefaults.vault.softDelete),
 });
+
+/** Who receives the backup alerts (§2.13.2, §2.15). */
+const alerts = section({ emailReceivers: alertReceivers() });
 
 const azure = section({
     location: oneOf(allowedAzureLocations, backupPolicy.regions.azure),
@@ -181,6 +204,7 @@ const azure = section({
     postgres,
     storage,
     vault,
+    alerts,
 });
 
 const digitalocean = section({
@@ -339,4 +363,75 @@ function postgresSubnetFits(value: unknown, context: z.RefinementCtx): void {
             message: `${postgresSubnet} is too small; allowed: a prefix of /28 or larger (Flexible Server needs at least /28)`,
         });
     }
+}
+
+/** ZoneRedundant high availability needs a General Purpose or Memory Optimized server. */
+function highAvailabilityNeedsTier(
+    value: { highAvailability?: unknown; skuTier?: unknown },
+    context: z.RefinementCtx,
+): void {
+    if (value.highAvailability === "ZoneRedundant" && value.skuTier === "Burstable") {
+        context.addIssue({
+            code: "custom",
+            path: ["highAvailability"],
+            message:
+                "ZoneRedundant is not available for skuTier Burstable; allowed: Disabled, or skuTier GeneralPurpose/MemoryOptimized",
+        });
+    }
+}
+
+/** Start hours (UTC) of Germany's working hours (§2.13.1), in CET or CEST: no maintenance may start then. */
+function workingStartHoursUtc(): readonly number[] {
+    const { from, to } = backupPolicy.workingHours.value;
+    const [fromHour, toHour] = [from, to].map((time) => Number(time.split(":")[0]));
+    const hours: number[] = [];
+    // CEST is UTC+2, CET UTC+1; a one-hour window starting in [from-2, to-1) UTC touches working hours.
+    for (let hour = fromHour - 2; hour < toHour - 1; hour++) hours.push(hour);
+    return hours;
+}
+
+const weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
+
+function maintenanceOutsideBackupsAndWorkingHours(
+    window: { dayOfWeek?: unknown; startHour?: unknown },
+    context: z.RefinementCtx,
+): void {
+    const { dayOfWeek, startHour } = window;
+    if (!Number.isInteger(dayOfWeek) || !Number.isInteger(startHour)) {
+        return;
+    }
+    const day = dayOfWeek as number;
+    const hour = startHour as number;
+    const workday = (backupPolicy.workingHours.value.days as readonly string[]).includes(weekdays[day]);
+    if (backupAndDrillHoursUtc.includes(hour) || (workday && workingStartHoursUtc().includes(hour))) {
+        context.addIssue({
+            code: "custom",
+            path: ["startHour"],
+            message: `${hour} (UTC, day ${day}) overlaps the backups and restore drills (UTC hours ${backupAndDrillHoursUtc.join(", ")}) or working hours; allowed: another hour${policyNote(backupPolicy.workingHours)}`,
+        });
+    }
+}
+
+/** azure.alerts.emailReceivers: at least one valid, distinct e-mail address (§2.13.2, §2.15). */
+function alertReceivers() {
+    const expected = `a list of at least one e-mail address that receives the backup alerts${policyNote(backupPolicy.rpoHours)}`;
+    const address = named(emailAddress, "an e-mail address such as backup-operators@example.org");
+    return z
+        .custom<string[]>((value) => Array.isArray(value) && value.length > 0, {
+            error: (issue) =>
+                `${issue.input === undefined ? "is missing" : `${show(issue.input)} is not valid`}; required: ${expected}`,
+        })
+        .superRefine((receivers, context) => {
+            receivers.forEach((receiver, index) => {
+                const checked = address.safeParse(receiver);
+                // Keyed azure.alerts.emailReceivers.0 (as `pulumi config set --path` writes it).
+                checked.error?.issues.forEach((issue) => context.addIssue({ ...issue, path: [String(index)] }));
+            });
+            if (new Set(receivers).size !== receivers.length) {
+                context.addIssue({
+                    code: "custom",
+                    message: `${show(receivers)} lists an address twice; allowed: distinct addresses`,
+                });
+            }
+        });
 }
