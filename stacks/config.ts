@@ -16,6 +16,11 @@ import {
     supportedPostgresVersions,
     VaultImmutability,
     vaultImmutabilityStates,
+    backupAndDrillHoursUtc,
+    defaultPostgresMaintenanceWindow,
+    PostgresMaintenanceWindow,
+    VaultSoftDelete,
+    vaultSoftDeleteStates,
 } from "../components/azure/settings";
 
 /** The Pulumi config namespace of this project (Pulumi.yaml `name`). */
@@ -63,10 +68,23 @@ export interface AzureConfig {
         readonly skuTier: string;
         readonly storageSizeGB: number;
         readonly administratorLogin: string;
+        /** Zone-redundant high availability (a standby in another availability zone). */
+        readonly highAvailability: PostgresHighAvailability;
+        readonly maintenanceWindow: PostgresMaintenanceWindow;
     };
     readonly storage: { readonly accountName: string; readonly sku: string; readonly shareQuotaGiB: number };
-    readonly vault: { readonly name: string; readonly immutability: VaultImmutability };
+    readonly vault: {
+        readonly name: string;
+        readonly immutability: VaultImmutability;
+        readonly softDelete: VaultSoftDelete;
+    };
+    /** Who receives the backup alerts (§2.13.2, §2.15). */
+    readonly alerts: { readonly emailReceivers: readonly string[] };
 }
+
+/** PostgreSQL high availability a stack may choose. */
+export const postgresHighAvailabilityModes = ["Disabled", "ZoneRedundant"] as const;
+export type PostgresHighAvailability = (typeof postgresHighAvailabilityModes)[number];
 
 /** prod and trial: Azure (§2.5.1.1). */
 export interface AzureStackConfig extends CommonStackConfig {
@@ -91,7 +109,11 @@ export const azureDefaults = Object.freeze({
         administratorLogin: "backupadmin",
     }),
     storage: Object.freeze({ shareQuotaGiB: 1024 }),
-    vault: Object.freeze({ immutability: "Unlocked" as VaultImmutability }),
+    vault: Object.freeze({ immutability: "Unlocked" as VaultImmutability, softDelete: "Enabled" as VaultSoftDelete }),
+    postgresAvailability: Object.freeze({
+        highAvailability: "Disabled" as PostgresHighAvailability,
+        maintenanceWindow: defaultPostgresMaintenanceWindow,
+    }),
 });
 
 /** One wrong or missing setting. */
@@ -311,7 +333,7 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
     const azure = check.section(
         "azure",
         value,
-        ["location", "resourceGroup", "logAnalyticsWorkspace", "network", "postgres", "storage", "vault"],
+        ["location", "resourceGroup", "logAnalyticsWorkspace", "network", "postgres", "storage", "vault", "alerts"],
         true,
     );
     if (!azure) {
@@ -361,7 +383,16 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
         check.section(
             "azure.postgres",
             azure.postgres,
-            ["serverName", "version", "skuName", "skuTier", "storageSizeGB", "administratorLogin"],
+            [
+                "serverName",
+                "version",
+                "skuName",
+                "skuTier",
+                "storageSizeGB",
+                "administratorLogin",
+                "highAvailability",
+                "maintenanceWindow",
+            ],
             true,
         ) ?? {};
     const serverName = check.matches(
@@ -418,7 +449,8 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
         maximumShareQuotaGiB,
     );
 
-    const vault = check.section("azure.vault", azure.vault, ["name", "immutability"], true) ?? {};
+    const availability = readPostgresAvailability(check, postgres, skuTier);
+    const vault = check.section("azure.vault", azure.vault, ["name", "immutability", "softDelete"], true) ?? {};
     const vaultName = check.matches(
         "azure.vault.name",
         vault.name,
@@ -430,6 +462,12 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
         vault.immutability ?? azureDefaults.vault.immutability,
         vaultImmutabilityStates,
     );
+    const softDelete = check.oneOf(
+        "azure.vault.softDelete",
+        vault.softDelete ?? azureDefaults.vault.softDelete,
+        vaultSoftDeleteStates,
+    );
+    const emailReceivers = readAlertReceivers(check, azure.alerts);
 
     if (
         location === undefined ||
@@ -448,7 +486,10 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
         sku === undefined ||
         shareQuotaGiB === undefined ||
         vaultName === undefined ||
-        immutability === undefined
+        immutability === undefined ||
+        softDelete === undefined ||
+        availability === undefined ||
+        emailReceivers === undefined
     ) {
         return undefined;
     }
@@ -457,10 +498,106 @@ function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
         resourceGroup,
         logAnalyticsWorkspace,
         network: { name: networkName, addressSpace, postgresSubnet },
-        postgres: { serverName, version, skuName, skuTier, storageSizeGB, administratorLogin },
+        postgres: { serverName, version, skuName, skuTier, storageSizeGB, administratorLogin, ...availability },
         storage: { accountName, sku, shareQuotaGiB },
-        vault: { name: vaultName, immutability },
+        vault: { name: vaultName, immutability, softDelete },
+        alerts: { emailReceivers },
     };
+}
+
+/** Start hours (UTC) of Germany's working hours (§2.13.1), in CET or CEST: no maintenance may start then. */
+function workingStartHoursUtc(): readonly number[] {
+    const { from, to } = backupPolicy.workingHours.value;
+    const [fromHour, toHour] = [from, to].map((time) => Number(time.split(":")[0]));
+    const hours: number[] = [];
+    // CEST is UTC+2, CET UTC+1; a one-hour window starting in [from-2, to-1) UTC touches working hours.
+    for (let hour = fromHour - 2; hour < toHour - 1; hour++) hours.push(hour);
+    return hours;
+}
+
+const weekdayNumbers: Record<string, number> = {
+    Sunday: 0,
+    Monday: 1,
+    Tuesday: 2,
+    Wednesday: 3,
+    Thursday: 4,
+    Friday: 5,
+    Saturday: 6,
+};
+
+/** azure.postgres.highAvailability and .maintenanceWindow. */
+function readPostgresAvailability(
+    check: Checker,
+    postgres: Record<string, unknown>,
+    skuTier: string | undefined,
+): Pick<AzureConfig["postgres"], "highAvailability" | "maintenanceWindow"> | undefined {
+    const defaults = azureDefaults.postgresAvailability;
+    const highAvailability = check.oneOf(
+        "azure.postgres.highAvailability",
+        postgres.highAvailability ?? defaults.highAvailability,
+        postgresHighAvailabilityModes,
+    );
+    if (highAvailability === "ZoneRedundant" && skuTier === "Burstable") {
+        check.report(
+            "azure.postgres.highAvailability",
+            highAvailability,
+            "ZoneRedundant is not available for skuTier Burstable; allowed: Disabled, or skuTier GeneralPurpose/MemoryOptimized",
+        );
+    }
+    const window =
+        check.section(
+            "azure.postgres.maintenanceWindow",
+            postgres.maintenanceWindow,
+            ["dayOfWeek", "startHour"],
+            false,
+        ) ?? defaults.maintenanceWindow;
+    const dayOfWeek = check.integer("azure.postgres.maintenanceWindow.dayOfWeek", window.dayOfWeek, 0, 6);
+    const startHour = check.integer("azure.postgres.maintenanceWindow.startHour", window.startHour, 0, 23);
+    if (dayOfWeek === undefined || startHour === undefined) return undefined;
+    const workday = backupPolicy.workingHours.value.days.some((day) => weekdayNumbers[day] === dayOfWeek);
+    if (backupAndDrillHoursUtc.includes(startHour) || (workday && workingStartHoursUtc().includes(startHour))) {
+        check.report(
+            "azure.postgres.maintenanceWindow.startHour",
+            startHour,
+            `${startHour} (UTC, day ${dayOfWeek}) overlaps the backups and restore drills (UTC hours ${backupAndDrillHoursUtc.join(", ")}) or working hours; allowed: another hour${policyNote(backupPolicy.workingHours)}`,
+        );
+        return undefined;
+    }
+    if (highAvailability === undefined) return undefined;
+    return { highAvailability, maintenanceWindow: { dayOfWeek, startHour } };
+}
+
+/** azure.alerts.emailReceivers: at least one valid, distinct e-mail address (§2.13.2, §2.15). */
+function readAlertReceivers(check: Checker, value: unknown): string[] | undefined {
+    const expected = "a list of at least one e-mail address that receives the backup alerts";
+    const alerts = check.section("azure.alerts", value, ["emailReceivers"], true);
+    if (!alerts) return undefined;
+    const receivers = alerts.emailReceivers;
+    if (!Array.isArray(receivers) || receivers.length === 0) {
+        check.report(
+            "azure.alerts.emailReceivers",
+            receivers,
+            `${receivers === undefined ? "is missing" : `${show(receivers)} is not valid`}; required: ${expected}${policyNote(backupPolicy.rpoHours)}`,
+        );
+        return undefined;
+    }
+    const valid = receivers.map((receiver, index) =>
+        check.matches(
+            `azure.alerts.emailReceivers.${index}`,
+            receiver,
+            emailAddress,
+            "an e-mail address such as backup-operators@example.org",
+        ),
+    );
+    if (new Set(receivers).size !== receivers.length) {
+        check.report(
+            "azure.alerts.emailReceivers",
+            receivers,
+            `${show(receivers)} lists an address twice; allowed: distinct addresses`,
+        );
+        return undefined;
+    }
+    return valid.every((receiver) => receiver !== undefined) ? (valid as string[]) : undefined;
 }
 
 // Azure and PostgreSQL naming rules.
@@ -471,6 +608,8 @@ const postgresServerName = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const postgresSkuName = /^Standard_[A-Za-z0-9_]+$/;
 const storageAccountName = /^[a-z0-9]{3,24}$/;
 const recoveryVaultName = /^[A-Za-z][A-Za-z0-9-]{1,49}$/;
+const emailAddress =
+    /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 const shareName = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
 const reservedDatabases = ["postgres", "azure_maintenance", "azure_sys", "template0", "template1"];
 const postgresDatabaseName = (name: string): boolean =>
