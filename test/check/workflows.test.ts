@@ -61,8 +61,8 @@ const pulumiSteps = (job: Job) => (job.steps ?? []).filter((s) => s.uses?.starts
 const compiledPack = path.relative(root, compiledPackDir);
 
 describe("GitHub workflows", () => {
-    it("exist: pull request, deploy and the shared verification", () => {
-        expect(files).toEqual(["deploy.yml", "pull-request.yml", "verify.yml"]);
+    it("exist: pull request, deploy, the shared verification and the runner image", () => {
+        expect(files).toEqual(["deploy.yml", "pull-request.yml", "runner-image.yml", "verify.yml"]);
     });
 
     it.each(files)("%s passes action-validator", (file) => {
