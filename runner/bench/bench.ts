@@ -19,7 +19,7 @@
  *  - hot: +0.5 % new orders, 0.5 % updates among the newest hundredth, no deletes (the table grows).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -97,6 +97,9 @@ async function main(): Promise<void> {
             "--outDir",
             build,
         ]);
+        // The runtime dependency next to the compiled code, as the image has it.
+        mkdirSync(join(build, "node_modules"));
+        symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
         const cli = join(build, "runner/src/cli.js");
 
         [pg, nas] = await Promise.all([startPostgres(), startNas()]);
