@@ -207,7 +207,12 @@ export function snapshotTierProtectionPolicy(): ResourceUnderTest {
     return { ...policy, props: { ...policy.props, properties } };
 }
 
-export function protectedItem(share: string, policyId: string = ids.policy): ResourceUnderTest {
+/**
+ * A protected share as the program registers it (named by the plain share name, which azure-native
+ * resolves to the system name) or, with `systemName`, as the state holds it after deployment
+ * (`azurefileshare;<hash>`, the share only in properties.friendlyName).
+ */
+export function protectedItem(share: string, policyId: string = ids.policy, systemName?: string): ResourceUnderTest {
     return resource(
         types.item,
         `protect-${share}`,
@@ -216,7 +221,7 @@ export function protectedItem(share: string, policyId: string = ids.policy): Res
             vaultName: "rsv-prod",
             fabricName: "Azure",
             containerName: `StorageContainer;Storage;${rg};stbackupprod`,
-            protectedItemName: `AzureFileShare;${share}`,
+            protectedItemName: systemName ?? share,
             properties: {
                 protectedItemType: "AzureFileShareProtectedItem",
                 sourceResourceId: ids.account,
