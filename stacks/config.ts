@@ -7,7 +7,8 @@
  * from the Data Backup Policy, the clause that demands it.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy, Requirement } from "../components/policy";
+import { allowedAzureLocations, backupPolicy, Requirement } from "../components/policy";
+import { DigitalOceanSettings, NasBackupSettings, readDigitalOceanStaging } from "./digitaloceanConfig";
 import {
     storageV2GeoRedundantSkus,
     maximumShareQuotaGiB,
@@ -77,7 +78,8 @@ export interface AzureStackConfig extends CommonStackConfig {
 /** staging: DigitalOcean (§2.5.1.2). */
 export interface DigitalOceanStackConfig extends CommonStackConfig {
     readonly platform: "digitalocean";
-    readonly digitalocean: { readonly region: string };
+    readonly digitalocean: DigitalOceanSettings;
+    readonly nasBackup: NasBackupSettings;
 }
 
 export type StackConfig = AzureStackConfig | DigitalOceanStackConfig;
@@ -166,22 +168,14 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>, stac
 
     const commonKeys = ["platform", "environment", "dataClassification", "databases", "shares"];
     let azureConfig: AzureConfig | undefined;
-    let region: string | undefined;
+    let staging: { digitalocean: DigitalOceanSettings; nasBackup: NasBackupSettings } | undefined;
     if (platform === "azure") {
         check.knownKeys("", raw, [...commonKeys, "azure", "backup"]);
         readBackup(check, raw.backup);
         azureConfig = readAzure(check, raw.azure);
     } else if (platform === "digitalocean") {
-        check.knownKeys("", raw, [...commonKeys, "digitalocean"]);
-        const section = check.section("digitalocean", raw.digitalocean, ["region"], true);
-        if (section) {
-            region = check.oneOf(
-                "digitalocean.region",
-                section.region,
-                allowedDigitalOceanRegions,
-                backupPolicy.regions.digitalocean,
-            );
-        }
+        check.knownKeys("", raw, [...commonKeys, "digitalocean", "nasBackup"]);
+        staging = readDigitalOceanStaging(raw, (key, value, message) => check.report(key, value, message));
     }
 
     if (
@@ -196,7 +190,11 @@ export function validateStackConfig(raw: Readonly<Record<string, unknown>>, stac
     if (platform === "azure") {
         return { ...common, platform, azure: azureConfig as AzureConfig };
     }
-    return { ...common, platform, digitalocean: { region: region as string } };
+    return {
+        ...common,
+        platform,
+        ...(staging as { digitalocean: DigitalOceanSettings; nasBackup: NasBackupSettings }),
+    };
 }
 
 function readDatabases(check: Checker, value: unknown): ServiceDatabase[] {
