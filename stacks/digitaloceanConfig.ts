@@ -316,12 +316,17 @@ function readEndpoint(r: Reader, key: string): NasEndpointSettings | undefined {
         'a restic REST URL over https without credentials, such as "rest:https://nas.example:8000/staging/"',
     );
     const user = r.matches(`${key}.user`, /^[A-Za-z0-9._-]+$/, "a user name");
-    const password = r.matches(
-        `${key}.password`,
-        /^.+$/s,
-        "a secret: pulumi config set --secret --path '<key>' <value>",
-        true,
-    );
+    // Written `secure:` in the file; the Pulumi CLI hands the program the decrypted text.
+    const encrypted = r.value(`${key}.password`);
+    const password =
+        isRecord(encrypted) && typeof encrypted.secure === "string"
+            ? String(encrypted.secure)
+            : r.matches(
+                  `${key}.password`,
+                  /^.+$/s,
+                  "a secret: pulumi config set --secret --path '<key>' <value>",
+                  true,
+              );
     return repositoryBase && user && password ? { repositoryBase, user, password } : undefined;
 }
 
