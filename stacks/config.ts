@@ -10,7 +10,8 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
-import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy } from "../components/policy";
+import { allowedAzureLocations, backupPolicy } from "../components/policy";
+import { readDigitalOceanStaging } from "./digitaloceanConfig";
 import {
     storageV2GeoRedundantSkus,
     maximumShareQuotaGiB,
@@ -207,9 +208,17 @@ const azure = section({
     alerts,
 });
 
-const digitalocean = section({
-    region: oneOf(allowedDigitalOceanRegions, backupPolicy.regions.digitalocean),
-});
+/**
+ * staging's `digitalocean` and `nasBackup` sections: checked by stacks/digitaloceanConfig.ts (region,
+ * names, sizes, versions, the NAS, and the maintenance window against the NAS runs), each problem
+ * reported under its key.
+ */
+function stagingSettings(value: { digitalocean?: unknown; nasBackup?: unknown }, context: z.RefinementCtx) {
+    const staging = readDigitalOceanStaging(value, (key, _value, message) =>
+        context.addIssue({ code: "custom", path: key.split("."), message }),
+    );
+    return staging ?? z.NEVER;
+}
 
 /** The platform of the stack's environment (§2.5.1.1, §2.5.1.2). */
 function platformOf(environment: unknown) {
@@ -238,7 +247,12 @@ const stackSchemas = {
     /** prod and trial: Azure (§2.5.1.1). */
     azure: section({ ...common, platform: z.literal("azure"), backup: backup.optional(), azure }),
     /** staging: DigitalOcean (§2.5.1.2). */
-    digitalocean: section({ ...common, platform: z.literal("digitalocean"), digitalocean }),
+    digitalocean: section({
+        ...common,
+        platform: z.literal("digitalocean"),
+        digitalocean: z.unknown(),
+        nasBackup: z.unknown(),
+    }).transform((value, context) => ({ ...value, ...stagingSettings(value, context) })),
 };
 
 export type AzureStackConfig = { readonly stack: string } & Readonly<z.output<typeof stackSchemas.azure>>;

@@ -1,6 +1,6 @@
 /**
  * The one Pulumi program of this project. Pulumi.<stack>.yaml selects what it builds:
- * prod and trial on Azure (§2.5.1.1), staging on DigitalOcean (§2.5.1.2, not built here yet).
+ * prod and trial on Azure (§2.5.1.1), staging on DigitalOcean (§2.5.1.2, stacks/digitalocean.ts).
  *
  * stacks/index.ts runs it under the Pulumi CLI; stacks/offline.ts runs the very same function under
  * mocks (tests, offline check).
@@ -13,7 +13,8 @@ import { FileStorage } from "../components/azure/fileStorage";
 import { PostgresServer } from "../components/azure/postgres";
 import { RecoveryVault } from "../components/azure/recoveryVault";
 import { backupPolicyTags } from "../components/azure/tags";
-import { AzureStackConfig, DigitalOceanStackConfig, StackConfig } from "./config";
+import { AzureStackConfig, StackConfig } from "./config";
+import { digitalOceanStack, DigitalOceanStackOutputs } from "./digitalocean";
 
 /** What `pulumi stack output` shows for prod/trial. Only the administrator password is secret. */
 export interface AzureStackOutputs {
@@ -30,7 +31,7 @@ export interface AzureStackOutputs {
     readonly fileShareProtectionPolicyName: pulumi.Output<string>;
 }
 
-export type BackupPolicyStackOutputs = AzureStackOutputs | Record<string, never>;
+export type BackupPolicyStackOutputs = AzureStackOutputs | DigitalOceanStackOutputs;
 
 /** Builds the stack described by a validated configuration and returns its outputs. */
 export function backupPolicyStack(config: StackConfig): BackupPolicyStackOutputs {
@@ -119,13 +120,4 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         recoveryServicesVaultName: vault.vault.name,
         fileShareProtectionPolicyName: protection.policy.name,
     };
-}
-
-/** Staging (§2.5.1.2): the configuration is validated; the resources come with a later change. */
-function digitalOceanStack(config: DigitalOceanStackConfig): Record<string, never> {
-    void pulumi.log.warn(
-        `Stack "${config.stack}" (${config.environment}, DigitalOcean ${config.digitalocean.region}): the configuration is valid, ` +
-            `but the DigitalOcean staging resources are not part of this program yet; nothing is created, changed or deleted.`,
-    );
-    return {};
 }

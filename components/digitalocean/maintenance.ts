@@ -8,6 +8,8 @@
  * offsets for its whole deadline, and the window as recurring every day: strict, but it never
  * depends on which week day DigitalOcean picks ("any") or on the DST calendar.
  */
+import { jobBounds, nasSchedules, parseDailyTime } from "../kubernetes/schedule";
+import { backupPolicy } from "../policy";
 import { maintenanceWindowHours } from "./settings";
 
 /** A NAS job: a time of day in Europe/Berlin ("HH:MM") and how long it may run. */
@@ -52,5 +54,24 @@ export function jobsOverlappingMaintenance(windowStartUtc: string, jobs: readonl
         return berlinUtcOffsets.some((offset) =>
             overlapsDaily(windowStart, maintenanceWindowHours * 60, local - offset, job.maxDurationMinutes),
         );
+    });
+}
+
+/**
+ * The NAS jobs a maintenance window must avoid, from the NAS backup component's schedule: backup,
+ * prune and restore drill (the drill runs monthly, but on any week day). The daily integrity check
+ * (`verify`) is left out: the component leaves no 4-hour gap around it, and a verify cut short by a
+ * node drain only fails that day's check (alerted) without touching a backup.
+ */
+export function nasJobsToAvoid(dailyBackupTime: string): ScheduledJob[] {
+    const schedules = nasSchedules(parseDailyTime(dailyBackupTime));
+    return (["backup", "prune", "drill"] as const).map((operation) => {
+        const [minute, hour] = schedules[operation].split(" ").map(Number);
+        const time = `${String(hour).padStart(2, "0")}:${String(minute).padStart(2, "0")}`;
+        return {
+            label: `NAS ${operation} at ${time} ${backupPolicy.nas.timeZone.value}`,
+            time,
+            maxDurationMinutes: jobBounds[operation].activeDeadlineSeconds / 60,
+        };
     });
 }

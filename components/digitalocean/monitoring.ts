@@ -50,6 +50,11 @@ export function alertmanagerReceiver(receiver: AlertReceiver): pulumi.Output<Rec
     }));
 }
 
+/** Whether the receiver carries a secret (a webhook URL usually embeds its token). */
+function hasSecret(receiver: AlertReceiver): boolean {
+    return receiver.kind === "webhook" || receiver.password !== undefined;
+}
+
 /**
  * kube-prometheus-stack (Prometheus, Alertmanager, kube-state-metrics) as a Helm release with a pinned
  * chart version and every alert routed to the configured receiver; the always-firing Watchdog goes
@@ -72,8 +77,9 @@ export class ClusterMonitoring extends pulumi.ComponentResource {
                 namespace: kubePrometheusStack.namespace,
                 createNamespace: true,
                 atomic: true,
-                values: pulumi.secret(
-                    receiver.apply((entry) => ({
+                // Secret as a whole when the receiver holds a secret (webhook URL, SMTP password).
+                values: (hasSecret(args.receiver) ? pulumi.secret : pulumi.output)(
+                    receiver.apply((entry): Record<string, unknown> => ({
                         alertmanager: {
                             config: {
                                 route: {

@@ -16,6 +16,12 @@ export const postgresEngine = "pg";
 export const databaseFirewallRuleTypes = Object.freeze({ kubernetesCluster: "k8s", ipAddress: "ip_addr" } as const);
 
 /**
+ * The port DigitalOcean managed PostgreSQL listens on (not 5432; also the cluster's `port` output).
+ * A constant because the NAS backup NetworkPolicies need it before the cluster exists.
+ */
+export const managedPostgresPort = 25060;
+
+/**
  * Length of a DOKS maintenance window. The API reports it as `maintenance_policy.duration`
  * ("4h0m0s" / "04:00" in the provider docs); the program cannot read it before the cluster exists,
  * so the overlap check assumes this length.

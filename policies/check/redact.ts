@@ -44,9 +44,32 @@ export function redactText(text: string, secrets: readonly string[]): string {
     return result;
 }
 
+/**
+ * A copy of a JSON-able value with the secrets replaced inside its strings (also in keys) and secret
+ * numbers replaced whole; booleans and null stay as they are, so a secret such as "null" cannot break
+ * the structure.
+ */
+function redactValue(value: unknown, secrets: readonly string[]): unknown {
+    if (typeof value === "string") {
+        return redactText(value, secrets);
+    }
+    if (typeof value === "number" && secrets.includes(String(value))) {
+        return secretMarker;
+    }
+    if (Array.isArray(value)) {
+        return value.map((item) => redactValue(item, secrets));
+    }
+    if (value !== null && typeof value === "object") {
+        return Object.fromEntries(
+            Object.entries(value).map(([key, item]) => [redactText(key, secrets), redactValue(item, secrets)]),
+        );
+    }
+    return value;
+}
+
 /** A function that returns a copy of any JSON-able value with the run's secrets replaced. */
 export function redactor(run: OfflineRun): <T>(value: T) => T {
     const secrets = secretValues(run);
     return <T>(value: T): T =>
-        secrets.length === 0 ? value : (JSON.parse(redactText(JSON.stringify(value), secrets)) as T);
+        secrets.length === 0 ? value : (redactValue(JSON.parse(JSON.stringify(value)), secrets) as T);
 }

@@ -42,13 +42,15 @@ function projectWith(stack: string, edit: (config: Record<string, unknown>) => v
 describe("npm run check", () => {
     const all = runCheck("--json", path.join(tmp, "all.json"), "--evidence", path.join(tmp, "evidence.md"));
 
-    it("checks every stack: prod and trial compliant, staging plainly not evidenced; exit 0", () => {
+    it("checks every stack: prod, trial and staging compliant; exit 0", () => {
         expect(all.stderr).not.toMatch(/error/i);
         expect(all.status).toBe(0);
         expect(all.stdout).toContain("== Stack prod (Pulumi.prod.yaml) ==");
         expect(all.stdout).toMatch(/^ {2}prod: COMPLIANT: No mandatory violation/m);
         expect(all.stdout).toMatch(/^ {2}trial: COMPLIANT: No mandatory violation/m);
-        expect(all.stdout).toMatch(/^ {2}staging: NOT EVIDENCED: The stack registers no resources/m);
+        expect(all.stdout).toMatch(/^ {2}staging: COMPLIANT: No mandatory violation/m);
+        // Staging's NAS rows are evidenced: every database and share has its backup CronJob.
+        expect(all.stdout).toMatch(/met +nas-backup-coverage, digitalocean:index\/nfs:Nfs "files-documents"/);
         expect(all.stdout).toContain(
             "azure-native:recoveryservices:ProtectedItem (2): files-protect-documents [protected], files-protect-images [protected]",
         );
@@ -80,7 +82,7 @@ describe("npm run check", () => {
         });
         expect(report.stacks.map((s: { stack: string; verdict: string }) => [s.stack, s.verdict])).toEqual([
             ["prod", "compliant"],
-            ["staging", "not-evidenced"],
+            ["staging", "compliant"],
             ["trial", "compliant"],
         ]);
         const prod = report.stacks[0];
@@ -130,7 +132,7 @@ describe("npm run check", () => {
         const md = fs.readFileSync(path.join(tmp, "evidence.md"), "utf8");
         expect(md).toMatch(/^# Evidence: IT Manufactory GmbH Data Backup Policy v1\.2\.0/);
         expect(md).toContain("## Stack `prod`: COMPLIANT");
-        expect(md).toContain("## Stack `staging`: NOT EVIDENCED");
+        expect(md).toContain("## Stack `staging`: COMPLIANT");
         expect(md).toContain("| Clause | Requirement | Expected | Rule | Resource | Property = value | Status |");
         expect(md).toContain(
             `| §2.5.1.1 | ${backupPolicy.database.retentionDays.text} | ${days} | postgresql-backup-retention | azure-native:dbforpostgresql:Server "postgres-server" | backup.backupRetentionDays = ${days} | met |`,

@@ -3,7 +3,7 @@
  * UTC offset of Berlin and for the job's whole possible run.
  */
 import { describe, expect, it } from "vitest";
-import { jobsOverlappingMaintenance, minutesOfDay } from "../../components/digitalocean/maintenance";
+import { jobsOverlappingMaintenance, minutesOfDay, nasJobsToAvoid } from "../../components/digitalocean/maintenance";
 import { maintenanceWindowHours } from "../../components/digitalocean/settings";
 
 const backup = { label: "backup", time: "00:30", maxDurationMinutes: 4 * 60 };
@@ -35,5 +35,21 @@ describe("jobsOverlappingMaintenance", () => {
         expect(() => jobsOverlappingMaintenance("25:00", [backup])).toThrow(/not a time HH:MM/);
         expect(minutesOfDay("7:00")).toBeUndefined();
         expect(minutesOfDay("07:05")).toBe(425);
+    });
+});
+
+describe("nasJobsToAvoid", () => {
+    it("lists the backup, prune and drill of the NAS component's schedule with their deadlines", () => {
+        const jobs = nasJobsToAvoid("00:30");
+        expect(jobs.map((job) => job.label)).toEqual([
+            expect.stringMatching(/^NAS backup at 00:30 Europe\/Berlin$/),
+            expect.stringMatching(/^NAS prune at \d\d:30/),
+            expect.stringMatching(/^NAS drill at \d\d:30/),
+        ]);
+        for (const job of jobs) {
+            expect(job.maxDurationMinutes).toBeGreaterThan(0);
+        }
+        // 00:30 Berlin is 22:30 or 23:30 UTC: a window from 20:00 UTC reaches the backup.
+        expect(jobsOverlappingMaintenance("20:00", jobs).map((job) => job.label)).toContain(jobs[0].label);
     });
 });

@@ -88,7 +88,7 @@ describe("stack configuration schema", () => {
         expect(
             problems(settings("staging", [["backup-policy:azure"], { location: "northeurope" }]), "staging"),
         ).toEqual([
-            "azure: is not a known setting; known settings: platform, environment, dataClassification, databases, shares, digitalocean",
+            "azure: is not a known setting; known settings: platform, environment, dataClassification, databases, shares, digitalocean, nasBackup",
         ]);
     });
 
