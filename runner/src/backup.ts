@@ -263,6 +263,7 @@ async function backupDatabase(
         const counted = await content;
         if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
 
+        await piped.drained;
         restic.stdin!.end();
         const exit = await resticExit;
         stopProgress();

@@ -1,0 +1,106 @@
+/**
+ * Restores onto a second PostgreSQL cluster that lacks the application's roles (a disaster restore goes
+ * to a new server), with real restic 0.14 and `rclone serve restic`. Every test has its own targets
+ * and databases, so they run concurrently.
+ */
+import { spawn } from "node:child_process";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+    failureCause,
+    processesMatching,
+    requireTools,
+    runCli,
+    startNas,
+    startPostgres,
+    type Nas,
+    type Postgres,
+} from "./harness";
+
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+
+let source: Postgres;
+/** A new server: none of the application's roles exist there. */
+let fresh: Postgres;
+let nas: Nas;
+let sourceEnv: Record<string, string>;
+let freshEnv: Record<string, string>;
+
+beforeAll(async () => {
+    requireTools();
+    [source, fresh, nas] = await Promise.all([startPostgres(), startPostgres(), startNas()]);
+    sourceEnv = { ...nas.env, ...source.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+    freshEnv = { ...nas.env, ...fresh.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+    source.sql(
+        "postgres",
+        `CREATE ROLE app_owner NOLOGIN; CREATE ROLE app_reader NOLOGIN; CREATE ROLE app_user LOGIN PASSWORD 'secret-app-pw' IN ROLE app_reader;
+         CREATE DATABASE crm OWNER app_owner; CREATE DATABASE plain;`,
+    );
+    source.sql(
+        "crm",
+        `SET ROLE app_owner;
+         CREATE SCHEMA crm;
+         CREATE TABLE crm.account (id bigserial PRIMARY KEY, tenant text NOT NULL, note text);
+         -- several MB: restic is still writing when pg_restore stops at the first ownership statement
+         INSERT INTO crm.account (tenant, note) SELECT 't' || (g % 7), repeat(md5(g::text), 20) FROM generate_series(1, 20000) g;
+         ALTER TABLE crm.account ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_read ON crm.account FOR SELECT TO app_reader USING (tenant = current_user);
+         GRANT USAGE ON SCHEMA crm TO app_reader;
+         GRANT SELECT ON crm.account TO app_reader;`,
+    );
+    source.sql(
+        "plain",
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g",
+    );
+    for (const [target, database] of [
+        ["crm", "crm"],
+        ["plain", "plain"],
+    ]) {
+        const r = await runCli(["backup", "--target", target, "--database", database], sourceEnv);
+        expect(r.code, r.stderr).toBe(0);
+    }
+}, 240_000);
+
+afterAll(async () => {
+    source?.cleanup();
+    fresh?.cleanup();
+    await nas?.cleanup();
+});
+
+function databaseExists(pg: Postgres, name: string): boolean {
+    return pg.sql("postgres", `SELECT count(*) FROM pg_database WHERE datname = '${name}'`) === "1";
+}
+
+describe.concurrent("restore onto a new server", () => {
+    it("names pg_restore's own error as the cause (not restic, which the runner killed) and removes the database --create made", async () => {
+        expect(fresh.sql("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'app_owner'")).toBe("0");
+        const r = await runCli(["restore", "--target", "crm", "--into-database", "crm_new", "--create"], freshEnv);
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/^pg_restore into crm_new failed .*role "app_owner" does not exist/);
+        expect(failureCause(r)).not.toMatch(/restic|SIGKILL/);
+        expect(databaseExists(fresh, "crm_new")).toBe(false);
+    });
+
+    it("keeps restic's output when restic finishes before pg_restore starts (short dump, slow database)", async () => {
+        fresh.sql("postgres", "CREATE DATABASE plain_slow");
+        // Holds the restore in its "is the database empty" check until restic dump has exited.
+        const psql = spawn(join(fresh.binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "plain_slow"], {
+            env: { ...process.env, ...fresh.env },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+        let out = "";
+        psql.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+        psql.stdin.write(
+            "BEGIN; LOCK TABLE pg_catalog.pg_largeobject_metadata IN ACCESS EXCLUSIVE MODE; \\echo locked\n",
+        );
+        await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
+        const restore = runCli(["restore", "--target", "plain", "--into-database", "plain_slow"], freshEnv);
+        const dumping = (): number[] => processesMatching(/restic.* dump [0-9a-f]{64} \/plain\.pgdump/);
+        await vi.waitFor(() => expect(dumping().length).toBeGreaterThan(0), { timeout: 60_000, interval: 20 });
+        await vi.waitFor(() => expect(dumping()).toEqual([]), { timeout: 60_000, interval: 50 });
+        psql.stdin.end("COMMIT;\n");
+        const r = await restore;
+        expect(r.code, r.stderr).toBe(0);
+        expect(fresh.sql("plain_slow", "SELECT count(*) FROM t")).toBe("100");
+    });
+});
