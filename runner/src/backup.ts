@@ -16,7 +16,8 @@ import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
-import { CONTENT_SQL, PsqlSession, pgEnv, pgProgram, type DatabaseContent } from "./postgres";
+import { CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
+import { PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
     describeExit,
@@ -29,6 +30,7 @@ import {
     waitForExit,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
+import { dumpRoles } from "./roles";
 import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
 
@@ -195,6 +197,8 @@ async function backupDatabase(
     try {
         await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         const pgSnapshot = await session.query<string>("SELECT to_jsonb(pg_export_snapshot())");
+        // Sequences move outside transactions: their dumped values lie between these and the ones read after pg_dump.
+        const sequencesBefore = await session.query<SequenceContent[]>(SEQUENCES_SQL);
 
         const restic = repo.spawn(
             [
@@ -233,6 +237,11 @@ async function backupDatabase(
             bytesRead: piped.bytes(),
         }));
 
+        // The server's roles, so a restore onto a new server can create them before the data.
+        const roles = dumpRoles(database, ctx.env).then(
+            (r) => r,
+            (e: Error) => e,
+        );
         // Row counts in the same snapshot, while pg_dump runs.
         const content = session.query<DatabaseContent>(CONTENT_SQL).then(
             (c) => c,
@@ -260,8 +269,12 @@ async function backupDatabase(
                 `pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`,
             );
         }
-        const counted = await content;
+        const counted = await content.then(async (c) =>
+            c instanceof Error ? c : withSequences(c, sequencesBefore, session).catch((e: Error) => e),
+        );
         if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
+        const roleDefinitions = await roles;
+        if (roleDefinitions instanceof Error) return await abort(roleDefinitions.message);
 
         await piped.drained;
         restic.stdin!.end();
@@ -286,11 +299,26 @@ async function backupDatabase(
                 pgSnapshot,
                 dump: { bytes, sha256, format: "custom", pgDumpVersion: version },
                 content: counted,
+                roles: roleDefinitions,
             }),
         };
     } finally {
         if (!finished) session.kill();
     }
+}
+
+/** The sequences read after pg_dump ended, with the values read before it started. */
+async function withSequences(
+    content: DatabaseContent,
+    before: readonly SequenceContent[],
+    session: PsqlSession,
+): Promise<DatabaseContent> {
+    const earlier = new Map(before.map((s) => [`${s.schema}.${s.sequence}`, s.lastValue]));
+    const after = await session.query<SequenceContent[]>(SEQUENCES_SQL);
+    return {
+        ...content,
+        sequences: after.map((s) => ({ ...s, lastValueBefore: earlier.get(`${s.schema}.${s.sequence}`) ?? null })),
+    };
 }
 
 function errnoText(errno: number): string {

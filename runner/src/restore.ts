@@ -6,21 +6,11 @@ import type { ChildProcess } from "node:child_process";
 import { lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
 import type { Readable } from "node:stream";
+import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import {
-    adminStatement,
-    compareContent,
-    CONTENT_SQL,
-    NON_EMPTY_SQL,
-    openDatabase,
-    pgEnv,
-    pgProgram,
-    quoteIdent,
-    quoteLiteral,
-    type DatabaseContent,
-} from "./postgres";
+import { adminStatement, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral } from "./postgres";
 import {
     collect,
     describeExit,
@@ -34,6 +24,7 @@ import {
     type Exit,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
+import { createMissingRoles, dropRoles } from "./roles";
 import {
     dumpFileName,
     manifestFileName,
@@ -52,6 +43,8 @@ export interface RestoreOutcome {
     readonly durationSeconds: number;
     /** Empty when the restored data matches the manifest. */
     readonly problems: readonly string[];
+    /** Roles this restore created (without passwords). */
+    readonly rolesCreated?: readonly string[];
 }
 
 /** Finds the backup to restore and reads its manifest. */
@@ -86,6 +79,8 @@ export interface DatabaseRestoreOptions {
     readonly force: boolean;
     /** Do not restore ownership and privileges (roles of the source may not exist here). */
     readonly noOwner: boolean;
+    /** Create the roles recorded with the backup that this server lacks (without passwords) before the data. */
+    readonly createRoles: boolean;
 }
 
 /** Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced. */
@@ -129,6 +124,30 @@ async function dropCreated(ctx: Context, options: DatabaseRestoreOptions): Promi
         `DROP DATABASE IF EXISTS ${quoteIdent(options.database)} WITH (FORCE)`,
         ctx.env,
     ).catch((e: Error) => log("warn", "restore.cleanup_failed", { database: options.database, cause: e.message }));
+}
+
+/** Creates the backup's roles this server lacks; reports them (they have no passwords). */
+async function createRoles(
+    ctx: Context,
+    repo: ResticRepository,
+    backup: Backup,
+    manifest: DatabaseManifest,
+    options: DatabaseRestoreOptions,
+): Promise<string[]> {
+    if (!manifest.roles) {
+        throw new OperationError(
+            `backup ${backup.shortId} holds no role definitions (made before the runner recorded them): create the roles by hand, or restore a newer backup`,
+        );
+    }
+    const created = await createMissingRoles(manifest.roles, options.adminDatabase, ctx.env);
+    if (created.length > 0) {
+        log("info", "restore.roles_created", {
+            target: repo.target,
+            roles: created,
+            note: "created without passwords: set them (ALTER ROLE … PASSWORD) before the application connects",
+        });
+    }
+    return created;
 }
 
 /**
@@ -180,8 +199,11 @@ async function streamIntoPgRestore(
     stopProgress();
     const nothing = "nothing was restored (one transaction)";
     if (failedFirst === "pg_restore" || (failedFirst === undefined && (pgExit.code !== 0 || pgExit.signal))) {
+        const hint = /role ".*" does not exist/.test(restoreErr())
+            ? "; the backup's roles do not exist on this server: pass --create-roles to create them (without passwords) before the data"
+            : "";
         throw new OperationError(
-            `pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; ${nothing}`,
+            `pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; ${nothing}${hint}`,
         );
     }
     if (failedFirst === "restic") {
@@ -205,8 +227,10 @@ export async function restoreDatabase(
     const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
     const dump = { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
     let created = false;
+    let rolesCreated: string[] = [];
     try {
         ({ created } = await prepareDatabase(ctx, manifest, options));
+        if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
             snapshot: backup.shortId,
@@ -224,7 +248,11 @@ export async function restoreDatabase(
         if (check === "missing")
             throw new OperationError(`database ${options.database} disappeared during the restore`);
         try {
-            problems.push(...compareContent(manifest.content, await check.query<DatabaseContent>(CONTENT_SQL)));
+            const restored = {
+                ...(await check.query<DatabaseContent>(CONTENT_SQL)),
+                sequences: await check.query<SequenceContent[]>(SEQUENCES_SQL),
+            };
+            problems.push(...compareContent(manifest.content, restored, { access: !options.noOwner }));
         } finally {
             await check.close();
         }
@@ -236,11 +264,13 @@ export async function restoreDatabase(
             bytes,
             durationSeconds: secondsSince(start),
             problems,
+            rolesCreated,
         };
     } catch (e) {
         child.kill("SIGKILL");
         await dump.exit.catch(() => undefined);
         if (created) await dropCreated(ctx, options);
+        await dropRoles(rolesCreated, options.adminDatabase, ctx.env);
         throw e;
     }
 }
@@ -349,6 +379,7 @@ export interface RestoreCommandOptions {
     readonly create: boolean;
     readonly force: boolean;
     readonly noOwner: boolean;
+    readonly createRoles?: boolean;
 }
 
 export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
@@ -363,7 +394,11 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
             throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
         const outcome =
             manifest.kind === "database"
-                ? await restoreDatabase(ctx, repo, backup, manifest, { ...options, database: options.intoDatabase! })
+                ? await restoreDatabase(ctx, repo, backup, manifest, {
+                      ...options,
+                      database: options.intoDatabase!,
+                      createRoles: options.createRoles === true,
+                  })
                 : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });
