@@ -3,13 +3,16 @@
  * to a new server), with real restic 0.14 and `rclone serve restic`. Every test has its own targets
  * and databases, so they run concurrently.
  */
-import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { spawn, spawnSync } from "node:child_process";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
     failureCause,
     processesMatching,
     requireTools,
+    restic,
+    snapshotsOf,
     runCli,
     startNas,
     startPostgres,
@@ -22,13 +25,20 @@ vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 let source: Postgres;
 /** A new server: none of the application's roles exist there. */
 let fresh: Postgres;
+/** Another new server, for the verify drill. */
+let drillServer: Postgres;
 let nas: Nas;
 let sourceEnv: Record<string, string>;
 let freshEnv: Record<string, string>;
 
 beforeAll(async () => {
     requireTools();
-    [source, fresh, nas] = await Promise.all([startPostgres(), startPostgres(), startNas()]);
+    [source, fresh, drillServer, nas] = await Promise.all([
+        startPostgres(),
+        startPostgres(),
+        startPostgres(),
+        startNas(),
+    ]);
     sourceEnv = { ...nas.env, ...source.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
     freshEnv = { ...nas.env, ...fresh.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
     source.sql(
@@ -52,9 +62,11 @@ beforeAll(async () => {
         "plain",
         "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g",
     );
+    source.sql("postgres", "CREATE DATABASE tamper TEMPLATE plain");
     for (const [target, database] of [
         ["crm", "crm"],
         ["plain", "plain"],
+        ["tamper", "tamper"],
     ]) {
         const r = await runCli(["backup", "--target", target, "--database", database], sourceEnv);
         expect(r.code, r.stderr).toBe(0);
@@ -64,6 +76,7 @@ beforeAll(async () => {
 afterAll(async () => {
     source?.cleanup();
     fresh?.cleanup();
+    drillServer?.cleanup();
     await nas?.cleanup();
 });
 
@@ -102,5 +115,69 @@ describe.concurrent("restore onto a new server", () => {
         const r = await restore;
         expect(r.code, r.stderr).toBe(0);
         expect(fresh.sql("plain_slow", "SELECT count(*) FROM t")).toBe("100");
+    });
+});
+
+/** Writes a backup (data and manifest snapshot) to the target's repository as the runner would. */
+function writeBackup(target: string, dump: Buffer, manifest: string): void {
+    const run = `run=forged-${Date.now()}`;
+    for (const [file, input, tags] of [
+        [`${target}.pgdump`, dump, [`target=${target}`, "kind=database", run, "daily"]],
+        ["manifest.json", Buffer.from(manifest), [`target=${target}`, "manifest", run]],
+    ] as const) {
+        const r = spawnSync(
+            "restic",
+            ["backup", "--stdin", "--stdin-filename", file, "--host", target, ...tags.flatMap((t) => ["--tag", t])],
+            { input, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.resticEnv(target, "backup") } },
+        );
+        expect(r.status, r.stderr?.toString()).toBe(0);
+    }
+}
+
+describe.concurrent("the restore proves content, not only counts", () => {
+    it("reports the first table whose values differ from what the backup recorded, though the row counts match", async () => {
+        const manifestSnapshot = snapshotsOf(nas, "tamper").find((s) => s.tags?.includes("manifest"))!;
+        const manifest = JSON.parse(
+            restic(["dump", manifestSnapshot.id, "/manifest.json"], nas.resticEnv("tamper", "backup")).stdout,
+        ) as { dump: { bytes: number; sha256: string } };
+        // A dump with one value changed, and a manifest that agrees with it on size and checksum.
+        source.sql("tamper", "UPDATE t SET v = 'changed' WHERE id = 42");
+        const dump = spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", "tamper"], {
+            env: { ...process.env, ...source.env },
+        }).stdout;
+        manifest.dump = {
+            ...manifest.dump,
+            bytes: dump.length,
+            sha256: createHash("sha256").update(dump).digest("hex"),
+        };
+        writeBackup("tamper", dump, JSON.stringify(manifest));
+
+        const r = await runCli(
+            ["restore", "--target", "tamper", "--into-database", "tamper_new", "--create"],
+            freshEnv,
+        );
+        expect(r.code).toBe(1);
+        const failure = r.events.find((e) => e.event === "restore.failure")!;
+        expect((failure.problems as string[])[0]).toMatch(/^table public\.t: content differs \(same 100 rows/);
+    });
+});
+
+describe("the verify drill on a server without the application's roles", () => {
+    it("creates the backup's roles (without passwords) before the data and proves owners, grants and policies came back", async () => {
+        const drillEnv = { ...nas.env, ...drillServer.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+        const r = await runCli(["verify", "--target", "crm", "--read-data-subset", "1/7", "--json"], drillEnv);
+        expect(r.code, r.stderr).toBe(0);
+        const result = JSON.parse(r.stdout) as { drill: { ok: boolean; rolesCreated: string[]; problems: string[] } };
+        expect(result.drill).toMatchObject({ ok: true, problems: [] });
+        expect([...result.drill.rolesCreated].sort()).toEqual(["app_owner", "app_reader", "app_user"]);
+        expect(
+            drillServer.sql(
+                "postgres",
+                "SELECT rolname || ':' || (rolpassword IS NULL) || ':' || rolcanlogin FROM pg_authid WHERE rolname LIKE 'app%' ORDER BY 1",
+            ),
+        ).toBe("app_owner:true:false\napp_reader:true:false\napp_user:true:true");
+        expect(drillServer.sql("postgres", "SELECT pg_has_role('app_user', 'app_reader', 'member')")).toBe("t");
+        const created = r.events.find((e) => e.event === "restore.roles_created")!;
+        expect(String(created.note)).toMatch(/without passwords/);
     });
 });
