@@ -52,8 +52,10 @@ export interface BackupResult {
     readonly monthly: boolean;
     /** Size of the dump, or of the files read. */
     readonly bytes: number;
-    /** New (compressed, deduplicated) bytes stored on the NAS. */
-    readonly bytesAdded: number;
+    /** New data after deduplication, before compression (restic's data_added). */
+    readonly bytesNew: number;
+    /** What the NAS stored for this backup: the size of the files it added (compressed, encrypted). */
+    readonly bytesStored: number;
     readonly durationSeconds: number;
 }
 
@@ -85,7 +87,7 @@ function tagArgs(list: readonly string[]): string[] {
 
 interface DataResult {
     readonly snapshot: string;
-    readonly bytesAdded: number;
+    readonly bytesNew: number;
     readonly manifest: (dataSnapshot: string) => Manifest;
     readonly bytes: number;
 }
@@ -111,6 +113,10 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
     try {
         const repo = ctx.repository(target, "backup");
         await repo.ensureInitialized();
+        const storedBefore = repo.storedFiles().then(
+            (files) => files,
+            (e: Error) => e,
+        );
         // Listed while the data streams: decides the monthly tag at commit time.
         const existing = repo.snapshots().then(
             (list) => list,
@@ -151,7 +157,8 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             snapshotTime: time.toISOString(),
             monthly,
             bytes: data.bytes,
-            bytesAdded: data.bytesAdded + manifestSummary.data_added,
+            bytesNew: data.bytesNew + manifestSummary.data_added,
+            bytesStored: await bytesStored(repo, storedBefore),
             durationSeconds: secondsSince(start),
         };
         log("info", "backup.success", { ...result });
@@ -159,7 +166,8 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             [metricNames.lastSuccess]: Date.now() / 1000,
             [metricNames.lastRunSuccess]: 1,
             [metricNames.duration]: result.durationSeconds,
-            [metricNames.bytesAdded]: result.bytesAdded,
+            [metricNames.bytesStored]: result.bytesStored,
+            [metricNames.bytesNew]: result.bytesNew,
         });
         return result;
     } catch (e) {
@@ -175,6 +183,15 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
         });
         throw e;
     }
+}
+
+/** Bytes of the files the NAS gained since `before` was listed (a concurrent backup of the target counts too). */
+async function bytesStored(repo: ResticRepository, before: Promise<Map<string, number> | Error>): Promise<number> {
+    const earlier = await before;
+    if (earlier instanceof Error) throw earlier;
+    let bytes = 0;
+    for (const [name, size] of await repo.storedFiles()) if (!earlier.has(name)) bytes += size;
+    return bytes;
 }
 
 async function pgDumpVersion(program: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -290,7 +307,7 @@ async function backupDatabase(
         const sha256 = piped.sha256();
         return {
             snapshot: summary.snapshot_id,
-            bytesAdded: summary.data_added,
+            bytesNew: summary.data_added,
             bytes,
             manifest: (dataSnapshot): DatabaseManifest => ({
                 ...common,
@@ -387,7 +404,7 @@ async function backupDirectory(
     const done = summary;
     return {
         snapshot: done.snapshot_id,
-        bytesAdded: done.data_added,
+        bytesNew: done.data_added,
         bytes: done.total_bytes_processed,
         manifest: (dataSnapshot): DirectoryManifest => ({
             ...common,

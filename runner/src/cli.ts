@@ -558,7 +558,7 @@ export async function main(argv: readonly string[], environment: NodeJS.ProcessE
                 print(
                     json
                         ? JSON.stringify(result)
-                        : `backup of ${target}: snapshot ${result.snapshot}${result.monthly ? " (monthly)" : ""}, ${result.bytes} bytes read, ${result.bytesAdded} bytes added to the NAS, ${result.durationSeconds} s`,
+                        : `backup of ${target}: snapshot ${result.snapshot}${result.monthly ? " (monthly)" : ""}, ${result.bytes} bytes read, ${result.bytesNew} bytes new (uncompressed), ${result.bytesStored} bytes stored on the NAS, ${result.durationSeconds} s`,
                 );
                 return exitCodes.ok;
             }

@@ -101,15 +101,17 @@ describe.concurrent("database backup and restore", () => {
         const result = JSON.parse(b.stdout) as {
             snapshot: string;
             bytes: number;
-            bytesAdded: number;
+            bytesNew: number;
+            bytesStored: number;
             durationSeconds: number;
             monthly: boolean;
         };
         expect(result.bytes).toBeGreaterThan(0);
-        expect(result.bytesAdded).toBeGreaterThan(0);
+        expect(result.bytesNew).toBeGreaterThan(0);
+        expect(result.bytesStored).toBeGreaterThan(0);
         expect(b.events.map((e) => e.event)).toEqual(expect.arrayContaining(["backup.start", "backup.success"]));
         const success = b.events.find((e) => e.event === "backup.success")!;
-        expect(success).toMatchObject({ target: "shop", bytes: result.bytes, bytesAdded: result.bytesAdded });
+        expect(success).toMatchObject({ target: "shop", bytes: result.bytes, bytesStored: result.bytesStored });
         expect(typeof success.durationSeconds).toBe("number");
 
         // Two snapshots: the dump and its manifest, linked by the run tag; the first backup of a month is monthly.
