@@ -7,7 +7,9 @@ import type { PolicyPackArgs } from "@pulumi/policy";
 import { backupPolicy } from "../components/policy";
 import { fileShareBackupRules } from "./rules/fileShareBackup";
 import { nasBackupRules } from "./rules/nasBackup";
+import { digitalOceanRules } from "./rules/digitalocean";
 import { platformRules } from "./rules/platform";
+import { postgresVersionRules } from "./rules/postgresVersion";
 import { postgresqlRules } from "./rules/postgresql";
 import { storageRules } from "./rules/storage";
 import { vaultRules } from "./rules/vault";
@@ -26,6 +28,8 @@ export const packArgs: PolicyPackArgs = {
         ...vaultRules,
         ...fileShareBackupRules,
         ...nasBackupRules,
+        ...digitalOceanRules,
+        ...postgresVersionRules,
         ...platformRules,
     ],
 };

@@ -189,7 +189,7 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
                 return { id, state };
             },
             call(args: pulumi.runtime.MockCallArgs): Record<string, unknown> {
-                return args.inputs as Record<string, unknown>;
+                return mockInvoke(args.token, (args.inputs ?? {}) as Record<string, unknown>);
             },
         },
         file.project,
@@ -522,9 +522,88 @@ function mockState(
         }
         return { id, state };
     }
+    if (type.startsWith("digitalocean:")) {
+        return digitalOceanMockState(type, name, state);
+    }
     if (type === "random:index/randomPassword:RandomPassword") {
         state.result = `offline-placeholder-password-${name}`;
         state.bcryptHash = `offline-placeholder-bcrypt-${name}`;
     }
     return { id: `${name}-id`, state };
+}
+
+// DigitalOcean: ids are UUIDs, DigitalOcean URNs "do:<kind>:<id>"; what the staging program reads.
+
+/** A stable UUID-shaped id derived from the resource name (mock ids must not change between runs). */
+function mockUuid(name: string): string {
+    let hash = 0;
+    for (const char of name) {
+        hash = (hash * 31 + char.charCodeAt(0)) >>> 0;
+    }
+    const hex = hash.toString(16).padStart(8, "0");
+    return `${hex}-0000-4000-8000-${hex}0000`;
+}
+
+/** The PostgreSQL port of DigitalOcean managed databases (not 5432). */
+export const mockDigitalOceanDatabasePort = 25060;
+
+function digitalOceanMockState(
+    type: string,
+    name: string,
+    state: Record<string, unknown>,
+): { id: string; state: Record<string, unknown> } {
+    const id = mockUuid(`${type}::${name}`);
+    const resourceName = text(state.name, name);
+    state.id = id;
+    state.name = resourceName;
+    if (type === "digitalocean:index/vpc:Vpc") {
+        state.vpcUrn = `do:vpc:${id}`;
+    } else if (type === "digitalocean:index/kubernetesCluster:KubernetesCluster") {
+        state.clusterUrn = `do:kubernetes:${id}`;
+    } else if (type === "digitalocean:index/databaseCluster:DatabaseCluster") {
+        state.clusterUrn = `do:dbaas:${id}`;
+        state.host = `${resourceName}-do-user-0.db.ondigitalocean.com`;
+        state.privateHost = `private-${resourceName}-do-user-0.db.ondigitalocean.com`;
+        state.port = mockDigitalOceanDatabasePort;
+        state.user = "doadmin";
+        state.password = `offline-placeholder-password-${name}`;
+        state.uri = `postgresql://doadmin@${state.host}:25060/defaultdb?sslmode=require`;
+        state.privateUri = `postgresql://doadmin@${state.privateHost}:25060/defaultdb?sslmode=require`;
+    } else if (type === "digitalocean:index/nfs:Nfs") {
+        state.host = "10.110.0.100";
+        state.mountPath = `/123456/${id}`;
+        state.status = "ACTIVE";
+    }
+    return { id, state };
+}
+
+/** The mock CA of every managed database cluster (getDatabaseCa). */
+export const mockDigitalOceanDatabaseCa =
+    "-----BEGIN CERTIFICATE-----\nMIIB (offline mock CA)\n-----END CERTIFICATE-----\n";
+
+/** The mock answers of DigitalOcean's data sources (invokes); others echo their inputs. */
+function mockInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
+    switch (token) {
+        case "digitalocean:index/getKubernetesVersions:getKubernetesVersions": {
+            // DigitalOcean lists the newest first; the provider takes the first as latestVersion.
+            const prefix = typeof inputs.versionPrefix === "string" ? inputs.versionPrefix : "1.33.";
+            const base = prefix.endsWith(".") ? prefix : `${prefix}.`;
+            const versions = [`${base}2-do.0`, `${base}1-do.0`];
+            return { ...inputs, latestVersion: versions[0], validVersions: versions, id: "versions" };
+        }
+        case "digitalocean:index/getKubernetesCluster:getKubernetesCluster": {
+            const name = text(inputs.name, "cluster");
+            return {
+                ...inputs,
+                id: mockUuid(`cluster::${name}`),
+                kubeConfigs: [
+                    { rawConfig: `offline-placeholder-kubeconfig-${name}`, token: "offline-placeholder-token" },
+                ],
+            };
+        }
+        case "digitalocean:index/getDatabaseCa:getDatabaseCa":
+            return { ...inputs, id: text(inputs.clusterId, "cluster"), certificate: mockDigitalOceanDatabaseCa };
+        default:
+            return inputs;
+    }
 }

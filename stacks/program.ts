@@ -7,8 +7,11 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { AzureEnvironment } from "../components/azure/environment";
-import { FileShareBackup } from "../components/azure/fileShareBackup";
+import { FileShareProtection } from "../components/azure/fileShareProtection";
+import { FileStorage } from "../components/azure/fileStorage";
 import { PostgresServer } from "../components/azure/postgres";
+import { RecoveryVault } from "../components/azure/recoveryVault";
+import { defaultPostgresMaintenanceWindow } from "../components/azure/settings";
 import { backupPolicyTags } from "../components/azure/tags";
 import { AzureStackConfig, DigitalOceanStackConfig, StackConfig } from "./config";
 
@@ -60,6 +63,8 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         sku: { name: azure.postgres.skuName, tier: azure.postgres.skuTier },
         storageSizeGB: azure.postgres.storageSizeGB,
         administratorLogin: azure.postgres.administratorLogin,
+        zoneRedundantHighAvailability: false,
+        maintenanceWindow: defaultPostgresMaintenanceWindow,
         databaseNames: config.databases.map((database) => database.name),
         network: {
             virtualNetworkName: environment.virtualNetworkName,
@@ -70,17 +75,28 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         logAnalyticsWorkspaceId: environment.logAnalyticsWorkspaceId,
     });
 
-    const files = new FileShareBackup("files", {
-        resourceGroupName: environment.resourceGroupName,
-        location: azure.location,
-        tags,
-        storageAccountName: azure.storage.accountName,
-        storageSku: azure.storage.sku,
+    const common = { resourceGroupName: environment.resourceGroupName, location: azure.location, tags };
+    const workspaceId = environment.logAnalyticsWorkspaceId;
+    const files = new FileStorage("files", {
+        ...common,
+        accountName: azure.storage.accountName,
+        sku: azure.storage.sku,
         shareNames: config.shares,
         shareQuotaGiB: azure.storage.shareQuotaGiB,
+        logAnalyticsWorkspaceId: workspaceId,
+    });
+    const vault = new RecoveryVault("files", {
+        ...common,
         vaultName: azure.vault.name,
-        vaultImmutability: azure.vault.immutability,
-        logAnalyticsWorkspaceId: environment.logAnalyticsWorkspaceId,
+        immutability: azure.vault.immutability,
+        softDelete: "Enabled",
+        logAnalyticsWorkspaceId: workspaceId,
+    });
+    const protection = new FileShareProtection("files", {
+        resourceGroupName: environment.resourceGroupName,
+        vault: vault.vault,
+        account: files.account,
+        shares: files.shares,
     });
 
     return {
@@ -90,10 +106,10 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         postgresDatabaseNames: postgres.databaseNames,
         postgresAdministratorLogin: postgres.administratorLogin,
         postgresAdministratorPassword: postgres.administratorPassword,
-        storageAccountName: files.storageAccountName,
-        fileShareNames: files.shareNames,
-        recoveryServicesVaultName: files.vaultName,
-        fileShareProtectionPolicyName: files.protectionPolicyName,
+        storageAccountName: files.account.name,
+        fileShareNames: pulumi.all(files.shares.map(({ share }) => share.name)),
+        recoveryServicesVaultName: vault.vault.name,
+        fileShareProtectionPolicyName: protection.policy.name,
     };
 }
 

@@ -2,7 +2,10 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
 import * as random from "@pulumi/random";
 import { backupPolicy } from "../policy";
-import { postgresPrivateDnsZoneSuffix, postgresSubnetDelegation } from "./settings";
+import { workspaceDiagnostics } from "./diagnostics";
+import { cannotDeleteLock } from "./lock";
+import { PostgresNetwork, PostgresNetworkArgs } from "./postgresNetwork";
+import { PostgresMaintenanceWindow } from "./settings";
 
 export interface PostgresServerArgs {
     readonly resourceGroupName: pulumi.Input<string>;
@@ -15,24 +18,61 @@ export interface PostgresServerArgs {
     readonly sku: { readonly name: string; readonly tier: string };
     readonly storageSizeGB: number;
     readonly administratorLogin: string;
+    /** Zone-redundant high availability (a standby in another zone of the region). */
+    readonly zoneRedundantHighAvailability: boolean;
+    /** When Azure may patch the server (UTC; validated not to overlap backups and restore drills). */
+    readonly maintenanceWindow: PostgresMaintenanceWindow;
     /** One database per service: the main service and each side service (§2.14). */
     readonly databaseNames: readonly string[];
-    /** The stack's virtual network and the address prefix (CIDR) of the server's delegated subnet. */
-    readonly network: {
-        readonly virtualNetworkName: pulumi.Input<string>;
-        readonly virtualNetworkId: pulumi.Input<string>;
-        readonly subnetName: string;
-        readonly subnetPrefix: string;
-    };
+    readonly network: Omit<PostgresNetworkArgs, "resourceGroupName" | "tags" | "serverName">;
     /** Log Analytics workspace that receives the server's logs and metrics (§2.15). */
     readonly logAnalyticsWorkspaceId: pulumi.Input<string>;
 }
 
 /**
- * Azure Database for PostgreSQL – Flexible Server under the Data Backup Policy (§2.5.1.1):
- * automated daily full backups kept for the policy's retention and stored geo-redundantly,
- * reachable only through the private network, TLS enforced (§2.9), one database per service
- * (§2.14), logs to Log Analytics (§2.15), protected against deletion.
+ * The server parameters, in the order they are set (pure, tested directly): §2.9 encrypted transport
+ * with at least the policy's TLS version; §2.15 every connection and disconnection logged.
+ */
+export function postgresServerParameters(): readonly { readonly name: string; readonly value: string }[] {
+    return [
+        { name: "require_secure_transport", value: "on" },
+        { name: "ssl_min_protocol_version", value: backupPolicy.encryption.databaseMinTls.value },
+        { name: "log_connections", value: "on" },
+        { name: "log_disconnections", value: "on" },
+    ];
+}
+
+/** The server's high availability and maintenance window (pure, tested directly). */
+export function postgresAvailability(
+    args: Pick<PostgresServerArgs, "zoneRedundantHighAvailability" | "maintenanceWindow">,
+): Pick<azure.dbforpostgresql.ServerArgs, "highAvailability" | "maintenanceWindow"> {
+    const mode = args.zoneRedundantHighAvailability
+        ? azure.dbforpostgresql.PostgreSqlFlexibleServerHighAvailabilityMode.ZoneRedundant
+        : azure.dbforpostgresql.PostgreSqlFlexibleServerHighAvailabilityMode.Disabled;
+    const { dayOfWeek, startHour } = args.maintenanceWindow;
+    return {
+        highAvailability: { mode },
+        maintenanceWindow: { customWindow: "Enabled", dayOfWeek, startHour, startMinute: 0 },
+    };
+}
+
+/**
+ * Creates resources strictly one after another: Azure PostgreSQL Flexible Server refuses a second
+ * operation while one runs (`ServerIsBusy`, terraform-provider-azurerm PR #18159).
+ */
+function oneAfterAnother(first: pulumi.Resource) {
+    let previous = first;
+    return <R extends pulumi.Resource>(create: (after: pulumi.Resource) => R): R => {
+        const created = create(previous);
+        previous = created;
+        return created;
+    };
+}
+
+/**
+ * Azure Database for PostgreSQL – Flexible Server under the Data Backup Policy (§2.5.1.1): daily
+ * backups kept for the policy's retention, geo-redundant, private access only, TLS enforced (§2.9),
+ * one database per service (§2.14), logs to Log Analytics (§2.15), protected and locked.
  */
 export class PostgresServer extends pulumi.ComponentResource {
     public readonly serverName: pulumi.Output<string>;
@@ -44,43 +84,16 @@ export class PostgresServer extends pulumi.ComponentResource {
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("backup-policy:azure:PostgresServer", name, {}, opts);
-
-        // Private access: a subnet delegated to Flexible Server and a private DNS zone linked to the VNet.
-        const subnet = new azure.network.Subnet(
-            `${name}-subnet`,
+        const network = new PostgresNetwork(
+            `${name}-network`,
             {
-                subnetName: args.network.subnetName,
+                ...args.network,
+                serverName: args.serverName,
                 resourceGroupName: args.resourceGroupName,
-                virtualNetworkName: args.network.virtualNetworkName,
-                addressPrefix: args.network.subnetPrefix,
-                delegations: [{ name: "postgres-flexible-server", serviceName: postgresSubnetDelegation }],
-            },
-            { parent: this },
-        );
-        const dnsZone = new azure.privatedns.PrivateZone(
-            `${name}-dns`,
-            {
-                privateZoneName: `${args.serverName}.${postgresPrivateDnsZoneSuffix}`,
-                resourceGroupName: args.resourceGroupName,
-                location: "global",
                 tags: args.tags,
             },
             { parent: this },
         );
-        const dnsLink = new azure.privatedns.VirtualNetworkLink(
-            `${name}-dns-link`,
-            {
-                virtualNetworkLinkName: `${args.serverName}-vnet`,
-                privateZoneName: dnsZone.name,
-                resourceGroupName: args.resourceGroupName,
-                location: "global",
-                virtualNetwork: { id: args.network.virtualNetworkId },
-                registrationEnabled: false,
-                tags: args.tags,
-            },
-            { parent: this },
-        );
-
         const password = new random.RandomPassword(
             `${name}-admin-password`,
             {
@@ -94,10 +107,8 @@ export class PostgresServer extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-
-        // Protected (and locked below): geoRedundantBackup can only be chosen when the server is
-        // created. Changing it, like deleting the server, would mean a new server without the
-        // existing backups, so Pulumi must never replace or delete this resource on its own.
+        // Protected (and locked below): geoRedundantBackup and the network mode are creation-only;
+        // a new server would start without the existing backups.
         const server = new azure.dbforpostgresql.Server(
             `${name}-server`,
             {
@@ -116,84 +127,65 @@ export class PostgresServer extends pulumi.ComponentResource {
                 // §2.5.1.1: automated daily full backups, retained 30 days, stored geo-redundantly.
                 backup: {
                     backupRetentionDays: backupPolicy.database.retentionDays.value,
-                    // backupPolicy.database.geoRedundant: creation-only, see above.
                     geoRedundantBackup: azure.dbforpostgresql.GeographicallyRedundantBackup.Enabled,
                 },
                 network: {
-                    delegatedSubnetResourceId: subnet.id,
-                    privateDnsZoneArmResourceId: dnsZone.id,
+                    delegatedSubnetResourceId: network.subnetId,
+                    privateDnsZoneArmResourceId: network.dnsZoneId,
                     publicNetworkAccess: azure.dbforpostgresql.ServerPublicNetworkAccessState.Disabled,
                 },
+                ...postgresAvailability(args),
                 tags: args.tags,
             },
             // The DNS zone must be linked to the VNet before a server with private access is created.
-            { parent: this, protect: true, dependsOn: [dnsLink] },
+            { parent: this, protect: true, dependsOn: [network.dnsLink] },
         );
 
-        // §2.9: encrypted transport only, at least the policy's TLS version. Azure rejects
-        // concurrent parameter changes on one server, so the second waits for the first.
-        const secureTransport = new azure.dbforpostgresql.Configuration(
-            `${name}-require-secure-transport`,
-            {
-                configurationName: "require_secure_transport",
-                resourceGroupName: args.resourceGroupName,
-                serverName: server.name,
-                value: "on",
-                source: "user-override",
-            },
-            { parent: this },
-        );
-        const minimumTls = new azure.dbforpostgresql.Configuration(
-            `${name}-ssl-min-protocol-version`,
-            {
-                configurationName: "ssl_min_protocol_version",
-                resourceGroupName: args.resourceGroupName,
-                serverName: server.name,
-                value: backupPolicy.encryption.databaseMinTls.value,
-                source: "user-override",
-            },
-            { parent: this, dependsOn: [secureTransport] },
-        );
-
+        const next = oneAfterAnother(server);
+        for (const { name: parameter, value } of postgresServerParameters()) {
+            next(
+                (after) =>
+                    new azure.dbforpostgresql.Configuration(
+                        `${name}-${parameter.replace(/_/g, "-")}`,
+                        {
+                            configurationName: parameter,
+                            resourceGroupName: args.resourceGroupName,
+                            serverName: server.name,
+                            value,
+                            source: "user-override",
+                        },
+                        { parent: this, dependsOn: [after] },
+                    ),
+            );
+        }
         // §2.14: the main service and every side service get their own database on the backed-up server.
-        const databases = args.databaseNames.map(
-            (databaseName) =>
-                new azure.dbforpostgresql.Database(
-                    `${name}-db-${databaseName}`,
-                    {
-                        databaseName,
-                        resourceGroupName: args.resourceGroupName,
-                        serverName: server.name,
-                        charset: "UTF8",
-                        collation: "en_US.utf8",
-                    },
-                    { parent: this, protect: true, dependsOn: [minimumTls] },
-                ),
+        const databases = args.databaseNames.map((databaseName) =>
+            next(
+                (after) =>
+                    new azure.dbforpostgresql.Database(
+                        `${name}-db-${databaseName}`,
+                        {
+                            databaseName,
+                            resourceGroupName: args.resourceGroupName,
+                            serverName: server.name,
+                            charset: "UTF8",
+                            collation: "en_US.utf8",
+                        },
+                        { parent: this, protect: true, dependsOn: [after] },
+                    ),
+            ),
         );
 
-        // §2.15: server logs and metrics to the workspace.
-        new azure.monitor.DiagnosticSetting(
+        workspaceDiagnostics(
             `${name}-diagnostics`,
-            {
-                name: "backup-policy-logs",
-                resourceUri: server.id,
-                workspaceId: args.logAnalyticsWorkspaceId,
-                logs: [{ categoryGroup: "allLogs", enabled: true }],
-                metrics: [{ category: "AllMetrics", enabled: true }],
-            },
-            { parent: this },
+            { resourceUri: server.id, workspaceId: args.logAnalyticsWorkspaceId, metricCategories: ["AllMetrics"] },
+            this,
         );
-
-        // A lock in Azure too, so the server also survives a deletion outside Pulumi.
-        new azure.authorization.ManagementLockByScope(
+        cannotDeleteLock(
             `${name}-lock`,
-            {
-                lockName: "backup-policy-cannot-delete",
-                scope: server.id,
-                level: azure.authorization.LockLevel.CanNotDelete,
-                notes: `Data Backup Policy ${backupPolicy.version.value} ${backupPolicy.database.geoRedundant.clause}: geo-redundant backups are set at creation; deleting the server deletes them.`,
-            },
-            { parent: this },
+            server.id,
+            `Data Backup Policy ${backupPolicy.version.value} ${backupPolicy.database.geoRedundant.clause}: geo-redundant backups are set at creation; deleting the server deletes them.`,
+            this,
         );
 
         this.serverName = server.name;

@@ -4,6 +4,7 @@
  * ../policy.ts and nowhere else; the values here only say how Azure spells or limits them.
  */
 import * as azure from "@pulumi/azure-native";
+import { minimumPostgresMajorVersion, runnerPgDumpMajorVersion } from "../postgresVersions";
 
 /**
  * Storage account SKUs whose data is replicated to the paired region (GRS/GZRS family, read-access
@@ -28,15 +29,11 @@ export const storageV2GeoRedundantSkus: readonly string[] = geoRedundantStorageS
 );
 
 /**
- * Oldest PostgreSQL major version this repository deploys: older majors run out of community
- * support during the life of the servers we create now, and in-place major upgrades of a
- * geo-redundant, locked server are an operation we want to avoid.
+ * The PostgreSQL major versions Azure Flexible Server offers (per the SDK) that are new enough and
+ * that the NAS backup runner's pg_dump can dump.
  */
-export const minimumPostgresMajorVersion = 16;
-
-/** The PostgreSQL major versions Azure Flexible Server offers (per the SDK) that are new enough. */
 export const supportedPostgresVersions: readonly string[] = Object.values(azure.dbforpostgresql.PostgresMajorVersion)
-    .filter((version) => Number(version) >= minimumPostgresMajorVersion)
+    .filter((version) => Number(version) >= minimumPostgresMajorVersion && Number(version) <= runnerPgDumpMajorVersion)
     .sort((a, b) => Number(a) - Number(b));
 
 /** Compute tiers of Azure Database for PostgreSQL – Flexible Server. */
@@ -74,6 +71,18 @@ export const fileShareBackupTimeZone = "UTC";
  */
 export const fileShareSnapshotRetentionDays = 7;
 
+/** SMB protocol versions the file service accepts (§2.9): only SMB 3.1.1, whose encryption is the strongest. */
+export const smbVersions = "SMB3.1.1";
+
+/** SMB channel encryption the file service accepts (§2.9): only AES-256-GCM. */
+export const smbChannelEncryption = "AES-256-GCM";
+
+/**
+ * Days after which Azure reports a storage account key as expired (key expiration policy): the
+ * operators rotate the keys at least this often. Azure only flags the key; it does not rotate it.
+ */
+export const storageKeyExpirationDays = 90;
+
 /** Days a deleted file share stays recoverable (share soft delete, 1–365). */
 export const shareSoftDeleteRetentionDays = 14;
 
@@ -98,3 +107,31 @@ export const postgresSubnetDelegation = "Microsoft.DBforPostgreSQL/flexibleServe
 
 /** Suffix of the private DNS zone a Flexible Server with private access resolves in. */
 export const postgresPrivateDnsZoneSuffix = "private.postgres.database.azure.com";
+
+/** A weekly one-hour window (UTC) in which Azure may patch a Flexible Server; dayOfWeek 0 = Sunday. */
+export interface PostgresMaintenanceWindow {
+    readonly dayOfWeek: number;
+    readonly startHour: number;
+}
+
+/**
+ * Hours (UTC, every day) reserved for backups and restore drills, in which no maintenance may start:
+ * the Azure file-share backup at 01:00 UTC and the nightly NAS backups and verify/restore drills
+ * (CronJobs in the Europe/Berlin night, 22:00–04:00 UTC covers both CET and CEST).
+ */
+export const backupAndDrillHoursUtc: readonly number[] = [22, 23, 0, 1, 2, 3];
+
+/** Default maintenance window: Sunday 05:00 UTC (06:00/07:00 in Germany), outside working hours and the hours above. */
+export const defaultPostgresMaintenanceWindow: PostgresMaintenanceWindow = { dayOfWeek: 0, startHour: 5 };
+
+/** Vault soft-delete states a stack may choose: "AlwaysON" can never be switched off again. */
+export const vaultSoftDeleteStates = ["Enabled", "AlwaysON"] as const;
+export type VaultSoftDelete = (typeof vaultSoftDeleteStates)[number];
+
+/**
+ * Hours the RPO alert waits beyond the policy's RPO before it fires: the daily backup starts at
+ * 01:00 UTC, runs for a while and Azure Backup's diagnostics data then reaches the workspace with a
+ * delay. A chosen margin, not a number Azure publishes; the alert fires at the earliest
+ * rpoHours + this after the start of the last successful backup.
+ */
+export const rpoAlertGraceHours = 2;

@@ -112,8 +112,7 @@ export function readNasBackupDeclaration(metadata: unknown): ReadNasBackupDeclar
 
 /**
  * The resource types whose data the NAS backs up, and the properties naming the data: the input
- * name first, then the provider's output `name`. Staging's file resources join this list with the
- * DigitalOcean/Kubernetes issue.
+ * name first, then the provider's output `name`.
  */
 export const nasBackupTargetTypes: Readonly<
     Record<string, { readonly kind: NasBackupTargetKind; readonly nameProperties: readonly string[] }>
@@ -121,6 +120,8 @@ export const nasBackupTargetTypes: Readonly<
     "azure-native:dbforpostgresql:Database": { kind: "database", nameProperties: ["databaseName", "name"] },
     "azure-native:storage:FileShare": { kind: "file-share", nameProperties: ["shareName", "name"] },
     "digitalocean:index/databaseDb:DatabaseDb": { kind: "database", nameProperties: ["name"] },
+    /** Staging's Documents & Images: DigitalOcean Network File Storage shares, named by their share name. */
+    "digitalocean:index/nfs:Nfs": { kind: "file-share", nameProperties: ["name"] },
 });
 
 /**

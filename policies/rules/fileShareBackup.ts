@@ -220,7 +220,11 @@ export const fileShareBackupMonthlyRetention = backupRule<ResourceValidationPoli
     },
 );
 
-/** The share name a protected item names: `AzureFileShare;<share>` or `properties.friendlyName`. */
+/**
+ * The share name a protected item names: its plain `protectedItemName` as the program registers it
+ * (azure-native resolves it to the system name), the part after `;` of the older `AzureFileShare;<share>`
+ * form, or `properties.friendlyName` (after deployment the name is the system name `azurefileshare;<hash>`).
+ */
 function protectedShareNames(item: PolicyResource): string[] {
     const names: string[] = [];
     const itemName = nameOf(item, "protectedItemName");

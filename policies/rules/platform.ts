@@ -4,7 +4,12 @@
  */
 import type { ResourceValidationArgs, ResourceValidationPolicy } from "@pulumi/policy";
 import { DatabaseCluster } from "@pulumi/digitalocean/databaseCluster";
+import { DatabaseDb } from "@pulumi/digitalocean/databaseDb";
+import { DatabaseFirewall } from "@pulumi/digitalocean/databaseFirewall";
+import { KubernetesCluster } from "@pulumi/digitalocean/kubernetesCluster";
+import { Nfs } from "@pulumi/digitalocean/nfs";
 import { SpacesBucket } from "@pulumi/digitalocean/spacesBucket";
+import { Vpc } from "@pulumi/digitalocean/vpc";
 import { Database } from "@pulumi/azure-native/dbforpostgresql/database";
 import { Server } from "@pulumi/azure-native/dbforpostgresql/server";
 import { Vault } from "@pulumi/azure-native/recoveryservices/vault";
@@ -59,15 +64,21 @@ export const azureDataLocationAllowed = backupRule<ResourceValidationPolicy>([ba
     },
 });
 
-/** DigitalOcean resources holding the staging data. */
-const digitalOceanDataHolders: readonly ResourceClass[] = [DatabaseCluster, SpacesBucket];
+/** DigitalOcean regional resources: those holding the staging data and those it runs or travels in. */
+const digitalOceanRegionalResources: readonly ResourceClass[] = [
+    DatabaseCluster,
+    Nfs,
+    SpacesBucket,
+    KubernetesCluster,
+    Vpc,
+];
 const digitalOceanDefaults = { allowedRegions: allowedDigitalOceanRegions };
 
 export const digitalOceanDataLocationAllowed = backupRule<ResourceValidationPolicy>(
     [backupPolicy.regions.digitalocean],
     {
         name: "digitalocean-data-location-allowed",
-        description: `DigitalOcean resources holding staging data are in ${digitalOceanDefaults.allowedRegions.join(", ")} (region).`,
+        description: `DigitalOcean regional resources of staging (data, cluster, network) are in ${digitalOceanDefaults.allowedRegions.join(", ")} (region).`,
         configSchema: configSchema(digitalOceanDefaults, {
             allowedRegions: {
                 type: "array",
@@ -77,7 +88,7 @@ export const digitalOceanDataLocationAllowed = backupRule<ResourceValidationPoli
             },
         }),
         validateResource: (args, reportViolation) => {
-            onlyFor(args, digitalOceanDataHolders);
+            onlyFor(args, digitalOceanRegionalResources);
             const { allowedRegions } = settings(args, digitalOceanDefaults);
             const region = observe(args, args.props as { region?: unknown }, "region");
             if (
@@ -90,7 +101,12 @@ export const digitalOceanDataLocationAllowed = backupRule<ResourceValidationPoli
     },
 );
 
-/** Resources whose deletion loses data or backups: servers, databases, storage accounts, shares, vaults, database clusters. */
+/**
+ * Resources whose deletion loses data or backups: servers, databases, storage accounts, shares,
+ * vaults, database clusters, file storage; and those whose deletion exposes or strands the data: the
+ * database firewall (without it the database is open to the internet) and the DOKS cluster that
+ * runs the NAS backups.
+ */
 export const statefulResourceClasses: readonly ResourceClass[] = [
     Server,
     Database,
@@ -98,6 +114,10 @@ export const statefulResourceClasses: readonly ResourceClass[] = [
     FileShare,
     Vault,
     DatabaseCluster,
+    DatabaseDb,
+    Nfs,
+    DatabaseFirewall,
+    KubernetesCluster,
 ];
 
 export const statefulResourcesProtected = backupRule<ResourceValidationPolicy>(

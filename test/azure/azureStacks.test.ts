@@ -124,7 +124,7 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
                     input(configuration, "value"),
                 ]),
             );
-            expect(settings).toEqual({
+            expect(settings).toMatchObject({
                 require_secure_transport: "on",
                 ssl_min_protocol_version: backupPolicy.encryption.databaseMinTls.value,
             });

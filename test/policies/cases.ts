@@ -4,12 +4,17 @@
  * through the pack started like the Pulumi CLI starts it, and compares.
  */
 import { backupPolicy } from "../../components/policy";
+import { runnerPgDumpMajorVersion } from "../../components/postgresVersions";
 import { nasBackupAnnotations } from "../../components/kubernetes/nasBackupContract";
 import { type ResourceUnderTest, unknown } from "../../policies/harness/analyze";
 import {
     compliantStack,
     database,
     digitalOceanCluster,
+    digitalOceanFirewall,
+    digitalOceanKubernetes,
+    digitalOceanNfs,
+    digitalOceanVpc,
     fileShare,
     nasCronJob,
     protectedItem,
@@ -515,6 +520,99 @@ export const cases: Record<string, Case> = {
                 input: withProp(digitalOceanCluster(), "region", "nyc3"),
                 message: `region is "nyc3"; the policy allows ${backupPolicy.regions.digitalocean.value}.`,
             },
+            {
+                title: "file storage in ATL1",
+                input: withProp(digitalOceanNfs("documents"), "region", "atl1"),
+                message: /"atl1"/,
+            },
+            { title: "DOKS in AMS3", input: withProp(digitalOceanKubernetes(), "region", "ams3"), message: /"ams3"/ },
+            {
+                title: "VPC without region",
+                input: withProp(digitalOceanVpc(), "region", undefined),
+                message: /region is not set/,
+            },
+        ],
+    },
+    "digitalocean-database-private-network": {
+        compliant: digitalOceanCluster(),
+        nonCompliant: [
+            {
+                title: "no VPC",
+                input: withProp(digitalOceanCluster(), "privateNetworkUuid", undefined),
+                message: "privateNetworkUuid is not set; the policy requires the cluster in a private network (VPC).",
+            },
+            { title: "empty VPC id", input: withProp(digitalOceanCluster(), "privateNetworkUuid", ""), message: /""/ },
+        ],
+    },
+    "digitalocean-database-firewall-restricted": {
+        compliant: digitalOceanFirewall(),
+        nonCompliant: [
+            {
+                title: "the whole internet",
+                input: withProp(digitalOceanFirewall(), "rules", [{ type: "ip_addr", value: "0.0.0.0/0" }]),
+                message: 'rules admit ip_addr "0.0.0.0/0" (an address range or a public address)',
+            },
+            {
+                title: "a public address next to the cluster",
+                input: withProp(digitalOceanFirewall(), "rules", [
+                    { type: "k8s", value: "cluster" },
+                    { type: "ip_addr", value: "203.0.113.7" },
+                ]),
+                message: /ip_addr "203.0.113.7"/,
+            },
+            {
+                title: "a private range",
+                input: withProp(digitalOceanFirewall(), "rules", [{ type: "ip_addr", value: "10.0.0.0/8" }]),
+                message: /ip_addr "10.0.0.0\/8"/,
+            },
+            {
+                title: "the SDK's misspelt type ipAddr",
+                input: withProp(digitalOceanFirewall(), "rules", [{ type: "ipAddr", value: "10.0.0.5" }]),
+                message: /rule type "ipAddr"/,
+            },
+            {
+                title: "no rule (admits everyone)",
+                input: withProp(digitalOceanFirewall(), "rules", []),
+                message: /without a trusted source the database accepts connections from anywhere/,
+            },
+        ],
+    },
+    "digitalocean-database-has-firewall": {
+        compliant: [digitalOceanCluster(), digitalOceanFirewall()],
+        nonCompliant: [
+            {
+                title: "no firewall",
+                input: [digitalOceanCluster()],
+                message: `${types.doCluster} "staging-db" has no database firewall in this stack.`,
+            },
+            {
+                title: "the firewall of another cluster",
+                input: [
+                    digitalOceanCluster(),
+                    { ...withProp(digitalOceanFirewall(), "clusterId", "other"), propertyDependencies: {} },
+                ],
+                message: /has no database firewall/,
+            },
+        ],
+    },
+    "postgres-version-dumpable-by-nas-runner": {
+        compliant: digitalOceanCluster(),
+        nonCompliant: [
+            {
+                title: "DigitalOcean PostgreSQL newer than the runner's pg_dump",
+                input: withProp(digitalOceanCluster(), "version", String(runnerPgDumpMajorVersion + 1)),
+                message: `version is "${runnerPgDumpMajorVersion + 1}"; the NAS backup runner's pg_dump ${runnerPgDumpMajorVersion} refuses newer servers`,
+            },
+            {
+                title: "Azure server newer than the runner's pg_dump",
+                input: withProp(server(), "version", String(runnerPgDumpMajorVersion + 2)),
+                message: /refuses newer servers/,
+            },
+            {
+                title: "version not set (the provider's default is the newest)",
+                input: withProp(digitalOceanCluster(), "version", undefined),
+                message: `version is not set; the NAS backup runner can dump PostgreSQL up to ${runnerPgDumpMajorVersion}.`,
+            },
         ],
     },
     "stateful-resources-protected": {
@@ -530,6 +628,21 @@ export const cases: Record<string, Case> = {
             {
                 title: "DigitalOcean database cluster",
                 input: { ...digitalOceanCluster(), protect: false },
+                message: /protect is false/,
+            },
+            {
+                title: "DigitalOcean database firewall",
+                input: { ...digitalOceanFirewall(), protect: false },
+                message: /protect is false/,
+            },
+            {
+                title: "DOKS cluster",
+                input: { ...digitalOceanKubernetes(), protect: false },
+                message: /protect is false/,
+            },
+            {
+                title: "Network File Storage",
+                input: { ...digitalOceanNfs("images"), protect: false },
                 message: /protect is false/,
             },
             { title: "PostgreSQL database", input: database("main"), message: /protect is false/ },

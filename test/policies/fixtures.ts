@@ -45,6 +45,10 @@ export const types = {
     doCluster: "digitalocean:index/databaseCluster:DatabaseCluster",
     doDb: "digitalocean:index/databaseDb:DatabaseDb",
     doBucket: "digitalocean:index/spacesBucket:SpacesBucket",
+    doFirewall: "digitalocean:index/databaseFirewall:DatabaseFirewall",
+    doKubernetes: "digitalocean:index/kubernetesCluster:KubernetesCluster",
+    doNfs: "digitalocean:index/nfs:Nfs",
+    doVpc: "digitalocean:index/vpc:Vpc",
 } as const;
 
 export function server(): ResourceUnderTest {
@@ -203,7 +207,12 @@ export function snapshotTierProtectionPolicy(): ResourceUnderTest {
     return { ...policy, props: { ...policy.props, properties } };
 }
 
-export function protectedItem(share: string, policyId: string = ids.policy): ResourceUnderTest {
+/**
+ * A protected share as the program registers it (named by the plain share name, which azure-native
+ * resolves to the system name) or, with `systemName`, as the state holds it after deployment
+ * (`azurefileshare;<hash>`, the share only in properties.friendlyName).
+ */
+export function protectedItem(share: string, policyId: string = ids.policy, systemName?: string): ResourceUnderTest {
     return resource(
         types.item,
         `protect-${share}`,
@@ -212,7 +221,7 @@ export function protectedItem(share: string, policyId: string = ids.policy): Res
             vaultName: "rsv-prod",
             fabricName: "Azure",
             containerName: `StorageContainer;Storage;${rg};stbackupprod`,
-            protectedItemName: `AzureFileShare;${share}`,
+            protectedItemName: systemName ?? share,
             properties: {
                 protectedItemType: "AzureFileShareProtectedItem",
                 sourceResourceId: ids.account,
@@ -246,20 +255,61 @@ export function nasCronJob(target: NasBackupTarget): ResourceUnderTest {
     });
 }
 
+const doRegion = backupPolicy.regions.digitalocean.value;
+export const doIds = {
+    vpc: "11111111-0000-4000-8000-000000000001",
+    cluster: "11111111-0000-4000-8000-000000000002",
+    kubernetes: "11111111-0000-4000-8000-000000000003",
+};
+
 export function digitalOceanCluster(): ResourceUnderTest {
     return resource(
         types.doCluster,
         "staging-db",
         {
+            id: doIds.cluster,
             name: "staging-db",
             engine: "pg",
             version: "16",
             size: "db-s-1vcpu-1gb",
             nodeCount: 1,
-            region: backupPolicy.regions.digitalocean.value,
+            region: doRegion,
+            privateNetworkUuid: doIds.vpc,
         },
         { protect: true },
     );
+}
+
+/** The trusted sources of `digitalOceanCluster()`: its DOKS cluster only. */
+export function digitalOceanFirewall(): ResourceUnderTest {
+    return resource(
+        types.doFirewall,
+        "staging-db-firewall",
+        { clusterId: doIds.cluster, rules: [{ type: "k8s", value: doIds.kubernetes }] },
+        { protect: true, propertyDependencies: { clusterId: [urn(types.doCluster, "staging-db")] } },
+    );
+}
+
+export function digitalOceanKubernetes(): ResourceUnderTest {
+    return resource(
+        types.doKubernetes,
+        "staging-k8s",
+        { name: "staging", region: doRegion, vpcUuid: doIds.vpc, version: "1.33.2-do.0", ha: false },
+        { protect: true },
+    );
+}
+
+export function digitalOceanNfs(share: string): ResourceUnderTest {
+    return resource(
+        types.doNfs,
+        `files-${share}`,
+        { name: `staging-${share}`, region: doRegion, vpcId: doIds.vpc, size: 50 },
+        { protect: true },
+    );
+}
+
+export function digitalOceanVpc(): ResourceUnderTest {
+    return resource(types.doVpc, "staging-vpc", { name: "staging", region: doRegion, ipRange: "10.110.0.0/20" });
 }
 
 /** The whole prod-like stack: server, TLS parameters, databases, storage, shares and their backup. */

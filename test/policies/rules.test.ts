@@ -8,6 +8,7 @@ import { cases, cronJob, type Input, previewOfStack, stack, stackWithNas } from 
 import {
     digitalOceanCluster,
     fileShare,
+    protectedItem,
     protectionPolicy,
     server,
     snapshotTierProtectionPolicy,
@@ -114,6 +115,24 @@ describe("the pack", () => {
                 .filter((d) => d.policyName === "file-share-backup-coverage")
                 .map((d) => d.enforcementLevel),
         ).toEqual(["advisory"]);
+    });
+
+    it("finds a share protected under its plain name (program) and under its system name (state after deployment)", async () => {
+        const deployed = stack.map((r) =>
+            r.type === types.item
+                ? protectedItem(String(r.props.protectedItemName), undefined, `azurefileshare;${"0a".repeat(32)}`)
+                : r,
+        );
+        for (const input of [stack, deployed]) {
+            const result = await checkStack(input);
+            expect(applied(result, "file-share-backup-coverage")).toBe(true);
+            expect(violations(result, "file-share-backup-coverage")).toEqual([]);
+        }
+        // The system name alone does not name the share: without friendlyName nothing covers it.
+        const nameless = deployed.map((r) =>
+            r.type === types.item ? withProp(r, "properties.friendlyName", undefined) : r,
+        );
+        expect(violations(await checkStack(nameless), "file-share-backup-coverage").length).toBeGreaterThan(0);
     });
 
     it("every database and share counts, also a second share of another account", async () => {

@@ -1,0 +1,190 @@
+/**
+ * What a first real `pulumi up` of prod and trial needs beyond the mocks: provider name lookups,
+ * creation order and Azure API shapes (see the comments in components/azure/*), and the hardening
+ * of the storage account. Each test pins one fact that the mocks alone would not catch.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { backupPolicy } from "../../components/policy";
+import { protectionPolicyProperties } from "../../components/azure/fileShareProtection";
+import { smbProtocolSettings, storageAccountArgs } from "../../components/azure/fileStorage";
+import { postgresServerParameters } from "../../components/azure/postgres";
+import { vaultMonitoringSettings } from "../../components/azure/recoveryVault";
+import { storageKeyExpirationDays } from "../../components/azure/settings";
+import { OfflineResource, OfflineRun, resourcesOfType, runStackOffline } from "../../stacks/offline";
+import { input, only } from "../support/resources";
+
+const T = {
+    server: "azure-native:dbforpostgresql:Server",
+    configuration: "azure-native:dbforpostgresql:Configuration",
+    database: "azure-native:dbforpostgresql:Database",
+    diagnostics: "azure-native:monitor:DiagnosticSetting",
+    storageAccount: "azure-native:storage:StorageAccount",
+    fileService: "azure-native:storage:FileServiceProperties",
+    share: "azure-native:storage:FileShare",
+    vault: "azure-native:recoveryservices:Vault",
+    container: "azure-native:recoveryservices:ProtectionContainer",
+    protectedItem: "azure-native:recoveryservices:ProtectedItem",
+} as const;
+
+/** The server's children in creation order: each must depend on the one before (the first on the server). */
+function serverChain(run: OfflineRun): OfflineResource[] {
+    const children = [...resourcesOfType(run, T.configuration), ...resourcesOfType(run, T.database)];
+    const chain: OfflineResource[] = [];
+    let previous = only(run, T.server).urn;
+    for (;;) {
+        const next = children.filter((child) => child.options.dependsOn.includes(previous));
+        if (next.length !== 1) break;
+        chain.push(next[0]);
+        previous = next[0].urn;
+    }
+    return chain;
+}
+
+describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
+    let run: OfflineRun;
+    beforeAll(async () => {
+        run = await runStackOffline({ stack });
+    });
+
+    it("names each protected item by its plain share name, so azure-native finds its system name", () => {
+        const items = resourcesOfType(run, T.protectedItem);
+        const shares = resourcesOfType(run, T.share).map((share) => input(share, "shareName"));
+        expect(items.map((item) => input(item, "protectedItemName")).sort()).toEqual([...shares].sort());
+        for (const item of items) {
+            // azure-native compares friendlyName with protectedItemName, and the container's
+            // friendly name with the account named by sourceResourceId.
+            expect(input(item, "properties.friendlyName")).toBe(input(item, "protectedItemName"));
+            expect(input(item, "protectedItemName")).not.toContain(";");
+        }
+        const container = only(run, T.container);
+        const account = only(run, T.storageAccount);
+        expect(input(container, "properties.friendlyName")).toBe(input(account, "accountName"));
+    });
+
+    it("registers the storage account with the vault only after every share exists", () => {
+        const container = only(run, T.container);
+        const shares = resourcesOfType(run, T.share);
+        expect(shares.length).toBeGreaterThan(0);
+        for (const share of shares) {
+            expect(container.options.dependsOn, share.name).toContain(share.urn);
+        }
+    });
+
+    it("sends all five vault monitoring settings (API 2024-02-01 and later reject a partial set)", () => {
+        const vault = only(run, T.vault);
+        const settings = input(vault, "properties.monitoringSettings");
+        expect(settings).toEqual({
+            azureMonitorAlertSettings: {
+                alertsForAllJobFailures: "Enabled",
+                alertsForAllReplicationIssues: expect.stringMatching(/^(Enabled|Disabled)$/),
+                alertsForAllFailoverIssues: expect.stringMatching(/^(Enabled|Disabled)$/),
+            },
+            classicAlertSettings: {
+                alertsForCriticalOperations: expect.stringMatching(/^(Enabled|Disabled)$/),
+                emailNotificationsForSiteRecovery: expect.stringMatching(/^(Enabled|Disabled)$/),
+            },
+        });
+    });
+
+    it("creates every server parameter and database strictly one after another (ServerIsBusy)", () => {
+        const chain = serverChain(run);
+        const children = [...resourcesOfType(run, T.configuration), ...resourcesOfType(run, T.database)];
+        expect(chain.map((child) => child.name).sort()).toEqual(children.map((child) => child.name).sort());
+        expect(chain.length).toBe(postgresServerParameters().length + resourcesOfType(run, T.database).length);
+    });
+
+    it("logs every connection and disconnection on the server (§2.15)", () => {
+        const settings = Object.fromEntries(
+            resourcesOfType(run, T.configuration).map((c) => [input(c, "configurationName"), input(c, "value")]),
+        );
+        expect(settings).toMatchObject({ log_connections: "on", log_disconnections: "on" });
+    });
+
+    it("hardens the storage account: no cross-tenant replication, a key expiration policy", () => {
+        const account = only(run, T.storageAccount);
+        expect(input(account, "allowCrossTenantReplication")).toBe(false);
+        expect(input(account, "keyPolicy.keyExpirationPeriodInDays")).toBe(storageKeyExpirationDays);
+        // Accepted risk (README): vault-standard Azure Files backup needs shared-key access.
+        expect(input(account, "allowSharedKeyAccess")).toBe(true);
+    });
+
+    it("accepts only SMB 3.1.1 with AES-256-GCM channel encryption on the file service (§2.9)", () => {
+        const fileService = only(run, T.fileService);
+        expect(input(fileService, "protocolSettings.smb.versions")).toBe("SMB3.1.1");
+        expect(input(fileService, "protocolSettings.smb.channelEncryption")).toBe("AES-256-GCM");
+    });
+
+    it("sends the file service's logs to the workspace (§2.15)", () => {
+        const account = only(run, T.storageAccount);
+        const diagnostics = resourcesOfType(run, T.diagnostics).find(
+            (setting) => input(setting, "resourceUri") === `${account.id}/fileServices/default`,
+        );
+        expect(diagnostics).toBeDefined();
+        expect(input(diagnostics!, "logs")).toEqual([{ categoryGroup: "allLogs", enabled: true }]);
+    });
+
+    it("sends the vault's backup logs to resource-specific tables (the RPO alert queries them)", () => {
+        const vault = only(run, T.vault);
+        const diagnostics = resourcesOfType(run, T.diagnostics).find(
+            (setting) => input(setting, "resourceUri") === vault.id,
+        );
+        expect(input(diagnostics!, "logAnalyticsDestinationType")).toBe("Dedicated");
+    });
+});
+
+describe("pure builders", () => {
+    it("protection policy: daily, dailies and the first Sunday's backup kept as the policy says, in the vault", () => {
+        const properties = protectionPolicyProperties();
+        const retention = properties.vaultRetentionPolicy as {
+            vaultRetention: {
+                dailySchedule: { retentionDuration: { count: number; durationType: string } };
+                monthlySchedule: {
+                    retentionScheduleWeekly: { daysOfTheWeek: string[]; weeksOfTheMonth: string[] };
+                    retentionDuration: { count: number; durationType: string };
+                };
+            };
+        };
+        expect(properties.schedulePolicy).toMatchObject({ scheduleRunFrequency: "Daily" });
+        expect(retention.vaultRetention.dailySchedule.retentionDuration).toEqual({
+            count: backupPolicy.fileShares.dailyRetentionDays.value,
+            durationType: "Days",
+        });
+        expect(retention.vaultRetention.monthlySchedule.retentionScheduleWeekly).toEqual({
+            daysOfTheWeek: [backupPolicy.fileShares.monthlyAnchor.value.dayOfWeek],
+            weeksOfTheMonth: [backupPolicy.fileShares.monthlyAnchor.value.weekOfMonth],
+        });
+        expect(retention.vaultRetention.monthlySchedule.retentionDuration).toEqual({
+            count: backupPolicy.fileShares.monthlyRetentionMonths.value,
+            durationType: "Months",
+        });
+    });
+
+    it("server parameters: TLS first, then connection logging", () => {
+        expect(postgresServerParameters().map((p) => p.name)).toEqual([
+            "require_secure_transport",
+            "ssl_min_protocol_version",
+            "log_connections",
+            "log_disconnections",
+        ]);
+    });
+
+    it("vault monitoring settings: job-failure alerts on, classic alerts off", () => {
+        expect(vaultMonitoringSettings.azureMonitorAlertSettings.alertsForAllJobFailures).toBe("Enabled");
+        expect(vaultMonitoringSettings.classicAlertSettings.alertsForCriticalOperations).toBe("Disabled");
+    });
+
+    it("storage account and SMB settings", () => {
+        const args = storageAccountArgs({
+            resourceGroupName: "rg",
+            location: "northeurope",
+            tags: {},
+            accountName: "st",
+            sku: "Standard_GRS",
+            shareNames: [],
+            shareQuotaGiB: 1,
+            logAnalyticsWorkspaceId: "ws",
+        });
+        expect(args).toMatchObject({ allowCrossTenantReplication: false, allowBlobPublicAccess: false });
+        expect(smbProtocolSettings).toEqual({ smb: { versions: "SMB3.1.1", channelEncryption: "AES-256-GCM" } });
+    });
+});
