@@ -1,17 +1,14 @@
 /**
- * `npm run check [-- options]`: the offline compliance check of the Data Backup Policy.
- *
- *   --stack NAME           check this stack only (repeatable); default: every Pulumi.<stack>.yaml
- *   --json FILE            also write the report as JSON (shape: policies/README.md)
- *   --evidence FILE.md     also write the evidence table as Markdown for the auditor
- *   --policy-config FILE   policy config JSON as for `pulumi preview --policy-pack-config`
- *   --project-dir DIR      directory with Pulumi.yaml and the stack files (default: this repository)
+ * `npm run check [-- options]`: the offline compliance check of the Data Backup Policy. Arguments are
+ * parsed with `node:util` `parseArgs` and `--help` is laid out as nas-backup's (options below).
  *
  * Exit 0: no mandatory violation. Exit 1: a mandatory violation. Exit 2: a program, configuration or
  * usage error. No secret value is ever printed or written.
  */
 import * as fs from "fs";
 import * as path from "path";
+import { parseArgs } from "util";
+import { optionRows, type HelpOption } from "../../runner/src/help";
 import { PolicyConfigError, type PolicyConfigInput } from "../harness/analyze";
 import { renderEvidenceMarkdown, renderText } from "./render";
 import { check, type CheckOptions, UsageError } from "./run";
@@ -22,44 +19,99 @@ interface Arguments {
     evidence?: string;
     policyConfig?: string;
     projectDir?: string;
+    help: boolean;
 }
+
+/** The flags, as `parseArgs` takes them, with their help text. */
+const options = {
+    stack: {
+        type: "string",
+        multiple: true,
+        placeholder: "NAME",
+        description: "check this stack only (repeatable); default: every Pulumi.<stack>.yaml.",
+    },
+    json: {
+        type: "string",
+        placeholder: "FILE",
+        description: "also write the report as JSON (shape: policies/README.md).",
+    },
+    evidence: {
+        type: "string",
+        placeholder: "FILE.md",
+        description: "also write the evidence table as Markdown for the auditor.",
+    },
+    "policy-config": {
+        type: "string",
+        placeholder: "FILE",
+        description: "policy config JSON as for `pulumi preview --policy-pack-config`.",
+    },
+    "project-dir": {
+        type: "string",
+        placeholder: "DIR",
+        description: "directory with Pulumi.yaml and the stack files (default: this repository).",
+    },
+    help: { type: "boolean", short: "h", description: "show this help." },
+} as const satisfies Record<
+    string,
+    Omit<HelpOption, "flag"> & { type: "string" | "boolean"; multiple?: boolean; short?: string }
+>;
 
 const usage =
     "usage: npm run check -- [--stack NAME]... [--json FILE] [--evidence FILE.md] [--policy-config FILE] [--project-dir DIR]";
 
-export function parseArguments(argv: readonly string[]): Arguments {
-    const result: Arguments = { stacks: [] };
-    for (let i = 0; i < argv.length; i++) {
-        const [flag, inline] = argv[i].split(/=(.*)/s, 2);
-        const value = (): string => {
-            const v = inline ?? argv[++i];
-            if (v === undefined || v === "") throw new UsageError(`${flag} needs a value\n${usage}`);
-            return v;
-        };
-        switch (flag) {
-            case "--stack":
-                result.stacks.push(value());
-                break;
-            case "--json":
-                result.json = value();
-                break;
-            case "--evidence":
-                result.evidence = value();
-                break;
-            case "--policy-config":
-                result.policyConfig = value();
-                break;
-            case "--project-dir":
-                result.projectDir = value();
-                break;
-            case "--help":
-            case "-h":
-                throw new UsageError(usage);
-            default:
-                throw new UsageError(`unknown argument ${JSON.stringify(argv[i])}\n${usage}`);
-        }
+export function help(): string {
+    return [
+        "npm run check — the offline compliance check of the Data Backup Policy",
+        "",
+        `Usage: ${usage.slice("usage: ".length)}`,
+        "",
+        "Runs every stack's program with its Pulumi.<stack>.yaml under Pulumi's mocks (no cloud, no CLI) and applies",
+        "every rule of the policy pack as `pulumi preview --policy-pack policies` does; prints the resources, each",
+        "violation and the evidence table. No secret value is ever printed or written.",
+        "",
+        "Options:",
+        optionRows(Object.entries(options).map(([flag, o]) => ({ ...o, flag }))),
+        "",
+        "EXIT STATUS: 0 no mandatory violation, 1 a mandatory violation, 2 a program, configuration or usage error.",
+        "",
+        "Examples:",
+        "  npm run check -- --stack prod",
+        "  npm run check -- --json report.json --evidence evidence.md",
+    ].join("\n");
+}
+
+/** parseArgs' message, in this CLI's words: the argument at fault, then the usage line. */
+function usageError(e: Error & { code?: string }): UsageError {
+    const quoted = /'([^']*)'/.exec(e.message)?.[1] ?? "";
+    if (e.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE")
+        return new UsageError(`${quoted.split(" ")[0]} needs a value\n${usage}`);
+    if (e.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION" || e.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL")
+        return new UsageError(`unknown argument ${JSON.stringify(quoted)}\n${usage}`);
+    return new UsageError(`${e.message.split("\n")[0]}\n${usage}`);
+}
+
+function parse(argv: readonly string[]): ReturnType<typeof parseArgs<{ options: typeof options }>>["values"] {
+    try {
+        return parseArgs({ args: [...argv], options, strict: true, allowPositionals: false }).values;
+    } catch (e) {
+        throw usageError(e as Error);
     }
-    return result;
+}
+
+export function parseArguments(argv: readonly string[]): Arguments {
+    const values = parse(argv);
+    const value = (flag: string, v: string | undefined): string | undefined => {
+        if (v === "") throw new UsageError(`--${flag} needs a value\n${usage}`);
+        return v;
+    };
+    return {
+        stacks: (values.stack ?? []).map((s) => value("stack", s)!),
+        json: value("json", values.json),
+        evidence: value("evidence", values.evidence),
+        policyConfig: value("policy-config", values["policy-config"]),
+        projectDir: value("project-dir", values["project-dir"]),
+        help: values.help === true,
+    };
 }
 
 function readPolicyConfig(file: string): PolicyConfigInput {
@@ -87,6 +139,10 @@ function write(file: string, content: string): void {
 export async function main(argv: readonly string[]): Promise<number> {
     try {
         const args = parseArguments(argv);
+        if (args.help) {
+            process.stdout.write(`${help()}\n`);
+            return 0;
+        }
         const options: CheckOptions = {
             stacks: args.stacks,
             projectDir: args.projectDir ? path.resolve(args.projectDir) : undefined,

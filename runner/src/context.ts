@@ -7,6 +7,7 @@ import {
     repositoryLocation,
     type CredentialRole,
 } from "./config";
+import { DEFAULT_PROGRESS_SECONDS } from "./commands/spec";
 import { registerSecret } from "./log";
 import { ResticRepository } from "./restic";
 
@@ -27,8 +28,6 @@ export interface Context {
     /** The repository of a target, with the backup (append-only) or maintenance credentials. */
     repository(target: string, role: CredentialRole): ResticRepository;
 }
-
-export const DEFAULT_PROGRESS_SECONDS = 30;
 
 export function createContext(
     env: NodeJS.ProcessEnv,

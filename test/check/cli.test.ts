@@ -199,4 +199,22 @@ describe("npm run check", () => {
         expect(invalid.status).toBe(2);
         expect(invalid.stderr).toMatch(/postgresql-backup-retention\.retentionDays: 5 is less than the minimum 7/);
     });
+
+    it("--help prints every option in nas-backup's help layout on stdout and exits 0; a flag without its value exits 2", () => {
+        const help = runCheck("--help");
+        expect(help.status).toBe(0);
+        expect(help.stdout).toMatch(/^Usage: npm run check -- /m);
+        for (const flag of [
+            "--stack NAME",
+            "--json FILE",
+            "--evidence FILE.md",
+            "--policy-config FILE",
+            "--project-dir DIR",
+        ])
+            expect(help.stdout).toMatch(new RegExp(`^  ${flag} +\\S`, "m"));
+        expect(help.stdout).toContain("EXIT STATUS: 0 no mandatory violation, 1 a mandatory violation, 2 ");
+        const missing = runCheck("--stack");
+        expect(missing.status).toBe(2);
+        expect(missing.stderr).toMatch(/--stack needs a value\nusage: npm run check/);
+    });
 });

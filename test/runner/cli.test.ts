@@ -2,12 +2,15 @@
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { commands, parseInstant } from "../../runner/src/cli";
-import { loadCredentials, parseRepositoryBase, repositoryLocation } from "../../runner/src/config";
-import { log, redact, setLogSink } from "../../runner/src/log";
+import { parseInstant } from "../../runner/src/cli";
+import { backupSpec, commandLine, commands, statusSpec } from "../../runner/src/commands";
+import { backup } from "../../runner/src/backup";
+import { checkResticPassword, loadCredentials, parseRepositoryBase, repositoryLocation } from "../../runner/src/config";
+import type { Context } from "../../runner/src/context";
+import { log, redact, registerSecret, setLogSink } from "../../runner/src/log";
 import { pgEnv } from "../../runner/src/postgres";
 import { repoRoot, runCli } from "./harness";
 
@@ -36,6 +39,52 @@ describe("help", () => {
     });
 });
 
+describe("the contract the CronJobs are built from", () => {
+    it("commandLine builds, from the specs' flag names, arguments the runner's parser accepts", async () => {
+        expect(commandLine(backupSpec, { target: "shop-db", database: "shop", json: true })).toEqual([
+            "backup",
+            "--target",
+            "shop-db",
+            "--database",
+            "shop",
+            "--json",
+        ]);
+        expect(commandLine(statusSpec, { target: ["a", "b"] })).toEqual(["status", "--target", "a", "--target", "b"]);
+        expect(() => commandLine(backupSpec, { target: ["a", "b"] })).toThrow(/--target takes one value/);
+        // Every flag of every command, with --help: the parser accepts them all (exit 0) and changes nothing.
+        const results = await Promise.all(
+            commands.map(async (c) => {
+                const values = Object.fromEntries(c.options.map((o) => [o.flag, o.type === "boolean" ? true : "x"]));
+                return runCli(commandLine(c, values), {});
+            }),
+        );
+        for (const [i, r] of results.entries()) {
+            expect(r.code, `${commands[i].name}: ${r.stderr}`).toBe(0);
+            expect(r.stdout).toContain(`Usage: nas-backup ${commands[i].name}`);
+        }
+    });
+
+    it("importing the contract loads only the command specs and the policy module (no side effects, nothing heavy)", () => {
+        const r = spawnSync(
+            process.execPath,
+            [
+                "--import",
+                "tsx",
+                "-e",
+                'require("./runner/src/commands"); console.log(JSON.stringify(Object.keys(require.cache)))',
+            ],
+            { cwd: repoRoot, encoding: "utf8" },
+        );
+        expect(r.status, r.stderr).toBe(0);
+        const loaded = (JSON.parse(r.stdout) as string[])
+            .map((f) => relative(repoRoot, f))
+            .filter((f) => !f.startsWith("node_modules/"));
+        expect(loaded).toContain("runner/src/commands/backup.ts");
+        expect(loaded.filter((f) => !/^runner\/src\/commands\/\w+\.ts$/.test(f))).toEqual(["components/policy.ts"]);
+        expect(r.stderr).toBe("");
+    });
+});
+
 describe("documentation", () => {
     it("runner/README.md documents every command, flag and environment variable of the CLI", () => {
         for (const c of commands) {
@@ -50,7 +99,7 @@ describe("documentation", () => {
     it("every environment variable the runner reads is documented", () => {
         const dir = join(repoRoot, "runner/src");
         const names = new Set<string>();
-        for (const f of readdirSync(dir)) {
+        for (const f of readdirSync(dir, { recursive: true, encoding: "utf8" }).filter((f) => f.endsWith(".ts"))) {
             for (const m of readFileSync(join(dir, f), "utf8").matchAll(
                 /\b(NAS_BACKUP_[A-Z_]+|RESTIC_[A-Z_]+|PG[A-Z]{3,})\b/g,
             ))
@@ -170,6 +219,17 @@ describe("configuration errors exit 2 with the cause", () => {
         expect(() => parseRepositoryBase("rest:http://10.0.0.5:8000/")).toThrow(/plain HTTP/);
         expect(parseRepositoryBase("https://nas.example/backups").href).toBe("https://nas.example/backups/");
     });
+
+    it("refuses *.localhost names: resolvers (glibc, Go) send them to DNS and the search domains, which may answer with a remote address", () => {
+        expect(() => parseRepositoryBase("rest:http://nas.localhost:8000/")).toThrow(
+            /refusing plain HTTP to nas\.localhost/,
+        );
+        expect(() => pgEnv({ PGHOST: "db.localhost" })).toThrow(/is not loopback/);
+        // Loopback by address or the name localhost itself stays allowed.
+        expect(parseRepositoryBase("rest:http://localhost:8000/").hostname).toBe("localhost");
+        expect(parseRepositoryBase("rest:http://127.0.0.2:8000/").hostname).toBe("127.0.0.2");
+        expect(parseRepositoryBase("rest:http://[::1]:8000/").hostname).toBe("[::1]");
+    });
 });
 
 describe("secrets", () => {
@@ -199,6 +259,27 @@ describe("secrets", () => {
             rmSync(dir, { recursive: true, force: true });
         }
     });
+
+    it("redacts a registered secret also where JSON escaping changed it (quotes, backslashes)", () => {
+        const secret = 'Qx"7\\pw-Z';
+        registerSecret(secret);
+        const lines: string[] = [];
+        setLogSink((l) => lines.push(l));
+        log("error", "test", { cause: `psql: something echoed ${secret}` });
+        setLogSink(() => undefined);
+        expect((JSON.parse(lines[0]) as { cause: string }).cause).toBe("psql: something echoed ***");
+    });
+
+    it("registers the repository key read from RESTIC_PASSWORD_FILE", () => {
+        const dir = mkdtempSync(join(tmpdir(), "nas-backup-key-"));
+        try {
+            writeFileSync(join(dir, "key"), "the-repository-key-1\n");
+            checkResticPassword({ RESTIC_PASSWORD_FILE: join(dir, "key") });
+            expect(redact("restic said the-repository-key-1")).toBe("restic said ***");
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
 });
 
 describe("times", () => {
@@ -207,6 +288,12 @@ describe("times", () => {
         expect(parseInstant("2025-07-01T14:30", "before").toISOString()).toBe("2025-07-01T12:30:00.000Z");
         expect(parseInstant("2025-07-01T14:30:00Z", "before").toISOString()).toBe("2025-07-01T14:30:00.000Z");
         expect(() => parseInstant("1.7.2025", "before")).toThrow(/--before/);
+    });
+
+    it("backup refuses a --time in the future: it would be restore's 'latest', the newest for status and prune, while holding older data", async () => {
+        const ctx = { repository: () => expect.fail("must not open the repository") } as unknown as Context;
+        const future = new Date(Date.now() + 366 * 24 * 3_600_000);
+        await expect(backup(ctx, { target: "t", database: "app", time: future })).rejects.toThrow(/in the future/);
     });
 });
 

@@ -2,7 +2,8 @@
  * `restore --into-directory … --force` (and every directory drill of `verify`) replaces what is at
  * the landing place only with a complete restore: a restore that fails or comes back incomplete
  * leaves the old contents as they were. restic itself is stood in for here (it would restore the
- * snapshot below its --target); the real round trip is in directory.test.ts.
+ * snapshot below its --target); the real round trip is in directory.test.ts. A manifest that points
+ * outside the landing place is refused before anything is touched.
  */
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -94,5 +95,37 @@ describe("directory restore with --force", () => {
         ).rejects.toThrow(/is not empty/);
         expect(readdirSync(landing)).toEqual(["current.txt"]);
         expect(existsSync(join(landing, "a.txt"))).toBe(false);
+    });
+
+    it("refuses a manifest whose directory is not a clean absolute path, before deleting anything outside the restore directory", async () => {
+        const base = mkdtempSync(join(tmpdir(), "nas-backup-restore-outside-"));
+        try {
+            const into = join(base, "x", "into");
+            mkdirSync(join(base, "victim"), { recursive: true });
+            writeFileSync(join(base, "victim", "keep.txt"), "must survive");
+            const calls: string[][] = [];
+            const repo = {
+                target: "docs",
+                run: async (_what: string, args: string[]) => void calls.push(args),
+            } as unknown as ResticRepository;
+            const backup = { id: "f".repeat(64), shortId: "ffffffff", time: new Date() } as Backup;
+            // A manifest written with stolen append-only credentials and key, or simply corrupted.
+            const manifest: DirectoryManifest = {
+                format: 1,
+                kind: "directory",
+                target: "docs",
+                run: "r",
+                time: new Date().toISOString(),
+                dataSnapshot: "ffffffff",
+                directory: "/../../victim",
+                files: 1,
+                bytes: 12,
+            };
+            await expect(restoreDirectory(repo, backup, manifest, into, true)).rejects.toThrow(/directory/);
+            expect(existsSync(join(base, "victim", "keep.txt"))).toBe(true);
+            expect(calls).toEqual([]);
+        } finally {
+            rmSync(base, { recursive: true, force: true });
+        }
     });
 });

@@ -1,25 +1,40 @@
 /**
  * Retention, status, verification, purge, credentials and metrics against real PostgreSQL, restic
  * 0.14 and two `rclone serve restic` endpoints (append-only for backups, full access for maintenance).
- * Each test uses its own targets, so they run concurrently.
+ * Each test uses its own targets, so they run concurrently. At the end, in-process: prune on a local
+ * repository with an unreadable snapshot file, and verify against a NAS that does not answer.
  */
 import { spawn, spawnSync } from "node:child_process";
 import {
+    chmodSync,
     closeSync,
     existsSync,
     mkdirSync,
+    mkdtempSync,
     openSync,
     readdirSync,
     readFileSync,
     readSync,
+    rmSync,
     statSync,
+    writeFileSync,
     writeSync,
 } from "node:fs";
 import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupPolicy } from "../../components/policy";
+import { resticTime } from "../../runner/src/backup";
 import { addMonths, calendarDaysBetween, civilDate, dayNumber, monthKey } from "../../runner/src/calendar";
+import type { RepositoryLocation } from "../../runner/src/config";
+import { createContext, type Context } from "../../runner/src/context";
+import { setLogSink } from "../../runner/src/log";
+import { prune } from "../../runner/src/prune";
+import { ResticRepository } from "../../runner/src/restic";
+import { tags } from "../../runner/src/snapshots";
+import { verify } from "../../runner/src/verify";
 import {
     failureCause,
     freePort,
@@ -42,6 +57,7 @@ let nas: Nas;
 let env: Record<string, string>;
 const tz = backupPolicy.nas.timeZone.value;
 const DAY_MS = 86_400_000;
+const HOUR_MS = 3_600_000;
 
 beforeAll(async () => {
     requireTools();
@@ -442,5 +458,187 @@ describe.concurrent("Pushgateway metrics", () => {
         expect(unreachable.code, unreachable.stderr).toBe(0);
         expect(unreachable.events.find((e) => e.event === "metrics.push_failed")).toBeDefined();
         expect(cause(failed)).toMatch(/database app/);
+    });
+});
+
+// In-process prune and verify on a local restic repository or an unreachable NAS; not concurrent
+// with the others because they capture the process-wide log sink.
+
+/** A target repository on a local path, reachable as if the NAS answered the probe. */
+class LocalRepository extends ResticRepository {
+    override async probe(): Promise<"exists" | "missing"> {
+        return "exists";
+    }
+}
+
+function localContext(dir: string): { ctx: Context; repo: LocalRepository; env: NodeJS.ProcessEnv } {
+    const env: NodeJS.ProcessEnv = {
+        ...process.env,
+        RESTIC_PASSWORD: "local-test-key",
+        RESTIC_CACHE_DIR: join(dir, "cache"),
+    };
+    const location: RepositoryLocation = {
+        resticUrl: join(dir, "repo"),
+        httpUrl: new URL("http://127.0.0.1:9/t/"),
+        display: join(dir, "repo"),
+        credentials: { role: "maintenance", user: undefined, password: undefined },
+    };
+    const repo = new LocalRepository("t", location, { env, cacert: undefined });
+    const ctx: Context = {
+        env,
+        base: () => new URL("http://127.0.0.1:9/"),
+        cacert: undefined,
+        pushgateway: undefined,
+        progressSeconds: 0,
+        repository: () => repo,
+    };
+    return { ctx, repo, env };
+}
+
+/** restic on a local repository; throws with its stderr unless it exits 0. */
+function resticLocal(env: NodeJS.ProcessEnv, args: string[], input?: string): string {
+    const r = spawnSync("restic", args, {
+        env: { ...env, TZ: "UTC", RESTIC_REPOSITORY: env.RESTIC_REPOSITORY },
+        input,
+        encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`restic ${args.join(" ")}: ${r.stderr}`);
+    return r.stdout;
+}
+
+/** Writes a complete backup (data + manifest snapshot) the way backup.ts does; returns both ids. */
+function writeBackup(env: NodeJS.ProcessEnv, time: Date, run: string): { data: string; manifest: string } {
+    const summary = (out: string): string =>
+        (JSON.parse(out.trim().split("\n").pop()!) as { snapshot_id: string }).snapshot_id;
+    const common = ["backup", "--stdin", "--host", "t", "--time", resticTime(time), "--json"];
+    const data = summary(
+        resticLocal(
+            env,
+            [
+                ...common,
+                "--stdin-filename",
+                "t.pgdump",
+                "--tag",
+                tags.target("t"),
+                "--tag",
+                tags.kind("database"),
+                "--tag",
+                tags.run(run),
+                "--tag",
+                tags.daily,
+            ],
+            `dump ${run}`,
+        ),
+    );
+    const manifest = summary(
+        resticLocal(
+            env,
+            [
+                ...common,
+                "--stdin-filename",
+                "manifest.json",
+                "--tag",
+                tags.target("t"),
+                "--tag",
+                tags.manifest,
+                "--tag",
+                tags.run(run),
+            ],
+            "{}",
+        ),
+    );
+    return { data, manifest };
+}
+
+describe("prune on a repository with an unreadable snapshot file", () => {
+    let dir: string;
+    beforeAll(() => {
+        dir = mkdtempSync(join(tmpdir(), "nas-backup-prune-unreadable-"));
+        setLogSink(() => undefined);
+    });
+    afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+    it("refuses to forget anything: restic 0.14 lists the readable snapshots and exits 0, so a complete backup would look incomplete", async () => {
+        const { ctx, repo, env } = localContext(dir);
+        // The backups ran elsewhere (their own restic cache), as the backup and prune jobs do.
+        const resticEnv = {
+            ...env,
+            RESTIC_REPOSITORY: repo.location.resticUrl,
+            RESTIC_CACHE_DIR: join(dir, "backup-cache"),
+        };
+        resticLocal(resticEnv, ["init", "--repository-version", "2"]);
+        const now = new Date();
+        const older = writeBackup(resticEnv, new Date(now.getTime() - 72 * HOUR_MS), "r1");
+        writeBackup(resticEnv, new Date(now.getTime() - 24 * HOUR_MS), "r2");
+        // The manifest snapshot file of the older (complete, 3 days old) backup becomes unreadable.
+        const snapshotsDir = join(repo.location.resticUrl, "snapshots");
+        const file = join(
+            snapshotsDir,
+            readdirSync(snapshotsDir).find((f) => f.startsWith(older.manifest))!,
+        );
+        chmodSync(file, 0o644);
+        writeFileSync(file, "not a restic snapshot file any more");
+
+        await expect(prune(ctx, { target: "t", dryRun: false, now })).rejects.toThrow(/could not be read/);
+        const left = (
+            JSON.parse(
+                resticLocal({ ...resticEnv, RESTIC_CACHE_DIR: join(dir, "cache2") }, [
+                    "snapshots",
+                    "--json",
+                    "--no-lock",
+                ]),
+            ) as { id: string }[]
+        ).map((s) => s.id);
+        expect(left.filter((id) => id.startsWith(older.data))).toHaveLength(1);
+    });
+});
+
+describe("verify when the NAS does not answer", () => {
+    it("logs the failure with its cause and pushes last_run_success 0 (a stale 1 would tell monitoring the last verify passed)", async () => {
+        const pushed: string[] = [];
+        const gateway = createServer((req, res) => {
+            let body = "";
+            req.on("data", (c: Buffer) => (body += c.toString()));
+            req.on("end", () => {
+                pushed.push(`${req.url}\n${body}`);
+                res.end();
+            });
+        });
+        await new Promise<void>((r) => gateway.listen(0, "127.0.0.1", r));
+        const lines: string[] = [];
+        setLogSink((l) => lines.push(l));
+        try {
+            const address = gateway.address() as AddressInfo;
+            const closedPort = await new Promise<number>((r) => {
+                const s = createServer().listen(0, "127.0.0.1", () => {
+                    const port = (s.address() as AddressInfo).port;
+                    s.close(() => r(port));
+                });
+            });
+            const ctx = createContext(
+                { RESTIC_PASSWORD: "local-test-key", NAS_BACKUP_PUSHGATEWAY_URL: `http://127.0.0.1:${address.port}/` },
+                { backup: `rest:http://127.0.0.1:${closedPort}/`, maintenance: undefined },
+                ["backup"],
+            );
+            await expect(
+                verify(ctx, {
+                    target: "t",
+                    readDataSubset: "1/7",
+                    adminDatabase: "postgres",
+                    scratchDirectory: undefined,
+                }),
+            ).rejects.toThrow(/not reachable/);
+            const events = lines.map((l) => JSON.parse(l) as { event: string; level: string; cause?: string });
+            expect(events.find((e) => e.event === "verify.failure")).toMatchObject({
+                level: "error",
+                cause: expect.stringMatching(/NAS not reachable/),
+            });
+            expect(pushed.some((p) => p.includes("/operation/verify") && /nas_backup_last_run_success 0/.test(p))).toBe(
+                true,
+            );
+        } finally {
+            setLogSink(() => undefined);
+            await new Promise((r) => gateway.close(r));
+        }
     });
 });

@@ -1,0 +1,287 @@
+/**
+ * The CronJob specs of one NAS target (pure builders; the component creates the resources):
+ * `backup` daily, `prune` after it with the maintenance credentials, `verify` daily and a monthly
+ * full `drill`, both restoring into a scratch PostgreSQL sidecar (databases) or an emptyDir (files).
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { backupPolicy } from "../policy";
+import type { CheckedArgs, NasBackupArgs, Target } from "./args";
+import { nasBackupDeclarationFor, nasBackupMetadata } from "./nasBackupContract";
+import {
+    defaultRunnerResources,
+    defaultScratchPostgresResources,
+    emptyDir,
+    fromSecret,
+    literal,
+    runnerCacheDir,
+    runnerPodSpec,
+    scratchPostgres,
+    scratchPostgresPort,
+} from "./pods";
+import { nasCredentialEnv, runnerArgs, runnerEnv, runnerExecutable, type RunnerCommandName } from "./runnerContract";
+import { jobBounds, nasSchedules, type NasOperation } from "./schedule";
+
+type EnvVar = k8s.types.input.core.v1.EnvVar;
+type CronJobSpec = k8s.types.input.batch.v1.CronJobSpec;
+type Volume = k8s.types.input.core.v1.Volume;
+type VolumeMount = k8s.types.input.core.v1.VolumeMount;
+
+const prefix = "backup-policy.it-manufactory.de";
+
+/** Names of the objects the component creates in its namespace. */
+export const names = Object.freeze({
+    backupServiceAccount: "nas-backup",
+    maintenanceServiceAccount: "nas-backup-maintenance",
+    repositoryKeySecret: "nas-backup-repository-key",
+    appendOnlySecret: "nas-backup-append-only",
+    maintenanceSecret: "nas-backup-maintenance",
+    scratchPostgresSecret: "nas-backup-scratch-postgres",
+    databaseSecret: (target: Target) => `nas-backup-db-${target.k8sName}`,
+    caConfigMap: "nas-backup-ca",
+    cronJob: (operation: NasOperation, target: Target) => `${operation}-${target.k8sName}`,
+});
+
+/** Pod labels: the NetworkPolicies select pods by these. */
+export const podLabelKeys = Object.freeze({
+    name: "app.kubernetes.io/name",
+    operation: "app.kubernetes.io/component",
+    target: `${prefix}/nas-target`,
+    credentials: `${prefix}/nas-credentials`,
+});
+
+export type Credentials = "append-only" | "maintenance";
+
+export function podLabels(operation: NasOperation, target: Target): Record<string, string> {
+    return {
+        [podLabelKeys.name]: "nas-backup",
+        [podLabelKeys.operation]: operation,
+        [podLabelKeys.target]: target.k8sName,
+        [podLabelKeys.credentials]: operation === "prune" ? "maintenance" : "append-only",
+    };
+}
+
+/** Keys of the CA certificates in the CA ConfigMap, and where pods see them. */
+export const caMount = "/etc/nas-backup/ca";
+export const caKeys = Object.freeze({ nas: "nas.crt", database: (target: Target) => `db-${target.k8sName}.crt` });
+
+const dataMount = (target: Target) => `/data/${target.k8sName}`;
+const scratchMount = "/scratch";
+
+function nasEnv(command: RunnerCommandName, args: NasBackupArgs, checked: CheckedArgs): EnvVar[] {
+    const env = (name: string) => runnerEnv(command, name);
+    const maintenance = command === "prune";
+    const credentials = maintenance ? nasCredentialEnv.maintenance : nasCredentialEnv.backup;
+    const secret = maintenance ? names.maintenanceSecret : names.appendOnlySecret;
+    return [
+        literal(env("NAS_BACKUP_REPOSITORY_BASE"), `rest:${checked.appendOnlyUrl.href}`),
+        ...(maintenance
+            ? [literal(env("NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE"), `rest:${checked.maintenanceUrl.href}`)]
+            : []),
+        fromSecret(env(credentials.user), secret, "user"),
+        fromSecret(env(credentials.password), secret, "password"),
+        fromSecret(env("RESTIC_PASSWORD"), names.repositoryKeySecret, "password"),
+        literal(env("RESTIC_CACHE_DIR"), `${runnerCacheDir}/restic`),
+        ...(args.nas.caCertificate !== undefined
+            ? [literal(env("NAS_BACKUP_CACERT"), `${caMount}/${caKeys.nas}`)]
+            : []),
+        ...(args.alerts?.pushgateway !== undefined
+            ? [literal(env("NAS_BACKUP_PUSHGATEWAY_URL"), args.alerts.pushgateway.url)]
+            : []),
+    ];
+}
+
+function databaseEnv(command: RunnerCommandName, target: Target & { kind: "database" }): EnvVar[] {
+    const env = (name: string) => runnerEnv(command, name);
+    const { db } = target;
+    return [
+        { name: env("PGHOST"), value: db.host },
+        literal(env("PGPORT"), String(db.port)),
+        { name: env("PGUSER"), value: db.role },
+        fromSecret(env("PGPASSWORD"), names.databaseSecret(target), "password"),
+        literal(env("PGSSLMODE"), db.tls.mode),
+        ...(db.tls.caCertificate !== undefined
+            ? [literal(env("PGSSLROOTCERT"), `${caMount}/${caKeys.database(target)}`)]
+            : []),
+    ];
+}
+
+function scratchDatabaseEnv(command: RunnerCommandName): EnvVar[] {
+    const env = (name: string) => runnerEnv(command, name);
+    return [
+        literal(env("PGHOST"), "127.0.0.1"),
+        literal(env("PGPORT"), String(scratchPostgresPort)),
+        literal(env("PGUSER"), "postgres"),
+        fromSecret(env("PGPASSWORD"), names.scratchPostgresSecret, "password"),
+    ];
+}
+
+/** The CA ConfigMap as a volume: the NAS's CA, and the database's CA for pods that reach the database. */
+function caVolume(args: NasBackupArgs, target: Target | undefined): { volume: Volume; mount: VolumeMount }[] {
+    const items = [
+        ...(args.nas.caCertificate !== undefined ? [{ key: caKeys.nas, path: caKeys.nas }] : []),
+        ...(target?.kind === "database" && target.db.tls.caCertificate !== undefined
+            ? [{ key: caKeys.database(target), path: caKeys.database(target) }]
+            : []),
+    ];
+    if (items.length === 0) {
+        return [];
+    }
+    return [
+        {
+            volume: { name: "ca", configMap: { name: names.caConfigMap, items } },
+            mount: { name: "ca", mountPath: caMount, readOnly: true },
+        },
+    ];
+}
+
+function dataVolume(target: Target & { kind: "file-share" }): { volume: Volume; mount: VolumeMount } {
+    return {
+        volume: { name: "data", persistentVolumeClaim: { claimName: target.files.claimName, readOnly: true } },
+        mount: { name: "data", mountPath: dataMount(target), readOnly: true },
+    };
+}
+
+function cronJobSpec(
+    operation: NasOperation,
+    schedule: string,
+    podSpec: k8s.types.input.core.v1.PodSpec,
+    labels: Record<string, string>,
+): CronJobSpec {
+    const bounds = jobBounds[operation];
+    return {
+        schedule,
+        timeZone: backupPolicy.nas.timeZone.value,
+        concurrencyPolicy: "Forbid",
+        startingDeadlineSeconds: bounds.startingDeadlineSeconds,
+        successfulJobsHistoryLimit: 3,
+        failedJobsHistoryLimit: 5,
+        suspend: false,
+        jobTemplate: {
+            metadata: { labels },
+            spec: {
+                backoffLimit: bounds.backoffLimit,
+                activeDeadlineSeconds: bounds.activeDeadlineSeconds,
+                template: { metadata: { labels }, spec: podSpec },
+            },
+        },
+    };
+}
+
+export interface CronJobPlan {
+    readonly operation: NasOperation;
+    readonly name: string;
+    readonly metadata: { labels: Record<string, string>; annotations?: Record<string, string> };
+    readonly spec: CronJobSpec;
+}
+
+function backupPlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
+    const volumes = [...caVolume(args, target), ...(target.kind === "file-share" ? [dataVolume(target)] : [])];
+    const what: Record<string, string> =
+        target.kind === "database" ? { database: target.db.name } : { directory: dataMount(target) };
+    const labels = podLabels("backup", target);
+    const podSpec = runnerPodSpec(
+        {
+            image: checked.image,
+            serviceAccountName: names.backupServiceAccount,
+            args: runnerArgs("backup", { target: target.target, ...what }),
+            env: [
+                ...nasEnv("backup", args, checked),
+                ...(target.kind === "database" ? databaseEnv("backup", target) : []),
+            ],
+            volumes,
+            resources: args.resources?.runner ?? defaultRunnerResources,
+        },
+        runnerExecutable,
+    );
+    const contract = nasBackupMetadata(
+        nasBackupDeclarationFor({
+            kind: target.kind,
+            name: target.kind === "database" ? target.db.name : target.files.name,
+        }),
+    );
+    return {
+        operation: "backup",
+        name: names.cronJob("backup", target),
+        metadata: { labels: { ...labels, ...contract.labels }, annotations: contract.annotations },
+        spec: cronJobSpec("backup", schedule, podSpec, labels),
+    };
+}
+
+function prunePlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
+    const labels = podLabels("prune", target);
+    const podSpec = runnerPodSpec(
+        {
+            image: checked.image,
+            serviceAccountName: names.maintenanceServiceAccount,
+            args: runnerArgs("prune", { target: target.target }),
+            env: nasEnv("prune", args, checked),
+            volumes: caVolume(args, undefined),
+            resources: args.resources?.runner ?? defaultRunnerResources,
+        },
+        runnerExecutable,
+    );
+    return {
+        operation: "prune",
+        name: names.cronJob("prune", target),
+        metadata: { labels },
+        spec: cronJobSpec("prune", schedule, podSpec, labels),
+    };
+}
+
+/** verify (daily: a seventh of the data read, the newest backup restored) and drill (monthly: all data read). */
+function verifyPlan(
+    operation: "verify" | "drill",
+    args: NasBackupArgs,
+    checked: CheckedArgs,
+    target: Target,
+    schedule: string,
+): CronJobPlan {
+    const labels = podLabels(operation, target);
+    const scratchDir = emptyDir("scratch", scratchMount);
+    const sidecar =
+        target.kind === "database"
+            ? scratchPostgres(
+                  checked.scratchPostgresImage,
+                  { name: names.scratchPostgresSecret, key: "password" },
+                  args.resources?.scratchPostgres ?? defaultScratchPostgresResources,
+              )
+            : undefined;
+    const options: Record<string, string> = {
+        target: target.target,
+        ...(operation === "drill" ? { "read-data-subset": "100%" } : {}),
+        ...(target.kind === "file-share" ? { "scratch-directory": scratchMount } : {}),
+    };
+    const podSpec = runnerPodSpec(
+        {
+            image: checked.image,
+            serviceAccountName: names.backupServiceAccount,
+            args: runnerArgs("verify", options),
+            env: [
+                ...nasEnv("verify", args, checked),
+                ...(target.kind === "database" ? scratchDatabaseEnv("verify") : []),
+            ],
+            volumes: [...caVolume(args, undefined), ...(sidecar ? [] : [scratchDir])],
+            resources: args.resources?.runner ?? defaultRunnerResources,
+            sidecar: sidecar?.container,
+            sidecarVolumes: sidecar?.volumes,
+        },
+        runnerExecutable,
+    );
+    return {
+        operation,
+        name: names.cronJob(operation, target),
+        metadata: { labels },
+        spec: cronJobSpec(operation, schedule, podSpec, labels),
+    };
+}
+
+/** The four CronJobs of one target. Only the backup CronJob carries the NAS backup contract's metadata. */
+export function targetCronJobs(args: NasBackupArgs, checked: CheckedArgs, target: Target): CronJobPlan[] {
+    const schedules = nasSchedules(checked.backupTime);
+    return [
+        backupPlan(args, checked, target, schedules.backup),
+        prunePlan(args, checked, target, schedules.prune),
+        verifyPlan("verify", args, checked, target, schedules.verify),
+        verifyPlan("drill", args, checked, target, schedules.drill),
+    ];
+}

@@ -1,0 +1,98 @@
+/**
+ * NetworkPolicies of the NAS namespace (§2.6: only what backups need): everything denied, then
+ * DNS for every pod; the append-only NAS endpoint for backup, verify and drill pods; the full-access
+ * endpoint for prune pods only; each database for its own backup pods only; the Pushgateway if set.
+ * The drills' scratch PostgreSQL listens on the pod's loopback and needs no rule.
+ */
+import type * as k8s from "@pulumi/kubernetes";
+import { portOf, type CheckedArgs, type NasBackupArgs } from "./args";
+import { podLabelKeys } from "./jobs";
+
+type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
+
+export interface NetworkPolicyPlan {
+    readonly name: string;
+    readonly spec: NetworkPolicySpec;
+}
+
+const tcp = (port: number) => ({ protocol: "TCP", port });
+
+function egressTo(cidrs: readonly string[], port: number): NetworkPolicySpec["egress"] {
+    return [{ to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(port)] }];
+}
+
+export function networkPolicies(args: NasBackupArgs, checked: CheckedArgs): NetworkPolicyPlan[] {
+    const pods = (labels: Record<string, string>) => ({
+        matchLabels: { [podLabelKeys.name]: "nas-backup", ...labels },
+    });
+    const plans: NetworkPolicyPlan[] = [
+        { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
+        {
+            name: "dns",
+            spec: {
+                podSelector: pods({}),
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "kube-system" } } }],
+                        ports: [
+                            { protocol: "UDP", port: 53 },
+                            { protocol: "TCP", port: 53 },
+                        ],
+                    },
+                ],
+            },
+        },
+        {
+            name: "nas-append-only",
+            spec: {
+                podSelector: pods({ [podLabelKeys.credentials]: "append-only" }),
+                policyTypes: ["Egress"],
+                egress: egressTo(args.nas.cidrs, portOf(checked.appendOnlyUrl)),
+            },
+        },
+        {
+            name: "nas-maintenance",
+            spec: {
+                podSelector: pods({ [podLabelKeys.credentials]: "maintenance" }),
+                policyTypes: ["Egress"],
+                egress: egressTo(args.nas.cidrs, portOf(checked.maintenanceUrl)),
+            },
+        },
+    ];
+    for (const target of checked.targets) {
+        if (target.kind === "database") {
+            plans.push({
+                name: `database-${target.k8sName}`,
+                spec: {
+                    podSelector: pods({ [podLabelKeys.operation]: "backup", [podLabelKeys.target]: target.k8sName }),
+                    policyTypes: ["Egress"],
+                    egress: egressTo(target.db.cidrs, target.db.port),
+                },
+            });
+        }
+    }
+    const pushgateway = args.alerts?.pushgateway;
+    if (pushgateway !== undefined) {
+        plans.push({
+            name: "pushgateway",
+            spec: {
+                podSelector: pods({}),
+                policyTypes: ["Egress"],
+                egress: [
+                    {
+                        to: [
+                            {
+                                namespaceSelector: {
+                                    matchLabels: { "kubernetes.io/metadata.name": pushgateway.namespace },
+                                },
+                            },
+                        ],
+                        ports: [tcp(portOf(new URL(pushgateway.url)))],
+                    },
+                ],
+            },
+        });
+    }
+    return plans;
+}

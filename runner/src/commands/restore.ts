@@ -1,0 +1,118 @@
+/** `nas-backup restore`: a complete backup into a database or directory, proved against its manifest (§2.13). */
+import type { ClassifiedBackup } from "../retention";
+import { environment, options, type Command, type CommandSpec, type Invocation, type Outcome } from "./spec";
+
+export const restoreSpec = {
+    name: "restore",
+    summary: "restore a backup into a database or directory",
+    usage: "nas-backup restore --target NAME [--snapshot ID|latest] [--before DATE] (--into-database NAME | --into-directory PATH) [--create] [--force] [--no-owner]\n       nas-backup restore --target NAME --list",
+    description: [
+        "Restores a complete backup (never an incomplete one) and proves it against the manifest (row counts, sequences,",
+        "large objects; files and bytes for directories). Databases: pg_restore in one transaction, so a failure leaves",
+        "the database unchanged. Refuses a database or directory that is not empty unless --force.",
+        "A directory backup of /mnt/share is restored to <PATH>/mnt/share: first into a staging folder there, checked against",
+        "the manifest, and only then put in place, so a failed or incomplete restore leaves the directory as it was.",
+    ].join("\n"),
+    role: "backup",
+    options: [
+        options.target,
+        {
+            flag: "snapshot",
+            type: "string",
+            placeholder: "ID",
+            description: "snapshot id (or unique prefix) of the backup, or latest (default).",
+        },
+        {
+            flag: "before",
+            type: "string",
+            placeholder: "DATE",
+            description: "the latest backup taken before this time; see TIMES.",
+        },
+        {
+            flag: "into-database",
+            type: "string",
+            placeholder: "NAME",
+            description: "database to restore into (server from the PG* variables).",
+        },
+        { flag: "into-directory", type: "string", placeholder: "PATH", description: "directory to restore into." },
+        { flag: "create", type: "boolean", description: "create the database if it does not exist." },
+        {
+            flag: "force",
+            type: "boolean",
+            description:
+                "restore into a non-empty database (drops and recreates the dump's objects) or directory (replaces <PATH>/<original path> with the backup).",
+        },
+        {
+            flag: "no-owner",
+            type: "boolean",
+            description: "do not restore ownership and privileges (when the source's roles do not exist).",
+        },
+        options.adminDatabase,
+        { flag: "list", type: "boolean", description: "list the restorable backups of the target and exit." },
+        options.repositoryBase,
+        options.json,
+        options.help,
+    ],
+    env: [
+        ...environment.resticPassword,
+        ...environment.backupCredentials,
+        ...environment.nas,
+        ...environment.postgres,
+        ...environment.progress,
+    ],
+    examples: [
+        "nas-backup restore --target shop-db --list",
+        "nas-backup restore --target shop-db --into-database shop_restored --create",
+        "nas-backup restore --target shop-db --before 2025-03-01 --into-database shop_restored --create",
+        "nas-backup restore --target documents --snapshot 1a2b3c4d --into-directory /restore",
+    ],
+} as const satisfies CommandSpec;
+
+type Cli = Invocation<typeof restoreSpec>;
+
+async function run(cli: Cli): Promise<Outcome> {
+    if (cli.boolean("list")) return list(cli);
+    const restore = await import("../restore");
+    const target = cli.target();
+    const result = await restore.restoreCommand(cli.ctx, {
+        target,
+        selector: { snapshot: cli.string("snapshot") ?? "latest", before: cli.instant("before") },
+        intoDatabase: cli.string("into-database"),
+        intoDirectory: cli.string("into-directory"),
+        adminDatabase: cli.string("admin-database") ?? "postgres",
+        create: cli.boolean("create"),
+        force: cli.boolean("force"),
+        noOwner: cli.boolean("no-owner"),
+    });
+    cli.print(
+        cli.json
+            ? JSON.stringify(result)
+            : `restored ${target} snapshot ${result.snapshot} (${result.snapshotTime}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s`,
+    );
+    return "ok";
+}
+
+/** --list: the complete (restorable) backups of the target. */
+async function list(cli: Cli): Promise<Outcome> {
+    const { classify, nasRetention } = await import("../retention");
+    const repo = cli.ctx.repository(cli.target(), "backup");
+    await repo.requireExisting();
+    const backups = classify(await repo.snapshots(), nasRetention()).filter((b) => b.complete);
+    cli.print(cli.json ? JSON.stringify(backups.map(listEntry)) : listText(backups));
+    return "ok";
+}
+
+function listEntry(b: ClassifiedBackup): object {
+    return { snapshot: b.id, time: b.time.toISOString(), monthly: b.monthly, kind: b.kind };
+}
+
+function listText(backups: readonly ClassifiedBackup[]): string {
+    return [
+        "SNAPSHOT  TIME (UTC)                KIND       MONTHLY",
+        ...backups.map(
+            (b) => `${b.shortId}  ${b.time.toISOString()}  ${(b.kind ?? "?").padEnd(9)}  ${b.monthly ? "monthly" : ""}`,
+        ),
+    ].join("\n");
+}
+
+export const restoreCommand: Command<typeof restoreSpec> = { spec: restoreSpec, run };

@@ -1,0 +1,86 @@
+/** `nas-backup verify`: integrity check and restore drill against the RTO (§2.10, §2.13.1). */
+import { backupPolicy } from "../../../components/policy";
+import type { VerifyResult } from "../verify";
+import { environment, options, type Command, type CommandSpec, type Invocation, type Outcome } from "./spec";
+
+export const verifySpec = {
+    name: "verify",
+    summary: "check the repository's integrity and run a restore drill",
+    usage: "nas-backup verify --target NAME [--read-data-subset N/T|X%] [--admin-database NAME] [--scratch-directory PATH] [--json]",
+    description: [
+        "`restic check --read-data-subset` (default: one seventh of the pack files, a different one each day), then",
+        "restores the latest complete backup into a scratch database (nas_backup_drill_<target>, dropped afterwards) or a",
+        "scratch directory and compares it with the manifest. Reports the drill's duration against the RTO of",
+        `${backupPolicy.rtoHours.value} h (${backupPolicy.rtoHours.clause}); fails if the check fails, the data differ, or the drill exceeds the RTO.`,
+        "The scratch database is created on the server of the PG* variables: point them at a drill server, not production.",
+    ].join("\n"),
+    role: "backup",
+    options: [
+        options.target,
+        {
+            flag: "read-data-subset",
+            type: "string",
+            placeholder: "SUBSET",
+            env: "NAS_BACKUP_READ_DATA_SUBSET",
+            description:
+                "pack files to read and verify: n/t, x% or a size (restic check syntax); 100% reads everything.",
+        },
+        options.adminDatabase,
+        {
+            flag: "scratch-directory",
+            type: "string",
+            placeholder: "PATH",
+            env: "NAS_BACKUP_SCRATCH_DIRECTORY",
+            description: "where directory drills restore to (default: the system temp directory).",
+        },
+        options.repositoryBase,
+        options.json,
+        options.help,
+    ],
+    env: [
+        ...environment.resticPassword,
+        ...environment.backupCredentials,
+        ...environment.nas,
+        ...environment.postgres,
+        ...environment.pushgateway,
+        ...environment.progress,
+    ],
+    examples: ["nas-backup verify --target shop-db", "nas-backup verify --target shop-db --read-data-subset 100%"],
+} as const satisfies CommandSpec;
+
+async function run(cli: Invocation<typeof verifySpec>): Promise<Outcome> {
+    const { verify, VerifyFailed } = await import("../verify");
+    const show = (result: VerifyResult): void => cli.print(cli.json ? JSON.stringify(result) : verifyText(result));
+    try {
+        show(
+            await verify(cli.ctx, {
+                target: cli.target(),
+                readDataSubset: cli.string("read-data-subset"),
+                adminDatabase: cli.string("admin-database") ?? "postgres",
+                scratchDirectory: cli.string("scratch-directory"),
+            }),
+        );
+        return "ok";
+    } catch (e) {
+        if (!(e instanceof VerifyFailed)) throw e;
+        show(e.result);
+        return "failure";
+    }
+}
+
+function verifyText(r: VerifyResult): string {
+    const lines = [
+        `verify ${r.target}: ${r.ok ? "OK" : "FAILED"}`,
+        `  restic check --read-data-subset ${r.check.readDataSubset}: ${r.check.ok ? "ok" : `FAILED: ${r.check.cause}`}`,
+    ];
+    if ("rtoSeconds" in r.drill) {
+        const d = r.drill;
+        lines.push(
+            `  restore drill of ${d.snapshot} (${d.snapshotTime}) into ${d.into}: ${d.problems.length ? `FAILED: ${d.problems.join("; ")}` : "complete"}`,
+            `  drill duration ${d.durationSeconds} s, RTO ${d.rtoSeconds} s: ${d.withinRto ? "within" : "EXCEEDED"}`,
+        );
+    } else lines.push(`  restore drill: FAILED: ${r.drill.cause}`);
+    return lines.join("\n");
+}
+
+export const verifyCommand: Command<typeof verifySpec> = { spec: verifySpec, run };
