@@ -3,7 +3,7 @@
  * specs and credential variables), never re-typed: a flag or variable the runner does not document
  * for a command is refused here, and test/kubernetes/cronJobRunsRunner.test.ts runs the result.
  */
-import { commands, type CommandSpec } from "../../runner/src/cli";
+import { commands, type CommandSpec } from "../../runner/src/commands";
 import { credentialEnv } from "../../runner/src/config";
 
 /** The runner's executable in its image (runner/Dockerfile links it onto PATH). */
