@@ -6,7 +6,7 @@ import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { addMonths, civilDate, zonedInstant } from "../../runner/src/calendar";
+import { addMonths, civilDate, formatCivilDate, zonedInstant } from "../../runner/src/calendar";
 import { requireTools, runCli, snapshotsOf, startNas, startPostgres, type Nas, type Postgres } from "./harness";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
@@ -91,6 +91,33 @@ describe.concurrent("exactly one monthly backup", () => {
         const decision = (id: string) => plan.decisions.find((d) => d.role === "data" && d.snapshotId.startsWith(id))!;
         expect(decision(a.snapshot)).toMatchObject({ action: "keep", reasons: [expect.stringMatching(/monthly/)] });
         expect(decision(b.snapshot)).toMatchObject({ action: "delete" });
+
+        // "What will be deleted once that monthly backup's six months are over?"
+        const asOf = addMonths(first, backupPolicy.nas.monthlyRetentionMonths.value);
+        const later = await runCli(
+            [
+                "prune",
+                "--target",
+                "twins",
+                "--dry-run",
+                "--as-of",
+                `${formatCivilDate({ ...asOf, day: asOf.day + 1 })}`,
+                "--json",
+            ],
+            env,
+        );
+        expect(later.code, later.stderr).toBe(0);
+        const laterPlan = JSON.parse(later.stdout) as typeof plan & { now: string };
+        expect(civilDate(new Date(laterPlan.now), tz)).toEqual({ ...asOf, day: asOf.day + 1 });
+        expect(laterPlan.decisions.find((d) => d.role === "data" && d.snapshotId.startsWith(a.snapshot))).toMatchObject(
+            {
+                action: "delete",
+                reasons: [expect.stringMatching(/expired/)],
+            },
+        );
+        const refused = await runCli(["prune", "--target", "twins", "--as-of", formatCivilDate(asOf)], env);
+        expect(refused.code).toBe(2);
+        expect(snapshotsOf(nas, "twins")).toHaveLength(8);
 
         const status = await runCli(["status", "--target", "twins", "--json"], env);
         expect((JSON.parse(status.stdout) as { monthly: number }[])[0].monthly).toBe(3); // the month before, that month, this month

@@ -5,10 +5,12 @@
  */
 import { createHash } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import {
     failureCause,
+    freePort,
     processesMatching,
     requireTools,
     restic,
@@ -94,6 +96,36 @@ describe.concurrent("restore onto a new server", () => {
         expect(databaseExists(fresh, "crm_new")).toBe(false);
     });
 
+    it("--no-owner alone does not help on a new server: a row-level security policy names a role", async () => {
+        const r = await runCli(
+            ["restore", "--target", "crm", "--into-database", "crm_noowner", "--create", "--no-owner"],
+            freshEnv,
+        );
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/role "app_reader" does not exist.*pass --create-roles/);
+        expect(databaseExists(fresh, "crm_noowner")).toBe(false);
+    });
+
+    it("restore --list names the cause when the target is unknown, the key is wrong or the NAS is down", async () => {
+        const unknown = await runCli(["restore", "--target", "nope", "--list"], freshEnv);
+        expect(unknown.code).toBe(1);
+        expect(failureCause(unknown)).toMatch(/no repository for target nope/);
+        const wrongKey = join(nas.dir, "..", "wrong-key");
+        writeFileSync(wrongKey, "not the key\n");
+        const key = await runCli(["restore", "--target", "plain", "--list"], {
+            ...freshEnv,
+            RESTIC_PASSWORD_FILE: wrongKey,
+        });
+        expect(key.code).toBe(1);
+        expect(failureCause(key)).toMatch(/wrong repository password/);
+        const down = await runCli(["restore", "--target", "plain", "--list"], {
+            ...freshEnv,
+            NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/`,
+        });
+        expect(down.code).toBe(1);
+        expect(failureCause(down)).toMatch(/NAS not reachable/);
+    });
+
     it("keeps restic's output when restic finishes before pg_restore starts (short dump, slow database)", async () => {
         fresh.sql("postgres", "CREATE DATABASE plain_slow");
         // Holds the restore in its "is the database empty" check until restic dump has exited.
@@ -159,6 +191,28 @@ describe.concurrent("the restore proves content, not only counts", () => {
         expect(r.code).toBe(1);
         const failure = r.events.find((e) => e.event === "restore.failure")!;
         expect((failure.problems as string[])[0]).toMatch(/^table public\.t: content differs \(same 100 rows/);
+    });
+});
+
+describe("restore --create-roles onto a new server", () => {
+    it("creates the missing roles without passwords before the data: owners, grants, memberships and policies come back", async () => {
+        const r = await runCli(
+            ["restore", "--target", "crm", "--into-database", "crm", "--create", "--create-roles"],
+            freshEnv,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/created roles without passwords .*app_owner, app_reader, app_user/);
+        expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({ complete: true, problems: [] });
+        expect(fresh.sql("crm", "SELECT relowner::regrole FROM pg_class WHERE oid = 'crm.account'::regclass")).toBe(
+            "app_owner",
+        );
+        expect(fresh.sql("crm", "SELECT has_table_privilege('app_reader', 'crm.account', 'SELECT')")).toBe("t");
+        expect(fresh.sql("crm", "SELECT roles::text FROM pg_policies WHERE policyname = 'tenant_read'")).toBe(
+            "{app_reader}",
+        );
+        expect(fresh.sql("postgres", "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'app_user'")).toBe("t");
+        expect(fresh.sql("postgres", "SELECT pg_has_role('app_user', 'app_reader', 'member')")).toBe("t");
+        expect(fresh.sql("crm", "SELECT count(*) FROM crm.account")).toBe("20000");
     });
 });
 
