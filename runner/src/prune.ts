@@ -5,13 +5,13 @@
 import type { Context } from "./context";
 import { log, secondsSince } from "./log";
 import { metricNames, pushMetrics } from "./metrics";
-import { OperationError, UsageError } from "./proc";
+import { OperationError } from "./proc";
 import { nasRetention, plan, type RetentionPlan } from "./retention";
 
 export interface PruneOptions {
     readonly target: string;
     readonly dryRun: boolean;
-    /** Plan as of this time (`--as-of`, only with a dry run): "what will be deleted on the 1st?" */
+    /** Plan as of this time (default now); `prune --dry-run --as-of`: "what will be deleted on the 1st?" */
     readonly now?: Date;
 }
 
@@ -47,8 +47,6 @@ export function planToJson(target: string, p: RetentionPlan): unknown {
 export async function prune(ctx: Context, options: PruneOptions): Promise<PruneResult> {
     const start = performance.now();
     const { target } = options;
-    if (options.now && !options.dryRun)
-        throw new UsageError("--as-of plans for another time and needs --dry-run: a prune deletes as of now");
     const repo = ctx.repository(target, "maintenance");
     log("info", "prune.start", { target, dryRun: options.dryRun });
     try {

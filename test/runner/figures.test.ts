@@ -2,12 +2,22 @@
  * The runner's figures and plans against real PostgreSQL, restic 0.14 and `rclone serve restic`: what
  * a backup stored on the NAS, and exactly one monthly backup per month.
  */
+import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { addMonths, civilDate, formatCivilDate, zonedInstant } from "../../runner/src/calendar";
-import { requireTools, runCli, snapshotsOf, startNas, startPostgres, type Nas, type Postgres } from "./harness";
+import {
+    repoRoot,
+    requireTools,
+    runCli,
+    snapshotsOf,
+    startNas,
+    startPostgres,
+    type Nas,
+    type Postgres,
+} from "./harness";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -69,6 +79,15 @@ describe.concurrent("figures that are true", () => {
         const second = await backup("stored");
         expect(second.bytesStored).toBe(storedOnDisk("stored") - before);
         expect(second.bytesStored).toBeLessThan(first.bytesStored / 2); // unchanged data: trees, manifest, index, snapshots
+
+        // `npx nas-backup … --json` (the package's bin): stdout is the runner's JSON alone, no npm banner.
+        const npx = spawnSync("npx", ["nas-backup", "status", "--target", "stored", "--json"], {
+            cwd: repoRoot,
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+            encoding: "utf8",
+        });
+        expect(npx.status, npx.stderr).toBe(0);
+        expect(JSON.parse(npx.stdout)).toMatchObject([{ target: "stored", withinRpo: true, daily: 2 }]);
     });
 });
 
