@@ -200,6 +200,12 @@ export const backupPolicy = Object.freeze({
 
     /** §2.15: backup events logged and visible; logs deleted after a documented period. */
     logging: Object.freeze({
+        /** Backup events reach the people responsible: failed backups raise alerts that are routed to a receiver. */
+        backupEventsVisible: requirement(
+            true,
+            "§2.15",
+            "Logging of backups and all types of data backups are visible at any time as far as possible",
+        ),
         retentionDays: requirement(
             90,
             "§2.15",

@@ -5,6 +5,7 @@
  */
 import type { PolicyPackArgs } from "@pulumi/policy";
 import { backupPolicy } from "../components/policy";
+import { alertRules } from "./rules/alerts";
 import { fileShareBackupRules } from "./rules/fileShareBackup";
 import { nasBackupRules } from "./rules/nasBackup";
 import { digitalOceanRules } from "./rules/digitalocean";
@@ -27,6 +28,7 @@ export const packArgs: PolicyPackArgs = {
         ...storageRules,
         ...vaultRules,
         ...fileShareBackupRules,
+        ...alertRules,
         ...nasBackupRules,
         ...digitalOceanRules,
         ...postgresVersionRules,

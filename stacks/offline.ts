@@ -108,9 +108,11 @@ export interface OfflineRun {
     readonly error?: Error;
 }
 
-/** This repository's root (the directory of Pulumi.yaml). */
+/** This repository's root: the nearest directory above this module with a Pulumi.yaml (also from dist/policy-pack/stacks). */
 export function projectRoot(): string {
-    return path.resolve(__dirname, "..");
+    let dir = path.resolve(__dirname, "..");
+    while (!fs.existsSync(path.join(dir, "Pulumi.yaml")) && path.dirname(dir) !== dir) dir = path.dirname(dir);
+    return dir;
 }
 
 /** The placeholder a `secure:` config value becomes offline. Never the real (encrypted) value. */
@@ -269,7 +271,7 @@ async function defaultProgram(): Promise<unknown> {
  * The YAML `config:` map as the Pulumi CLI hands it to a program: keys fully qualified, structured
  * values as JSON, `secure:` values replaced by placeholders (their keys listed as secret).
  */
-function runtimeConfig(
+export function runtimeConfig(
     project: string,
     fileConfig: Readonly<Record<string, unknown>>,
 ): { config: Record<string, string>; secretKeys: string[] } {

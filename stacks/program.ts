@@ -6,12 +6,12 @@
  * mocks (tests, offline check).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { BackupAlerts } from "../components/azure/backupAlerts";
 import { AzureEnvironment } from "../components/azure/environment";
 import { FileShareProtection } from "../components/azure/fileShareProtection";
 import { FileStorage } from "../components/azure/fileStorage";
 import { PostgresServer } from "../components/azure/postgres";
 import { RecoveryVault } from "../components/azure/recoveryVault";
-import { defaultPostgresMaintenanceWindow } from "../components/azure/settings";
 import { backupPolicyTags } from "../components/azure/tags";
 import { AzureStackConfig, DigitalOceanStackConfig, StackConfig } from "./config";
 
@@ -63,8 +63,8 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         sku: { name: azure.postgres.skuName, tier: azure.postgres.skuTier },
         storageSizeGB: azure.postgres.storageSizeGB,
         administratorLogin: azure.postgres.administratorLogin,
-        zoneRedundantHighAvailability: false,
-        maintenanceWindow: defaultPostgresMaintenanceWindow,
+        zoneRedundantHighAvailability: azure.postgres.highAvailability === "ZoneRedundant",
+        maintenanceWindow: azure.postgres.maintenanceWindow,
         databaseNames: config.databases.map((database) => database.name),
         network: {
             virtualNetworkName: environment.virtualNetworkName,
@@ -89,7 +89,7 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         ...common,
         vaultName: azure.vault.name,
         immutability: azure.vault.immutability,
-        softDelete: "Enabled",
+        softDelete: azure.vault.softDelete,
         logAnalyticsWorkspaceId: workspaceId,
     });
     const protection = new FileShareProtection("files", {
@@ -97,6 +97,14 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         vault: vault.vault,
         account: files.account,
         shares: files.shares,
+    });
+    new BackupAlerts("alerts", {
+        ...common,
+        emailReceivers: azure.alerts.emailReceivers,
+        vaultId: vault.vault.id,
+        vaultName: azure.vault.name,
+        shareNames: config.shares,
+        logAnalyticsWorkspaceId: workspaceId,
     });
 
     return {

@@ -18,7 +18,16 @@ import {
     scratchPostgres,
     scratchPostgresPort,
 } from "./pods";
-import { nasCredentialEnv, runnerArgs, runnerEnv, runnerExecutable, type RunnerCommandName } from "./runnerContract";
+import {
+    backupSpec,
+    commandLine,
+    nasCredentialEnv,
+    pruneSpec,
+    runnerEnv,
+    runnerExecutable,
+    verifySpec,
+} from "./runnerContract";
+import type { CommandSpec } from "../../runner/src/commands";
 import { jobBounds, nasSchedules, type NasOperation } from "./schedule";
 
 type EnvVar = k8s.types.input.core.v1.EnvVar;
@@ -67,9 +76,9 @@ export const caKeys = Object.freeze({ nas: "nas.crt", database: (target: Target)
 const dataMount = (target: Target) => `/data/${target.k8sName}`;
 const scratchMount = "/scratch";
 
-function nasEnv(command: RunnerCommandName, args: NasBackupArgs, checked: CheckedArgs): EnvVar[] {
+function nasEnv(command: CommandSpec, args: NasBackupArgs, checked: CheckedArgs): EnvVar[] {
     const env = (name: string) => runnerEnv(command, name);
-    const maintenance = command === "prune";
+    const maintenance = command.role === "maintenance";
     const credentials = maintenance ? nasCredentialEnv.maintenance : nasCredentialEnv.backup;
     const secret = maintenance ? names.maintenanceSecret : names.appendOnlySecret;
     return [
@@ -90,7 +99,7 @@ function nasEnv(command: RunnerCommandName, args: NasBackupArgs, checked: Checke
     ];
 }
 
-function databaseEnv(command: RunnerCommandName, target: Target & { kind: "database" }): EnvVar[] {
+function databaseEnv(command: CommandSpec, target: Target & { kind: "database" }): EnvVar[] {
     const env = (name: string) => runnerEnv(command, name);
     const { db } = target;
     return [
@@ -105,7 +114,7 @@ function databaseEnv(command: RunnerCommandName, target: Target & { kind: "datab
     ];
 }
 
-function scratchDatabaseEnv(command: RunnerCommandName): EnvVar[] {
+function scratchDatabaseEnv(command: CommandSpec): EnvVar[] {
     const env = (name: string) => runnerEnv(command, name);
     return [
         literal(env("PGHOST"), "127.0.0.1"),
@@ -176,17 +185,16 @@ export interface CronJobPlan {
 
 function backupPlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
     const volumes = [...caVolume(args, target), ...(target.kind === "file-share" ? [dataVolume(target)] : [])];
-    const what: Record<string, string> =
-        target.kind === "database" ? { database: target.db.name } : { directory: dataMount(target) };
+    const what = target.kind === "database" ? { database: target.db.name } : { directory: dataMount(target) };
     const labels = podLabels("backup", target);
     const podSpec = runnerPodSpec(
         {
             image: checked.image,
             serviceAccountName: names.backupServiceAccount,
-            args: runnerArgs("backup", { target: target.target, ...what }),
+            args: commandLine(backupSpec, { target: target.target, ...what }),
             env: [
-                ...nasEnv("backup", args, checked),
-                ...(target.kind === "database" ? databaseEnv("backup", target) : []),
+                ...nasEnv(backupSpec, args, checked),
+                ...(target.kind === "database" ? databaseEnv(backupSpec, target) : []),
             ],
             volumes,
             resources: args.resources?.runner ?? defaultRunnerResources,
@@ -213,8 +221,8 @@ function prunePlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, sc
         {
             image: checked.image,
             serviceAccountName: names.maintenanceServiceAccount,
-            args: runnerArgs("prune", { target: target.target }),
-            env: nasEnv("prune", args, checked),
+            args: commandLine(pruneSpec, { target: target.target }),
+            env: nasEnv(pruneSpec, args, checked),
             volumes: caVolume(args, undefined),
             resources: args.resources?.runner ?? defaultRunnerResources,
         },
@@ -246,7 +254,7 @@ function verifyPlan(
                   args.resources?.scratchPostgres ?? defaultScratchPostgresResources,
               )
             : undefined;
-    const options: Record<string, string> = {
+    const options = {
         target: target.target,
         ...(operation === "drill" ? { "read-data-subset": "100%" } : {}),
         ...(target.kind === "file-share" ? { "scratch-directory": scratchMount } : {}),
@@ -255,10 +263,10 @@ function verifyPlan(
         {
             image: checked.image,
             serviceAccountName: names.backupServiceAccount,
-            args: runnerArgs("verify", options),
+            args: commandLine(verifySpec, options),
             env: [
-                ...nasEnv("verify", args, checked),
-                ...(target.kind === "database" ? scratchDatabaseEnv("verify") : []),
+                ...nasEnv(verifySpec, args, checked),
+                ...(target.kind === "database" ? scratchDatabaseEnv(verifySpec) : []),
             ],
             volumes: [...caVolume(args, undefined), ...(sidecar ? [] : [scratchDir])],
             resources: args.resources?.runner ?? defaultRunnerResources,

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
+import { nasAlertRules } from "./alerts";
 import { checkNasBackupArgs, type NasBackupArgs, type NasEndpointArgs } from "./args";
 import { caKeys, names, targetCronJobs } from "./jobs";
 import { networkPolicies } from "./networkPolicies";
@@ -102,6 +103,25 @@ export class NasBackup extends pulumi.ComponentResource {
             new k8s.networking.v1.NetworkPolicy(
                 `${name}-netpol-${policy.name}`,
                 { metadata: metadata(policy.name), spec: policy.spec },
+                inNamespace,
+            );
+        }
+
+        if (args.alerts?.prometheusRule === true) {
+            // kube-prometheus-stack loads only rules carrying its `release` label: args.alerts.ruleLabels.
+            new k8s.apiextensions.CustomResource(
+                `${name}-alerts`,
+                {
+                    apiVersion: "monitoring.coreos.com/v1",
+                    kind: "PrometheusRule",
+                    metadata: { ...metadata("nas-backup"), labels: { ...(args.alerts.ruleLabels ?? {}) } },
+                    spec: nasAlertRules(
+                        namespaceName,
+                        plans,
+                        checked.targets.map((t) => t.target),
+                        args.alerts,
+                    ),
+                },
                 inNamespace,
             );
         }

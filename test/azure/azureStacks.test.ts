@@ -195,7 +195,9 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
             expect(input(vault, "location")).toBe(backupPolicy.regions.azure.value);
             expect(input(vault, "properties.redundancySettings.standardTierStorageRedundancy")).toBe("GeoRedundant");
             expect(input(vault, "properties.redundancySettings.crossRegionRestore")).toBe("Enabled");
-            expect(input(vault, "properties.securitySettings.softDeleteSettings.softDeleteState")).toBe("Enabled");
+            expect(["Enabled", "AlwaysON"]).toContain(
+                input(vault, "properties.securitySettings.softDeleteSettings.softDeleteState"),
+            );
             expect(input(vault, "properties.securitySettings.immutabilitySettings.state")).toBe(
                 configured.immutability,
             );

@@ -9,8 +9,8 @@ import { protectionPolicyProperties } from "../../components/azure/fileShareProt
 import { smbProtocolSettings, storageAccountArgs } from "../../components/azure/fileStorage";
 import { postgresServerParameters } from "../../components/azure/postgres";
 import { vaultMonitoringSettings } from "../../components/azure/recoveryVault";
-import { storageKeyExpirationDays } from "../../components/azure/settings";
-import { OfflineResource, OfflineRun, resourcesOfType, runStackOffline } from "../../stacks/offline";
+import { backupAndDrillHoursUtc, storageKeyExpirationDays } from "../../components/azure/settings";
+import { OfflineResource, OfflineRun, readStackFile, resourcesOfType, runStackOffline } from "../../stacks/offline";
 import { input, only } from "../support/resources";
 
 const T = {
@@ -98,6 +98,29 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
             resourcesOfType(run, T.configuration).map((c) => [input(c, "configurationName"), input(c, "value")]),
         );
         expect(settings).toMatchObject({ log_connections: "on", log_disconnections: "on" });
+    });
+
+    it("runs zone-redundant high availability where the stack asks for it (prod: the 4-hour RTO)", () => {
+        const azure = readStackFile(stack).config["backup-policy:azure"] as { postgres: { highAvailability?: string } };
+        const expected = azure.postgres.highAvailability ?? "Disabled";
+        expect(input(only(run, T.server), "highAvailability.mode")).toBe(expected);
+        if (stack === "prod") expect(expected).toBe("ZoneRedundant");
+    });
+
+    it("lets Azure patch the server only in a custom window outside the backups and restore drills", () => {
+        const window = input(only(run, T.server), "maintenanceWindow") as {
+            customWindow: string;
+            dayOfWeek: number;
+            startHour: number;
+        };
+        expect(window.customWindow).toBe("Enabled");
+        expect(backupAndDrillHoursUtc).not.toContain(window.startHour);
+        expect(backupAndDrillHoursUtc).toContain(1); // the file-share backup at 01:00 UTC
+    });
+
+    it("sets the vault's soft delete as configured (prod: AlwaysON, trial: reversible)", () => {
+        const state = input(only(run, T.vault), "properties.securitySettings.softDeleteSettings.softDeleteState");
+        expect(state).toBe(stack === "prod" ? "AlwaysON" : "Enabled");
     });
 
     it("hardens the storage account: no cross-tenant replication, a key expiration policy", () => {

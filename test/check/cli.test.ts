@@ -17,13 +17,9 @@ const days = backupPolicy.database.retentionDays.value;
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "backup-policy-check-"));
 afterAll(() => fs.rmSync(tmp, { recursive: true, force: true }));
 
-/** Runs the package.json `check` script's command with arguments. */
+/** Runs `npm run check -- args` (the script builds the compiled pack and check, then runs them). */
 function runCheck(...args: string[]): { status: number | null; stdout: string; stderr: string } {
-    const script = (
-        JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
-    ).scripts.check;
-    const [command, ...scriptArgs] = script.split(" ");
-    const result = spawnSync(path.join(root, "node_modules", ".bin", command), [...scriptArgs, ...args], {
+    const result = spawnSync("npm", ["run", "--silent", "check", "--", ...args], {
         cwd: root,
         encoding: "utf8",
         timeout: 120_000,

@@ -3,8 +3,9 @@
  * workflow schema), so a broken workflow cannot land; and the workflows do what the project promises:
  * pull requests run type-check, tests and `npm run check` without secrets (forks too) and preview
  * every stack with the policy pack for branches of this repository; main deploys staging, trial, then
- * prod with the pack, one deployment per stack at a time, prod behind a protected environment; no
- * secret value in any file.
+ * prod with the pack, one deployment per stack at a time, prod behind a protected environment; every
+ * Pulumi step gets the compiled pack (built by an earlier step of its job) and loads the program
+ * transpile-only, after `verify` type-checked both; no secret value in any file.
  */
 import { spawnSync } from "child_process";
 import * as fs from "fs";
@@ -12,6 +13,7 @@ import * as os from "os";
 import * as path from "path";
 import * as YAML from "yaml";
 import { describe, expect, it } from "vitest";
+import { compiledPackDir } from "../../policies/build";
 
 const root = path.resolve(__dirname, "..", "..");
 const dir = path.join(root, ".github", "workflows");
@@ -56,6 +58,7 @@ const stacks = fs
     .flatMap((f) => /^Pulumi\.(.+)\.yaml$/.exec(f)?.[1] ?? [])
     .sort();
 const pulumiSteps = (job: Job) => (job.steps ?? []).filter((s) => s.uses?.startsWith("pulumi/actions@"));
+const compiledPack = path.relative(root, compiledPackDir);
 
 describe("GitHub workflows", () => {
     it("exist: pull request, deploy and the shared verification", () => {
@@ -100,7 +103,7 @@ describe("GitHub workflows", () => {
         expect([...preview.strategy!.matrix.stack].sort()).toEqual(stacks);
         expect(preview.permissions).toMatchObject({ "id-token": "write", "pull-requests": "write" });
         const [step] = pulumiSteps(preview);
-        expect(step.with).toMatchObject({ command: "preview", policyPacks: "policies", "comment-on-pr": true });
+        expect(step.with).toMatchObject({ command: "preview", policyPacks: compiledPack, "comment-on-pr": true });
         expect(step.env).toMatchObject({
             ARM_USE_OIDC: "true",
             PULUMI_ACCESS_TOKEN: "${{ secrets.PULUMI_ACCESS_TOKEN }}",
@@ -120,13 +123,57 @@ describe("GitHub workflows", () => {
             const job = wf.jobs[stack];
             expect(job.concurrency).toEqual({ group: `pulumi-up-${stack}`, "cancel-in-progress": false });
             const [step] = pulumiSteps(job);
-            expect(step.with).toMatchObject({ command: "up", policyPacks: "policies" });
+            expect(step.with).toMatchObject({ command: "up", policyPacks: compiledPack });
             expect(String(step.with?.["stack-name"])).toContain(stack);
         }
     });
 
-    it("the policy pack path the workflows pass is the pack", () => {
+    it("the policy pack path the workflows pass is where `npm run build:policies` writes the compiled pack", () => {
+        expect(compiledPack).toBe(path.join("dist", "policy-pack", "policies"));
+        const scripts = (
+            JSON.parse(fs.readFileSync(path.join(root, "package.json"), "utf8")) as { scripts: Record<string, string> }
+        ).scripts;
+        expect(scripts["build:policies"]).toBe("tsx policies/build.ts");
         expect(fs.existsSync(path.join(root, "policies", "PulumiPolicy.yaml"))).toBe(true);
+    });
+
+    it("every Pulumi step: the pack built by an earlier step of its job, the program transpile-only, after verify", () => {
+        const jobs = ["pull-request.yml", "deploy.yml"].flatMap((file) =>
+            Object.entries(load(file).jobs).map(([name, job]) => ({ file, name, job, wf: load(file) })),
+        );
+        const withPulumi = jobs.filter(({ job }) => pulumiSteps(job).length > 0);
+        expect(withPulumi.map(({ file, name }) => `${file} ${name}`).sort()).toEqual([
+            "deploy.yml prod",
+            "deploy.yml staging",
+            "deploy.yml trial",
+            "pull-request.yml preview",
+        ]);
+        for (const { file, name, job, wf } of withPulumi) {
+            const steps = job.steps ?? [];
+            const build = steps.findIndex((s) => s.run?.trim() === "npm run build:policies");
+            const install = steps.findIndex((s) => s.run?.includes("npm ci"));
+            const where = `${file} ${name}`;
+            expect(install, where).toBeGreaterThanOrEqual(0);
+            expect(build, where).toBeGreaterThan(install);
+            for (const step of pulumiSteps(job)) {
+                expect(steps.indexOf(step), where).toBeGreaterThan(build);
+                expect(step.with?.policyPacks, where).toBe(compiledPack);
+                expect(step.env?.PULUMI_NODEJS_TRANSPILE_ONLY, where).toBe("true");
+            }
+            // A type error stops the run before any Pulumi step: each such job waits for verify (directly
+            // or through the job before it), and verify type-checks.
+            let needs = job.needs;
+            const chain = [name];
+            while (needs !== undefined && needs !== "verify") {
+                const next = String(needs);
+                chain.push(next);
+                needs = wf.jobs[next]?.needs;
+            }
+            expect(needs, `${where}: ${chain.join(" ← ")}`).toBe("verify");
+            expect(wf.jobs.verify.uses).toBe("./.github/workflows/verify.yml");
+        }
+        const verifySteps = (load("verify.yml").jobs.verify.steps ?? []).map((s) => s.run ?? "");
+        expect(verifySteps.some((r) => r.includes("npm run typecheck"))).toBe(true);
     });
 
     it("no secret value in any file: credentials only as ${{ secrets.* }}, Azure by OIDC", () => {

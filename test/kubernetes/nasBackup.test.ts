@@ -142,6 +142,67 @@ describe("NasBackup", () => {
     });
 });
 
+describe("NasBackup alerts", () => {
+    const rules = () => {
+        const [rule] = resourcesOfType(run, "kubernetes:monitoring.coreos.com/v1:PrometheusRule").filter(
+            (r) => r.inputs.kind === "PrometheusRule",
+        );
+        return rule;
+    };
+    const alertsFor = (cronJob: string) =>
+        (rules().inputs.spec as { groups: { rules: { alert: string; expr: string }[] }[] }).groups
+            .flatMap((g) => g.rules)
+            .filter((r) => r.expr.includes(`"${cronJob}"`));
+
+    it("carries the labels kube-prometheus-stack selects rules by", () => {
+        expect((rules().inputs.metadata as { labels: Record<string, string> }).labels).toEqual({
+            release: "kube-prometheus-stack",
+        });
+    });
+
+    it("watches every backup CronJob by namespace and name: stale, never succeeded, failed, over deadline, suspended, absent", () => {
+        for (const target of ["main", "auth", "documents", "images"]) {
+            const alerts = alertsFor(`backup-${target}`);
+            expect(alerts.map((a) => a.alert).sort()).toEqual([
+                "NasBackupAbsent",
+                "NasBackupJobFailed",
+                "NasBackupJobOverDeadline",
+                "NasBackupNeverSucceeded",
+                "NasBackupSuspended",
+                "NasBackupTooOld",
+            ]);
+            const tooOld = alerts.find((a) => a.alert === "NasBackupTooOld")!;
+            expect(tooOld.expr).toBe(
+                `time() - kube_cronjob_status_last_successful_time{namespace="nas-backup",cronjob="backup-${target}"} > ${26 * 3600}`,
+            );
+            const failed = alerts.find((a) => a.alert === "NasBackupJobFailed")!;
+            expect(failed.expr).toContain(
+                `kube_job_owner{namespace="nas-backup",owner_kind="CronJob",owner_name="backup-${target}"}`,
+            );
+        }
+    });
+
+    it("watches the runner's Pushgateway metrics with the same staleness when a Pushgateway is set, and creates no rule when alerts are off", async () => {
+        const pushed = await runNasBackup((a) => ({
+            ...a,
+            alerts: {
+                prometheusRule: true,
+                pushgateway: { url: "http://pushgateway.monitoring.svc:9091", namespace: "monitoring" },
+            },
+        }));
+        const spec = JSON.stringify(
+            resourcesOfType(pushed, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")[0].inputs.spec,
+        );
+        expect(spec).toContain(
+            `nas_backup_last_success_timestamp_seconds{operation=\\"backup\\",target=\\"main\\"} > ${26 * 3600}`,
+        );
+        const env = JSON.stringify(resourcesOfType(pushed, "kubernetes:batch/v1:CronJob")[0].inputs.spec);
+        expect(env).toContain("NAS_BACKUP_PUSHGATEWAY_URL");
+        const off = await runNasBackup((a) => ({ ...a, alerts: { prometheusRule: false } }));
+        expect(resourcesOfType(off, "kubernetes:monitoring.coreos.com/v1:PrometheusRule")).toEqual([]);
+    });
+});
+
 describe("NasBackup arguments", () => {
     const refused = async (patch: Parameters<typeof runNasBackup>[0]) => (await runNasBackup(patch)).error?.message;
 

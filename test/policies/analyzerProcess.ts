@@ -5,14 +5,15 @@
  * `pulumi-analyzer-policy` shim with the pack's folder as working directory and the arguments
  * `<engine address> .`; the shim resolves `@pulumi/pulumi/cmd/run-policy-pack` with Node from that
  * folder (so up to the repository's node_modules) and runs it with node. run-policy-pack registers
- * ts-node (with the folder's tsconfig.json), requires the folder (package.json "main"), and the
- * PolicyPack prints the port of its analyzer gRPC server on stdout. The environment carries the
+ * ts-node (type-checking; a compiled pack's .js files pass through it untouched), requires the folder
+ * (package.json "main"), and the PolicyPack prints the port of its analyzer gRPC server on stdout.
+ * The folder is the compiled pack (`npm run build:policies`, dist/policy-pack/policies), the one the
+ * workflows pass to `--policy-pack`. The environment carries the
  * stack's identity (PULUMI_NODEJS_PROJECT/STACK/DRY_RUN, PULUMI_CONFIG).
  *
  * The engine address points at a small fake Engine service that records log calls.
  */
 import { type ChildProcess, execFileSync, spawn } from "child_process";
-import * as path from "path";
 import * as grpc from "@grpc/grpc-js";
 import { Empty } from "google-protobuf/google/protobuf/empty_pb";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
@@ -21,6 +22,7 @@ import * as analyzerProto from "@pulumi/pulumi/proto/analyzer_pb";
 import * as engineRpc from "@pulumi/pulumi/proto/engine_grpc_pb";
 import * as engineProto from "@pulumi/pulumi/proto/engine_pb";
 import type { EnforcementLevel } from "@pulumi/policy";
+import { compiledPackDir } from "../../policies/build";
 import {
     type Diagnostic,
     type NotApplicable,
@@ -31,7 +33,8 @@ import {
     urnOf,
 } from "../../policies/harness/analyze";
 
-export const packDir = path.resolve(__dirname, "..", "..", "policies");
+/** The folder the CLI is given with `--policy-pack`: the compiled pack. */
+export const packDir = compiledPackDir;
 
 const levels: Record<number, EnforcementLevel> = {
     [analyzerProto.EnforcementLevel.ADVISORY]: "advisory",
@@ -78,14 +81,11 @@ export async function startFakeEngine(): Promise<FakeEngine> {
 }
 
 /** What the `pulumi-analyzer-policy` shim resolves from the pack's folder. */
-export function resolveRunPolicyPack(): string {
+export function resolveRunPolicyPack(dir: string = packDir): string {
     return execFileSync(
         process.execPath,
         ["-e", "console.log(require.resolve('@pulumi/pulumi/cmd/run-policy-pack'))"],
-        {
-            cwd: packDir,
-            encoding: "utf8",
-        },
+        { cwd: dir, encoding: "utf8" },
     ).trim();
 }
 
@@ -96,11 +96,11 @@ export interface RunningPack {
     stop(): Promise<void>;
 }
 
-/** Starts the pack like the CLI and connects to its analyzer service. */
-export async function startPack(engine: FakeEngine, stack = "prod"): Promise<RunningPack> {
-    const entry = resolveRunPolicyPack();
+/** Starts the pack in `dir` like the CLI and connects to its analyzer service. */
+export async function startPack(engine: FakeEngine, stack = "prod", dir: string = packDir): Promise<RunningPack> {
+    const entry = resolveRunPolicyPack(dir);
     const child = spawn(process.execPath, [entry, engine.address, "."], {
-        cwd: packDir,
+        cwd: dir,
         env: {
             ...process.env,
             PULUMI_NODEJS_PROJECT: "backup-policy",

@@ -8,6 +8,8 @@ import { runnerPgDumpMajorVersion } from "../../components/postgresVersions";
 import { nasBackupAnnotations } from "../../components/kubernetes/nasBackupContract";
 import { type ResourceUnderTest, unknown } from "../../policies/harness/analyze";
 import {
+    actionGroup,
+    alertRouting,
     compliantStack,
     database,
     digitalOceanCluster,
@@ -16,9 +18,11 @@ import {
     digitalOceanNfs,
     digitalOceanVpc,
     fileShare,
+    ids,
     nasCronJob,
     protectedItem,
     protectionPolicy,
+    rpoAlert,
     server,
     serverParameter,
     snapshotTierProtectionPolicy,
@@ -427,6 +431,84 @@ export const cases: Record<string, Case> = {
                     protectedItem("images", "/somewhere/else/backupPolicies/weekly"),
                 ),
                 message: /not a protection policy of this stack/,
+            },
+        ],
+    },
+    "vault-job-failure-alerts-enabled": {
+        compliant: vault(),
+        nonCompliant: [
+            {
+                title: "Disabled",
+                input: withProp(
+                    vault(),
+                    "properties.monitoringSettings.azureMonitorAlertSettings.alertsForAllJobFailures",
+                    "Disabled",
+                ),
+                message: 'alertsForAllJobFailures is "Disabled"; the policy requires Enabled.',
+            },
+            {
+                title: "not set",
+                input: withProp(vault(), "properties.monitoringSettings", undefined),
+                message: /alertsForAllJobFailures is not set/,
+            },
+        ],
+    },
+    "vault-alerts-routed": {
+        compliant: stack,
+        nonCompliant: [
+            {
+                title: "no alert processing rule",
+                input: replaced(stack, "vault-routing", undefined),
+                message: /Vault "vault": its backup alerts reach nobody/,
+            },
+            {
+                title: "a rule scoped to another vault",
+                input: replaced(stack, "vault-routing", alertRouting(`${ids.vault}-other`)),
+                message: /its backup alerts reach nobody/,
+            },
+            {
+                title: "a disabled rule",
+                input: replaced(stack, "vault-routing", withProp(alertRouting(), "properties.enabled", false)),
+                message: /its backup alerts reach nobody/,
+            },
+            {
+                title: "an action group without receivers",
+                input: replaced(stack, "backup-operators", withProp(actionGroup(), "emailReceivers", [])),
+                message: /its backup alerts reach nobody/,
+            },
+        ],
+    },
+    "file-share-backup-rpo-alert": {
+        compliant: stack,
+        nonCompliant: [
+            {
+                title: "no RPO alert",
+                input: replaced(stack, "rpo", undefined),
+                message: /protects 2 Azure file share\(s\) but has no RPO alert that reaches a person/,
+            },
+            {
+                title: "threshold above the RPO plus grace",
+                input: replaced(stack, "rpo", rpoAlert(48)),
+                message: /its threshold is 48 h; at most 26 h/,
+            },
+            {
+                title: "disabled",
+                input: replaced(stack, "rpo", withProp(rpoAlert(), "enabled", false)),
+                message: /it is disabled/,
+            },
+            {
+                title: "notifies nobody",
+                input: replaced(stack, "rpo", withProp(rpoAlert(), "actions", undefined)),
+                message: /it notifies no action group of this stack with a receiver/,
+            },
+            {
+                title: "query not over the backup jobs",
+                input: replaced(
+                    stack,
+                    "rpo",
+                    withProp(rpoAlert(), "criteria.allOf", [{ query: "let threshold = 24h; Heartbeat" }]),
+                ),
+                message: /its query does not read AddonAzureBackupJobs/,
             },
         ],
     },

@@ -1,8 +1,10 @@
 /**
- * The pack, started the way the Pulumi CLI starts it (the pulumi-analyzer-policy shim's resolution of
- * @pulumi/pulumi/cmd/run-policy-pack from policies/, ts-node, the analyzer gRPC protocol): it lists
- * every rule, blocks a non-compliant resource with a mandatory violation, and answers exactly what the
- * in-process harness (used by the tests and `npm run check`) answers.
+ * The pack the CLI loads (compiled by `npm run build:policies`, the step the workflows run before
+ * `pulumi preview/up --policy-pack dist/policy-pack/policies`), started the way the Pulumi CLI starts
+ * it (the pulumi-analyzer-policy shim's resolution of @pulumi/pulumi/cmd/run-policy-pack from the
+ * pack's folder, ts-node registered, the analyzer gRPC protocol): it lists every rule, blocks a
+ * non-compliant resource with a mandatory violation, and answers exactly what the in-process harness
+ * (used by the tests and `npm run check`, on the TypeScript sources) answers.
  */
 import * as fs from "fs";
 import * as path from "path";
@@ -10,6 +12,7 @@ import * as grpc from "@grpc/grpc-js";
 import * as analyzerProto from "@pulumi/pulumi/proto/analyzer_pb";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
+import { buildPolicyPack } from "../../policies/build";
 import {
     analyzeResource,
     analyzeStack,
@@ -40,6 +43,7 @@ let engine: FakeEngine;
 let running: RunningPack;
 
 beforeAll(async () => {
+    await buildPolicyPack();
     engine = await startFakeEngine();
     running = await startPack(engine);
 }, 180_000);
@@ -63,19 +67,24 @@ function comparable(result: AnalyzeResult) {
 }
 
 describe("started like the Pulumi CLI starts a policy pack", () => {
-    it("the shim's `require.resolve` from policies/ finds run-policy-pack in the repository's node_modules", () => {
-        const expected = path.join(
-            packDir,
-            "..",
-            "node_modules",
-            "@pulumi",
-            "pulumi",
-            "cmd",
-            "run-policy-pack",
-            "index.js",
-        );
+    it("the shim's `require.resolve` from the compiled pack finds run-policy-pack in the repository's node_modules", () => {
+        const root = path.resolve(__dirname, "..", "..");
+        const expected = path.join(root, "node_modules", "@pulumi", "pulumi", "cmd", "run-policy-pack", "index.js");
+        expect(path.relative(root, packDir)).toBe(path.join("dist", "policy-pack", "policies"));
         expect(fs.existsSync(path.join(packDir, "node_modules"))).toBe(false);
         expect(resolveRunPolicyPack()).toBe(fs.realpathSync(expected));
+    });
+
+    it("the folder holds the compiled pack: JavaScript only, with the pack's PulumiPolicy.yaml and version", () => {
+        const files = fs.readdirSync(packDir, { recursive: true, encoding: "utf8" });
+        expect(files.filter((f) => f.endsWith(".ts"))).toEqual([]);
+        expect(files).toEqual(expect.arrayContaining(["index.js", "pack.js", "PulumiPolicy.yaml", "package.json"]));
+        const pkg = JSON.parse(fs.readFileSync(path.join(packDir, "package.json"), "utf8")) as Record<string, string>;
+        expect(pkg.main).toBe("index.js");
+        expect(pkg.version).toBe(pack.version);
+        const rules = fs.readdirSync(path.join(__dirname, "..", "..", "policies", "rules"));
+        expect(rules.length).toBeGreaterThan(0);
+        for (const rule of rules) expect(files).toContain(path.join("rules", rule.replace(/\.ts$/, ".js")));
     });
 
     it("answers Handshake as unimplemented, which the CLI accepts (it then uses the plugin's arguments)", async () => {

@@ -9,6 +9,7 @@ import {
     type NasBackupTarget,
 } from "../../components/kubernetes/nasBackupContract";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
+import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/backupAlerts";
 
 const rg = "rg-backup-prod";
 const location = backupPolicy.regions.azure.value;
@@ -16,6 +17,10 @@ const subscription = "/subscriptions/00000000-0000-0000-0000-000000000000";
 export const ids = {
     account: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/stbackupprod`,
     policy: `${subscription}/resourceGroups/${rg}/providers/Microsoft.RecoveryServices/vaults/rsv-prod/backupPolicies/files-daily`,
+    vault: `${subscription}/resourceGroups/${rg}/providers/Microsoft.RecoveryServices/vaults/rsv-prod`,
+    resourceGroup: `${subscription}/resourceGroups/${rg}`,
+    actionGroup: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Insights/actionGroups/backup-operators`,
+    workspace: `${subscription}/resourceGroups/${rg}/providers/Microsoft.OperationalInsights/workspaces/log-prod`,
 };
 
 export function urn(type: string, name: string): string {
@@ -49,6 +54,9 @@ export const types = {
     doKubernetes: "digitalocean:index/kubernetesCluster:KubernetesCluster",
     doNfs: "digitalocean:index/nfs:Nfs",
     doVpc: "digitalocean:index/vpc:Vpc",
+    actionGroup: "azure-native:monitor:ActionGroup",
+    alertRouting: "azure-native:alertsmanagement:AlertProcessingRuleByName",
+    rpoAlert: "azure-native:monitor:ScheduledQueryRule",
 } as const;
 
 export function server(): ResourceUnderTest {
@@ -140,6 +148,7 @@ export function vault(): ResourceUnderTest {
         {
             resourceGroupName: rg,
             vaultName: "rsv-prod",
+            id: ids.vault,
             location,
             sku: { name: "RS0", tier: "Standard" },
             properties: {
@@ -148,6 +157,10 @@ export function vault(): ResourceUnderTest {
                 securitySettings: {
                     softDeleteSettings: { softDeleteState: "Enabled", softDeleteRetentionPeriodInDays: 14 },
                     immutabilitySettings: { state: "Unlocked" },
+                },
+                monitoringSettings: {
+                    azureMonitorAlertSettings: { alertsForAllJobFailures: "Enabled" },
+                    classicAlertSettings: { alertsForCriticalOperations: "Disabled" },
                 },
             },
         },
@@ -312,6 +325,57 @@ export function digitalOceanVpc(): ResourceUnderTest {
     return resource(types.doVpc, "staging-vpc", { name: "staging", region: doRegion, ipRange: "10.110.0.0/20" });
 }
 
+/** An action group that e-mails one person. */
+export function actionGroup(): ResourceUnderTest {
+    return resource(types.actionGroup, "backup-operators", {
+        resourceGroupName: rg,
+        actionGroupName: "backup-operators",
+        id: ids.actionGroup,
+        groupShortName: "backup-ops",
+        enabled: true,
+        emailReceivers: [{ name: "ops", emailAddress: "ops@example.org" }],
+    });
+}
+
+/** An alert processing rule that routes the vault's alerts to the action group. */
+export function alertRouting(scope: string = ids.vault): ResourceUnderTest {
+    return resource(types.alertRouting, "vault-routing", {
+        resourceGroupName: rg,
+        alertProcessingRuleName: "vault-routing",
+        location: "Global",
+        properties: {
+            enabled: true,
+            scopes: [scope],
+            actions: [{ actionType: "AddActionGroups", actionGroupIds: [ids.actionGroup] }],
+        },
+    });
+}
+
+/** The RPO log search alert as components/azure/backupAlerts.ts builds it. */
+export function rpoAlert(thresholdHours: number = rpoAlertThresholdHours): ResourceUnderTest {
+    return resource(types.rpoAlert, "rpo", {
+        resourceGroupName: rg,
+        ruleName: "rpo",
+        location,
+        kind: "LogAlert",
+        enabled: true,
+        scopes: [ids.workspace],
+        evaluationFrequency: "PT1H",
+        windowSize: "P2D",
+        criteria: {
+            allOf: [
+                {
+                    query: rpoAlertQuery("rsv-prod", backupPolicy.fileResources.value, thresholdHours),
+                    timeAggregation: "Count",
+                    operator: "GreaterThan",
+                    threshold: 0,
+                },
+            ],
+        },
+        actions: { actionGroups: [ids.actionGroup] },
+    });
+}
+
 /** The whole prod-like stack: server, TLS parameters, databases, storage, shares and their backup. */
 export function compliantStack(): ResourceUnderTest[] {
     const shares = backupPolicy.fileResources.value;
@@ -326,6 +390,9 @@ export function compliantStack(): ResourceUnderTest[] {
         vault(),
         protectionPolicy(),
         ...shares.map((s) => protectedItem(s)),
+        actionGroup(),
+        alertRouting(),
+        rpoAlert(),
     ];
 }
 

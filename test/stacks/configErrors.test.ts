@@ -125,7 +125,7 @@ const cases: readonly Case[] = [
         "prod",
         [[["backup-policy:azure", "postgres", "verison"], "17"]],
         [
-            "azure.postgres.verison: is not a known setting; known settings of azure.postgres: serverName, version, skuName, skuTier, storageSizeGB, administratorLogin",
+            "azure.postgres.verison: is not a known setting; known settings of azure.postgres: serverName, version, skuName, skuTier, storageSizeGB, administratorLogin, highAvailability, maintenanceWindow",
         ],
     ],
     [
@@ -142,6 +142,58 @@ const cases: readonly Case[] = [
         [[["backup-policy:azure", "network", "postgresSubnet"], "10.99.1.0/24"]],
         [
             "azure.network.postgresSubnet: 10.99.1.0/24 is not inside azure.network.addressSpace 10.40.0.0/16; allowed: a subnet of 10.40.0.0/16",
+        ],
+    ],
+    [
+        "no one to receive the backup alerts",
+        "prod",
+        [[["backup-policy:azure", "alerts", "emailReceivers"], []]],
+        [
+            `azure.alerts.emailReceivers: [] is not valid; required: a list of at least one e-mail address that receives the backup alerts${note(backupPolicy.rpoHours)}`,
+        ],
+    ],
+    [
+        "a missing alerts section",
+        "trial",
+        [[["backup-policy:azure", "alerts"], undefined]],
+        ["azure.alerts: is missing; required: an object with emailReceivers"],
+    ],
+    [
+        "an alert receiver that is no e-mail address",
+        "prod",
+        [[["backup-policy:azure", "alerts", "emailReceivers"], ["backup team"]]],
+        [
+            'azure.alerts.emailReceivers.0: "backup team" is not valid; allowed: an e-mail address such as backup-operators@example.org',
+        ],
+    ],
+    [
+        "a vault soft-delete state that keeps nothing",
+        "trial",
+        [[["backup-policy:azure", "vault", "softDelete"], "Disabled"]],
+        ["azure.vault.softDelete: Disabled is not allowed; allowed: Enabled, AlwaysON"],
+    ],
+    [
+        "zone-redundant high availability on a burstable server",
+        "prod",
+        [[["backup-policy:azure", "postgres", "skuTier"], "Burstable"]],
+        [
+            "azure.postgres.highAvailability: ZoneRedundant is not available for skuTier Burstable; allowed: Disabled, or skuTier GeneralPurpose/MemoryOptimized",
+        ],
+    ],
+    [
+        "a maintenance window during the nightly backups",
+        "prod",
+        [[["backup-policy:azure", "postgres", "maintenanceWindow"], { dayOfWeek: 0, startHour: 1 }]],
+        [
+            `azure.postgres.maintenanceWindow.startHour: 1 (UTC, day 0) overlaps the backups and restore drills (UTC hours 22, 23, 0, 1, 2, 3) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
+        ],
+    ],
+    [
+        "a maintenance window during working hours",
+        "trial",
+        [[["backup-policy:azure", "postgres", "maintenanceWindow"], { dayOfWeek: 3, startHour: 10 }]],
+        [
+            `azure.postgres.maintenanceWindow.startHour: 10 (UTC, day 3) overlaps the backups and restore drills (UTC hours 22, 23, 0, 1, 2, 3) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
         ],
     ],
     [

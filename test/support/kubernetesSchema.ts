@@ -1,7 +1,7 @@
 /**
  * Validates rendered Kubernetes objects against the Kubernetes API schema, strictly.
  *
- * The schema is kubernetes-models 4.x (the last line with CommonJS builds; 5.x is ESM-only and wants
+ * The schema is kubernetes-models 4.x (and @kubernetes-models/prometheus-operator 4.x for PrometheusRule) (the last line with CommonJS builds; 5.x is ESM-only and wants
  * Node 22): its `validate()` checks types, required fields and enums but accepts unknown fields. An
  * unknown field is exactly one the schema does not define, and the schema's validator reads every
  * field it defines: so the object is validated through a proxy that records each field the validator
@@ -13,6 +13,7 @@ import { Secret } from "kubernetes-models/v1/Secret";
 import { ServiceAccount } from "kubernetes-models/v1/ServiceAccount";
 import { CronJob } from "kubernetes-models/batch/v1/CronJob";
 import { NetworkPolicy } from "kubernetes-models/networking.k8s.io/v1/NetworkPolicy";
+import { PrometheusRule } from "@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule";
 
 interface Model {
     validate(): void;
@@ -25,6 +26,7 @@ const models: Record<string, { prototype: Model }> = {
     "v1/ServiceAccount": ServiceAccount,
     "batch/v1/CronJob": CronJob,
     "networking.k8s.io/v1/NetworkPolicy": NetworkPolicy,
+    "monitoring.coreos.com/v1/PrometheusRule": PrometheusRule,
 };
 
 /** Adds a model for a further kind (e.g. a custom resource's). */
