@@ -25,6 +25,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { backupPolicy } from "../../components/policy";
 import { zonedInstant, civilDate, fromDayNumber, dayNumber } from "../src/calendar";
+import { CONTENT_SQL, SEQUENCES_SQL } from "../src/content";
 import { nasRetention, plan } from "../src/retention";
 import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
 
@@ -64,6 +65,17 @@ function sh(
     if (r.status !== 0) throw new Error(`${cmd} ${args.join(" ")} failed (${r.status}): ${r.stderr}`);
     return { ms, stdout: r.stdout ?? "", stderr: r.stderr ?? "" };
 }
+
+function timed(fn: () => unknown): number {
+    const start = performance.now();
+    fn();
+    return performance.now() - start;
+}
+
+/** What the restore checked before the content proof: every table's row count. */
+const COUNTS_ONLY_SQL = `SELECT count((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1])
+FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
 
 function median(xs: number[]): number {
     const s = [...xs].sort((a, b) => a - b);
@@ -244,6 +256,13 @@ async function main(): Promise<void> {
                     .ms,
             );
         }
+        // The content proof of a restore (and of the drill): content digests, sequences and schema
+        // objects, against the row counts alone it replaced, on the restored database.
+        const proof = { content: [] as number[], counts: [] as number[] };
+        for (let r = 0; r < REPEAT; r++) {
+            proof.content.push(timed(() => pg!.sql("runner_restore", `${CONTENT_SQL};\n${SEQUENCES_SQL}`)));
+            proof.counts.push(timed(() => pg!.sql("runner_restore", COUNTS_ONLY_SQL)));
+        }
         // The fixed cost per run (process starts, restic key derivation and index, psql round trips),
         // from the same operations on an empty database: it does not grow with the data.
         pg.sql("postgres", "CREATE DATABASE empty");
@@ -302,7 +321,14 @@ async function main(): Promise<void> {
             ),
         );
 
+        const contentProof = {
+            contentMs: median(proof.content),
+            countsOnlyMs: median(proof.counts),
+            /** Extra time of the content proof over the row counts, as a share of the restore's wall time. */
+            extraShareOfRestore: (median(proof.content) - median(proof.counts)) / median(runnerRestore),
+        };
         const results = {
+            contentProof,
             storage: {
                 runnerNasBytes: nasBytes,
                 pgDumpFcBytes: fcBytes,
@@ -409,6 +435,10 @@ async function main(): Promise<void> {
             `database ${mb(dbBytes)} at the start, dump ${mb(dumpZ0Bytes)} uncompressed at the end; workload ${WORKLOAD}: daily +${perDay.insert} / -${perDay.delete} / ~${perDay.update} rows; ` +
                 `one restic start (key derivation, index) ${s(resticOpen)}; restore drill in verify ${verify.drill.durationSeconds} s (RTO ${verify.drill.rtoSeconds} s); ` +
                 `${cpus().length} CPUs; total ${s(performance.now() - t0)}`,
+        );
+        console.log(
+            `content proof on the restored database ${s(contentProof.contentMs)} vs row counts alone ${s(contentProof.countsOnlyMs)}: ` +
+                `${(contentProof.contentMs / contentProof.countsOnlyMs).toFixed(1)}× the counts, +${(contentProof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
         );
         mkdirSync(dirname(values.out!), { recursive: true });
         writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);

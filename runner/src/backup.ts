@@ -16,7 +16,8 @@ import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
-import { CONTENT_SQL, PsqlSession, pgEnv, pgProgram, type DatabaseContent } from "./postgres";
+import { CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
+import { PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
     describeExit,
@@ -29,6 +30,7 @@ import {
     waitForExit,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
+import { dumpRoles } from "./roles";
 import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
 
@@ -50,8 +52,10 @@ export interface BackupResult {
     readonly monthly: boolean;
     /** Size of the dump, or of the files read. */
     readonly bytes: number;
-    /** New (compressed, deduplicated) bytes stored on the NAS. */
-    readonly bytesAdded: number;
+    /** New data after deduplication, before compression (restic's data_added). */
+    readonly bytesNew: number;
+    /** What the NAS stored for this backup: the size of the files it added (compressed, encrypted). */
+    readonly bytesStored: number;
     readonly durationSeconds: number;
 }
 
@@ -83,7 +87,7 @@ function tagArgs(list: readonly string[]): string[] {
 
 interface DataResult {
     readonly snapshot: string;
-    readonly bytesAdded: number;
+    readonly bytesNew: number;
     readonly manifest: (dataSnapshot: string) => Manifest;
     readonly bytes: number;
 }
@@ -109,6 +113,10 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
     try {
         const repo = ctx.repository(target, "backup");
         await repo.ensureInitialized();
+        const storedBefore = repo.storedFiles().then(
+            (files) => files,
+            (e: Error) => e,
+        );
         // Listed while the data streams: decides the monthly tag at commit time.
         const existing = repo.snapshots().then(
             (list) => list,
@@ -149,7 +157,8 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             snapshotTime: time.toISOString(),
             monthly,
             bytes: data.bytes,
-            bytesAdded: data.bytesAdded + manifestSummary.data_added,
+            bytesNew: data.bytesNew + manifestSummary.data_added,
+            bytesStored: await bytesStored(repo, storedBefore),
             durationSeconds: secondsSince(start),
         };
         log("info", "backup.success", { ...result });
@@ -157,7 +166,8 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             [metricNames.lastSuccess]: Date.now() / 1000,
             [metricNames.lastRunSuccess]: 1,
             [metricNames.duration]: result.durationSeconds,
-            [metricNames.bytesAdded]: result.bytesAdded,
+            [metricNames.bytesStored]: result.bytesStored,
+            [metricNames.bytesNew]: result.bytesNew,
         });
         return result;
     } catch (e) {
@@ -173,6 +183,15 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
         });
         throw e;
     }
+}
+
+/** Bytes of the files the NAS gained since `before` was listed (a concurrent backup of the target counts too). */
+async function bytesStored(repo: ResticRepository, before: Promise<Map<string, number> | Error>): Promise<number> {
+    const earlier = await before;
+    if (earlier instanceof Error) throw earlier;
+    let bytes = 0;
+    for (const [name, size] of await repo.storedFiles()) if (!earlier.has(name)) bytes += size;
+    return bytes;
 }
 
 async function pgDumpVersion(program: string, env: NodeJS.ProcessEnv): Promise<string> {
@@ -195,6 +214,8 @@ async function backupDatabase(
     try {
         await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
         const pgSnapshot = await session.query<string>("SELECT to_jsonb(pg_export_snapshot())");
+        // Sequences move outside transactions: their dumped values lie between these and the ones read after pg_dump.
+        const sequencesBefore = await session.query<SequenceContent[]>(SEQUENCES_SQL);
 
         const restic = repo.spawn(
             [
@@ -233,6 +254,11 @@ async function backupDatabase(
             bytesRead: piped.bytes(),
         }));
 
+        // The server's roles, so a restore onto a new server can create them before the data.
+        const roles = dumpRoles(database, ctx.env).then(
+            (r) => r,
+            (e: Error) => e,
+        );
         // Row counts in the same snapshot, while pg_dump runs.
         const content = session.query<DatabaseContent>(CONTENT_SQL).then(
             (c) => c,
@@ -260,9 +286,14 @@ async function backupDatabase(
                 `pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`,
             );
         }
-        const counted = await content;
+        const counted = await content.then(async (c) =>
+            c instanceof Error ? c : withSequences(c, sequencesBefore, session).catch((e: Error) => e),
+        );
         if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
+        const roleDefinitions = await roles;
+        if (roleDefinitions instanceof Error) return await abort(roleDefinitions.message);
 
+        await piped.drained;
         restic.stdin!.end();
         const exit = await resticExit;
         stopProgress();
@@ -276,7 +307,7 @@ async function backupDatabase(
         const sha256 = piped.sha256();
         return {
             snapshot: summary.snapshot_id,
-            bytesAdded: summary.data_added,
+            bytesNew: summary.data_added,
             bytes,
             manifest: (dataSnapshot): DatabaseManifest => ({
                 ...common,
@@ -285,11 +316,26 @@ async function backupDatabase(
                 pgSnapshot,
                 dump: { bytes, sha256, format: "custom", pgDumpVersion: version },
                 content: counted,
+                roles: roleDefinitions,
             }),
         };
     } finally {
         if (!finished) session.kill();
     }
+}
+
+/** The sequences read after pg_dump ended, with the values read before it started. */
+async function withSequences(
+    content: DatabaseContent,
+    before: readonly SequenceContent[],
+    session: PsqlSession,
+): Promise<DatabaseContent> {
+    const earlier = new Map(before.map((s) => [`${s.schema}.${s.sequence}`, s.lastValue]));
+    const after = await session.query<SequenceContent[]>(SEQUENCES_SQL);
+    return {
+        ...content,
+        sequences: after.map((s) => ({ ...s, lastValueBefore: earlier.get(`${s.schema}.${s.sequence}`) ?? null })),
+    };
 }
 
 function errnoText(errno: number): string {
@@ -358,7 +404,7 @@ async function backupDirectory(
     const done = summary;
     return {
         snapshot: done.snapshot_id,
-        bytesAdded: done.data_added,
+        bytesNew: done.data_added,
         bytes: done.total_bytes_processed,
         manifest: (dataSnapshot): DirectoryManifest => ({
             ...common,

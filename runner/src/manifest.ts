@@ -1,5 +1,6 @@
 /** The manifest: what a backup contains, written as the commit record of the backup (see snapshots.ts). */
-import type { DatabaseContent } from "./postgres";
+import type { DatabaseContent } from "./content";
+import type { RoleDefinitions } from "./roles";
 import type { TargetKind } from "./snapshots";
 
 interface ManifestBase {
@@ -24,6 +25,8 @@ export interface DatabaseManifest extends ManifestBase {
         readonly pgDumpVersion: string;
     };
     readonly content: DatabaseContent;
+    /** The server's roles (pg_dumpall --globals-only --no-role-passwords); absent in backups made before they were recorded. */
+    readonly roles?: RoleDefinitions;
 }
 
 export interface DirectoryManifest extends ManifestBase {

@@ -14,7 +14,8 @@ export const metricNames = {
     lastFailure: "nas_backup_last_failure_timestamp_seconds",
     lastRunSuccess: "nas_backup_last_run_success",
     duration: "nas_backup_duration_seconds",
-    bytesAdded: "nas_backup_bytes_added",
+    bytesStored: "nas_backup_bytes_stored",
+    bytesNew: "nas_backup_bytes_new_uncompressed",
     restoreDuration: "nas_backup_restore_drill_duration_seconds",
 } as const;
 

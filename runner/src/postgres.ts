@@ -10,7 +10,7 @@ import { isLoopback } from "./config";
 import { registerSecret } from "./log";
 import { OperationError, requireProgram, spawnChild, stderrTail, UsageError, waitForExit } from "./proc";
 
-export function pgProgram(name: "pg_dump" | "pg_restore" | "psql", env: NodeJS.ProcessEnv): string {
+export function pgProgram(name: "pg_dump" | "pg_dumpall" | "pg_restore" | "psql", env: NodeJS.ProcessEnv): string {
     const dir = env.NAS_BACKUP_PG_BIN_DIR;
     return requireProgram(
         dir ? join(dir, name) : name,
@@ -153,58 +153,8 @@ export class PsqlSession {
     }
 }
 
-/** What a restore must reproduce, taken in the dump's MVCC snapshot. */
-export interface DatabaseContent {
-    readonly database: string;
-    readonly serverVersion: string;
-    readonly encoding: string;
-    readonly tables: readonly { schema: string; table: string; rows: number }[];
-    /** Sequence values move outside transactions; the manifest records them, the comparison checks presence. */
-    readonly sequences: readonly { schema: string; sequence: string; lastValue: number | null }[];
-    readonly largeObjects: number;
-}
-
-const userSchema = (col: string): string =>
+export const userSchema = (col: string): string =>
     `${col} NOT IN ('pg_catalog', 'information_schema') AND ${col} NOT LIKE 'pg\\_toast%' AND ${col} NOT LIKE 'pg\\_temp\\_%'`;
-
-/** Row counts of every user table (exact, count(*)), sequences and large objects. */
-export const CONTENT_SQL = `
-SELECT jsonb_build_object(
-  'database', current_database(),
-  'serverVersion', current_setting('server_version'),
-  'encoding', pg_encoding_to_char((SELECT encoding FROM pg_database WHERE datname = current_database())),
-  'tables', coalesce((
-     SELECT jsonb_agg(jsonb_build_object('schema', n.nspname, 'table', c.relname,
-              'rows', (xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1]::text::bigint)
-            ORDER BY n.nspname, c.relname)
-     FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
-     WHERE c.relkind = 'r' AND ${userSchema("n.nspname")}
-       AND NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.deptype = 'e')
-  ), '[]'::jsonb),
-  'sequences', coalesce((
-     SELECT jsonb_agg(jsonb_build_object('schema', schemaname, 'sequence', sequencename, 'lastValue', last_value) ORDER BY schemaname, sequencename)
-     FROM pg_sequences WHERE ${userSchema("schemaname")}
-  ), '[]'::jsonb),
-  'largeObjects', (SELECT count(*) FROM pg_largeobject_metadata)
-)`;
-
-/** Differences between a restored database and the manifest; empty = the restore is complete. */
-export function compareContent(expected: DatabaseContent, actual: DatabaseContent): string[] {
-    const problems: string[] = [];
-    const rows = new Map(actual.tables.map((t) => [`${t.schema}.${t.table}`, t.rows]));
-    for (const t of expected.tables) {
-        const name = `${t.schema}.${t.table}`;
-        const got = rows.get(name);
-        if (got === undefined) problems.push(`table ${name} missing`);
-        else if (Number(got) !== Number(t.rows)) problems.push(`table ${name}: ${got} rows, expected ${t.rows}`);
-    }
-    const sequences = new Set(actual.sequences.map((s) => `${s.schema}.${s.sequence}`));
-    for (const s of expected.sequences)
-        if (!sequences.has(`${s.schema}.${s.sequence}`)) problems.push(`sequence ${s.schema}.${s.sequence} missing`);
-    if (Number(actual.largeObjects) !== Number(expected.largeObjects))
-        problems.push(`${actual.largeObjects} large objects, expected ${expected.largeObjects}`);
-    return problems;
-}
 
 /** Objects that make a database "not empty" for a restore. */
 export const NON_EMPTY_SQL = `

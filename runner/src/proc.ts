@@ -7,7 +7,7 @@ import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from "
 import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import type { Readable, Writable } from "node:stream";
+import { PassThrough, type Readable, type Writable } from "node:stream";
 import { redact } from "./log";
 
 export class UsageError extends Error {}
@@ -152,6 +152,8 @@ export interface PipedStream {
     bytes(): number;
     /** Hex SHA-256 of everything that passed; call once the source has ended. */
     sha256(): string;
+    /** Resolves once the source ended and everything it produced was handed to the consumer. */
+    readonly drained: Promise<void>;
 }
 
 /**
@@ -163,10 +165,24 @@ export function heldPipe(from: Readable, to: Writable): PipedStream {
     const hash = createHash("sha256");
     let bytes = 0;
     let digest: string | undefined;
+    const drained = new Promise<void>((resolve) => {
+        from.once("end", resolve);
+        from.once("close", resolve);
+    });
     from.on("data", (chunk: Buffer) => {
         hash.update(chunk);
         bytes += chunk.length;
     });
     from.pipe(to, { end: false });
-    return { bytes: () => bytes, sha256: () => (digest ??= hash.digest("hex")) };
+    return { bytes: () => bytes, sha256: () => (digest ??= hash.digest("hex")), drained };
+}
+
+/**
+ * A child's stdout, kept until a consumer is attached. Node resumes a child's (even explicitly
+ * paused) stdout when the child exits and discards what nobody listens to: a short `restic dump`
+ * that exits before pg_restore is started would hand pg_restore an empty stream. Piping it into a
+ * PassThrough at once keeps every byte (with backpressure) until it is read.
+ */
+export function keepOutput(child: ChildProcess): Readable {
+    return child.stdout!.pipe(new PassThrough());
 }

@@ -11,6 +11,7 @@ import { nasRetention, plan, type RetentionPlan } from "./retention";
 export interface PruneOptions {
     readonly target: string;
     readonly dryRun: boolean;
+    /** Plan as of this time (default now); `prune --dry-run --as-of`: "what will be deleted on the 1st?" */
     readonly now?: Date;
 }
 

@@ -88,26 +88,26 @@ export class ResticRepository {
         return result;
     }
 
-    /**
-     * Asks the REST server directly whether the repository exists: a fast, clear answer for "NAS
-     * down" and "wrong NAS credentials" before restic's retries.
-     */
-    async probe(): Promise<"exists" | "missing"> {
-        const url = new URL("config", this.location.httpUrl);
+    /** One request to the REST server (restic's REST API v2), with the role's credentials. */
+    private async rest(method: "HEAD" | "GET", path: string): Promise<{ status: number; body: string }> {
+        const url = new URL(path, this.location.httpUrl);
         const { user, password } = this.location.credentials;
-        const headers: Record<string, string> = {};
+        const headers: Record<string, string> = { accept: "application/vnd.x.restic.rest.v2" };
         if (user !== undefined)
             headers.authorization = `Basic ${Buffer.from(`${user}:${password ?? ""}`).toString("base64")}`;
-        const status = await new Promise<number>((resolve, reject) => {
+        return new Promise<{ status: number; body: string }>((resolve, reject) => {
             const options = {
-                method: "HEAD",
+                method,
                 headers,
                 timeout: PROBE_TIMEOUT_MS,
                 ...(this.options.cacert ? { ca: readFileSync(this.options.cacert) } : {}),
             };
             const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
-                res.resume();
-                resolve(res.statusCode ?? 0);
+                let body = "";
+                res.setEncoding("utf8");
+                res.on("data", (c: string) => (body += c));
+                res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
+                res.on("error", reject);
             });
             req.on("timeout", () => req.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)));
             req.on("error", reject);
@@ -115,17 +115,43 @@ export class ResticRepository {
         }).catch((e: Error & { code?: string }) => {
             throw new OperationError(`NAS not reachable at ${this.location.display}: ${e.code ?? e.message}`);
         });
-        if (status === 200) return "exists";
-        if (status === 404) return "missing";
+    }
+
+    private refuse(status: number): never {
+        const { display, credentials } = this.location;
         if (status === 401)
-            throw new OperationError(
-                `the NAS rejected the ${this.location.credentials.role} credentials (401) for ${this.location.display}`,
-            );
+            throw new OperationError(`the NAS rejected the ${credentials.role} credentials (401) for ${display}`);
         if (status === 403)
             throw new OperationError(
-                `the NAS denied access (403) to ${this.location.display} for the ${this.location.credentials.role} credentials`,
+                `the NAS denied access (403) to ${display} for the ${credentials.role} credentials`,
             );
-        throw new OperationError(`unexpected answer ${status} from the NAS for ${this.location.display}`);
+        throw new OperationError(`unexpected answer ${status} from the NAS for ${display}`);
+    }
+
+    /**
+     * Asks the REST server directly whether the repository exists: a fast, clear answer for "NAS
+     * down" and "wrong NAS credentials" before restic's retries.
+     */
+    async probe(): Promise<"exists" | "missing"> {
+        const { status } = await this.rest("HEAD", "config");
+        if (status === 200) return "exists";
+        if (status === 404) return "missing";
+        return this.refuse(status);
+    }
+
+    /**
+     * The repository's files as the NAS stores them (pack, index and snapshot files: name and size).
+     * restic 0.14 reports only the uncompressed size of new data (`data_added`); what a backup cost
+     * the NAS is the size of the files it added, read from the REST listing before and after.
+     */
+    async storedFiles(): Promise<Map<string, number>> {
+        const files = new Map<string, number>();
+        for (const type of ["data/", "index/", "snapshots/"]) {
+            const { status, body } = await this.rest("GET", type);
+            if (status !== 200) this.refuse(status);
+            for (const f of JSON.parse(body) as { name: string; size: number }[]) files.set(`${type}${f.name}`, f.size);
+        }
+        return files;
     }
 
     /** Creates the repository (format version 2: compression) on the first backup of a target. */

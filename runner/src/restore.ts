@@ -2,34 +2,29 @@
  * `restore`: a complete backup (by snapshot id, `latest`, or the latest before a date) into a
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
+import type { ChildProcess } from "node:child_process";
 import { lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
 import { isAbsolute, join, normalize } from "node:path";
+import type { Readable } from "node:stream";
+import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import {
-    adminStatement,
-    compareContent,
-    CONTENT_SQL,
-    NON_EMPTY_SQL,
-    openDatabase,
-    pgEnv,
-    pgProgram,
-    quoteIdent,
-    quoteLiteral,
-    type DatabaseContent,
-} from "./postgres";
+import { adminStatement, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral } from "./postgres";
 import {
     collect,
     describeExit,
     heldPipe,
+    keepOutput,
     OperationError,
     spawnChild,
     stderrTail,
     UsageError,
     waitForExit,
+    type Exit,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
+import { createMissingRoles, dropRoles } from "./roles";
 import {
     dumpFileName,
     manifestFileName,
@@ -48,6 +43,8 @@ export interface RestoreOutcome {
     readonly durationSeconds: number;
     /** Empty when the restored data matches the manifest. */
     readonly problems: readonly string[];
+    /** Roles this restore created (without passwords). */
+    readonly rolesCreated?: readonly string[];
 }
 
 /** Finds the backup to restore and reads its manifest. */
@@ -82,15 +79,18 @@ export interface DatabaseRestoreOptions {
     readonly force: boolean;
     /** Do not restore ownership and privileges (roles of the source may not exist here). */
     readonly noOwner: boolean;
+    /** Create the roles recorded with the backup that this server lacks (without passwords) before the data. */
+    readonly createRoles: boolean;
 }
 
-/** Creates the database if asked, and refuses a non-empty one unless forced. */
+/** Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced. */
 async function prepareDatabase(
     ctx: Context,
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
-): Promise<void> {
+): Promise<{ created: boolean }> {
     let session = await openDatabase(options.database, ctx.env);
+    let created = false;
     if (session === "missing") {
         if (!options.create)
             throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
@@ -100,6 +100,7 @@ async function prepareDatabase(
             `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`,
             ctx.env,
         );
+        created = true;
         session = await openDatabase(options.database, ctx.env);
         if (session === "missing") throw new OperationError(`database ${options.database} could not be created`);
     }
@@ -113,6 +114,103 @@ async function prepareDatabase(
     } finally {
         await session.close();
     }
+    return { created };
+}
+
+/** Removes a database this restore created, so a failed `--create` leaves nothing behind. */
+async function dropCreated(ctx: Context, options: DatabaseRestoreOptions): Promise<void> {
+    await adminStatement(
+        options.adminDatabase,
+        `DROP DATABASE IF EXISTS ${quoteIdent(options.database)} WITH (FORCE)`,
+        ctx.env,
+    ).catch((e: Error) => log("warn", "restore.cleanup_failed", { database: options.database, cause: e.message }));
+}
+
+/** Creates the backup's roles this server lacks; reports them (they have no passwords). */
+async function createRoles(
+    ctx: Context,
+    repo: ResticRepository,
+    backup: Backup,
+    manifest: DatabaseManifest,
+    options: DatabaseRestoreOptions,
+): Promise<string[]> {
+    if (!manifest.roles) {
+        throw new OperationError(
+            `backup ${backup.shortId} holds no role definitions (made before the runner recorded them): create the roles by hand, or restore a newer backup`,
+        );
+    }
+    const created = await createMissingRoles(manifest.roles, options.adminDatabase, ctx.env);
+    if (created.length > 0) {
+        log("info", "restore.roles_created", {
+            target: repo.target,
+            roles: created,
+            note: "created without passwords: set them (ALTER ROLE … PASSWORD) before the application connects",
+        });
+    }
+    return created;
+}
+
+/**
+ * Feeds `restic dump` (already started) into pg_restore in one transaction. pg_restore sees the end
+ * of its input only after restic exited 0 and every byte was handed over: a partial read can never
+ * commit. The cause of a failure is the program that failed first, not the one the runner killed.
+ */
+async function streamIntoPgRestore(
+    ctx: Context,
+    repo: ResticRepository,
+    backup: Backup,
+    dump: { child: ChildProcess; output: Readable; stderr: () => string; exit: Promise<Exit> },
+    options: DatabaseRestoreOptions,
+): Promise<{ bytes: number; sha256: string }> {
+    const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
+    if (options.noOwner) args.push("--no-owner", "--no-acl");
+    if (options.force) args.push("--clean", "--if-exists");
+    const restore = spawnChild(pgProgram("pg_restore", ctx.env), args, {
+        env: pgEnv(ctx.env),
+        stdio: ["pipe", "ignore", "pipe"],
+    });
+    const restoreErr = collect(restore.stderr);
+    restore.stdin!.on("error", () => undefined);
+    const piped = heldPipe(dump.output, restore.stdin!);
+    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({
+        target: repo.target,
+        bytesRestored: piped.bytes(),
+    }));
+    let failedFirst: "restic" | "pg_restore" | undefined;
+    const [dumpExit, pgExit] = await Promise.all([
+        dump.exit.then(async (e) => {
+            if (e.code !== 0 || e.signal) {
+                failedFirst ??= "restic";
+                restore.kill("SIGKILL");
+            } else {
+                await piped.drained;
+                restore.stdin!.end();
+            }
+            return e;
+        }),
+        waitForExit(restore).then((e) => {
+            if (e.code !== 0 || e.signal) {
+                failedFirst ??= "pg_restore";
+                dump.child.kill("SIGKILL");
+            }
+            return e;
+        }),
+    ]);
+    stopProgress();
+    const nothing = "nothing was restored (one transaction)";
+    if (failedFirst === "pg_restore" || (failedFirst === undefined && (pgExit.code !== 0 || pgExit.signal))) {
+        const hint = /role ".*" does not exist/.test(restoreErr())
+            ? "; the backup's roles do not exist on this server: pass --create-roles to create them (without passwords) before the data"
+            : "";
+        throw new OperationError(
+            `pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; ${nothing}${hint}`,
+        );
+    }
+    if (failedFirst === "restic") {
+        const what = `reading the dump of ${backup.shortId}`;
+        throw new OperationError(`${explainResticFailure(what, dumpExit, dump.stderr(), repo.location)}; ${nothing}`);
+    }
+    return { bytes: piped.bytes(), sha256: piped.sha256() };
 }
 
 /** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
@@ -124,89 +222,57 @@ export async function restoreDatabase(
     options: DatabaseRestoreOptions,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
-    const env = pgEnv(ctx.env);
-    const pgRestore = pgProgram("pg_restore", ctx.env);
-
-    // restic opens the repository (key derivation, index) while the database is checked; its output
-    // waits in the pipe until pg_restore reads it.
-    const restic = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
-    const resticErr = collect(restic.stderr);
-    const resticExit = waitForExit(restic);
-    restic.stdout!.pause();
+    // restic opens the repository (key derivation, index) while the database is prepared; its
+    // output is kept until pg_restore reads it.
+    const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
+    const dump = { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
+    let created = false;
+    let rolesCreated: string[] = [];
     try {
-        await prepareDatabase(ctx, manifest, options);
+        ({ created } = await prepareDatabase(ctx, manifest, options));
+        if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
+        log("info", "restore.start", {
+            target: repo.target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
+            into: options.database,
+        });
+        const { bytes, sha256 } = await streamIntoPgRestore(ctx, repo, backup, dump, options);
+        const problems: string[] = [];
+        if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
+            problems.push(
+                `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`,
+            );
+        }
+        const check = await openDatabase(options.database, ctx.env);
+        if (check === "missing")
+            throw new OperationError(`database ${options.database} disappeared during the restore`);
+        try {
+            const restored = {
+                ...(await check.query<DatabaseContent>(CONTENT_SQL)),
+                sequences: await check.query<SequenceContent[]>(SEQUENCES_SQL),
+            };
+            problems.push(...compareContent(manifest.content, restored, { access: !options.noOwner }));
+        } finally {
+            await check.close();
+        }
+        return {
+            target: repo.target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
+            into: options.database,
+            bytes,
+            durationSeconds: secondsSince(start),
+            problems,
+            rolesCreated,
+        };
     } catch (e) {
-        restic.kill("SIGKILL");
-        await resticExit.catch(() => undefined);
+        child.kill("SIGKILL");
+        await dump.exit.catch(() => undefined);
+        if (created) await dropCreated(ctx, options);
+        await dropRoles(rolesCreated, options.adminDatabase, ctx.env);
         throw e;
     }
-
-    log("info", "restore.start", {
-        target: repo.target,
-        snapshot: backup.shortId,
-        snapshotTime: backup.time.toISOString(),
-        into: options.database,
-    });
-    const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
-    if (options.noOwner) args.push("--no-owner", "--no-acl");
-    if (options.force) args.push("--clean", "--if-exists");
-    const restore = spawnChild(pgRestore, args, { env, stdio: ["pipe", "ignore", "pipe"] });
-    const restoreErr = collect(restore.stderr);
-    const restoreExit = waitForExit(restore);
-    restore.stdin!.on("error", () => undefined);
-    // pg_restore sees the end of its input only after restic exited 0: a partial read can never commit.
-    const piped = heldPipe(restic.stdout!, restore.stdin!);
-    const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({
-        target: repo.target,
-        bytesRestored: piped.bytes(),
-    }));
-    const [dumpExit, pgExit] = await Promise.all([
-        resticExit.then((e) => {
-            if (e.code !== 0 || e.signal) restore.kill("SIGKILL");
-            else restore.stdin!.end();
-            return e;
-        }),
-        restoreExit.then((e) => {
-            if (e.code !== 0 || e.signal) restic.kill("SIGKILL");
-            return e;
-        }),
-    ]);
-    stopProgress();
-    if (dumpExit.code !== 0 || dumpExit.signal) {
-        throw new OperationError(
-            `${explainResticFailure(`reading the dump of ${backup.shortId}`, dumpExit, resticErr(), repo.location)}; nothing was restored (one transaction)`,
-        );
-    }
-    if (pgExit.code !== 0 || pgExit.signal) {
-        throw new OperationError(
-            `pg_restore into ${options.database} failed (${describeExit("pg_restore", pgExit)}): ${stderrTail(restoreErr())}; nothing was restored (one transaction)`,
-        );
-    }
-
-    const problems: string[] = [];
-    const bytes = piped.bytes();
-    const sha256 = piped.sha256();
-    if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
-        problems.push(
-            `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`,
-        );
-    }
-    const check = await openDatabase(options.database, ctx.env);
-    if (check === "missing") throw new OperationError(`database ${options.database} disappeared during the restore`);
-    try {
-        problems.push(...compareContent(manifest.content, await check.query<DatabaseContent>(CONTENT_SQL)));
-    } finally {
-        await check.close();
-    }
-    return {
-        target: repo.target,
-        snapshot: backup.shortId,
-        snapshotTime: backup.time.toISOString(),
-        into: options.database,
-        bytes,
-        durationSeconds: secondsSince(start),
-        problems,
-    };
 }
 
 async function isEmptyOrMissing(dir: string): Promise<boolean> {
@@ -313,6 +379,7 @@ export interface RestoreCommandOptions {
     readonly create: boolean;
     readonly force: boolean;
     readonly noOwner: boolean;
+    readonly createRoles?: boolean;
 }
 
 export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
@@ -327,7 +394,11 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
             throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
         const outcome =
             manifest.kind === "database"
-                ? await restoreDatabase(ctx, repo, backup, manifest, { ...options, database: options.intoDatabase! })
+                ? await restoreDatabase(ctx, repo, backup, manifest, {
+                      ...options,
+                      database: options.intoDatabase!,
+                      createRoles: options.createRoles === true,
+                  })
                 : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });

@@ -73,9 +73,9 @@ export interface ClassifiedBackup extends Backup {
 }
 
 /**
- * Marks the monthly backups: in each calendar month, the first complete backup on or after the anchor
- * day (the 1st; if the 1st failed, the next success of that month), and any complete backup tagged
- * `monthly` at backup time (a tag can only add protection, never remove it).
+ * Marks the monthly backups: in each calendar month exactly one, the first complete backup on or after
+ * the anchor day (the 1st; if the 1st failed, the next success of that month). The `monthly` tag is not
+ * trusted: two backups started together on the 1st both carry it (each saw no earlier one).
  */
 export function classify(snapshots: readonly ResticSnapshot[], policy: RetentionPolicy): ClassifiedBackup[] {
     const { backups } = groupSnapshots(snapshots);
@@ -93,7 +93,7 @@ export function classify(snapshots: readonly ResticSnapshot[], policy: Retention
             ...b,
             complete,
             civil,
-            monthly: complete && (b.monthlyTag || firstOfMonth.get(monthKey(civil)) === b.id),
+            monthly: complete && firstOfMonth.get(monthKey(civil)) === b.id,
         };
     });
 }

@@ -52,7 +52,6 @@ export interface Backup {
     readonly time: Date;
     readonly kind: TargetKind | undefined;
     readonly tags: readonly string[];
-    readonly monthlyTag: boolean;
     /** Full id of the manifest snapshot; undefined = incomplete backup. */
     readonly manifestSnapshotId: string | undefined;
     readonly runId: string | undefined;
@@ -97,7 +96,6 @@ export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSna
             time: new Date(s.time),
             kind: kind === "database" || kind === "directory" ? kind : undefined,
             tags: s.tags ?? [],
-            monthlyTag: (manifest?.tags ?? []).includes(tags.monthly),
             manifestSnapshotId: manifest?.id,
             runId: run,
             paths: s.paths ?? [],

@@ -95,7 +95,9 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
                     adminDatabase: options.adminDatabase,
                     create: true,
                     force: false,
-                    noOwner: true,
+                    // The drill server gets the backup's roles as a new server would (older backups: without owners).
+                    noOwner: !manifest.roles,
+                    createRoles: manifest.roles !== undefined,
                 });
             } finally {
                 await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) =>

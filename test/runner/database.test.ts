@@ -101,15 +101,17 @@ describe.concurrent("database backup and restore", () => {
         const result = JSON.parse(b.stdout) as {
             snapshot: string;
             bytes: number;
-            bytesAdded: number;
+            bytesNew: number;
+            bytesStored: number;
             durationSeconds: number;
             monthly: boolean;
         };
         expect(result.bytes).toBeGreaterThan(0);
-        expect(result.bytesAdded).toBeGreaterThan(0);
+        expect(result.bytesNew).toBeGreaterThan(0);
+        expect(result.bytesStored).toBeGreaterThan(0);
         expect(b.events.map((e) => e.event)).toEqual(expect.arrayContaining(["backup.start", "backup.success"]));
         const success = b.events.find((e) => e.event === "backup.success")!;
-        expect(success).toMatchObject({ target: "shop", bytes: result.bytes, bytesAdded: result.bytesAdded });
+        expect(success).toMatchObject({ target: "shop", bytes: result.bytes, bytesStored: result.bytesStored });
         expect(typeof success.durationSeconds).toBe("number");
 
         // Two snapshots: the dump and its manifest, linked by the run tag; the first backup of a month is monthly.
@@ -131,8 +133,8 @@ describe.concurrent("database backup and restore", () => {
         };
         expect(m.content.tables).toEqual(
             expect.arrayContaining([
-                { schema: "Lager ü", table: "Artikel", rows: 300 },
-                { schema: "sales", table: "customer", rows: 500 },
+                { schema: "Lager ü", table: "Artikel", rows: 300, digest: expect.stringMatching(/^\d+$/) },
+                { schema: "sales", table: "customer", rows: 500, digest: expect.stringMatching(/^\d+$/) },
             ]),
         );
         expect(m.content.largeObjects).toBe(5);

@@ -428,13 +428,14 @@ describe.concurrent("Pushgateway metrics", () => {
             NAS_BACKUP_PUSHGATEWAY_URL: gateway,
         });
         expect(ok.code, ok.stderr).toBe(0);
-        const result = JSON.parse(ok.stdout) as { bytesAdded: number; durationSeconds: number };
+        const result = JSON.parse(ok.stdout) as { bytesStored: number; bytesNew: number; durationSeconds: number };
         const push = pushes.find((p) => p.url === "/metrics/job/nas_backup/target/metered/operation/backup")!;
         expect(push.method).toBe("POST");
         expect(
             Math.abs(metric(push.body, "nas_backup_last_success_timestamp_seconds") - Date.now() / 1000),
         ).toBeLessThan(60);
-        expect(metric(push.body, "nas_backup_bytes_added")).toBe(result.bytesAdded);
+        expect(metric(push.body, "nas_backup_bytes_stored")).toBe(result.bytesStored);
+        expect(metric(push.body, "nas_backup_bytes_new_uncompressed")).toBe(result.bytesNew);
         expect(metric(push.body, "nas_backup_duration_seconds")).toBe(result.durationSeconds);
         expect(metric(push.body, "nas_backup_last_run_success")).toBe(1);
 

@@ -119,6 +119,27 @@ describe("retention plan", () => {
         expect(monthlyTimes(repo).map((t) => civilDate(new Date(t), tz).day)).toEqual([2]);
     });
 
+    it("keeps exactly one monthly backup when two backups started together on the 1st both carry the monthly tag", () => {
+        const old = backupSnapshots([], at("2025-02-27", 1), true);
+        // Both saw no earlier backup of March, so both manifests say monthly.
+        const first = backupSnapshots(old, at("2025-03-01", 0, 30), true);
+        const second = backupSnapshots(old, new Date(at("2025-03-01", 0, 30).getTime() + 5000), true);
+        const newer = backupSnapshots([...old, ...first, ...second], at("2025-08-15", 1), true);
+        const repo = [...old, ...first, ...second, ...newer];
+        expect(monthlyTimes(repo)).toHaveLength(4); // February, March twice, August
+        const result = plan(repo, at("2025-08-20", 12), policy);
+        const data = (id: string): { keep: boolean; reasons: readonly string[] } =>
+            result.decisions.find((d) => d.snapshotId === id)!;
+        expect(data(first[0].id)).toMatchObject({
+            keep: true,
+            reasons: [expect.stringMatching(/monthly backup of 2025-03/)],
+        });
+        expect(data(second[0].id)).toMatchObject({
+            keep: false,
+            reasons: [expect.stringMatching(/not a monthly backup/)],
+        });
+    });
+
     it(`keeps a monthly backup for ${policy.monthlyRetentionMonths} months, through the same calendar day, then deletes it`, () => {
         const monthlyTime = at("2025-01-01", 1);
         let repo = backupSnapshots([], monthlyTime, true);
@@ -199,6 +220,7 @@ describe("retention over years of simulated daily runs", () => {
             let outageDaysLeft = 0;
             let prunes = 0;
             let dstDaysSeen = 0;
+            let concurrentPairs = 0;
 
             const check = (now: Date, pruned: boolean): void => {
                 const today = civilDate(now, tz);
@@ -268,8 +290,9 @@ describe("retention over years of simulated daily runs", () => {
                         continue;
                     }
                     const daily = ageDays <= policy.dailyRetentionDays || ageHours < policy.dailyRetentionDays * 24;
+                    // Exactly one monthly per month: a second backup tagged monthly (started together) is not kept for it.
                     const monthly =
-                        (monthlyIds.has(snap.id) || monthlyTimes(repo).includes(snap.time)) &&
+                        monthlyIds.has(snap.id) &&
                         dayNumber(today) <= dayNumber(addMonths(civilDate(time, tz), policy.monthlyRetentionMonths));
                     ensure(
                         daily || monthly || snap.id === newest?.id,
@@ -308,6 +331,23 @@ describe("retention over years of simulated daily runs", () => {
                     }
                     minuteOfDay = Math.min(1439, minuteOfDay + 1 + Math.floor(random() * 120));
                 }
+                // Two backups started together on the anchor day (a rerun racing the CronJob): both see no
+                // earlier backup of the month, so both manifests carry the monthly tag.
+                if (outageDaysLeft === 0 && date.day === policy.monthlyAnchorDayOfMonth && random() < 0.3) {
+                    const time = zonedInstant(date, Math.floor(minuteOfDay / 60), minuteOfDay % 60, tz);
+                    const before = repo;
+                    for (const offset of [0, 1000 + Math.floor(random() * 30_000)]) {
+                        const written = backupSnapshots(before, new Date(time.getTime() + offset), true);
+                        repo = [...repo, ...written];
+                        successes.push({
+                            id: written[0].id,
+                            time: new Date(time.getTime() + offset),
+                            civil: civilDate(time, tz),
+                        });
+                        lastAttempt = Math.max(lastAttempt, time.getTime() + offset);
+                        concurrentPairs++;
+                    }
+                }
                 if (outageDaysLeft > 0) outageDaysLeft--;
                 // Prune after the backups (sometimes it fails and the next day catches up).
                 const pruneMinute = Math.min(1439, minuteOfDay + 1 + Math.floor(random() * 60));
@@ -332,6 +372,7 @@ describe("retention over years of simulated daily runs", () => {
             expect(successes.length).toBeGreaterThan(years * 200);
             expect(prunes).toBeGreaterThan(years * 300);
             expect(dstDaysSeen).toBeGreaterThanOrEqual(years * 2);
+            expect(concurrentPairs).toBeGreaterThan(0);
         });
     }
 });

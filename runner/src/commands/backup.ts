@@ -67,7 +67,7 @@ async function run(cli: Invocation<typeof backupSpec>): Promise<Outcome> {
     cli.print(
         cli.json
             ? JSON.stringify(result)
-            : `backup of ${target}: snapshot ${result.snapshot}${result.monthly ? " (monthly)" : ""}, ${result.bytes} bytes read, ${result.bytesAdded} bytes added to the NAS, ${result.durationSeconds} s`,
+            : `backup of ${target}: snapshot ${result.snapshot}${result.monthly ? " (monthly)" : ""}, ${result.bytes} bytes read, ${result.bytesNew} bytes new (uncompressed), ${result.bytesStored} bytes stored on the NAS, ${result.durationSeconds} s`,
     );
     return "ok";
 }

@@ -7,7 +7,7 @@ const nas = backupPolicy.nas;
 export const pruneSpec = {
     name: "prune",
     summary: "apply the retention policy and free the space",
-    usage: "nas-backup prune --target NAME [--dry-run] [--json]",
+    usage: "nas-backup prune --target NAME [--dry-run [--as-of DATE]] [--json]",
     description: [
         `Keeps every backup of the last ${nas.dailyRetentionDays.value} calendar days, each monthly backup for ${nas.monthlyRetentionMonths.value} months`,
         `(${nas.monthlyRetentionMonths.clause}), and always the newest complete backup; deletes the rest, and incomplete`,
@@ -18,6 +18,13 @@ export const pruneSpec = {
     options: [
         options.target,
         { flag: "dry-run", type: "boolean", description: "print the plan (keep/delete and why), change nothing." },
+        {
+            flag: "as-of",
+            type: "string",
+            placeholder: "DATE",
+            description:
+                "with --dry-run: the plan as a prune at this time would make it, e.g. what will be deleted on the 1st; see TIMES.",
+        },
         options.maintenanceRepositoryBase,
         options.repositoryBase,
         options.json,
@@ -29,13 +36,21 @@ export const pruneSpec = {
         ...environment.nas,
         ...environment.pushgateway,
     ],
-    examples: ["nas-backup prune --target shop-db --dry-run", "nas-backup prune --target shop-db"],
+    examples: [
+        "nas-backup prune --target shop-db --dry-run",
+        "nas-backup prune --target shop-db --dry-run --as-of 2025-04-01   # what will be deleted on the 1st?",
+        "nas-backup prune --target shop-db",
+    ],
 } as const satisfies CommandSpec;
 
 async function run(cli: Invocation<typeof pruneSpec>): Promise<Outcome> {
     const { formatPlan, planToJson, prune } = await import("../prune");
     const target = cli.target();
-    const result = await prune(cli.ctx, { target, dryRun: cli.boolean("dry-run") });
+    const asOf = cli.instant("as-of");
+    const { UsageError } = await import("../proc");
+    if (asOf && !cli.boolean("dry-run"))
+        throw new UsageError("--as-of plans for another time and needs --dry-run: a prune deletes as of now");
+    const result = await prune(cli.ctx, { target, dryRun: cli.boolean("dry-run"), now: asOf });
     cli.print(
         cli.json
             ? JSON.stringify(planToJson(target, result.plan))

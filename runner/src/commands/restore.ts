@@ -5,11 +5,13 @@ import { environment, options, type Command, type CommandSpec, type Invocation, 
 export const restoreSpec = {
     name: "restore",
     summary: "restore a backup into a database or directory",
-    usage: "nas-backup restore --target NAME [--snapshot ID|latest] [--before DATE] (--into-database NAME | --into-directory PATH) [--create] [--force] [--no-owner]\n       nas-backup restore --target NAME --list",
+    usage: "nas-backup restore --target NAME [--snapshot ID|latest] [--before DATE] (--into-database NAME | --into-directory PATH) [--create] [--create-roles] [--force] [--no-owner]\n       nas-backup restore --target NAME --list",
     description: [
-        "Restores a complete backup (never an incomplete one) and proves it against the manifest (row counts, sequences,",
-        "large objects; files and bytes for directories). Databases: pg_restore in one transaction, so a failure leaves",
-        "the database unchanged. Refuses a database or directory that is not empty unless --force.",
+        "Restores a complete backup (never an incomplete one) and proves it against the manifest (every table's rows and",
+        "content digest, sequence values, schema objects with owners and grants, large objects; files and bytes for",
+        "directories). Databases: pg_restore in one transaction, so a failure leaves the database unchanged, and a database",
+        "--create made is removed again. Refuses a database or directory that is not empty unless --force. On a new server,",
+        "--create-roles first creates the roles recorded with the backup that the server lacks (without passwords).",
         "A directory backup of /mnt/share is restored to <PATH>/mnt/share: first into a staging folder there, checked against",
         "the manifest, and only then put in place, so a failed or incomplete restore leaves the directory as it was.",
     ].join("\n"),
@@ -43,6 +45,12 @@ export const restoreSpec = {
                 "restore into a non-empty database (drops and recreates the dump's objects) or directory (replaces <PATH>/<original path> with the backup).",
         },
         {
+            flag: "create-roles",
+            type: "boolean",
+            description:
+                "create the roles recorded with the backup that this server lacks, before the data (a restore onto a new server); they get no password: set them afterwards.",
+        },
+        {
             flag: "no-owner",
             type: "boolean",
             description: "do not restore ownership and privileges (when the source's roles do not exist).",
@@ -63,6 +71,7 @@ export const restoreSpec = {
     examples: [
         "nas-backup restore --target shop-db --list",
         "nas-backup restore --target shop-db --into-database shop_restored --create",
+        "nas-backup restore --target shop-db --into-database shop --create --create-roles   # onto a new server",
         "nas-backup restore --target shop-db --before 2025-03-01 --into-database shop_restored --create",
         "nas-backup restore --target documents --snapshot 1a2b3c4d --into-directory /restore",
     ],
@@ -83,11 +92,15 @@ async function run(cli: Cli): Promise<Outcome> {
         create: cli.boolean("create"),
         force: cli.boolean("force"),
         noOwner: cli.boolean("no-owner"),
+        createRoles: cli.boolean("create-roles"),
     });
     cli.print(
         cli.json
             ? JSON.stringify(result)
-            : `restored ${target} snapshot ${result.snapshot} (${result.snapshotTime}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s`,
+            : `restored ${target} snapshot ${result.snapshot} (${result.snapshotTime}) into ${result.into}: complete, ${result.bytes} bytes, ${result.durationSeconds} s` +
+                  (result.rolesCreated?.length
+                      ? `\ncreated roles without passwords (set them before the application connects): ${result.rolesCreated.join(", ")}`
+                      : ""),
     );
     return "ok";
 }
@@ -95,11 +108,18 @@ async function run(cli: Cli): Promise<Outcome> {
 /** --list: the complete (restorable) backups of the target. */
 async function list(cli: Cli): Promise<Outcome> {
     const { classify, nasRetention } = await import("../retention");
-    const repo = cli.ctx.repository(cli.target(), "backup");
-    await repo.requireExisting();
-    const backups = classify(await repo.snapshots(), nasRetention()).filter((b) => b.complete);
-    cli.print(cli.json ? JSON.stringify(backups.map(listEntry)) : listText(backups));
-    return "ok";
+    const { log } = await import("../log");
+    const target = cli.target();
+    try {
+        const repo = cli.ctx.repository(target, "backup");
+        await repo.requireExisting();
+        const backups = classify(await repo.snapshots(), nasRetention()).filter((b) => b.complete);
+        cli.print(cli.json ? JSON.stringify(backups.map(listEntry)) : listText(backups));
+        return "ok";
+    } catch (e) {
+        log("error", "restore.failure", { target, list: true, cause: (e as Error).message });
+        throw e;
+    }
 }
 
 function listEntry(b: ClassifiedBackup): object {

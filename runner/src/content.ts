@@ -1,0 +1,191 @@
+/**
+ * What a restore must reproduce, and the proof that it did: taken in the backup's own MVCC snapshot
+ * (while pg_dump dumps that snapshot) and again on the restored database, then compared.
+ *
+ * - every table: its row count and a digest of its content (order-independent: the sum of each
+ *   row's MD5, so no sort; rows rendered with fixed settings: UTC, ISO dates, exact floats, hex bytea);
+ * - every sequence: its value between the values read just before and just after pg_dump (sequences
+ *   move outside transactions; for a database idle during the backup the check is exact);
+ * - the schema objects: relations (kind, row-level security), views and materialized views, functions,
+ *   triggers, constraints, indexes, policies, enums and domains, large objects (content digest), each
+ *   with a digest of its definition and one of its owner and privileges.
+ */
+import { userSchema } from "./postgres";
+
+export interface TableContent {
+    readonly schema: string;
+    readonly table: string;
+    readonly rows: number;
+    /** Sum of the rows' MD5 (as decimal text); absent in manifests made before it was recorded. */
+    readonly digest?: string;
+}
+
+export interface SequenceContent {
+    readonly schema: string;
+    readonly sequence: string;
+    /** Read after pg_dump ended. */
+    readonly lastValue: number | null;
+    /** Read before pg_dump started; absent in older manifests. */
+    readonly lastValueBefore?: number | null;
+}
+
+export interface SchemaObject {
+    readonly kind: string;
+    readonly name: string;
+    /** MD5 of the object's definition. */
+    readonly definition: string;
+    /** MD5 of its owner and privileges. */
+    readonly access: string;
+}
+
+export interface DatabaseContent {
+    readonly database: string;
+    readonly serverVersion: string;
+    readonly encoding: string;
+    readonly tables: readonly TableContent[];
+    readonly sequences: readonly SequenceContent[];
+    readonly largeObjects: number;
+    /** Absent in manifests made before it was recorded. */
+    readonly objects?: readonly SchemaObject[];
+}
+
+/** Renderings that do not depend on the session (time zone, date style, float digits, search path). */
+const FIXED_SETTINGS = `SET TimeZone = 'UTC'; SET DateStyle = 'ISO, YMD'; SET IntervalStyle = 'postgres';
+SET extra_float_digits = 3; SET bytea_output = 'hex'; SET search_path = pg_catalog;`;
+
+const notExtension = (catalog: string, oid: string): string =>
+    `NOT EXISTS (SELECT 1 FROM pg_depend d WHERE d.classid = '${catalog}'::regclass AND d.objid = ${oid} AND d.deptype = 'e')`;
+
+const access = (owner: string, acl: string): string => `pg_get_userbyid(${owner}) || ' ' || coalesce(${acl}::text, '')`;
+
+export const SEQUENCES_SQL = `${FIXED_SETTINGS}
+SELECT coalesce(jsonb_agg(jsonb_build_object('schema', schemaname, 'sequence', sequencename, 'lastValue', last_value) ORDER BY schemaname, sequencename), '[]')
+FROM pg_sequences WHERE ${userSchema("schemaname")}`;
+
+const TABLES = `coalesce((
+  SELECT jsonb_agg(jsonb_build_object('schema', n.nspname, 'table', c.relname,
+           'rows', (xpath('/row/c/text()', x.r))[1]::text::bigint, 'digest', (xpath('/row/h/text()', x.r))[1]::text)
+         ORDER BY n.nspname, c.relname)
+  FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+  CROSS JOIN LATERAL (SELECT query_to_xml(format(
+      'SELECT count(*) AS c, coalesce(sum((''x'' || substr(md5(t::text), 1, 15))::bit(60)::bigint), 0) AS h FROM ONLY %I.%I t',
+      n.nspname, c.relname), false, true, '') AS r) x
+  WHERE c.relkind = 'r' AND ${userSchema("n.nspname")} AND ${notExtension("pg_class", "c.oid")}
+), '[]'::jsonb)`;
+
+const OBJECTS = `(WITH objects(kind, name, definition, access) AS (
+  SELECT 'relation', c.oid::regclass::text, c.relkind::text || ' rls=' || c.relrowsecurity || '/' || c.relforcerowsecurity, ${access("c.relowner", "c.relacl")}
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('r', 'p', 'v', 'm', 'S', 'f') AND ${userSchema("n.nspname")} AND ${notExtension("pg_class", "c.oid")}
+  UNION ALL SELECT 'view', c.oid::regclass::text, pg_get_viewdef(c.oid), ''
+    FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE c.relkind IN ('v', 'm') AND ${userSchema("n.nspname")} AND ${notExtension("pg_class", "c.oid")}
+  UNION ALL SELECT 'schema', n.nspname, '', ${access("n.nspowner", "n.nspacl")}
+    FROM pg_namespace n WHERE ${userSchema("n.nspname")} AND ${notExtension("pg_namespace", "n.oid")}
+  UNION ALL SELECT 'function', p.oid::regprocedure::text, pg_get_functiondef(p.oid), ${access("p.proowner", "p.proacl")}
+    FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+    WHERE p.prokind IN ('f', 'p') AND ${userSchema("n.nspname")} AND ${notExtension("pg_proc", "p.oid")}
+  UNION ALL SELECT 'trigger', t.tgrelid::regclass::text || '.' || t.tgname, pg_get_triggerdef(t.oid), ''
+    FROM pg_trigger t JOIN pg_class c ON c.oid = t.tgrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE NOT t.tgisinternal AND ${userSchema("n.nspname")} AND ${notExtension("pg_class", "c.oid")}
+  UNION ALL SELECT 'constraint', coalesce(nullif(k.conrelid, 0)::regclass::text, k.contypid::regtype::text) || '.' || k.conname, pg_get_constraintdef(k.oid), ''
+    FROM pg_constraint k JOIN pg_namespace n ON n.oid = k.connamespace WHERE ${userSchema("n.nspname")} AND ${notExtension("pg_constraint", "k.oid")}
+  UNION ALL SELECT 'index', i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid), ''
+    FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid JOIN pg_namespace n ON n.oid = c.relnamespace
+    WHERE ${userSchema("n.nspname")} AND ${notExtension("pg_class", "i.indrelid")}
+  UNION ALL SELECT 'policy', pol.polrelid::regclass::text || '.' || pol.polname,
+      pol.polpermissive || ' ' || pol.polcmd::text || ' ' || coalesce((SELECT string_agg(CASE WHEN r = 0 THEN 'public' ELSE pg_get_userbyid(r)::text END, ',' ORDER BY 1) FROM unnest(pol.polroles) r), '')
+        || ' ' || coalesce(pg_get_expr(pol.polqual, pol.polrelid), '') || ' ' || coalesce(pg_get_expr(pol.polwithcheck, pol.polrelid), ''), ''
+    FROM pg_policy pol
+  UNION ALL SELECT 'type', t.oid::regtype::text,
+      t.typtype::text || ' ' || format_type(t.typbasetype, t.typtypmod) || ' ' || coalesce((SELECT string_agg(e.enumlabel, ',' ORDER BY e.enumsortorder) FROM pg_enum e WHERE e.enumtypid = t.oid), ''),
+      ${access("t.typowner", "t.typacl")}
+    FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace
+    WHERE t.typtype IN ('e', 'd') AND ${userSchema("n.nspname")} AND ${notExtension("pg_type", "t.oid")}
+  UNION ALL SELECT 'large object', l.oid::text, md5(lo_get(l.oid)), ${access("l.lomowner", "l.lomacl")}
+    FROM pg_largeobject_metadata l
+)
+SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'definition', md5(definition), 'access', md5(access)) ORDER BY kind, name), '[]')
+FROM objects)`;
+
+/** Row counts and content digests of every user table, sequences, large objects and schema objects. */
+export const CONTENT_SQL = `${FIXED_SETTINGS}
+SELECT jsonb_build_object(
+  'database', current_database(),
+  'serverVersion', current_setting('server_version'),
+  'encoding', pg_encoding_to_char((SELECT encoding FROM pg_database WHERE datname = current_database())),
+  'tables', ${TABLES},
+  'sequences', '[]'::jsonb,
+  'largeObjects', (SELECT count(*) FROM pg_largeobject_metadata),
+  'objects', ${OBJECTS}
+)`;
+
+const majorVersion = (version: string): string => version.split(/[.\s]/)[0];
+
+function compareSequences(expected: readonly SequenceContent[], actual: readonly SequenceContent[]): string[] {
+    const problems: string[] = [];
+    const values = new Map(actual.map((s) => [`${s.schema}.${s.sequence}`, s.lastValue]));
+    for (const s of expected) {
+        const name = `${s.schema}.${s.sequence}`;
+        if (!values.has(name)) {
+            problems.push(`sequence ${name} missing`);
+            continue;
+        }
+        if (s.lastValueBefore === undefined) continue;
+        const got = values.get(name) === null ? null : Number(values.get(name));
+        const [low, high] = [s.lastValueBefore, s.lastValue].map((v) => (v === null ? null : Number(v)));
+        const inRange = got === null ? low === null : (low === null || got >= low) && high !== null && got <= high;
+        if (!inRange) problems.push(`sequence ${name} is at ${got}, expected ${low === high ? low : `${low}…${high}`}`);
+    }
+    return problems;
+}
+
+function compareObjects(
+    expected: readonly SchemaObject[],
+    actual: readonly SchemaObject[],
+    options: { definitions: boolean; access: boolean },
+): string[] {
+    const problems: string[] = [];
+    const restored = new Map(actual.map((o) => [`${o.kind} ${o.name}`, o]));
+    for (const o of expected) {
+        const got = restored.get(`${o.kind} ${o.name}`);
+        if (!got) problems.push(`${o.kind} ${o.name} missing`);
+        else if (options.definitions && got.definition !== o.definition)
+            problems.push(`${o.kind} ${o.name}: definition differs`);
+        else if (options.access && got.access !== o.access)
+            problems.push(`${o.kind} ${o.name}: owner or privileges differ`);
+    }
+    return problems;
+}
+
+/**
+ * Differences between a restored database and the manifest, tables first (in name order, so the first
+ * problem is the first table that differs); empty = the restore is complete. `access: false` when
+ * the restore skipped ownership and privileges. Definitions are compared between equal major versions
+ * only (the server renders them).
+ */
+export function compareContent(
+    expected: DatabaseContent,
+    actual: DatabaseContent,
+    options: { access: boolean } = { access: true },
+): string[] {
+    const problems: string[] = [];
+    const tables = new Map(actual.tables.map((t) => [`${t.schema}.${t.table}`, t]));
+    for (const t of expected.tables) {
+        const name = `${t.schema}.${t.table}`;
+        const got = tables.get(name);
+        if (got === undefined) problems.push(`table ${name} missing`);
+        else if (Number(got.rows) !== Number(t.rows))
+            problems.push(`table ${name}: ${got.rows} rows, expected ${t.rows}`);
+        else if (t.digest !== undefined && got.digest !== t.digest)
+            problems.push(`table ${name}: content differs (same ${t.rows} rows, different values)`);
+    }
+    problems.push(...compareSequences(expected.sequences, actual.sequences));
+    if (Number(actual.largeObjects) !== Number(expected.largeObjects))
+        problems.push(`${actual.largeObjects} large objects, expected ${expected.largeObjects}`);
+    if (expected.objects && actual.objects) {
+        const definitions = majorVersion(expected.serverVersion) === majorVersion(actual.serverVersion);
+        problems.push(...compareObjects(expected.objects, actual.objects, { definitions, access: options.access }));
+    }
+    return problems;
+}

@@ -1,0 +1,237 @@
+/**
+ * Restores onto a second PostgreSQL cluster that lacks the application's roles (a disaster restore goes
+ * to a new server), with real restic 0.14 and `rclone serve restic`. Every test has its own targets
+ * and databases, so they run concurrently.
+ */
+import { createHash } from "node:crypto";
+import { spawn, spawnSync } from "node:child_process";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import {
+    failureCause,
+    freePort,
+    processesMatching,
+    requireTools,
+    restic,
+    snapshotsOf,
+    runCli,
+    startNas,
+    startPostgres,
+    type Nas,
+    type Postgres,
+} from "./harness";
+
+vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
+
+let source: Postgres;
+/** A new server: none of the application's roles exist there. */
+let fresh: Postgres;
+/** Another new server, for the verify drill. */
+let drillServer: Postgres;
+let nas: Nas;
+let sourceEnv: Record<string, string>;
+let freshEnv: Record<string, string>;
+
+beforeAll(async () => {
+    requireTools();
+    [source, fresh, drillServer, nas] = await Promise.all([
+        startPostgres(),
+        startPostgres(),
+        startPostgres(),
+        startNas(),
+    ]);
+    sourceEnv = { ...nas.env, ...source.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+    freshEnv = { ...nas.env, ...fresh.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+    source.sql(
+        "postgres",
+        `CREATE ROLE app_owner NOLOGIN; CREATE ROLE app_reader NOLOGIN; CREATE ROLE app_user LOGIN PASSWORD 'secret-app-pw' IN ROLE app_reader;
+         CREATE DATABASE crm OWNER app_owner; CREATE DATABASE plain;`,
+    );
+    source.sql(
+        "crm",
+        `SET ROLE app_owner;
+         CREATE SCHEMA crm;
+         CREATE TABLE crm.account (id bigserial PRIMARY KEY, tenant text NOT NULL, note text);
+         -- several MB: restic is still writing when pg_restore stops at the first ownership statement
+         INSERT INTO crm.account (tenant, note) SELECT 't' || (g % 7), repeat(md5(g::text), 20) FROM generate_series(1, 20000) g;
+         ALTER TABLE crm.account ENABLE ROW LEVEL SECURITY;
+         CREATE POLICY tenant_read ON crm.account FOR SELECT TO app_reader USING (tenant = current_user);
+         GRANT USAGE ON SCHEMA crm TO app_reader;
+         GRANT SELECT ON crm.account TO app_reader;`,
+    );
+    source.sql(
+        "plain",
+        "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g",
+    );
+    source.sql("postgres", "CREATE DATABASE tamper TEMPLATE plain");
+    for (const [target, database] of [
+        ["crm", "crm"],
+        ["plain", "plain"],
+        ["tamper", "tamper"],
+    ]) {
+        const r = await runCli(["backup", "--target", target, "--database", database], sourceEnv);
+        expect(r.code, r.stderr).toBe(0);
+    }
+}, 240_000);
+
+afterAll(async () => {
+    source?.cleanup();
+    fresh?.cleanup();
+    drillServer?.cleanup();
+    await nas?.cleanup();
+});
+
+function databaseExists(pg: Postgres, name: string): boolean {
+    return pg.sql("postgres", `SELECT count(*) FROM pg_database WHERE datname = '${name}'`) === "1";
+}
+
+describe.concurrent("restore onto a new server", () => {
+    it("names pg_restore's own error as the cause (not restic, which the runner killed) and removes the database --create made", async () => {
+        expect(fresh.sql("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'app_owner'")).toBe("0");
+        const r = await runCli(["restore", "--target", "crm", "--into-database", "crm_new", "--create"], freshEnv);
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/^pg_restore into crm_new failed .*role "app_owner" does not exist/);
+        expect(failureCause(r)).not.toMatch(/restic|SIGKILL/);
+        expect(databaseExists(fresh, "crm_new")).toBe(false);
+    });
+
+    it("--no-owner alone does not help on a new server: a row-level security policy names a role", async () => {
+        const r = await runCli(
+            ["restore", "--target", "crm", "--into-database", "crm_noowner", "--create", "--no-owner"],
+            freshEnv,
+        );
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/role "app_reader" does not exist.*pass --create-roles/);
+        expect(databaseExists(fresh, "crm_noowner")).toBe(false);
+    });
+
+    it("restore --list names the cause when the target is unknown, the key is wrong or the NAS is down", async () => {
+        const unknown = await runCli(["restore", "--target", "nope", "--list"], freshEnv);
+        expect(unknown.code).toBe(1);
+        expect(failureCause(unknown)).toMatch(/no repository for target nope/);
+        const wrongKey = join(nas.dir, "..", "wrong-key");
+        writeFileSync(wrongKey, "not the key\n");
+        const key = await runCli(["restore", "--target", "plain", "--list"], {
+            ...freshEnv,
+            RESTIC_PASSWORD_FILE: wrongKey,
+        });
+        expect(key.code).toBe(1);
+        expect(failureCause(key)).toMatch(/wrong repository password/);
+        const down = await runCli(["restore", "--target", "plain", "--list"], {
+            ...freshEnv,
+            NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/`,
+        });
+        expect(down.code).toBe(1);
+        expect(failureCause(down)).toMatch(/NAS not reachable/);
+    });
+
+    it("keeps restic's output when restic finishes before pg_restore starts (short dump, slow database)", async () => {
+        fresh.sql("postgres", "CREATE DATABASE plain_slow");
+        // Holds the restore in its "is the database empty" check until restic dump has exited.
+        const psql = spawn(join(fresh.binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "plain_slow"], {
+            env: { ...process.env, ...fresh.env },
+            stdio: ["pipe", "pipe", "pipe"],
+        });
+        let out = "";
+        psql.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+        psql.stdin.write(
+            "BEGIN; LOCK TABLE pg_catalog.pg_largeobject_metadata IN ACCESS EXCLUSIVE MODE; \\echo locked\n",
+        );
+        await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
+        const restore = runCli(["restore", "--target", "plain", "--into-database", "plain_slow"], freshEnv);
+        const dumping = (): number[] => processesMatching(/restic.* dump [0-9a-f]{64} \/plain\.pgdump/);
+        await vi.waitFor(() => expect(dumping().length).toBeGreaterThan(0), { timeout: 60_000, interval: 20 });
+        await vi.waitFor(() => expect(dumping()).toEqual([]), { timeout: 60_000, interval: 50 });
+        psql.stdin.end("COMMIT;\n");
+        const r = await restore;
+        expect(r.code, r.stderr).toBe(0);
+        expect(fresh.sql("plain_slow", "SELECT count(*) FROM t")).toBe("100");
+    });
+});
+
+/** Writes a backup (data and manifest snapshot) to the target's repository as the runner would. */
+function writeBackup(target: string, dump: Buffer, manifest: string): void {
+    const run = `run=forged-${Date.now()}`;
+    for (const [file, input, tags] of [
+        [`${target}.pgdump`, dump, [`target=${target}`, "kind=database", run, "daily"]],
+        ["manifest.json", Buffer.from(manifest), [`target=${target}`, "manifest", run]],
+    ] as const) {
+        const r = spawnSync(
+            "restic",
+            ["backup", "--stdin", "--stdin-filename", file, "--host", target, ...tags.flatMap((t) => ["--tag", t])],
+            { input, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.resticEnv(target, "backup") } },
+        );
+        expect(r.status, r.stderr?.toString()).toBe(0);
+    }
+}
+
+describe.concurrent("the restore proves content, not only counts", () => {
+    it("reports the first table whose values differ from what the backup recorded, though the row counts match", async () => {
+        const manifestSnapshot = snapshotsOf(nas, "tamper").find((s) => s.tags?.includes("manifest"))!;
+        const manifest = JSON.parse(
+            restic(["dump", manifestSnapshot.id, "/manifest.json"], nas.resticEnv("tamper", "backup")).stdout,
+        ) as { dump: { bytes: number; sha256: string } };
+        // A dump with one value changed, and a manifest that agrees with it on size and checksum.
+        source.sql("tamper", "UPDATE t SET v = 'changed' WHERE id = 42");
+        const dump = spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", "tamper"], {
+            env: { ...process.env, ...source.env },
+        }).stdout;
+        manifest.dump = {
+            ...manifest.dump,
+            bytes: dump.length,
+            sha256: createHash("sha256").update(dump).digest("hex"),
+        };
+        writeBackup("tamper", dump, JSON.stringify(manifest));
+
+        const r = await runCli(
+            ["restore", "--target", "tamper", "--into-database", "tamper_new", "--create"],
+            freshEnv,
+        );
+        expect(r.code).toBe(1);
+        const failure = r.events.find((e) => e.event === "restore.failure")!;
+        expect((failure.problems as string[])[0]).toMatch(/^table public\.t: content differs \(same 100 rows/);
+    });
+});
+
+describe("restore --create-roles onto a new server", () => {
+    it("creates the missing roles without passwords before the data: owners, grants, memberships and policies come back", async () => {
+        const r = await runCli(
+            ["restore", "--target", "crm", "--into-database", "crm", "--create", "--create-roles"],
+            freshEnv,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.stdout).toMatch(/created roles without passwords .*app_owner, app_reader, app_user/);
+        expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({ complete: true, problems: [] });
+        expect(fresh.sql("crm", "SELECT relowner::regrole FROM pg_class WHERE oid = 'crm.account'::regclass")).toBe(
+            "app_owner",
+        );
+        expect(fresh.sql("crm", "SELECT has_table_privilege('app_reader', 'crm.account', 'SELECT')")).toBe("t");
+        expect(fresh.sql("crm", "SELECT roles::text FROM pg_policies WHERE policyname = 'tenant_read'")).toBe(
+            "{app_reader}",
+        );
+        expect(fresh.sql("postgres", "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'app_user'")).toBe("t");
+        expect(fresh.sql("postgres", "SELECT pg_has_role('app_user', 'app_reader', 'member')")).toBe("t");
+        expect(fresh.sql("crm", "SELECT count(*) FROM crm.account")).toBe("20000");
+    });
+});
+
+describe("the verify drill on a server without the application's roles", () => {
+    it("creates the backup's roles (without passwords) before the data and proves owners, grants and policies came back", async () => {
+        const drillEnv = { ...nas.env, ...drillServer.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+        const r = await runCli(["verify", "--target", "crm", "--read-data-subset", "1/7", "--json"], drillEnv);
+        expect(r.code, r.stderr).toBe(0);
+        const result = JSON.parse(r.stdout) as { drill: { ok: boolean; rolesCreated: string[]; problems: string[] } };
+        expect(result.drill).toMatchObject({ ok: true, problems: [] });
+        expect([...result.drill.rolesCreated].sort()).toEqual(["app_owner", "app_reader", "app_user"]);
+        expect(
+            drillServer.sql(
+                "postgres",
+                "SELECT rolname || ':' || (rolpassword IS NULL) || ':' || rolcanlogin FROM pg_authid WHERE rolname LIKE 'app%' ORDER BY 1",
+            ),
+        ).toBe("app_owner:true:false\napp_reader:true:false\napp_user:true:true");
+        expect(drillServer.sql("postgres", "SELECT pg_has_role('app_user', 'app_reader', 'member')")).toBe("t");
+        const created = r.events.find((e) => e.event === "restore.roles_created")!;
+        expect(String(created.note)).toMatch(/without passwords/);
+    });
+});
