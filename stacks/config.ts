@@ -2,12 +2,15 @@
  * The stack configuration: read from the `backup-policy` namespace of Pulumi.<stack>.yaml, checked
  * completely before any resource is registered, and handed to the program as one typed object.
  *
- * A wrong value never reaches Azure: every problem is reported at once, each naming the key as it is
- * written in the YAML file (`azure.location`), the value, what is allowed and, where the value comes
- * from the Data Backup Policy, the clause that demands it.
+ * The schema below is the one place that says which keys exist and what each may hold; the types are
+ * inferred from it. A wrong value never reaches Azure: every problem is reported at once, each naming
+ * the key as it is written in the YAML file (`azure.location`), the value, what is allowed and, where
+ * the value comes from the Data Backup Policy, the clause that demands it. A new key is one line in
+ * its section (building blocks in ./configSchema.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
-import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy, Requirement } from "../components/policy";
+import { z } from "zod";
+import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy } from "../components/policy";
 import {
     storageV2GeoRedundantSkus,
     maximumShareQuotaGiB,
@@ -18,10 +21,25 @@ import {
     vaultImmutabilityStates,
     backupAndDrillHoursUtc,
     defaultPostgresMaintenanceWindow,
-    PostgresMaintenanceWindow,
     VaultSoftDelete,
     vaultSoftDeleteStates,
 } from "../components/azure/settings";
+import {
+    cidr,
+    cidrContains,
+    ConfigProblem,
+    configProblems,
+    isCidr,
+    named,
+    oneOf,
+    policyNote,
+    prefixLength,
+    section,
+    show,
+    wholeNumber,
+} from "./configSchema";
+
+export type { ConfigProblem } from "./configSchema";
 
 /** The Pulumi config namespace of this project (Pulumi.yaml `name`). */
 export const configNamespace = "backup-policy";
@@ -37,68 +55,17 @@ export type DataClassification = (typeof dataClassifications)[number];
 /** Key of the main service's database in `databases` (side services use their §2.14 names). */
 export const mainService = "main";
 
-export type Environment = keyof typeof backupPolicy.environments.value;
-export type Platform = (typeof backupPolicy.environments.value)[Environment];
+const environments = backupPolicy.environments;
+export type Environment = keyof typeof environments.value;
+export type Platform = (typeof environments.value)[Environment];
+const environmentNames = Object.keys(environments.value) as Environment[];
+const platforms = [...new Set(Object.values(environments.value))];
 
 /** The database of one service (the main service or a side service, §2.14). */
 export interface ServiceDatabase {
     readonly service: string;
     readonly name: string;
 }
-
-interface CommonStackConfig {
-    readonly stack: string;
-    readonly environment: Environment;
-    readonly dataClassification: DataClassification;
-    /** The main service first, then the side services (§2.14), then any further ones. */
-    readonly databases: readonly ServiceDatabase[];
-    /** File shares / file resources; contains at least the policy's Documents & Images. */
-    readonly shares: readonly string[];
-}
-
-export interface AzureConfig {
-    readonly location: string;
-    readonly resourceGroup: string;
-    readonly logAnalyticsWorkspace: string;
-    readonly network: { readonly name: string; readonly addressSpace: string; readonly postgresSubnet: string };
-    readonly postgres: {
-        readonly serverName: string;
-        readonly version: string;
-        readonly skuName: string;
-        readonly skuTier: string;
-        readonly storageSizeGB: number;
-        readonly administratorLogin: string;
-        /** Zone-redundant high availability (a standby in another availability zone). */
-        readonly highAvailability: PostgresHighAvailability;
-        readonly maintenanceWindow: PostgresMaintenanceWindow;
-    };
-    readonly storage: { readonly accountName: string; readonly sku: string; readonly shareQuotaGiB: number };
-    readonly vault: {
-        readonly name: string;
-        readonly immutability: VaultImmutability;
-        readonly softDelete: VaultSoftDelete;
-    };
-    /** Who receives the backup alerts (§2.13.2, §2.15). */
-    readonly alerts: { readonly emailReceivers: readonly string[] };
-}
-
-/** PostgreSQL high availability a stack may choose. */
-export const postgresHighAvailabilityModes = ["Disabled", "ZoneRedundant"] as const;
-export type PostgresHighAvailability = (typeof postgresHighAvailabilityModes)[number];
-
-/** prod and trial: Azure (§2.5.1.1). */
-export interface AzureStackConfig extends CommonStackConfig {
-    readonly platform: "azure";
-    readonly azure: AzureConfig;
-}
-
-/** staging: DigitalOcean (§2.5.1.2). */
-export interface DigitalOceanStackConfig extends CommonStackConfig {
-    readonly platform: "digitalocean";
-    readonly digitalocean: { readonly region: string };
-}
-
-export type StackConfig = AzureStackConfig | DigitalOceanStackConfig;
 
 /** Defaults for optional Azure settings (sizes, not policy values). */
 export const azureDefaults = Object.freeze({
@@ -116,15 +83,168 @@ export const azureDefaults = Object.freeze({
     }),
 });
 
-/** One wrong or missing setting. */
-export interface ConfigProblem {
-    /** The key as written in Pulumi.<stack>.yaml below the namespace, e.g. "azure.location". */
-    readonly key: string;
-    /** The value found (undefined when missing). */
-    readonly value: unknown;
-    /** What is wrong and what is allowed, e.g. `westus is not allowed; allowed: northeurope (...)`. */
-    readonly message: string;
+/** PostgreSQL high availability a stack may choose (ZoneRedundant: a standby in another availability zone). */
+export const postgresHighAvailabilityModes = ["Disabled", "ZoneRedundant"] as const;
+export type PostgresHighAvailability = (typeof postgresHighAvailabilityModes)[number];
+
+// Azure and PostgreSQL naming rules.
+const reservedDatabases = ["postgres", "azure_maintenance", "azure_sys", "template0", "template1"];
+const reservedLogins = ["azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"];
+const postgresDatabaseName = (name: string): boolean =>
+    /^[a-z_][a-z0-9_]{0,62}$/.test(name) && !reservedDatabases.includes(name);
+const postgresAdministratorLogin = (login: string): boolean =>
+    /^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(login) &&
+    !login.toLowerCase().startsWith("pg_") &&
+    !reservedLogins.includes(login.toLowerCase());
+const shareNameRule = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
+const emailAddress =
+    /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
+
+/** databases: one database per service, main first, then the side services (§2.14). */
+const requiredServices = [mainService, ...backupPolicy.sideServices.value];
+const databasesRequired = `a database name for each of ${requiredServices.join(", ")}${policyNote(backupPolicy.sideServices)}`;
+const databaseName = named(
+    postgresDatabaseName,
+    "a PostgreSQL database name: lower-case letters, digits and _, starting with a letter or _, at most 63 characters, not a system database",
+    `required: ${databasesRequired}`,
+);
+const databases = section(
+    Object.fromEntries(requiredServices.map((service) => [service, databaseName])),
+    databasesRequired,
+)
+    .catchall(databaseName)
+    .superRefine(eachServiceItsOwnDatabase)
+    .transform((record): ServiceDatabase[] => Object.entries(record).map(([service, name]) => ({ service, name })));
+
+/** shares: the file shares; at least the policy's Documents & Images (§2.5.1.1). */
+const requiredShares = backupPolicy.fileResources;
+const shareName = named(
+    shareNameRule,
+    "a file share name: 3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit",
+);
+const sharesExpected = `a list of file share names containing ${requiredShares.value.join(", ")}`;
+const shares = z
+    .array(shareName, {
+        error: (issue) =>
+            issue.input === undefined
+                ? `is missing; required: ${sharesExpected}${policyNote(requiredShares)}`
+                : `${show(issue.input)} is not valid; expected ${sharesExpected}`,
+    })
+    .superRefine(eachShareOnceAndTheRequiredOnes);
+
+/** backup: optional on Azure; if given, the policy's values. */
+const backup = section({
+    retentionDays: oneOf([backupPolicy.database.retentionDays.value], backupPolicy.database.retentionDays).optional(),
+    geoRedundant: oneOf([backupPolicy.database.geoRedundant.value], backupPolicy.database.geoRedundant).optional(),
+});
+
+const network = section({
+    name: named(
+        /^[A-Za-z0-9][-\w.]{0,62}[\w]$/,
+        "a virtual network name: 2–64 letters, digits, _ - ., starting with a letter or digit",
+    ),
+    addressSpace: cidr,
+    postgresSubnet: cidr,
+}).superRefine(postgresSubnetFits);
+
+const postgres = section({
+    serverName: named(
+        /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/,
+        "a server name: 3–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit",
+    ),
+    version: z.preprocess((v) => (typeof v === "number" ? String(v) : v), oneOf(supportedPostgresVersions)),
+    skuName: named(/^Standard_[A-Za-z0-9_]+$/, "a Flexible Server compute size such as Standard_D2ds_v5").default(
+        azureDefaults.postgres.skuName,
+    ),
+    skuTier: oneOf(postgresSkuTiers).default(azureDefaults.postgres.skuTier),
+    storageSizeGB: oneOf(postgresStorageSizesGB).default(azureDefaults.postgres.storageSizeGB),
+    administratorLogin: named(
+        postgresAdministratorLogin,
+        "a login of 1–63 letters, digits and _, starting with a letter, not starting with pg_, not azure_superuser, azure_pg_admin, admin, administrator, root, guest or public",
+    ).default(azureDefaults.postgres.administratorLogin),
+    highAvailability: oneOf(postgresHighAvailabilityModes).default(azureDefaults.postgresAvailability.highAvailability),
+    /** Weekly maintenance (UTC): outside the backups, restore drills and working hours (§2.13.1). */
+    maintenanceWindow: section({ dayOfWeek: wholeNumber(0, 6), startHour: wholeNumber(0, 23) })
+        .superRefine(maintenanceOutsideBackupsAndWorkingHours)
+        .default(azureDefaults.postgresAvailability.maintenanceWindow),
+}).superRefine(highAvailabilityNeedsTier);
+
+const storage = section({
+    accountName: named(
+        /^[a-z0-9]{3,24}$/,
+        "a storage account name: 3–24 lower-case letters and digits (globally unique)",
+    ),
+    sku: oneOf(storageV2GeoRedundantSkus, backupPolicy.fileShares.geoRedundant),
+    shareQuotaGiB: wholeNumber(1, maximumShareQuotaGiB).default(azureDefaults.storage.shareQuotaGiB),
+});
+
+const vault = section({
+    name: named(
+        /^[A-Za-z][A-Za-z0-9-]{1,49}$/,
+        "a vault name: 2–50 letters, digits and hyphens, starting with a letter",
+    ),
+    immutability: oneOf(vaultImmutabilityStates).default(azureDefaults.vault.immutability),
+    softDelete: oneOf(vaultSoftDeleteStates).default(azureDefaults.vault.softDelete),
+});
+
+/** Who receives the backup alerts (§2.13.2, §2.15). */
+const alerts = section({ emailReceivers: alertReceivers() });
+
+const azure = section({
+    location: oneOf(allowedAzureLocations, backupPolicy.regions.azure),
+    resourceGroup: named(
+        /^[-\w.()]{0,89}[-\w()]$/,
+        "a resource group name: 1–90 letters, digits, _ - . ( ), not ending with .",
+    ),
+    logAnalyticsWorkspace: named(
+        /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/,
+        "a workspace name: 4–63 letters, digits and hyphens, starting and ending with a letter or digit",
+    ),
+    network,
+    postgres,
+    storage,
+    vault,
+    alerts,
+});
+
+const digitalocean = section({
+    region: oneOf(allowedDigitalOceanRegions, backupPolicy.regions.digitalocean),
+});
+
+/** The platform of the stack's environment (§2.5.1.1, §2.5.1.2). */
+function platformOf(environment: unknown) {
+    const required = environmentNames.includes(environment as Environment)
+        ? environments.value[environment as Environment]
+        : undefined;
+    return oneOf(platforms, environments).refine(
+        (platform) => required === undefined || platform === required || !platforms.includes(platform),
+        {
+            error: (issue) =>
+                `${show(issue.input)} is not allowed for environment ${String(environment)}; allowed: ${required}${policyNote(environments)}`,
+        },
+    );
 }
+
+/** Keys of every stack, whatever its platform. */
+const common = {
+    platform: oneOf(platforms, environments),
+    environment: oneOf(environmentNames, environments),
+    dataClassification: oneOf(dataClassifications),
+    databases,
+    shares,
+};
+
+const stackSchemas = {
+    /** prod and trial: Azure (§2.5.1.1). */
+    azure: section({ ...common, platform: z.literal("azure"), backup: backup.optional(), azure }),
+    /** staging: DigitalOcean (§2.5.1.2). */
+    digitalocean: section({ ...common, platform: z.literal("digitalocean"), digitalocean }),
+};
+
+export type AzureStackConfig = { readonly stack: string } & Readonly<z.output<typeof stackSchemas.azure>>;
+export type DigitalOceanStackConfig = { readonly stack: string } & Readonly<z.output<typeof stackSchemas.digitalocean>>;
+export type StackConfig = AzureStackConfig | DigitalOceanStackConfig;
+export type AzureConfig = AzureStackConfig["azure"];
 
 /** Thrown before any resource is registered when the configuration breaks a rule. */
 export class ConfigError extends Error {
@@ -164,345 +284,100 @@ function parseConfigText(text: string): unknown {
     }
 }
 
-/** Validates the settings of one stack (keys without the namespace). Throws a ConfigError. */
+/**
+ * Validates the settings of one stack (keys without the namespace). Throws a ConfigError. Without a
+ * valid platform only the keys every stack has are checked (which others belong is then unknown).
+ */
 export function validateStackConfig(raw: Readonly<Record<string, unknown>>, stack: string): StackConfig {
-    const check = new Checker();
-    const environments = backupPolicy.environments;
-    const platforms = [...new Set(Object.values(environments.value))];
-
-    const environment = check.oneOf("environment", raw.environment, Object.keys(environments.value), environments) as
-        Environment | undefined;
-    let platform = check.oneOf("platform", raw.platform, platforms, environments) as Platform | undefined;
-    if (environment !== undefined && platform !== undefined && environments.value[environment] !== platform) {
-        check.report(
-            "platform",
-            platform,
-            `${show(platform)} is not allowed for environment ${environment}; allowed: ${environments.value[environment]}${policyNote(environments)}`,
-        );
-        platform = undefined;
+    const platform = platformOf(raw.environment).safeParse(raw.platform);
+    if (!platform.success) {
+        const commonOnly = z.looseObject({ ...common, platform: platformOf(raw.environment) }).safeParse(raw);
+        throw new ConfigError(stack, configProblems(commonOnly.error ?? platform.error, raw));
     }
-    const dataClassification = check.oneOf("dataClassification", raw.dataClassification, dataClassifications) as
-        DataClassification | undefined;
-    const databases = readDatabases(check, raw.databases);
-    const shares = readShares(check, raw.shares);
-
-    const commonKeys = ["platform", "environment", "dataClassification", "databases", "shares"];
-    let azureConfig: AzureConfig | undefined;
-    let region: string | undefined;
-    if (platform === "azure") {
-        check.knownKeys("", raw, [...commonKeys, "azure", "backup"]);
-        readBackup(check, raw.backup);
-        azureConfig = readAzure(check, raw.azure);
-    } else if (platform === "digitalocean") {
-        check.knownKeys("", raw, [...commonKeys, "digitalocean"]);
-        const section = check.section("digitalocean", raw.digitalocean, ["region"], true);
-        if (section) {
-            region = check.oneOf(
-                "digitalocean.region",
-                section.region,
-                allowedDigitalOceanRegions,
-                backupPolicy.regions.digitalocean,
-            );
-        }
+    const parsed = stackSchemas[platform.data].safeParse(raw);
+    if (!parsed.success) {
+        throw new ConfigError(stack, configProblems(parsed.error, raw));
     }
-
-    if (
-        check.problems.length > 0 ||
-        environment === undefined ||
-        platform === undefined ||
-        dataClassification === undefined
-    ) {
-        throw new ConfigError(stack, check.problems);
-    }
-    const common = { stack, environment, dataClassification, databases, shares };
-    if (platform === "azure") {
-        return { ...common, platform, azure: azureConfig as AzureConfig };
-    }
-    return { ...common, platform, digitalocean: { region: region as string } };
+    return { stack, ...parsed.data };
 }
 
-function readDatabases(check: Checker, value: unknown): ServiceDatabase[] {
-    const sideServices = backupPolicy.sideServices;
-    const required = [mainService, ...sideServices.value];
-    const expectation = `a database name for each of ${required.join(", ")}`;
-    const section = check.section("databases", value, undefined, true, `${expectation}${policyNote(sideServices)}`);
-    if (!section) {
-        return [];
-    }
-    const databases: ServiceDatabase[] = [];
-    const owners = new Map<string, string>();
-    for (const service of required) {
-        if (section[service] === undefined) {
-            check.report(
-                `databases.${service}`,
-                undefined,
-                `is missing; required: ${expectation}${policyNote(sideServices)}`,
-            );
-        }
-    }
-    const ordered = [
-        ...required.filter((service) => section[service] !== undefined),
-        ...Object.keys(section).filter((service) => !required.includes(service)),
-    ];
-    for (const service of ordered) {
-        const key = `databases.${service}`;
-        const name = check.matches(
-            key,
-            section[service],
-            postgresDatabaseName,
-            "a PostgreSQL database name: lower-case letters, digits and _, starting with a letter or _, at most 63 characters, not a system database",
-        );
-        if (name === undefined) {
-            continue;
-        }
+function eachServiceItsOwnDatabase(record: Record<string, unknown>, context: z.RefinementCtx): void {
+    const owners = new Map<unknown, string>();
+    for (const [service, name] of Object.entries(record)) {
         const owner = owners.get(name);
-        if (owner !== undefined) {
-            check.report(
-                key,
-                name,
-                `${show(name)} is already the database of ${owner}; each service needs its own database${policyNote(sideServices)}`,
-            );
-            continue;
+        if (owner !== undefined && typeof name === "string" && postgresDatabaseName(name)) {
+            context.addIssue({
+                code: "custom",
+                path: [service],
+                message: `${show(name)} is already the database of ${owner}; each service needs its own database${policyNote(backupPolicy.sideServices)}`,
+            });
+        } else if (owner === undefined) {
+            owners.set(name, service);
         }
-        owners.set(name, service);
-        databases.push({ service, name });
     }
-    return databases;
 }
 
-function readShares(check: Checker, value: unknown): string[] {
-    const required = backupPolicy.fileResources;
-    const expectation = `a list of file share names containing ${required.value.join(", ")}`;
-    if (value === undefined) {
-        check.report("shares", undefined, `is missing; required: ${expectation}${policyNote(required)}`);
-        return [];
-    }
-    if (!Array.isArray(value)) {
-        check.report("shares", value, `${show(value)} is not valid; expected ${expectation}`);
-        return [];
-    }
-    const shares: string[] = [];
-    value.forEach((share: unknown, index) => {
-        const name = check.matches(
-            `shares[${index}]`,
-            share,
-            shareName,
-            "a file share name: 3–63 lower-case letters, digits and single hyphens, starting and ending with a letter or digit",
-        );
-        if (name !== undefined && shares.includes(name)) {
-            check.report(`shares[${index}]`, name, `${show(name)} is listed twice; each share once`);
-        } else if (name !== undefined) {
-            shares.push(name);
+function eachShareOnceAndTheRequiredOnes(value: readonly unknown[], context: z.RefinementCtx): void {
+    value.forEach((share, index) => {
+        if (typeof share === "string" && shareNameRule.test(share) && value.indexOf(share) < index) {
+            context.addIssue({
+                code: "custom",
+                path: [index],
+                message: `${show(share)} is listed twice; each share once`,
+            });
         }
     });
-    const missing = required.value.filter((name) => !value.includes(name));
+    const missing = requiredShares.value.filter((name) => !value.includes(name));
     if (missing.length > 0) {
-        check.report(
-            "shares",
-            value,
-            `${show(value)} lacks ${missing.join(", ")}; required: ${required.value.join(", ")}${policyNote(required)}`,
-        );
+        context.addIssue({
+            code: "custom",
+            message: `${show(value)} lacks ${missing.join(", ")}; required: ${requiredShares.value.join(", ")}${policyNote(requiredShares)}`,
+        });
     }
-    return shares;
 }
 
-function readBackup(check: Checker, value: unknown): void {
-    const section = check.section("backup", value, ["retentionDays", "geoRedundant"], false);
-    if (!section) {
+function isNetwork(value: unknown): value is { addressSpace: string; postgresSubnet: string } {
+    if (typeof value !== "object" || value === null) {
+        return false;
+    }
+    const { addressSpace, postgresSubnet } = value as Record<string, unknown>;
+    return isCidr(addressSpace) && isCidr(postgresSubnet);
+}
+
+/** The database subnet lies inside the virtual network and is large enough for Flexible Server. */
+function postgresSubnetFits(value: unknown, context: z.RefinementCtx): void {
+    if (!isNetwork(value)) {
         return;
     }
-    if (section.retentionDays !== undefined) {
-        check.oneOf(
-            "backup.retentionDays",
-            section.retentionDays,
-            [backupPolicy.database.retentionDays.value],
-            backupPolicy.database.retentionDays,
-        );
-    }
-    if (section.geoRedundant !== undefined) {
-        check.oneOf(
-            "backup.geoRedundant",
-            section.geoRedundant,
-            [backupPolicy.database.geoRedundant.value],
-            backupPolicy.database.geoRedundant,
-        );
+    const { addressSpace, postgresSubnet } = value;
+    if (!cidrContains(addressSpace, postgresSubnet)) {
+        context.addIssue({
+            code: "custom",
+            path: ["postgresSubnet"],
+            message: `${postgresSubnet} is not inside azure.network.addressSpace ${addressSpace}; allowed: a subnet of ${addressSpace}`,
+        });
+    } else if (prefixLength(postgresSubnet) > 28) {
+        context.addIssue({
+            code: "custom",
+            path: ["postgresSubnet"],
+            message: `${postgresSubnet} is too small; allowed: a prefix of /28 or larger (Flexible Server needs at least /28)`,
+        });
     }
 }
 
-function readAzure(check: Checker, value: unknown): AzureConfig | undefined {
-    const azure = check.section(
-        "azure",
-        value,
-        ["location", "resourceGroup", "logAnalyticsWorkspace", "network", "postgres", "storage", "vault", "alerts"],
-        true,
-    );
-    if (!azure) {
-        return undefined;
+/** ZoneRedundant high availability needs a General Purpose or Memory Optimized server. */
+function highAvailabilityNeedsTier(
+    value: { highAvailability?: unknown; skuTier?: unknown },
+    context: z.RefinementCtx,
+): void {
+    if (value.highAvailability === "ZoneRedundant" && value.skuTier === "Burstable") {
+        context.addIssue({
+            code: "custom",
+            path: ["highAvailability"],
+            message:
+                "ZoneRedundant is not available for skuTier Burstable; allowed: Disabled, or skuTier GeneralPurpose/MemoryOptimized",
+        });
     }
-    const location = check.oneOf("azure.location", azure.location, allowedAzureLocations, backupPolicy.regions.azure);
-    const resourceGroup = check.matches(
-        "azure.resourceGroup",
-        azure.resourceGroup,
-        resourceGroupName,
-        "a resource group name: 1–90 letters, digits, _ - . ( ), not ending with .",
-    );
-    const logAnalyticsWorkspace = check.matches(
-        "azure.logAnalyticsWorkspace",
-        azure.logAnalyticsWorkspace,
-        workspaceName,
-        "a workspace name: 4–63 letters, digits and hyphens, starting and ending with a letter or digit",
-    );
-
-    const network =
-        check.section("azure.network", azure.network, ["name", "addressSpace", "postgresSubnet"], true) ?? {};
-    const networkName = check.matches(
-        "azure.network.name",
-        network.name,
-        virtualNetworkName,
-        "a virtual network name: 2–64 letters, digits, _ - ., starting with a letter or digit",
-    );
-    const addressSpace = check.cidr("azure.network.addressSpace", network.addressSpace);
-    const postgresSubnet = check.cidr("azure.network.postgresSubnet", network.postgresSubnet);
-    if (addressSpace !== undefined && postgresSubnet !== undefined) {
-        if (!cidrContains(addressSpace, postgresSubnet)) {
-            check.report(
-                "azure.network.postgresSubnet",
-                postgresSubnet,
-                `${postgresSubnet} is not inside azure.network.addressSpace ${addressSpace}; allowed: a subnet of ${addressSpace}`,
-            );
-        } else if (prefixLength(postgresSubnet) > 28) {
-            check.report(
-                "azure.network.postgresSubnet",
-                postgresSubnet,
-                `${postgresSubnet} is too small; allowed: a prefix of /28 or larger (Flexible Server needs at least /28)`,
-            );
-        }
-    }
-
-    const postgres =
-        check.section(
-            "azure.postgres",
-            azure.postgres,
-            [
-                "serverName",
-                "version",
-                "skuName",
-                "skuTier",
-                "storageSizeGB",
-                "administratorLogin",
-                "highAvailability",
-                "maintenanceWindow",
-            ],
-            true,
-        ) ?? {};
-    const serverName = check.matches(
-        "azure.postgres.serverName",
-        postgres.serverName,
-        postgresServerName,
-        "a server name: 3–63 lower-case letters, digits and hyphens, starting and ending with a letter or digit",
-    );
-    const version = check.oneOf(
-        "azure.postgres.version",
-        typeof postgres.version === "number" ? String(postgres.version) : postgres.version,
-        supportedPostgresVersions,
-    );
-    const skuName = check.matches(
-        "azure.postgres.skuName",
-        postgres.skuName ?? azureDefaults.postgres.skuName,
-        postgresSkuName,
-        "a Flexible Server compute size such as Standard_D2ds_v5",
-    );
-    const skuTier = check.oneOf(
-        "azure.postgres.skuTier",
-        postgres.skuTier ?? azureDefaults.postgres.skuTier,
-        postgresSkuTiers,
-    );
-    const storageSizeGB = check.oneOf(
-        "azure.postgres.storageSizeGB",
-        postgres.storageSizeGB ?? azureDefaults.postgres.storageSizeGB,
-        postgresStorageSizesGB,
-    );
-    const administratorLogin = check.matches(
-        "azure.postgres.administratorLogin",
-        postgres.administratorLogin ?? azureDefaults.postgres.administratorLogin,
-        postgresAdministratorLogin,
-        "a login of 1–63 letters, digits and _, starting with a letter, not starting with pg_, not azure_superuser, azure_pg_admin, admin, administrator, root, guest or public",
-    );
-
-    const storage = check.section("azure.storage", azure.storage, ["accountName", "sku", "shareQuotaGiB"], true) ?? {};
-    const accountName = check.matches(
-        "azure.storage.accountName",
-        storage.accountName,
-        storageAccountName,
-        "a storage account name: 3–24 lower-case letters and digits (globally unique)",
-    );
-    const sku = check.oneOf(
-        "azure.storage.sku",
-        storage.sku,
-        storageV2GeoRedundantSkus,
-        backupPolicy.fileShares.geoRedundant,
-    );
-    const shareQuotaGiB = check.integer(
-        "azure.storage.shareQuotaGiB",
-        storage.shareQuotaGiB ?? azureDefaults.storage.shareQuotaGiB,
-        1,
-        maximumShareQuotaGiB,
-    );
-
-    const availability = readPostgresAvailability(check, postgres, skuTier);
-    const vault = check.section("azure.vault", azure.vault, ["name", "immutability", "softDelete"], true) ?? {};
-    const vaultName = check.matches(
-        "azure.vault.name",
-        vault.name,
-        recoveryVaultName,
-        "a vault name: 2–50 letters, digits and hyphens, starting with a letter",
-    );
-    const immutability = check.oneOf(
-        "azure.vault.immutability",
-        vault.immutability ?? azureDefaults.vault.immutability,
-        vaultImmutabilityStates,
-    );
-    const softDelete = check.oneOf(
-        "azure.vault.softDelete",
-        vault.softDelete ?? azureDefaults.vault.softDelete,
-        vaultSoftDeleteStates,
-    );
-    const emailReceivers = readAlertReceivers(check, azure.alerts);
-
-    if (
-        location === undefined ||
-        resourceGroup === undefined ||
-        logAnalyticsWorkspace === undefined ||
-        networkName === undefined ||
-        addressSpace === undefined ||
-        postgresSubnet === undefined ||
-        serverName === undefined ||
-        version === undefined ||
-        skuName === undefined ||
-        skuTier === undefined ||
-        storageSizeGB === undefined ||
-        administratorLogin === undefined ||
-        accountName === undefined ||
-        sku === undefined ||
-        shareQuotaGiB === undefined ||
-        vaultName === undefined ||
-        immutability === undefined ||
-        softDelete === undefined ||
-        availability === undefined ||
-        emailReceivers === undefined
-    ) {
-        return undefined;
-    }
-    return {
-        location,
-        resourceGroup,
-        logAnalyticsWorkspace,
-        network: { name: networkName, addressSpace, postgresSubnet },
-        postgres: { serverName, version, skuName, skuTier, storageSizeGB, administratorLogin, ...availability },
-        storage: { accountName, sku, shareQuotaGiB },
-        vault: { name: vaultName, immutability, softDelete },
-        alerts: { emailReceivers },
-    };
 }
 
 /** Start hours (UTC) of Germany's working hours (§2.13.1), in CET or CEST: no maintenance may start then. */
@@ -515,255 +390,48 @@ function workingStartHoursUtc(): readonly number[] {
     return hours;
 }
 
-const weekdayNumbers: Record<string, number> = {
-    Sunday: 0,
-    Monday: 1,
-    Tuesday: 2,
-    Wednesday: 3,
-    Thursday: 4,
-    Friday: 5,
-    Saturday: 6,
-};
+const weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-/** azure.postgres.highAvailability and .maintenanceWindow. */
-function readPostgresAvailability(
-    check: Checker,
-    postgres: Record<string, unknown>,
-    skuTier: string | undefined,
-): Pick<AzureConfig["postgres"], "highAvailability" | "maintenanceWindow"> | undefined {
-    const defaults = azureDefaults.postgresAvailability;
-    const highAvailability = check.oneOf(
-        "azure.postgres.highAvailability",
-        postgres.highAvailability ?? defaults.highAvailability,
-        postgresHighAvailabilityModes,
-    );
-    if (highAvailability === "ZoneRedundant" && skuTier === "Burstable") {
-        check.report(
-            "azure.postgres.highAvailability",
-            highAvailability,
-            "ZoneRedundant is not available for skuTier Burstable; allowed: Disabled, or skuTier GeneralPurpose/MemoryOptimized",
-        );
+function maintenanceOutsideBackupsAndWorkingHours(
+    window: { dayOfWeek?: unknown; startHour?: unknown },
+    context: z.RefinementCtx,
+): void {
+    const { dayOfWeek, startHour } = window;
+    if (!Number.isInteger(dayOfWeek) || !Number.isInteger(startHour)) {
+        return;
     }
-    const window =
-        check.section(
-            "azure.postgres.maintenanceWindow",
-            postgres.maintenanceWindow,
-            ["dayOfWeek", "startHour"],
-            false,
-        ) ?? defaults.maintenanceWindow;
-    const dayOfWeek = check.integer("azure.postgres.maintenanceWindow.dayOfWeek", window.dayOfWeek, 0, 6);
-    const startHour = check.integer("azure.postgres.maintenanceWindow.startHour", window.startHour, 0, 23);
-    if (dayOfWeek === undefined || startHour === undefined) return undefined;
-    const workday = backupPolicy.workingHours.value.days.some((day) => weekdayNumbers[day] === dayOfWeek);
-    if (backupAndDrillHoursUtc.includes(startHour) || (workday && workingStartHoursUtc().includes(startHour))) {
-        check.report(
-            "azure.postgres.maintenanceWindow.startHour",
-            startHour,
-            `${startHour} (UTC, day ${dayOfWeek}) overlaps the backups and restore drills (UTC hours ${backupAndDrillHoursUtc.join(", ")}) or working hours; allowed: another hour${policyNote(backupPolicy.workingHours)}`,
-        );
-        return undefined;
+    const day = dayOfWeek as number;
+    const hour = startHour as number;
+    const workday = (backupPolicy.workingHours.value.days as readonly string[]).includes(weekdays[day]);
+    if (backupAndDrillHoursUtc.includes(hour) || (workday && workingStartHoursUtc().includes(hour))) {
+        context.addIssue({
+            code: "custom",
+            path: ["startHour"],
+            message: `${hour} (UTC, day ${day}) overlaps the backups and restore drills (UTC hours ${backupAndDrillHoursUtc.join(", ")}) or working hours; allowed: another hour${policyNote(backupPolicy.workingHours)}`,
+        });
     }
-    if (highAvailability === undefined) return undefined;
-    return { highAvailability, maintenanceWindow: { dayOfWeek, startHour } };
 }
 
 /** azure.alerts.emailReceivers: at least one valid, distinct e-mail address (§2.13.2, §2.15). */
-function readAlertReceivers(check: Checker, value: unknown): string[] | undefined {
-    const expected = "a list of at least one e-mail address that receives the backup alerts";
-    const alerts = check.section("azure.alerts", value, ["emailReceivers"], true);
-    if (!alerts) return undefined;
-    const receivers = alerts.emailReceivers;
-    if (!Array.isArray(receivers) || receivers.length === 0) {
-        check.report(
-            "azure.alerts.emailReceivers",
-            receivers,
-            `${receivers === undefined ? "is missing" : `${show(receivers)} is not valid`}; required: ${expected}${policyNote(backupPolicy.rpoHours)}`,
-        );
-        return undefined;
-    }
-    const valid = receivers.map((receiver, index) =>
-        check.matches(
-            `azure.alerts.emailReceivers.${index}`,
-            receiver,
-            emailAddress,
-            "an e-mail address such as backup-operators@example.org",
-        ),
-    );
-    if (new Set(receivers).size !== receivers.length) {
-        check.report(
-            "azure.alerts.emailReceivers",
-            receivers,
-            `${show(receivers)} lists an address twice; allowed: distinct addresses`,
-        );
-        return undefined;
-    }
-    return valid.every((receiver) => receiver !== undefined) ? (valid as string[]) : undefined;
-}
-
-// Azure and PostgreSQL naming rules.
-const resourceGroupName = /^[-\w.()]{0,89}[-\w()]$/;
-const workspaceName = /^[A-Za-z0-9][A-Za-z0-9-]{2,61}[A-Za-z0-9]$/;
-const virtualNetworkName = /^[A-Za-z0-9][-\w.]{0,62}[\w]$/;
-const postgresServerName = /^[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-const postgresSkuName = /^Standard_[A-Za-z0-9_]+$/;
-const storageAccountName = /^[a-z0-9]{3,24}$/;
-const recoveryVaultName = /^[A-Za-z][A-Za-z0-9-]{1,49}$/;
-const emailAddress =
-    /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
-const shareName = /^(?!.*--)[a-z0-9][a-z0-9-]{1,61}[a-z0-9]$/;
-const reservedDatabases = ["postgres", "azure_maintenance", "azure_sys", "template0", "template1"];
-const postgresDatabaseName = (name: string): boolean =>
-    /^[a-z_][a-z0-9_]{0,62}$/.test(name) && !reservedDatabases.includes(name);
-const reservedLogins = ["azure_superuser", "azure_pg_admin", "admin", "administrator", "root", "guest", "public"];
-const postgresAdministratorLogin = (login: string): boolean =>
-    /^[A-Za-z][A-Za-z0-9_]{0,62}$/.test(login) &&
-    !login.toLowerCase().startsWith("pg_") &&
-    !reservedLogins.includes(login.toLowerCase());
-
-/** Collects problems while reading values. */
-class Checker {
-    public readonly problems: ConfigProblem[] = [];
-
-    report(key: string, value: unknown, message: string): void {
-        this.problems.push({ key, value, message });
-    }
-
-    /** A value from a fixed list; `requirement` names the policy clause behind the list. */
-    oneOf<T extends string | number | boolean>(
-        key: string,
-        value: unknown,
-        allowed: readonly T[],
-        requirement?: Requirement<unknown>,
-    ): T | undefined {
-        const note = requirement ? policyNote(requirement) : "";
-        if (value === undefined) {
-            this.report(key, value, `is missing; allowed: ${allowed.map(show).join(", ")}${note}`);
-            return undefined;
-        }
-        if (!allowed.includes(value as T)) {
-            this.report(key, value, `${show(value)} is not allowed; allowed: ${allowed.map(show).join(", ")}${note}`);
-            return undefined;
-        }
-        return value as T;
-    }
-
-    /** A string that passes a naming rule. */
-    matches(
-        key: string,
-        value: unknown,
-        rule: RegExp | ((text: string) => boolean),
-        expected: string,
-    ): string | undefined {
-        if (value === undefined) {
-            this.report(key, value, `is missing; required: ${expected}`);
-            return undefined;
-        }
-        const ok = typeof value === "string" && (rule instanceof RegExp ? rule.test(value) : rule(value));
-        if (!ok) {
-            this.report(key, value, `${show(value)} is not valid; allowed: ${expected}`);
-            return undefined;
-        }
-        return value as string;
-    }
-
-    integer(key: string, value: unknown, min: number, max: number): number | undefined {
-        if (typeof value !== "number" || !Number.isInteger(value) || value < min || value > max) {
-            this.report(key, value, `${show(value)} is not valid; allowed: a whole number from ${min} to ${max}`);
-            return undefined;
-        }
-        return value;
-    }
-
-    cidr(key: string, value: unknown): string | undefined {
-        return this.matches(
-            key,
-            value,
-            (text) => parseCidr(text) !== undefined,
-            "an IPv4 address range in CIDR notation such as 10.20.0.0/16",
-        );
-    }
-
-    /**
-     * A nested object. Reports a missing required section and keys it does not know (typos);
-     * `knownKeys` undefined means any key is allowed.
-     */
-    section(
-        key: string,
-        value: unknown,
-        knownKeys: readonly string[] | undefined,
-        required: boolean,
-        expected?: string,
-    ): Record<string, unknown> | undefined {
-        const description = expected ?? (knownKeys ? `an object with ${knownKeys.join(", ")}` : "an object");
-        if (value === undefined) {
-            if (required) {
-                this.report(key, value, `is missing; required: ${description}`);
+function alertReceivers() {
+    const expected = `a list of at least one e-mail address that receives the backup alerts${policyNote(backupPolicy.rpoHours)}`;
+    const address = named(emailAddress, "an e-mail address such as backup-operators@example.org");
+    return z
+        .custom<string[]>((value) => Array.isArray(value) && value.length > 0, {
+            error: (issue) =>
+                `${issue.input === undefined ? "is missing" : `${show(issue.input)} is not valid`}; required: ${expected}`,
+        })
+        .superRefine((receivers, context) => {
+            receivers.forEach((receiver, index) => {
+                const checked = address.safeParse(receiver);
+                // Keyed azure.alerts.emailReceivers.0 (as `pulumi config set --path` writes it).
+                checked.error?.issues.forEach((issue) => context.addIssue({ ...issue, path: [String(index)] }));
+            });
+            if (new Set(receivers).size !== receivers.length) {
+                context.addIssue({
+                    code: "custom",
+                    message: `${show(receivers)} lists an address twice; allowed: distinct addresses`,
+                });
             }
-            return undefined;
-        }
-        if (typeof value !== "object" || value === null || Array.isArray(value)) {
-            this.report(key, value, `${show(value)} is not valid; expected ${description}`);
-            return undefined;
-        }
-        const record = value as Record<string, unknown>;
-        if (knownKeys) {
-            this.knownKeys(key, record, knownKeys);
-        }
-        return record;
-    }
-
-    knownKeys(path: string, record: Readonly<Record<string, unknown>>, known: readonly string[]): void {
-        for (const key of Object.keys(record)) {
-            if (!known.includes(key)) {
-                const full = path === "" ? key : `${path}.${key}`;
-                this.report(
-                    full,
-                    record[key],
-                    `is not a known setting; known settings${path === "" ? "" : ` of ${path}`}: ${known.join(", ")}`,
-                );
-            }
-        }
-    }
-}
-
-/** " (Data Backup Policy 1.2.0 §2.5.1.1: <what it says>)" */
-function policyNote(requirement: Requirement<unknown>): string {
-    return ` (Data Backup Policy ${backupPolicy.version.value} ${requirement.clause}: ${requirement.text})`;
-}
-
-/** A value as the user wrote it in YAML: plain words unquoted, everything else as JSON. */
-function show(value: unknown): string {
-    if (typeof value === "string") {
-        return /^[\w.\-/:]+$/.test(value) ? value : JSON.stringify(value);
-    }
-    return JSON.stringify(value) ?? String(value);
-}
-
-function parseCidr(text: string): { address: number; length: number } | undefined {
-    const match = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text);
-    if (!match) {
-        return undefined;
-    }
-    const octets = match.slice(1, 5).map(Number);
-    const length = Number(match[5]);
-    if (octets.some((octet) => octet > 255) || length > 32) {
-        return undefined;
-    }
-    const address = octets.reduce((sum, octet) => sum * 256 + octet, 0);
-    // The address must be the first of its range (10.20.0.0/16, not 10.20.1.0/16).
-    return address % 2 ** (32 - length) === 0 ? { address, length } : undefined;
-}
-
-function prefixLength(cidr: string): number {
-    return (parseCidr(cidr) as { length: number }).length;
-}
-
-function cidrContains(outer: string, inner: string): boolean {
-    const a = parseCidr(outer);
-    const b = parseCidr(inner);
-    if (!a || !b || b.length < a.length) {
-        return false;
-    }
-    const size = 2 ** (32 - a.length);
-    return Math.floor(b.address / size) === Math.floor(a.address / size);
+        });
 }

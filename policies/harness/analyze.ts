@@ -30,10 +30,20 @@ import type {
     StackValidationArgs,
     StackValidationPolicy,
 } from "@pulumi/policy";
-import type { PolicyConfigJSONSchema } from "@pulumi/policy/schema";
 import { Struct } from "google-protobuf/google/protobuf/struct_pb";
 import { type Observation, observationRecorder } from "../lib/read";
 import { packArgs, packName } from "../pack";
+import type { ReconciledConfig } from "./policyConfig";
+
+export { PolicyConfigError, reconcileConfig } from "./policyConfig";
+export type { PolicyConfigInput, ReconciledConfig } from "./policyConfig";
+
+/**
+ * The @pulumi/policy release whose runtime (server.js, deserialize.js, the unknown-checking proxy)
+ * this module follows. package.json pins exactly this version; test/policies/pinnedRuntime.test.ts
+ * fails when the installed or pinned version differs, so a new release gets compared before it is used.
+ */
+export const copiedFromPolicyVersion = "1.21.0";
 
 // ---------------------------------------------------------------------------------------------
 // The runtime's own building blocks (exported by @pulumi/policy at runtime; typed here).
@@ -170,115 +180,6 @@ export function thePack(): Pack {
         enforcementLevel: packArgs.enforcementLevel ?? "advisory",
         policies: packArgs.policies,
     };
-}
-
-/** Policy config as `pulumi preview --policy-pack-config` takes it: level, or level plus properties. */
-export type PolicyConfigInput = Readonly<
-    Record<string, EnforcementLevel | ({ enforcementLevel?: EnforcementLevel } & Record<string, unknown>)>
->;
-
-/** Config per policy as the runtime holds it after Configure: properties plus enforcementLevel. */
-export type ReconciledConfig = Record<string, Record<string, unknown> & { enforcementLevel: EnforcementLevel }>;
-
-export class PolicyConfigError extends Error {}
-
-const enforcementLevels: readonly EnforcementLevel[] = ["advisory", "mandatory", "remediate", "disabled"];
-
-function schemaErrors(value: unknown, schema: PolicyConfigJSONSchema, where: string): string[] {
-    const errors: string[] = [];
-    const types = schema.type === undefined ? [] : Array.isArray(schema.type) ? schema.type : [schema.type];
-    const typeOk = (t: string) =>
-        t === "integer"
-            ? Number.isInteger(value)
-            : t === "array"
-              ? Array.isArray(value)
-              : t === "null"
-                ? value === null
-                : t === "object"
-                  ? value !== null && typeof value === "object" && !Array.isArray(value)
-                  : typeof value === t;
-    if (types.length > 0 && !types.some(typeOk)) {
-        return [`${where}: ${JSON.stringify(value)} is not of type ${types.join(" or ")}`];
-    }
-    if (schema.enum && !schema.enum.some((e) => JSON.stringify(e) === JSON.stringify(value))) {
-        errors.push(`${where}: ${JSON.stringify(value)} is not one of ${JSON.stringify(schema.enum)}`);
-    }
-    if (typeof value === "number") {
-        if (schema.minimum !== undefined && value < schema.minimum)
-            errors.push(`${where}: ${value} is less than the minimum ${schema.minimum}`);
-        if (schema.maximum !== undefined && value > schema.maximum)
-            errors.push(`${where}: ${value} is greater than the maximum ${schema.maximum}`);
-    }
-    if (Array.isArray(value)) {
-        if (schema.minItems !== undefined && value.length < schema.minItems)
-            errors.push(`${where}: needs at least ${schema.minItems} item(s)`);
-        if (schema.items !== undefined && typeof schema.items === "object" && !Array.isArray(schema.items)) {
-            const itemSchema = schema.items;
-            value.forEach((v, i) => errors.push(...schemaErrors(v, itemSchema, `${where}[${i}]`)));
-        }
-    }
-    return errors;
-}
-
-/**
- * The config the CLI sends with Configure: for every policy its schema defaults and enforcement
- * level, then `given` on top (an "all" entry sets every level), validated against each schema.
- */
-export function reconcileConfig(pack: Pack, given: PolicyConfigInput = {}): ReconciledConfig {
-    const result: ReconciledConfig = {};
-    for (const p of pack.policies) {
-        const defaults: Record<string, unknown> = {};
-        for (const [k, s] of Object.entries(p.configSchema?.properties ?? {})) {
-            if (typeof s === "object" && s.default !== undefined) {
-                defaults[k] = s.default;
-            }
-        }
-        result[p.name] = { ...defaults, enforcementLevel: p.enforcementLevel ?? pack.enforcementLevel };
-    }
-    const errors: string[] = [];
-    const all = given["all"];
-    const allLevel = typeof all === "string" ? all : all?.enforcementLevel;
-    if (allLevel !== undefined) {
-        for (const c of Object.values(result)) c.enforcementLevel = allLevel;
-    }
-    for (const [policyName, value] of Object.entries(given)) {
-        if (policyName === "all") continue;
-        const target = result[policyName];
-        if (target === undefined) {
-            errors.push(`${policyName}: not a policy of pack ${pack.name}`);
-            continue;
-        }
-        if (typeof value === "string") {
-            target.enforcementLevel = value;
-        } else {
-            Object.assign(target, value);
-        }
-    }
-    for (const p of pack.policies) {
-        const c = result[p.name];
-        if (!enforcementLevels.includes(c.enforcementLevel)) {
-            errors.push(
-                `${p.name}.enforcementLevel: ${JSON.stringify(c.enforcementLevel)} is not one of ${enforcementLevels.join(", ")}`,
-            );
-        }
-        const properties = p.configSchema?.properties ?? {};
-        for (const [k, v] of Object.entries(c)) {
-            if (k === "enforcementLevel") continue;
-            const schema = properties[k];
-            if (schema === undefined) {
-                errors.push(`${p.name}.${k}: not a config property of this policy`);
-            } else if (typeof schema === "object") {
-                errors.push(...schemaErrors(v, schema, `${p.name}.${k}`));
-            }
-        }
-        for (const required of p.configSchema?.required ?? []) {
-            if (c[required] === undefined) errors.push(`${p.name}.${required}: required`);
-        }
-    }
-    if (errors.length > 0) {
-        throw new PolicyConfigError(`invalid policy pack config:\n  ${errors.join("\n  ")}`);
-    }
-    return result;
 }
 
 // ---------------------------------------------------------------------------------------------
