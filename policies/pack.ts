@@ -8,6 +8,7 @@ import { backupPolicy } from "../components/policy";
 import { alertRules } from "./rules/alerts";
 import { fileShareBackupRules } from "./rules/fileShareBackup";
 import { nasBackupRules } from "./rules/nasBackup";
+import { nasKubernetesRules } from "./rules/nasKubernetes";
 import { digitalOceanRules } from "./rules/digitalocean";
 import { platformRules } from "./rules/platform";
 import { postgresVersionRules } from "./rules/postgresVersion";
@@ -30,6 +31,7 @@ export const packArgs: PolicyPackArgs = {
         ...fileShareBackupRules,
         ...alertRules,
         ...nasBackupRules,
+        ...nasKubernetesRules,
         ...digitalOceanRules,
         ...postgresVersionRules,
         ...platformRules,

@@ -91,6 +91,9 @@ export interface NasBackupArgs {
     };
 }
 
+/** The arguments the pure builders (jobs, NetworkPolicies) read: everything but the provider. */
+export type NasJobArgs = Omit<NasBackupArgs, "provider">;
+
 /** A target as the component uses it: its runner name, Kubernetes name and what it backs up. */
 export type Target =
     | {
@@ -152,7 +155,7 @@ export interface CheckedArgs {
 }
 
 /** Validates the arguments; throws an error naming the argument, its value and what is allowed. */
-export function checkNasBackupArgs(args: NasBackupArgs): CheckedArgs {
+export function checkNasBackupArgs(args: NasJobArgs): CheckedArgs {
     checkCidrs("nas.cidrs", args.nas.cidrs);
     const databases = args.databases.map((db, i): Target => {
         checkCidrs(`databases[${i}].cidrs`, db.cidrs);

@@ -5,7 +5,7 @@
  */
 import type * as k8s from "@pulumi/kubernetes";
 import { backupPolicy } from "../policy";
-import type { CheckedArgs, NasBackupArgs, Target } from "./args";
+import type { CheckedArgs, NasJobArgs, Target } from "./args";
 import { nasBackupDeclarationFor, nasBackupMetadata } from "./nasBackupContract";
 import {
     defaultRunnerResources,
@@ -76,7 +76,7 @@ export const caKeys = Object.freeze({ nas: "nas.crt", database: (target: Target)
 const dataMount = (target: Target) => `/data/${target.k8sName}`;
 const scratchMount = "/scratch";
 
-function nasEnv(command: CommandSpec, args: NasBackupArgs, checked: CheckedArgs): EnvVar[] {
+function nasEnv(command: CommandSpec, args: NasJobArgs, checked: CheckedArgs): EnvVar[] {
     const env = (name: string) => runnerEnv(command, name);
     const maintenance = command.role === "maintenance";
     const credentials = maintenance ? nasCredentialEnv.maintenance : nasCredentialEnv.backup;
@@ -125,7 +125,7 @@ function scratchDatabaseEnv(command: CommandSpec): EnvVar[] {
 }
 
 /** The CA ConfigMap as a volume: the NAS's CA, and the database's CA for pods that reach the database. */
-function caVolume(args: NasBackupArgs, target: Target | undefined): { volume: Volume; mount: VolumeMount }[] {
+function caVolume(args: NasJobArgs, target: Target | undefined): { volume: Volume; mount: VolumeMount }[] {
     const items = [
         ...(args.nas.caCertificate !== undefined ? [{ key: caKeys.nas, path: caKeys.nas }] : []),
         ...(target?.kind === "database" && target.db.tls.caCertificate !== undefined
@@ -183,7 +183,7 @@ export interface CronJobPlan {
     readonly spec: CronJobSpec;
 }
 
-function backupPlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
+function backupPlan(args: NasJobArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
     const volumes = [...caVolume(args, target), ...(target.kind === "file-share" ? [dataVolume(target)] : [])];
     const what = target.kind === "database" ? { database: target.db.name } : { directory: dataMount(target) };
     const labels = podLabels("backup", target);
@@ -215,7 +215,7 @@ function backupPlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, s
     };
 }
 
-function prunePlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
+function prunePlan(args: NasJobArgs, checked: CheckedArgs, target: Target, schedule: string): CronJobPlan {
     const labels = podLabels("prune", target);
     const podSpec = runnerPodSpec(
         {
@@ -239,7 +239,7 @@ function prunePlan(args: NasBackupArgs, checked: CheckedArgs, target: Target, sc
 /** verify (daily: a seventh of the data read, the newest backup restored) and drill (monthly: all data read). */
 function verifyPlan(
     operation: "verify" | "drill",
-    args: NasBackupArgs,
+    args: NasJobArgs,
     checked: CheckedArgs,
     target: Target,
     schedule: string,
@@ -284,7 +284,7 @@ function verifyPlan(
 }
 
 /** The four CronJobs of one target. Only the backup CronJob carries the NAS backup contract's metadata. */
-export function targetCronJobs(args: NasBackupArgs, checked: CheckedArgs, target: Target): CronJobPlan[] {
+export function targetCronJobs(args: NasJobArgs, checked: CheckedArgs, target: Target): CronJobPlan[] {
     const schedules = nasSchedules(checked.backupTime);
     return [
         backupPlan(args, checked, target, schedules.backup),

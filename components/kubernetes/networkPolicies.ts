@@ -5,7 +5,7 @@
  * The drills' scratch PostgreSQL listens on the pod's loopback and needs no rule.
  */
 import type * as k8s from "@pulumi/kubernetes";
-import { portOf, type CheckedArgs, type NasBackupArgs } from "./args";
+import { portOf, type CheckedArgs, type NasJobArgs } from "./args";
 import { podLabelKeys } from "./jobs";
 
 type NetworkPolicySpec = k8s.types.input.networking.v1.NetworkPolicySpec;
@@ -21,7 +21,7 @@ function egressTo(cidrs: readonly string[], port: number): NetworkPolicySpec["eg
     return [{ to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(port)] }];
 }
 
-export function networkPolicies(args: NasBackupArgs, checked: CheckedArgs): NetworkPolicyPlan[] {
+export function networkPolicies(args: NasJobArgs, checked: CheckedArgs): NetworkPolicyPlan[] {
     const pods = (labels: Record<string, string>) => ({
         matchLabels: { [podLabelKeys.name]: "nas-backup", ...labels },
     });

@@ -14,6 +14,7 @@ import {
     nasBackupTargetOf,
     readNasBackupDeclaration,
 } from "../../components/kubernetes/nasBackupContract";
+import { dstChangeHour } from "../../components/kubernetes/schedule";
 import { observe, record, shown, valueAt } from "../lib/read";
 import { backupRule, clausesOf, configSchema, settings } from "../lib/rule";
 import { label } from "../lib/stack";
@@ -49,7 +50,7 @@ export const nasBackupDailySchedule = backupRule<ResourceValidationPolicy>(
         name: "nas-backup-daily-schedule",
         description:
             `NAS backup CronJob runs once a day at a fixed time in ${scheduleDefaults.timeZone} ` +
-            '(spec.schedule "M H * * *", spec.timeZone, not suspended).',
+            '(spec.schedule "M H * * *" outside 02:00–02:59, the DST change hour; spec.timeZone; not suspended).',
         configSchema: configSchema(scheduleDefaults, {
             timeZone: { type: "string", description: "IANA time zone in which the daily schedule is counted" },
         }),
@@ -64,6 +65,15 @@ export const nasBackupDailySchedule = backupRule<ResourceValidationPolicy>(
             if (typeof schedule !== "string" || !isDailyCron(schedule)) {
                 reportViolation(
                     `spec.schedule is ${shown(schedule)}; the policy requires a daily schedule "M H * * *".`,
+                );
+            }
+            if (
+                typeof schedule === "string" &&
+                isDailyCron(schedule) &&
+                schedule.trim().split(/\s+/)[1] === String(dstChangeHour)
+            ) {
+                reportViolation(
+                    `spec.schedule is ${shown(schedule)}; ${dstChangeHour}:00–${dstChangeHour}:59 is skipped or repeated on DST changes in ${timeZone}: the backup would run twice or not at all.`,
                 );
             }
             if (zone !== timeZone) {

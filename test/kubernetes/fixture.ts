@@ -4,7 +4,7 @@
  */
 import * as k8s from "@pulumi/kubernetes";
 import * as pulumi from "@pulumi/pulumi";
-import { NasBackup, type NasBackupArgs } from "../../components/kubernetes/nasBackup";
+import { NasBackup, type NasBackupArgs, type NasJobArgs } from "../../components/kubernetes/nasBackup";
 import { runStackOffline, type OfflineRun } from "../../stacks/offline";
 
 export const digest = `sha256:${"a".repeat(64)}`;
@@ -19,6 +19,11 @@ export const secretValues = {
 export const caPem = "-----BEGIN CERTIFICATE-----\nMIIBfake\n-----END CERTIFICATE-----\n";
 
 export function exampleArgs(provider: k8s.Provider): NasBackupArgs {
+    return { provider, ...exampleJobArgs() };
+}
+
+/** The example without a provider: what the pure builders (components/kubernetes/jobs.ts) take. */
+export function exampleJobArgs(): NasJobArgs {
     const database = (name: string) => ({
         name,
         host: "private-db-postgresql-fra1-1.b.db.ondigitalocean.com",
@@ -29,7 +34,6 @@ export function exampleArgs(provider: k8s.Provider): NasBackupArgs {
         cidrs: ["10.110.0.0/20"],
     });
     return {
-        provider,
         image: `ghcr.io/it-manufactory/nas-backup@${digest}`,
         scratchPostgresImage: `docker.io/library/postgres@${digest}`,
         nas: {

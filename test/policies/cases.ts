@@ -7,6 +7,7 @@ import { backupPolicy } from "../../components/policy";
 import { runnerPgDumpMajorVersion } from "../../components/postgresVersions";
 import { nasBackupAnnotations } from "../../components/kubernetes/nasBackupContract";
 import { type ResourceUnderTest, unknown } from "../../policies/harness/analyze";
+import { valueAt } from "../../policies/lib/read";
 import {
     actionGroup,
     alertRouting,
@@ -20,6 +21,7 @@ import {
     fileShare,
     ids,
     nasCronJob,
+    nasNamespace,
     protectedItem,
     protectionPolicy,
     rpoAlert,
@@ -58,9 +60,21 @@ const nasTargets = [
     { kind: "database" as const, name: "main" },
     ...backupPolicy.fileResources.value.map((name) => ({ kind: "file-share" as const, name })),
 ];
-export const stackWithNas = [...stack, ...nasTargets.map(nasCronJob)];
+export const stackWithNas = [...stack, nasNamespace(), ...nasTargets.map((t) => nasCronJob(t))];
 const policyName = protectionPolicy().name;
 export const cronJob = nasCronJob({ kind: "database", name: "main" });
+const pruneCronJob = nasCronJob({ kind: "database", name: "main" }, "prune");
+const drillCronJob = nasCronJob({ kind: "database", name: "main" }, "drill");
+const pod = "spec.jobTemplate.spec.template.spec";
+/** The CronJob with env variable `name` of its runner container replaced by `variable`. */
+function withEnv(base: ResourceUnderTest, name: string, variable: Record<string, unknown>): ResourceUnderTest {
+    const env = (
+        valueAt(base.props, ["spec", "jobTemplate", "spec", "template", "spec", "containers", 0, "env"]) as {
+            name: string;
+        }[]
+    ).map((v) => (v.name === name ? { name, ...variable } : v));
+    return withProp(base, `${pod}.containers.0.env`, env);
+}
 const annotation = (key: keyof typeof nasBackupAnnotations) => ["metadata", "annotations", nasBackupAnnotations[key]];
 
 export const cases: Record<string, Case> = {
@@ -547,6 +561,141 @@ export const cases: Record<string, Case> = {
                 message: `spec.timeZone is not set; the policy requires ${nas.timeZone.value}.`,
             },
             { title: "suspended", input: withProp(cronJob, "spec.suspend", true), message: /spec.suspend is true/ },
+            {
+                title: "in the DST change hour",
+                input: withProp(cronJob, "spec.schedule", "30 2 * * *"),
+                message: /2:00–2:59 is skipped or repeated on DST changes/,
+            },
+        ],
+    },
+    "nas-cronjob-no-overlap": {
+        compliant: pruneCronJob,
+        nonCompliant: [
+            {
+                title: "concurrent runs allowed",
+                input: withProp(cronJob, "spec.concurrencyPolicy", "Allow"),
+                message: 'spec.concurrencyPolicy is "Allow"; a NAS CronJob requires "Forbid".',
+            },
+            {
+                title: "not set",
+                input: withProp(pruneCronJob, "spec.concurrencyPolicy", undefined),
+                message: /is not set; a NAS CronJob requires "Forbid"/,
+            },
+        ],
+    },
+    "nas-cronjob-bounded": {
+        compliant: cronJob,
+        nonCompliant: [
+            {
+                title: "no active deadline",
+                input: withProp(cronJob, "spec.jobTemplate.spec.activeDeadlineSeconds", undefined),
+                message: /activeDeadlineSeconds is not set; set a bound/,
+            },
+            {
+                title: "no starting deadline",
+                input: withProp(drillCronJob, "spec.startingDeadlineSeconds", undefined),
+                message: /startingDeadlineSeconds is not set/,
+            },
+            {
+                title: "a run that may outlast the day",
+                input: withProp(cronJob, "spec.jobTemplate.spec.activeDeadlineSeconds", 24 * 3600),
+                message: /a run must end within 24 h/,
+            },
+            {
+                title: "no backoff limit",
+                input: withProp(cronJob, "spec.jobTemplate.spec.backoffLimit", undefined),
+                message: /backoffLimit is not set/,
+            },
+        ],
+    },
+    "nas-cronjob-secrets-from-secrets": {
+        compliant: drillCronJob,
+        nonCompliant: [
+            {
+                title: "literal repository key",
+                input: withEnv(cronJob, "RESTIC_PASSWORD", { value: "hunter2" }),
+                message:
+                    "containers[0].env RESTIC_PASSWORD is not from a secretKeyRef; secrets must come from a Secret.",
+            },
+            {
+                title: "literal NAS password",
+                input: withEnv(pruneCronJob, "NAS_BACKUP_MAINTENANCE_PASSWORD", { value: "x" }),
+                message: /NAS_BACKUP_MAINTENANCE_PASSWORD is not from a secretKeyRef/,
+            },
+            {
+                title: "database password from a ConfigMap",
+                input: withEnv(cronJob, "PGPASSWORD", { valueFrom: { configMapKeyRef: { name: "x", key: "y" } } }),
+                message: /PGPASSWORD is not from a secretKeyRef/,
+            },
+            {
+                title: "no repository key",
+                input: withEnv(cronJob, "RESTIC_PASSWORD", { name: "UNRELATED" }),
+                message: /sets neither RESTIC_PASSWORD nor RESTIC_PASSWORD_FILE/,
+            },
+        ],
+    },
+    "nas-cronjob-https": {
+        compliant: pruneCronJob,
+        nonCompliant: [
+            {
+                title: "plain http to the NAS",
+                input: withEnv(cronJob, "NAS_BACKUP_REPOSITORY_BASE", { value: "rest:http://nas.example:8000/" }),
+                message:
+                    /NAS_BACKUP_REPOSITORY_BASE is "rest:http:\/\/nas.example:8000\/"; backups travel to the NAS only over https/,
+            },
+            {
+                title: "maintenance endpoint over http",
+                input: withEnv(pruneCronJob, "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE", {
+                    value: "rest:http://10.0.0.5/",
+                }),
+                message: /NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE is .*only over https/,
+            },
+            {
+                title: "endpoint from a ConfigMap (cannot be verified)",
+                input: withEnv(cronJob, "NAS_BACKUP_REPOSITORY_BASE", {
+                    valueFrom: { configMapKeyRef: { name: "x", key: "y" } },
+                }),
+                message: /NAS_BACKUP_REPOSITORY_BASE is not set; set it to the NAS's rest:https:\/\/ URL/,
+            },
+        ],
+    },
+    "nas-cronjob-restricted-pod": {
+        compliant: drillCronJob,
+        nonCompliant: [
+            {
+                title: "privilege escalation allowed",
+                input: withProp(cronJob, `${pod}.containers.0.securityContext.allowPrivilegeEscalation`, true),
+                message: /pod template: containers\[0\]\.securityContext\.allowPrivilegeEscalation must be false/,
+            },
+            {
+                title: "sidecar as root",
+                input: withProp(drillCronJob, `${pod}.initContainers.0.securityContext.runAsUser`, 0),
+                message: /initContainers\[0\]\.securityContext\.runAsUser \(or the pod's\) is 0/,
+            },
+            {
+                title: "inline NFS volume",
+                input: withProp(cronJob, `${pod}.volumes`, [{ name: "share", nfs: { server: "nas", path: "/" } }]),
+                message: /uses nfs/,
+            },
+        ],
+    },
+    "nas-namespace-restricted": {
+        compliant: stackWithNas,
+        nonCompliant: [
+            {
+                title: "baseline namespace",
+                input: replaced(
+                    stackWithNas,
+                    "nas-namespace",
+                    withProp(nasNamespace(), ["metadata", "labels", "pod-security.kubernetes.io/enforce"], "baseline"),
+                ),
+                message: /enforces "baseline"; the NAS requires "restricted"/,
+            },
+            {
+                title: "namespace not managed",
+                input: replaced(stackWithNas, "nas-namespace", undefined),
+                message: /runs in namespace "backup", which this stack does not manage/,
+            },
         ],
     },
     "nas-backup-retention": {

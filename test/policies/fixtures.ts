@@ -3,11 +3,12 @@
  * with the Data Backup Policy. Values come from components/policy.ts; each test changes one property.
  */
 import { backupPolicy } from "../../components/policy";
-import {
-    nasBackupDeclarationFor,
-    nasBackupMetadata,
-    type NasBackupTarget,
-} from "../../components/kubernetes/nasBackupContract";
+import { type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
+import { checkNasBackupArgs, type NasJobArgs } from "../../components/kubernetes/args";
+import { targetCronJobs } from "../../components/kubernetes/jobs";
+import { restrictedNamespaceLabels } from "../../components/kubernetes/nasBackup";
+import type { NasOperation } from "../../components/kubernetes/schedule";
+import { exampleJobArgs } from "../kubernetes/fixture";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
 import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/backupAlerts";
 
@@ -47,6 +48,7 @@ export const types = {
     policy: "azure-native:recoveryservices:ProtectionPolicy",
     item: "azure-native:recoveryservices:ProtectedItem",
     cronJob: "kubernetes:batch/v1:CronJob",
+    namespace: "kubernetes:core/v1:Namespace",
     doCluster: "digitalocean:index/databaseCluster:DatabaseCluster",
     doDb: "digitalocean:index/databaseDb:DatabaseDb",
     doBucket: "digitalocean:index/spacesBucket:SpacesBucket",
@@ -246,25 +248,34 @@ export function protectedItem(share: string, policyId: string = ids.policy, syst
     );
 }
 
-/** A NAS backup CronJob shaped per components/kubernetes/nasBackupContract.ts. */
-export function nasCronJob(target: NasBackupTarget): ResourceUnderTest {
-    const metadata = nasBackupMetadata(nasBackupDeclarationFor(target));
-    return resource(types.cronJob, `nas-backup-${target.kind}-${target.name}`, {
+/**
+ * A NAS CronJob exactly as the NasBackup component renders it (components/kubernetes/jobs.ts), for one
+ * target of the example (test/kubernetes/fixture.ts): the backup CronJob by default, or its prune,
+ * verify or drill CronJob.
+ */
+export function nasCronJob(target: NasBackupTarget, operation: NasOperation = "backup"): ResourceUnderTest {
+    const args = exampleJobArgs();
+    const withTarget: NasJobArgs =
+        target.kind === "database"
+            ? { ...args, databases: [{ ...args.databases[0], name: target.name }], fileResources: [] }
+            : { ...args, databases: [], fileResources: [{ name: target.name, claimName: target.name }] };
+    const checked = checkNasBackupArgs(withTarget);
+    const plan = targetCronJobs(withTarget, checked, checked.targets[0]).find((p) => p.operation === operation)!;
+    const suffix = operation === "backup" ? "" : `-${operation}`;
+    return resource(types.cronJob, `nas-backup-${target.kind}-${target.name}${suffix}`, {
         apiVersion: "batch/v1",
         kind: "CronJob",
-        metadata: { name: `nas-backup-${target.name}`, namespace: "backup", ...metadata },
-        spec: {
-            schedule: "30 1 * * *",
-            timeZone: backupPolicy.nas.timeZone.value,
-            concurrencyPolicy: "Forbid",
-            jobTemplate: {
-                spec: {
-                    template: {
-                        spec: { restartPolicy: "Never", containers: [{ name: "nas-backup", image: "nas-backup:1" }] },
-                    },
-                },
-            },
-        },
+        metadata: { name: plan.name, namespace: "backup", ...plan.metadata },
+        spec: plan.spec,
+    });
+}
+
+/** The namespace the NAS CronJobs run in, enforcing the restricted Pod Security Standard. */
+export function nasNamespace(): ResourceUnderTest {
+    return resource(types.namespace, "nas-namespace", {
+        apiVersion: "v1",
+        kind: "Namespace",
+        metadata: { name: "backup", labels: { ...restrictedNamespaceLabels } },
     });
 }
 
