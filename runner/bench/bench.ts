@@ -19,7 +19,7 @@
  *  - hot: +0.5 % new orders, 0.5 % updates among the newest hundredth, no deletes (the table grows).
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, symlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
@@ -82,22 +82,28 @@ function bytesBelow(dir: string): number {
 const mb = (b: number): string => `${(b / 1024 / 1024).toFixed(1)} MB`;
 const s = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
+/** Compiles the runner as the image does (tsc, its runtime dependency next to it); returns the path of cli.js. */
+function compileRunner(build: string): string {
+    console.log(`compiling the runner (tsc, as in the image) …`);
+    sh(process.execPath, [
+        join(repoRoot, "node_modules/typescript/bin/tsc"),
+        "-p",
+        join(repoRoot, "runner/tsconfig.build.json"),
+        "--outDir",
+        build,
+    ]);
+    mkdirSync(join(build, "node_modules"));
+    symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
+    return join(build, "runner/src/cli.js");
+}
+
 async function main(): Promise<void> {
     const t0 = performance.now();
     const work = mkdtempSync(join(tmpdir(), "nas-backup-bench-"));
     let pg: Postgres | undefined;
     let nas: Nas | undefined;
     try {
-        console.log(`compiling the runner (tsc, as in the image) …`);
-        const build = join(work, "build");
-        sh(process.execPath, [
-            join(repoRoot, "node_modules/typescript/bin/tsc"),
-            "-p",
-            join(repoRoot, "runner/tsconfig.build.json"),
-            "--outDir",
-            build,
-        ]);
-        const cli = join(build, "runner/src/cli.js");
+        const cli = compileRunner(join(work, "build"));
 
         [pg, nas] = await Promise.all([startPostgres(), startNas()]);
         const env: NodeJS.ProcessEnv = {

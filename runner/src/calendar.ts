@@ -1,10 +1,12 @@
 /**
- * Civil (wall-calendar) dates in a named time zone, without a date library.
+ * Civil (wall-calendar) dates in a named IANA time zone, on Luxon (time zone rules from the
+ * runtime's Intl/ICU data).
  *
  * Retention counts days and months the way people in the company's time zone do (§2.13.1: CET/CEST):
  * "the 1st of the month" and "30 days" are calendar days in Europe/Berlin, not UTC days and not
  * multiples of 24 hours (a day across a DST change has 23 or 25 hours).
  */
+import { DateTime } from "luxon";
 
 /** A calendar date: year, month 1–12, day 1–31. */
 export interface CivilDate {
@@ -13,80 +15,43 @@ export interface CivilDate {
     readonly day: number;
 }
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
+const DAY_MS = 86_400_000;
 
-function formatter(timeZone: string): Intl.DateTimeFormat {
-    let f = formatters.get(timeZone);
-    if (!f) {
-        f = new Intl.DateTimeFormat("en-US", {
-            timeZone,
-            hourCycle: "h23",
-            year: "numeric",
-            month: "numeric",
-            day: "numeric",
-            hour: "numeric",
-            minute: "numeric",
-            second: "numeric",
-        });
-        formatters.set(timeZone, f);
-    }
-    return f;
+/** A Luxon DateTime that must be valid (a zone name Luxon does not know is an error, not NaN dates). */
+function valid(dt: DateTime): DateTime {
+    if (!dt.isValid) throw new RangeError(`calendar: ${dt.invalidReason ?? "invalid"}: ${dt.invalidExplanation ?? ""}`);
+    return dt;
 }
 
-interface WallClock extends CivilDate {
-    readonly hour: number;
-    readonly minute: number;
-    readonly second: number;
+/** A calendar date as a Luxon date at midnight UTC (for arithmetic on the date alone). */
+function utcDate(d: CivilDate): DateTime {
+    return valid(DateTime.utc(d.year, d.month, d.day));
 }
 
-const OFFSET_BUCKET_MS = 15 * 60_000;
-const offsetCache = new Map<string, number>();
-
-/** Offset of the zone from UTC; constant within a UTC quarter hour (zone changes happen on such boundaries). */
-function offsetMs(instant: Date, timeZone: string): number {
-    const bucket = Math.floor(instant.getTime() / OFFSET_BUCKET_MS);
-    const key = `${timeZone} ${bucket}`;
-    let offset = offsetCache.get(key);
-    if (offset === undefined) {
-        const at = new Date(bucket * OFFSET_BUCKET_MS);
-        const parts: Record<string, number> = {};
-        for (const p of formatter(timeZone).formatToParts(at)) {
-            if (p.type !== "literal") parts[p.type] = Number(p.value);
-        }
-        offset =
-            Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - at.getTime();
-        if (offsetCache.size > 100_000) offsetCache.clear();
-        offsetCache.set(key, offset);
-    }
-    return offset;
-}
-
-function wallClock(instant: Date, timeZone: string): WallClock {
-    const w = new Date(instant.getTime() + offsetMs(instant, timeZone));
-    return {
-        year: w.getUTCFullYear(),
-        month: w.getUTCMonth() + 1,
-        day: w.getUTCDate(),
-        hour: w.getUTCHours(),
-        minute: w.getUTCMinutes(),
-        second: w.getUTCSeconds(),
-    };
-}
+/** Remembered answers of civilDate: retention classifies the same backups again on every run. */
+const civilDates = new Map<string, CivilDate>();
 
 /** The calendar date of an instant in a time zone. */
 export function civilDate(instant: Date, timeZone: string): CivilDate {
-    const { year, month, day } = wallClock(instant, timeZone);
-    return { year, month, day };
+    const key = `${timeZone} ${instant.getTime()}`;
+    let date = civilDates.get(key);
+    if (!date) {
+        const { year, month, day } = valid(DateTime.fromJSDate(instant, { zone: timeZone }));
+        date = { year, month, day };
+        if (civilDates.size >= 100_000) civilDates.clear();
+        civilDates.set(key, date);
+    }
+    return date;
 }
 
 /** Days since 1970-01-01 of a calendar date: differences are whole calendar days. */
 export function dayNumber(d: CivilDate): number {
-    return Date.UTC(d.year, d.month - 1, d.day) / 86_400_000;
+    return utcDate(d).toMillis() / DAY_MS;
 }
 
 export function fromDayNumber(n: number): CivilDate {
-    const t = new Date(n * 86_400_000);
-    return { year: t.getUTCFullYear(), month: t.getUTCMonth() + 1, day: t.getUTCDate() };
+    const { year, month, day } = DateTime.fromMillis(n * DAY_MS, { zone: "utc" });
+    return { year, month, day };
 }
 
 /** Calendar days from `from` to `to` (positive when `to` is later). */
@@ -96,11 +61,8 @@ export function calendarDaysBetween(from: CivilDate, to: CivilDate): number {
 
 /** The same day `months` later; clamped to the month's last day (31 Aug + 6 months = 28/29 Feb). */
 export function addMonths(d: CivilDate, months: number): CivilDate {
-    const index = d.year * 12 + (d.month - 1) + months;
-    const year = Math.floor(index / 12);
-    const month = (index % 12) + 1;
-    const lastDay = new Date(Date.UTC(year, month, 0)).getUTCDate();
-    return { year, month, day: Math.min(d.day, lastDay) };
+    const { year, month, day } = utcDate(d).plus({ months });
+    return { year, month, day };
 }
 
 /** "2025-03" */
@@ -116,26 +78,11 @@ export function formatCivilDate(d: CivilDate): string {
 /**
  * The instant at which the wall clock in `timeZone` shows the given date and time. A wall time that
  * does not exist (skipped by a spring-forward change) resolves to the instant one hour later on the
- * wall clock, like cron does; an ambiguous one (autumn) to its first occurrence.
+ * wall clock, like cron does (Luxon moves it forward); an ambiguous one (autumn) to its first
+ * occurrence (the earliest of Luxon's possible offsets).
  */
 export function zonedInstant(d: CivilDate, hour: number, minute: number, timeZone: string): Date {
-    const wall = Date.UTC(d.year, d.month - 1, d.day, hour, minute);
-    // Try both offsets around the wall time; prefer the earliest candidate that really shows it.
-    const offsets = new Set([
-        offsetMs(new Date(wall - 86_400_000), timeZone),
-        offsetMs(new Date(wall + 86_400_000), timeZone),
-    ]);
-    const candidates = [...offsets].map((o) => new Date(wall - o)).sort((a, b) => a.getTime() - b.getTime());
-    for (const c of candidates) {
-        const w = wallClock(c, timeZone);
-        if (w.year === d.year && w.month === d.month && w.day === d.day && w.hour === hour && w.minute === minute)
-            return c;
-    }
-    // In a spring-forward gap: the latest candidate shows the wall time one hour later.
-    return candidates[candidates.length - 1];
-}
-
-/** Midnight at the start of a calendar day in the time zone. */
-export function startOfCivilDay(d: CivilDate, timeZone: string): Date {
-    return zonedInstant(d, 0, 0, timeZone);
+    const local = valid(DateTime.fromObject({ ...d, hour, minute }, { zone: timeZone }));
+    const first = Math.min(local.toMillis(), ...local.getPossibleOffsets().map((o) => o.toMillis()));
+    return new Date(first);
 }

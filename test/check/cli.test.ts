@@ -196,7 +196,8 @@ describe("npm run check", () => {
         expect(invalid.stderr).toMatch(/postgresql-backup-retention\.retentionDays: 5 is less than the minimum 7/);
     });
 
-    it("--help prints every option in nas-backup's help layout on stdout and exits 0; a flag without its value exits 2", () => {
+    // Each run builds the pack first (package.json `check`): minutes on a loaded machine.
+    it("--help prints every option in nas-backup's help layout on stdout and exits 0", () => {
         const help = runCheck("--help");
         expect(help.status).toBe(0);
         expect(help.stdout).toMatch(/^Usage: npm run check -- /m);
@@ -209,8 +210,11 @@ describe("npm run check", () => {
         ])
             expect(help.stdout).toMatch(new RegExp(`^  ${flag} +\\S`, "m"));
         expect(help.stdout).toContain("EXIT STATUS: 0 no mandatory violation, 1 a mandatory violation, 2 ");
+    }, 180_000);
+
+    it("a flag without its value exits 2 with the usage", () => {
         const missing = runCheck("--stack");
         expect(missing.status).toBe(2);
         expect(missing.stderr).toMatch(/--stack needs a value\nusage: npm run check/);
-    });
+    }, 180_000);
 });

@@ -1,6 +1,6 @@
 /** The CLI contract: help, documentation, configuration errors, secrets; no external services needed. */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
@@ -313,6 +313,9 @@ describe("image build", () => {
                 { encoding: "utf8" },
             );
             expect(tsc.status, tsc.stdout + tsc.stderr).toBe(0);
+            // The image copies the one runtime dependency next to the compiled code; so does this test.
+            mkdirSync(join(out, "node_modules"));
+            symlinkSync(join(repoRoot, "node_modules/luxon"), join(out, "node_modules/luxon"));
             const help = spawnSync(process.execPath, [join(out, "runner/src/cli.js"), "--help"], { encoding: "utf8" });
             expect(help.status).toBe(0);
             expect(help.stdout).toContain("nas-backup");
@@ -321,6 +324,14 @@ describe("image build", () => {
             const dockerfile = readFileSync(join(repoRoot, "runner/Dockerfile"), "utf8");
             for (const path of ["tsconfig.json", "components/policy.ts", "runner/tsconfig.build.json", "runner/src"])
                 expect(dockerfile).toContain(`COPY ${path}`);
+            const lock = JSON.parse(readFileSync(join(repoRoot, "package-lock.json"), "utf8")) as {
+                packages: Record<string, { version: string }>;
+            };
+            for (const pkg of ["typescript", "@types/node", "luxon", "@types/luxon"])
+                expect(dockerfile).toContain(` ${pkg}@${lock.packages[`node_modules/${pkg}`].version}`);
+            expect(dockerfile).toContain(
+                "COPY --from=build /src/node_modules/luxon /opt/nas-backup/node_modules/luxon",
+            );
         } finally {
             rmSync(out, { recursive: true, force: true });
         }
