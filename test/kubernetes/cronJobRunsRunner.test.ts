@@ -1,0 +1,240 @@
+/**
+ * End to end: the CronJobs the component synthesizes run the runner. Each CronJob's container command,
+ * arguments and environment (secretKeyRefs resolved from the synthesized Secrets, the CA ConfigMap
+ * and the file resource's claim as local directories: test/kubernetes/localPod.ts) are executed
+ * against a real PostgreSQL over verified TLS and a real `rclone serve restic` NAS (append-only over
+ * https, full access for maintenance). If the CronJobs and the runner disagree on one flag or
+ * variable, a run below fails.
+ *
+ * The one substitution: the drill's scratch PostgreSQL is a sidecar on port 5432 in the pod; here it
+ * is a local server on a free port, so PGPORT is replaced (and checked to be the sidecar's first).
+ */
+import { spawnSync } from "node:child_process";
+import {
+    chownSync,
+    chmodSync,
+    copyFileSync,
+    mkdirSync,
+    mkdtempSync,
+    readFileSync,
+    rmSync,
+    writeFileSync,
+} from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import * as k8s from "@pulumi/kubernetes";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { NasBackup } from "../../components/kubernetes/nasBackup";
+import { scratchPostgresPort } from "../../components/kubernetes/pods";
+import { runnerExecutable } from "../../components/kubernetes/runnerContract";
+import { runStackOffline, type OfflineRun } from "../../stacks/offline";
+import {
+    requireTools,
+    restic,
+    runCli,
+    startNas,
+    startPostgres,
+    type CliResult,
+    type Nas,
+    type Postgres,
+    type RawSnapshot,
+} from "../runner/harness";
+import { exampleArgs } from "./fixture";
+import { localPod, type LocalPod } from "./localPod";
+
+let pg: Postgres;
+let scratch: Postgres;
+let nas: Nas;
+let run: OfflineRun;
+const temp = mkdtempSync(join(tmpdir(), "cronjob-e2e-"));
+
+function selfSignedCertificate(): { cert: string; key: string } {
+    const cert = join(temp, "cert.pem");
+    const key = join(temp, "key.pem");
+    const r = spawnSync(
+        "openssl",
+        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2"].concat([
+            "-subj",
+            "/CN=127.0.0.1",
+            "-addext",
+            "subjectAltName=IP:127.0.0.1",
+        ]),
+        { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(`openssl (install openssl): ${r.stderr}`);
+    return { cert, key };
+}
+
+/** TLS on the test server with this certificate (the component requires TLS to databases). */
+function enableTls(server: Postgres, tls: { cert: string; key: string }): void {
+    const dir = join(temp, "pg-tls");
+    mkdirSync(dir, { mode: 0o755 });
+    chmodSync(temp, 0o755);
+    for (const file of ["cert.pem", "key.pem"]) {
+        copyFileSync(file === "cert.pem" ? tls.cert : tls.key, join(dir, file));
+        chmodSync(join(dir, file), 0o600);
+        if (process.getuid?.() === 0) {
+            const id = (flag: string) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout);
+            chownSync(join(dir, file), id("-u"), id("-g"));
+        }
+    }
+    server.sql(
+        "postgres",
+        `ALTER SYSTEM SET ssl = on; ALTER SYSTEM SET ssl_cert_file = '${dir}/cert.pem';` +
+            ` ALTER SYSTEM SET ssl_key_file = '${dir}/key.pem'; SELECT pg_reload_conf();`,
+    );
+}
+
+const documents = (dir: string) => {
+    mkdirSync(join(dir, "contracts"), { recursive: true });
+    writeFileSync(join(dir, "contracts", "2025-001.txt"), "contract 2025-001\n");
+    writeFileSync(join(dir, "logo.svg"), "<svg/>\n");
+};
+
+/** Runs a pod's container: `nas-backup` is the runner's CLI (the image links it onto PATH). */
+async function execute(
+    pod: LocalPod,
+    env: Record<string, string> = pod.env,
+    extraArgs: string[] = [],
+): Promise<CliResult> {
+    expect(pod.command).toEqual([runnerExecutable]);
+    // The image's own environment (runner/Dockerfile ENV), with this machine's PostgreSQL client.
+    const image = { HOME: join(pod.root, "home/nas-backup"), NAS_BACKUP_PG_BIN_DIR: pg.binDir };
+    mkdirSync(image.HOME, { recursive: true });
+    return runCli([...pod.args, ...extraArgs], { ...image, ...env });
+}
+
+/** restic as an operator on the NAS, with the repository key the component generated. */
+function operator(target: string, args: readonly string[]): string {
+    const { RESTIC_PASSWORD_FILE: _harnessKey, ...env } = nas.resticEnv(target, "maintenance");
+    const r = restic(args, { ...env, RESTIC_PASSWORD: localPod(run, "backup-shop").env.RESTIC_PASSWORD });
+    expect(r.status, r.stderr).toBe(0);
+    return r.stdout;
+}
+
+const completeBackups = (target: string) =>
+    JSON.parse(operator(target, ["snapshots", "--json", "--no-lock", "--tag", "manifest"])) as RawSnapshot[];
+
+function manifestOf(target: string): Record<string, any> {
+    const [latest] = completeBackups(target).sort((a, b) => b.time.localeCompare(a.time));
+    return JSON.parse(operator(target, ["dump", latest.id, "/manifest.json"])) as Record<string, any>;
+}
+
+beforeAll(async () => {
+    requireTools();
+    [pg, scratch, nas] = await Promise.all([startPostgres(), startPostgres(), startNas()]);
+    const tls = selfSignedCertificate();
+    enableTls(pg, tls);
+    pg.sql("postgres", "CREATE DATABASE shop");
+    pg.sql(
+        "shop",
+        "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'item ' || g FROM generate_series(1, 500) g;",
+    );
+    const appendOnly = await nas.startTlsBackupEndpoint(tls.cert, tls.key);
+    const ca = readFileSync(tls.cert, "utf8");
+    run = await runStackOffline({
+        stack: "staging",
+        program: () => {
+            const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
+            const example = exampleArgs(provider);
+            const component = new NasBackup("nas", {
+                ...example,
+                nas: {
+                    appendOnly: { repositoryBase: appendOnly, user: "backup", password: nas.backupPassword },
+                    maintenance: {
+                        repositoryBase: nas.maintenanceBase,
+                        user: "maintenance",
+                        password: nas.maintenancePassword,
+                    },
+                    caCertificate: ca,
+                    cidrs: ["127.0.0.1/32"],
+                },
+                databases: [
+                    {
+                        name: "shop",
+                        host: "127.0.0.1",
+                        port: pg.port,
+                        role: pg.user,
+                        password: pg.password,
+                        tls: { mode: "verify-full", caCertificate: ca },
+                        cidrs: ["127.0.0.1/32"],
+                    },
+                ],
+                fileResources: [{ name: "documents", claimName: "documents-claim" }],
+            });
+            // Returned so the offline run waits for the component's resources (it returns when outputs resolve).
+            return { repositoryPassword: component.repositoryPassword };
+        },
+    });
+    expect(run.error).toBeUndefined();
+}, 180_000);
+
+afterAll(async () => {
+    pg?.cleanup();
+    scratch?.cleanup();
+    await nas?.cleanup();
+    rmSync(temp, { recursive: true, force: true });
+});
+
+describe.sequential("the CronJobs run the runner", () => {
+    it("backs up the database over verified TLS to the append-only NAS, with its manifest", async () => {
+        const pod = localPod(run, "backup-shop");
+        expect(pod.env.PGSSLMODE).toBe("verify-full");
+        const twoMonthsAgo = new Date();
+        twoMonthsAgo.setUTCDate(1);
+        twoMonthsAgo.setUTCMonth(twoMonthsAgo.getUTCMonth() - 2);
+        const month = twoMonthsAgo.toISOString().slice(0, 7);
+        // History: two backups two months ago (the 5th becomes that month's monthly backup, the 6th a daily one).
+        for (const day of ["05", "06"]) {
+            const seeded = await execute(pod, pod.env, ["--time", `${month}-${day}T12:00`]);
+            expect(seeded.code, seeded.stderr).toBe(0);
+        }
+        const result = await execute(pod);
+        expect(result.code, result.stderr).toBe(0);
+        expect(completeBackups("shop")).toHaveLength(3);
+        const manifest = manifestOf("shop");
+        expect(manifest.kind).toBe("database");
+        expect(manifest.dump.bytes).toBeGreaterThan(0);
+        expect(manifest.content.tables).toContainEqual({ schema: "public", table: "orders", rows: 500 });
+    }, 300_000);
+
+    it("backs up the file resource from its claim", async () => {
+        const result = await execute(localPod(run, "backup-documents", { "documents-claim": documents }));
+        expect(result.code, result.stderr).toBe(0);
+        const manifest = manifestOf("documents");
+        expect(manifest.kind).toBe("directory");
+        expect(manifest.files).toBe(2);
+    }, 300_000);
+
+    it("prunes with the maintenance endpoint: the old daily backup goes, the monthly and the newest stay", async () => {
+        const before = completeBackups("shop")
+            .map((s) => s.time)
+            .sort();
+        const result = await execute(localPod(run, "prune-shop"));
+        expect(result.code, result.stderr).toBe(0);
+        const after = completeBackups("shop")
+            .map((s) => s.time)
+            .sort();
+        expect(after).toEqual([before[0], before[2]]);
+    }, 300_000);
+
+    it("drills the database restore into the scratch PostgreSQL, all data read, within the RTO", async () => {
+        const pod = localPod(run, "drill-shop");
+        expect(pod.podSpec.initContainers?.[0].name).toBe("scratch-postgres");
+        expect(pod.env.PGPORT).toBe(String(scratchPostgresPort));
+        scratch.sql("postgres", `ALTER ROLE postgres PASSWORD '${pod.env.PGPASSWORD}'`);
+        const result = await execute(pod, { ...pod.env, PGPORT: String(scratch.port) });
+        expect(result.code, result.stderr).toBe(0);
+        const check = result.events.find((e) => e.event === "verify.check.success");
+        expect(check?.readDataSubset).toBe("100%");
+        const drill = result.events.find((e) => e.event === "verify.drill.success");
+        expect(drill?.withinRto).toBe(true);
+        expect(drill?.into).toMatch(/nas_backup_drill_shop/);
+    }, 300_000);
+
+    it("verifies the file resource by restoring it into the pod's scratch directory", async () => {
+        const result = await execute(localPod(run, "verify-documents"));
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.events.map((e) => e.event)).toContain("verify.drill.success");
+    }, 300_000);
+});
