@@ -106,6 +106,15 @@ export const backupPolicy = Object.freeze({
         ),
         /** Calendar in which "daily", "the 1st of each month" and "months" are counted (the company's, CET/CEST). */
         timeZone: requirement("Europe/Berlin", "§2.13.1", "Times are CET/CEST"),
+        /**
+         * "Daily full backups of all databases": every database server must be one the NAS backup's
+         * pg_dump can read (it refuses servers of a newer major version).
+         */
+        allDatabasesDumpable: requirement(
+            true,
+            "§2.5.1.1, §2.5.1.2",
+            "Daily full backups of all databases are created on the NAS (every server can be dumped)",
+        ),
         encrypted: requirement(
             true,
             "§2.5.1.1, §2.5.1.2, §2.9",

@@ -22,36 +22,41 @@ export function majorVersion(version: unknown): number | undefined {
     return match ? Number(match[1]) : undefined;
 }
 
-export const postgresVersionDumpableByNasRunner = backupRule<ResourceValidationPolicy>([backupPolicy.nas.schedule], {
-    name: "postgres-version-dumpable-by-nas-runner",
-    description:
-        `PostgreSQL server's major version is set and at most ${defaults.runnerPgDumpMajorVersion}, the pg_dump of the NAS backup ` +
-        "runner image (runner/Dockerfile PG_MAJOR), which refuses newer servers (version).",
-    configSchema: configSchema(defaults, {
-        runnerPgDumpMajorVersion: {
-            type: "integer",
-            minimum: 9,
-            description: "Major version of pg_dump in the NAS backup runner image",
+export const postgresVersionDumpableByNasRunner = backupRule<ResourceValidationPolicy>(
+    [backupPolicy.nas.allDatabasesDumpable],
+    {
+        name: "postgres-version-dumpable-by-nas-runner",
+        description:
+            `PostgreSQL server's major version is set and at most ${defaults.runnerPgDumpMajorVersion}, the pg_dump of the NAS backup ` +
+            "runner image (runner/Dockerfile PG_MAJOR), which refuses newer servers (version).",
+        configSchema: configSchema(defaults, {
+            runnerPgDumpMajorVersion: {
+                type: "integer",
+                minimum: 9,
+                description: "Major version of pg_dump in the NAS backup runner image",
+            },
+        }),
+        validateResource: (args, reportViolation) => {
+            const isDigitalOceanPostgres = args.isType(DatabaseCluster) && args.props.engine === postgresEngine;
+            if (!args.isType(Server) && !isDigitalOceanPostgres) {
+                args.notApplicable(
+                    "Only PostgreSQL servers (Azure Flexible Server, DigitalOcean database cluster engine pg).",
+                );
+            }
+            const { runnerPgDumpMajorVersion: limit } = settings(args, defaults);
+            const version = observe(args, args.props as { version?: unknown }, "version");
+            const major = majorVersion(version);
+            if (major === undefined) {
+                reportViolation(
+                    `version is ${shown(version)}; the NAS backup runner can dump PostgreSQL up to ${limit}.`,
+                );
+            } else if (major > limit) {
+                reportViolation(
+                    `version is ${shown(version)}; the NAS backup runner's pg_dump ${limit} refuses newer servers: rebuild the runner image with PG_MAJOR=${major} first.`,
+                );
+            }
         },
-    }),
-    validateResource: (args, reportViolation) => {
-        const isDigitalOceanPostgres = args.isType(DatabaseCluster) && args.props.engine === postgresEngine;
-        if (!args.isType(Server) && !isDigitalOceanPostgres) {
-            args.notApplicable(
-                "Only PostgreSQL servers (Azure Flexible Server, DigitalOcean database cluster engine pg).",
-            );
-        }
-        const { runnerPgDumpMajorVersion: limit } = settings(args, defaults);
-        const version = observe(args, args.props as { version?: unknown }, "version");
-        const major = majorVersion(version);
-        if (major === undefined) {
-            reportViolation(`version is ${shown(version)}; the NAS backup runner can dump PostgreSQL up to ${limit}.`);
-        } else if (major > limit) {
-            reportViolation(
-                `version is ${shown(version)}; the NAS backup runner's pg_dump ${limit} refuses newer servers: rebuild the runner image with PG_MAJOR=${major} first.`,
-            );
-        }
     },
-});
+);
 
 export const postgresVersionRules = [postgresVersionDumpableByNasRunner];

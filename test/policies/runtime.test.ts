@@ -9,6 +9,7 @@ import { describe, expect, it } from "vitest";
 import { Database } from "@pulumi/azure-native/dbforpostgresql/database";
 import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { DatabaseDb } from "@pulumi/digitalocean/databaseDb";
+import { Nfs } from "@pulumi/digitalocean/nfs";
 import { backupPolicy } from "../../components/policy";
 import { nasBackupTargetTypes } from "../../components/kubernetes/nasBackupContract";
 import {
@@ -204,6 +205,7 @@ describe("the NAS backup contract", () => {
             "azure-native:dbforpostgresql:Database": Database,
             "azure-native:storage:FileShare": FileShare,
             "digitalocean:index/databaseDb:DatabaseDb": DatabaseDb,
+            "digitalocean:index/nfs:Nfs": Nfs,
         };
         expect(Object.keys(nasBackupTargetTypes).sort()).toEqual(Object.keys(classes).sort());
         for (const [token, cls] of Object.entries(classes)) {
