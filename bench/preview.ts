@@ -179,7 +179,7 @@ async function main(): Promise<number> {
 main().then(
     (code) => process.exit(code),
     (e: unknown) => {
-        process.stderr.write(`bench:preview: ${(e as Error).stack ?? e}\n`);
+        process.stderr.write(`bench:preview: ${(e as Error).stack ?? String(e)}\n`);
         process.exit(2);
     },
 );

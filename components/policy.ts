@@ -63,7 +63,7 @@ export const backupPolicy = Object.freeze({
         schedule: requirement("daily", "§2.5.1.1", "Automated full backups of the file share are performed daily"),
         dailyRetentionDays: requirement(30, "§2.5.1.1", "The daily backups are retained for 30 days"),
         monthlyAnchor: requirement(
-            Object.freeze({ weekOfMonth: "First" as WeekOfMonth, dayOfWeek: "Sunday" as Weekday }),
+            Object.freeze({ weekOfMonth: "First", dayOfWeek: "Sunday" }),
             "§2.5.1.1",
             "A monthly backup from the 1st Sunday of each month",
         ),

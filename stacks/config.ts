@@ -18,11 +18,9 @@ import {
     postgresSkuTiers,
     postgresStorageSizesGB,
     supportedPostgresVersions,
-    VaultImmutability,
     vaultImmutabilityStates,
     backupAndDrillHoursUtc,
     defaultPostgresMaintenanceWindow,
-    VaultSoftDelete,
     vaultSoftDeleteStates,
 } from "../components/azure/settings";
 import {
@@ -77,9 +75,9 @@ export const azureDefaults = Object.freeze({
         administratorLogin: "backupadmin",
     }),
     storage: Object.freeze({ shareQuotaGiB: 1024 }),
-    vault: Object.freeze({ immutability: "Unlocked" as VaultImmutability, softDelete: "Enabled" as VaultSoftDelete }),
+    vault: Object.freeze({ immutability: "Unlocked", softDelete: "Enabled" }),
     postgresAvailability: Object.freeze({
-        highAvailability: "Disabled" as PostgresHighAvailability,
+        highAvailability: "Disabled",
         maintenanceWindow: defaultPostgresMaintenanceWindow,
     }),
 });

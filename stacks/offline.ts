@@ -212,7 +212,7 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
                     type: args.type,
                     name: args.name,
                     custom: args.resource instanceof pulumi.CustomResource,
-                    opts: args.opts as Captured["opts"],
+                    opts: args.opts,
                 });
                 const secret = (args.opts as pulumi.CustomResourceOptions).additionalSecretOutputs;
                 if (secret && secret.length > 0) {
@@ -569,8 +569,8 @@ function digitalOceanMockState(
         state.port = mockDigitalOceanDatabasePort;
         state.user = "doadmin";
         state.password = `offline-placeholder-password-${name}`;
-        state.uri = `postgresql://doadmin@${state.host}:25060/defaultdb?sslmode=require`;
-        state.privateUri = `postgresql://doadmin@${state.privateHost}:25060/defaultdb?sslmode=require`;
+        state.uri = `postgresql://doadmin@${String(state.host)}:25060/defaultdb?sslmode=require`;
+        state.privateUri = `postgresql://doadmin@${String(state.privateHost)}:25060/defaultdb?sslmode=require`;
     } else if (type === "digitalocean:index/nfs:Nfs") {
         state.host = "10.110.0.100";
         state.mountPath = `/123456/${id}`;

@@ -125,7 +125,7 @@ function checkRepositoryBase(key: string, value: string): URL {
     try {
         return parseRepositoryBase(value);
     } catch (e) {
-        throw new Error(`${key} is ${JSON.stringify(value)}: ${(e as Error).message}`);
+        throw new Error(`${key} is ${JSON.stringify(value)}: ${(e as Error).message}`, { cause: e });
     }
 }
 
@@ -134,7 +134,7 @@ function target(key: string, name: string, explicit: string | undefined): { targ
     try {
         checkTargetName(value);
     } catch (e) {
-        throw new Error(`${key} is ${JSON.stringify(value)}: ${(e as Error).message}; set its "target".`);
+        throw new Error(`${key} is ${JSON.stringify(value)}: ${(e as Error).message}; set its "target".`, { cause: e });
     }
     return { target: value, k8sName: value.replace(/_/g, "-") };
 }

@@ -164,7 +164,7 @@ export async function main(argv: readonly string[]): Promise<number> {
             process.stderr.write(`check: ${e.message}\n`);
             return 2;
         }
-        process.stderr.write(`check: unexpected error: ${(e as Error).stack ?? e}\n`);
+        process.stderr.write(`check: unexpected error: ${(e as Error).stack ?? String(e)}\n`);
         return 2;
     }
 }
@@ -173,7 +173,7 @@ if (require.main === module) {
     main(process.argv.slice(2)).then(
         (code) => process.exit(code),
         (e) => {
-            process.stderr.write(`check: ${(e as Error).stack ?? e}\n`);
+            process.stderr.write(`check: ${(e as Error).stack ?? String(e)}\n`);
             process.exit(2);
         },
     );

@@ -294,7 +294,7 @@ function handleRuleException(
         notApplicable.push({ policyName: p.name, reason: e.reason });
     } else {
         throw new Error(
-            `Error validating ${what} with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? e}`,
+            `Error validating ${what} with policy '${p.name}' from policy pack '${pack.name}@v${pack.version}':\n${(e as Error).stack ?? String(e)}`,
         );
     }
 }

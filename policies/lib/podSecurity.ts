@@ -111,11 +111,12 @@ function containerProblems(pod: unknown, { path, container }: NamedContainer): s
     const ports = valueAt(container, ["ports"]);
     for (const port of Array.isArray(ports) ? ports : []) {
         const hostPort = valueAt(port, ["hostPort"]);
-        if (hostPort !== undefined && hostPort !== 0) problems.push(`${path}.ports sets hostPort ${String(hostPort)}.`);
+        if (hostPort !== undefined && hostPort !== 0)
+            problems.push(`${path}.ports sets hostPort ${JSON.stringify(hostPort)}.`);
     }
     const procMount = valueAt(container, ["securityContext", "procMount"]);
     if (procMount !== undefined && procMount !== "Default")
-        problems.push(`${at("procMount")} is ${String(procMount)}.`);
+        problems.push(`${at("procMount")} is ${JSON.stringify(procMount)}.`);
     return problems;
 }
 

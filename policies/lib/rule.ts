@@ -69,7 +69,7 @@ export function configSchema<C extends Record<string, ConfigValue>>(
 ): PolicyConfigSchema {
     const withDefaults: Record<string, PolicyConfigJSONSchema> = {};
     for (const key of Object.keys(properties) as (keyof C & string)[]) {
-        withDefaults[key] = { ...properties[key], default: defaults[key] as PolicyConfigJSONSchema["default"] };
+        withDefaults[key] = { ...properties[key], default: defaults[key] };
     }
     return { properties: withDefaults };
 }

@@ -440,8 +440,8 @@ async function main(): Promise<void> {
             `content proof on the restored database ${s(contentProof.contentMs)} vs row counts alone ${s(contentProof.countsOnlyMs)}: ` +
                 `${(contentProof.contentMs / contentProof.countsOnlyMs).toFixed(1)}× the counts, +${(contentProof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
         );
-        mkdirSync(dirname(values.out!), { recursive: true });
-        writeFileSync(values.out!, `${JSON.stringify(report, null, 2)}\n`);
+        mkdirSync(dirname(values.out), { recursive: true });
+        writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
         console.log(`written ${values.out}`);
     } finally {
         pg?.cleanup();

@@ -54,7 +54,7 @@ function objectNamed(run: OfflineRun, type: string, name: string): Record<string
     if (found === undefined) {
         throw new Error(`no ${type} named ${name} was synthesized`);
     }
-    return found.inputs as Record<string, unknown>;
+    return found.inputs;
 }
 
 export function podSpecOf(run: OfflineRun, cronJobName: string): PodSpec {

@@ -113,10 +113,10 @@ export async function startPack(engine: FakeEngine, stack = "prod", dir: string 
         stdio: ["ignore", "pipe", "pipe"],
     });
     let stderr = "";
-    child.stderr!.on("data", (d: Buffer) => (stderr += d.toString()));
+    child.stderr.on("data", (d: Buffer) => (stderr += d.toString()));
     const port = await new Promise<string>((resolve, reject) => {
         let stdout = "";
-        child.stdout!.on("data", (d: Buffer) => {
+        child.stdout.on("data", (d: Buffer) => {
             stdout += d.toString();
             const line = stdout.split("\n")[0];
             if (stdout.includes("\n") && /^\d+$/.test(line.trim())) {

@@ -417,8 +417,8 @@ export function startCli(
         resolve: (e: CliResult["events"][number]) => void;
     }[] = [];
     let seen = 0;
-    child.stdout!.setEncoding("utf8").on("data", (c: string) => (stdout += c));
-    child.stderr!.setEncoding("utf8").on("data", (c: string) => {
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => {
         stderr += c;
         const lines = stderr.split("\n");
         for (; seen < lines.length - 1; seen++) {
@@ -519,5 +519,6 @@ export function snapshotsOf(nas: Nas, target: string): RawSnapshot[] {
 
 /** The cause the CLI logged with its (first) error event. */
 export function failureCause(r: CliResult): string {
-    return String(r.events.find((e) => e.level === "error")?.cause ?? "");
+    const cause = r.events.find((e) => e.level === "error")?.cause;
+    return cause === undefined ? "" : typeof cause === "string" ? cause : JSON.stringify(cause);
 }

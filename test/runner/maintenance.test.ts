@@ -44,7 +44,6 @@ import {
     snapshotsOf,
     startNas,
     startPostgres,
-    type CliResult,
     type Nas,
     type Postgres,
 } from "./harness";
@@ -82,10 +81,6 @@ async function backupAt(target: string, time: Date): Promise<{ snapshot: string;
     );
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { snapshot: string; monthly: boolean };
-}
-
-function cause(r: CliResult): string {
-    return String(r.events.find((e) => e.level === "error")?.cause ?? "");
 }
 
 function filesBelow(dir: string): string[] {
@@ -386,7 +381,7 @@ describe.concurrent("TLS to the NAS", () => {
             NAS_BACKUP_REPOSITORY_BASE: base,
         });
         expect(unknown.code).toBe(1);
-        expect(cause(unknown)).toMatch(
+        expect(failureCause(unknown)).toMatch(
             /NAS not reachable at rest:https:\/\/127\.0\.0\.1:\d+\/tls\/: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED|UNABLE_TO_VERIFY)/,
         );
 
@@ -457,7 +452,7 @@ describe.concurrent("Pushgateway metrics", () => {
         });
         expect(unreachable.code, unreachable.stderr).toBe(0);
         expect(unreachable.events.find((e) => e.event === "metrics.push_failed")).toBeDefined();
-        expect(cause(failed)).toMatch(/database app/);
+        expect(failureCause(failed)).toMatch(/database app/);
     });
 });
 

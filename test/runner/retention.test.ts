@@ -75,7 +75,7 @@ function applyPlan(snapshots: ResticSnapshot[], now: Date): ResticSnapshot[] {
 
 describe("retention plan", () => {
     it(`keeps every daily backup of the last ${policy.dailyRetentionDays} days and deletes older non-monthly ones, saying why`, () => {
-        let repo: ResticSnapshot[] = [];
+        const repo: ResticSnapshot[] = [];
         // Daily backups at 01:30 from 10 March to 29 May 2025 (across the spring DST change).
         for (
             let d = dayNumber({ year: 2025, month: 3, day: 10 });
