@@ -78,7 +78,10 @@ describe.concurrent("figures that are true", () => {
         const before = storedOnDisk("stored");
         const second = await backup("stored");
         expect(second.bytesStored).toBe(storedOnDisk("stored") - before);
-        expect(second.bytesStored).toBeLessThan(first.bytesStored / 2); // unchanged data: trees, manifest, index, snapshots
+        // Unchanged data: pg_dump's header (its timestamp) changes, so the chunk holding it is stored again.
+        // restic's chunk boundaries depend on the repository's random polynomial (512 KiB–8 MiB), so how
+        // much that is varies; it is never the whole dump (12 MB here, 8 MiB at most per chunk).
+        expect(second.bytesStored).toBeLessThan(first.bytesStored);
 
         // `npx nas-backup … --json` (the package's bin): stdout is the runner's JSON alone, no npm banner.
         const npx = spawnSync("npx", ["nas-backup", "status", "--target", "stored", "--json"], {
