@@ -11,6 +11,8 @@
  *   - a database: `{ kind: "database", name: <database name> }` (PostgreSQL database name, e.g. "main", "auth");
  *   - a file share: `{ kind: "file-share", name: <share name> }` (e.g. "documents", "images").
  * The schedule and time zone are the CronJob's own `spec.schedule` / `spec.timeZone`.
+ * On Azure, a Container Apps Job carries the same declaration as tags (`nasBackupTags`); its schedule
+ * is its `configuration.scheduleTriggerConfig.cronExpression`, evaluated in UTC.
  */
 import { backupPolicy } from "../policy";
 
@@ -108,6 +110,38 @@ export function readNasBackupDeclaration(metadata: unknown): ReadNasBackupDeclar
         monthlyRetentionMonths: integer(annotations, nasBackupAnnotations.monthlyRetentionMonths),
         monthlyAnchorDayOfMonth: integer(annotations, nasBackupAnnotations.monthlyAnchorDayOfMonth),
     };
+}
+
+/**
+ * Azure tag names may not contain "/" (nor <, >, %, &, \\, ?), so a Container Apps Job
+ * (`azure-native:app:Job`) carries the same declaration as tags whose names use ":" where the
+ * Kubernetes metadata uses "/": `backup-policy.it-manufactory.de:nas-backup = "true"` and one tag per
+ * annotation.
+ */
+function azureTagName(kubernetesKey: string): string {
+    return kubernetesKey.replace(`${prefix}/`, `${prefix}:`);
+}
+
+/** The tags a NAS backup Container Apps Job carries: the metadata of `nasBackupMetadata` as Azure tags. */
+export function nasBackupTags(declaration: NasBackupDeclaration): Record<string, string> {
+    const { labels, annotations } = nasBackupMetadata(declaration);
+    return Object.fromEntries(
+        Object.entries({ ...labels, ...annotations }).map(([key, value]) => [azureTagName(key), value]),
+    );
+}
+
+/** Reads a Container Apps Job's tags; `undefined` when it is not tagged as a NAS backup. */
+export function readNasBackupTags(tags: unknown): ReadNasBackupDeclaration | undefined {
+    if (tags === null || typeof tags !== "object") {
+        return undefined;
+    }
+    const byKubernetesKey = Object.fromEntries(
+        [nasBackupLabel.key, ...Object.values(nasBackupAnnotations)].map((key) => [
+            key,
+            (tags as Record<string, unknown>)[azureTagName(key)],
+        ]),
+    );
+    return readNasBackupDeclaration({ labels: byKubernetesKey, annotations: byKubernetesKey });
 }
 
 /**
