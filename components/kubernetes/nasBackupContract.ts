@@ -113,7 +113,7 @@ export function readNasBackupDeclaration(metadata: unknown): ReadNasBackupDeclar
 }
 
 /**
- * Azure tag names may not contain "/" (nor <, >, %, &, \\, ?), so a Container Apps Job
+ * Azure tag names may not contain "/" (nor <, >, %, &, \, ?), so a Container Apps Job
  * (`azure-native:app:Job`) carries the same declaration as tags whose names use ":" where the
  * Kubernetes metadata uses "/": `backup-policy.it-manufactory.de:nas-backup = "true"` and one tag per
  * annotation.
