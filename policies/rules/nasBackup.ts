@@ -9,6 +9,8 @@ import { CronJob } from "@pulumi/kubernetes/batch/v1/cronJob";
 import { backupPolicy } from "../../components/policy";
 import {
     coversTarget,
+    fileResourceClaimAnnotation,
+    mountsClaimReadOnly,
     nasBackupAnnotations,
     nasBackupLabel,
     nasBackupTargetOf,
@@ -157,7 +159,8 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
         name: "nas-backup-coverage",
         description:
             "Every database and every file share of the stack is backed up by a NAS backup CronJob declaring it as its target " +
-            `(annotations ${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}). ` +
+            `(annotations ${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}); ` +
+            `a file resource in an existing claim (marked ${fileResourceClaimAnnotation}) only by one that also mounts that claim read-only in its namespace. ` +
             "Not applicable (not evidenced) while the stack has no NAS backup CronJob.",
         validateStack: (args, reportViolation) => {
             const targets = args.resources.flatMap((r) => {
@@ -185,7 +188,11 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
                 }
             }
             for (const { resource, target } of targets) {
-                const covering = cronJobs.filter((c) => coversTarget(c.declaration, target));
+                const covering = cronJobs.filter(
+                    (c) =>
+                        coversTarget(c.declaration, target) &&
+                        (target.claim === undefined || mountsClaimReadOnly(c.resource.props, target.claim)),
+                );
                 record(
                     args,
                     resource.urn,
@@ -193,8 +200,11 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
                     covering.map((c) => c.resource.name),
                 );
                 if (covering.length === 0) {
+                    const claim = target.claim
+                        ? ` and mounting claim ${shown(target.claim.name)} read-only in namespace ${shown(target.claim.namespace)}`
+                        : "";
                     reportViolation(
-                        `${label(resource)} (${target.kind} ${shown(target.name)}) has no NAS backup CronJob declaring it as its target.`,
+                        `${label(resource)} (${target.kind} ${shown(target.name)}) has no NAS backup CronJob declaring it as its target${claim}.`,
                         resource.urn,
                     );
                 }

@@ -3,7 +3,7 @@
  * with the Data Backup Policy. Values come from components/policy.ts; each test changes one property.
  */
 import { backupPolicy } from "../../components/policy";
-import { type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
+import { fileResourceClaimMetadata, type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
 import { checkNasBackupArgs, type NasJobArgs } from "../../components/kubernetes/args";
 import { targetCronJobs } from "../../components/kubernetes/jobs";
 import { restrictedNamespaceLabels } from "../../components/kubernetes/nasBackup";
@@ -56,6 +56,7 @@ export const types = {
     doKubernetes: "digitalocean:index/kubernetesCluster:KubernetesCluster",
     doNfs: "digitalocean:index/nfs:Nfs",
     doVpc: "digitalocean:index/vpc:Vpc",
+    claimPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
     actionGroup: "azure-native:monitor:ActionGroup",
     alertRouting: "azure-native:alertsmanagement:AlertProcessingRuleByName",
     rpoAlert: "azure-native:monitor:ScheduledQueryRule",
@@ -267,6 +268,18 @@ export function nasCronJob(target: NasBackupTarget, operation: NasOperation = "b
         kind: "CronJob",
         metadata: { name: plan.name, namespace: "backup", ...plan.metadata },
         spec: plan.spec,
+    });
+}
+
+/**
+ * An existing claim marked as holding file resource `fileResource` (staging's `existingClaims`), in the
+ * namespace of `nasCronJob` and named like the claim `nasCronJob` mounts for that file resource.
+ */
+export function existingClaimMarker(fileResource: string, claimName = fileResource): ResourceUnderTest {
+    return resource(types.claimPatch, `existing-files-${claimName}`, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claimName, namespace: "backup", ...fileResourceClaimMetadata(fileResource) },
     });
 }
 
