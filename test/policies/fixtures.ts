@@ -15,6 +15,7 @@ import type { NasOperation } from "../../components/kubernetes/schedule";
 import { exampleJobArgs } from "../kubernetes/fixture";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
 import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/backupAlerts";
+import { containerAppsJobBounds, parseUtcBackupTime, utcNasSchedules } from "../../components/azure/nasJobSchedule";
 
 const rg = "rg-backup-prod";
 const location = backupPolicy.regions.azure.value;
@@ -275,18 +276,21 @@ export function nasCronJob(target: NasBackupTarget, operation: NasOperation = "b
     });
 }
 
-/** Operations of a target as Container Apps Jobs: UTC schedule, bounds, runner arguments and credentials. */
+/** What differs per operation of a target's Container Apps Jobs: runner arguments and credentials. */
 const containerAppsOperations = {
-    backup: { cron: "30 0 * * *", timeout: 4800, retries: 2, args: ["backup"], maintenance: false },
-    prune: { cron: "30 6 * * *", timeout: 3600, retries: 1, args: ["prune"], maintenance: true },
-    verify: { cron: "30 9 * * *", timeout: 10800, retries: 0, args: ["verify"], maintenance: false },
-    drill: { cron: "30 13 15 * *", timeout: 16200, retries: 0, args: ["verify"], maintenance: false },
+    backup: { args: ["backup"], maintenance: false },
+    prune: { args: ["prune"], maintenance: true },
+    verify: { args: ["verify"], maintenance: false },
+    drill: { args: ["verify"], maintenance: false },
 } as const;
+/** The UTC schedules of components/azure/nasJobSchedule.ts for a backup at 00:30 UTC. */
+const containerAppsSchedules = utcNasSchedules(parseUtcBackupTime("00:30", "dailyBackupTimeUtc"));
 
 /**
  * A NAS Container Apps Job (prod/trial) of one target, shaped by the contract of
  * components/kubernetes/nasBackupContract.ts: the daily backup job carries the declaration as tags,
- * schedules in UTC, credentials only as job secrets referenced by secretRef, the NAS over https.
+ * schedules and bounds of components/azure/nasJobSchedule.ts (UTC), credentials only as job secrets
+ * referenced by secretRef, the NAS over https.
  */
 export function containerAppsJob(target: NasBackupTarget, operation: NasOperation = "backup"): ResourceUnderTest {
     const op = containerAppsOperations[operation];
@@ -333,9 +337,12 @@ export function containerAppsJob(target: NasBackupTarget, operation: NasOperatio
         ...(operation === "backup" ? { tags: nasBackupTags(nasBackupDeclarationFor(target)) } : {}),
         configuration: {
             triggerType: "Schedule",
-            scheduleTriggerConfig: { cronExpression: op.cron, parallelism: 1, replicaCompletionCount: 1 },
-            replicaTimeout: op.timeout,
-            replicaRetryLimit: op.retries,
+            scheduleTriggerConfig: {
+                cronExpression: containerAppsSchedules[operation],
+                parallelism: 1,
+                replicaCompletionCount: 1,
+            },
+            ...containerAppsJobBounds[operation],
             secrets,
         },
         template: {
