@@ -7,7 +7,13 @@
 import { type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
 import { backupPolicy } from "../../components/policy";
 import { firesOncePerBerlinDay } from "../../components/azure/nasJobSchedule";
-import { coversTarget, nasBackupAnnotations, nasBackupTargetOf } from "../../components/kubernetes/nasBackupContract";
+import {
+    coversTarget,
+    fileResourceClaimAnnotation,
+    mountsClaimReadOnly,
+    nasBackupAnnotations,
+    nasBackupTargetOf,
+} from "../../components/kubernetes/nasBackupContract";
 import { dstChangeHour } from "../../components/kubernetes/schedule";
 import {
     declarationProperty,
@@ -190,7 +196,8 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
         name: "nas-backup-coverage",
         description:
             "Every database and every file share of the stack is backed up by a NAS backup job (CronJob or Container Apps Job) " +
-            `declaring it as its target (${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}). ` +
+            `declaring it as its target (${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}); ` +
+            `a file resource in an existing claim (marked ${fileResourceClaimAnnotation}) only by a CronJob that also mounts that claim read-only in its namespace. ` +
             "Not applicable (not evidenced) while the stack has no NAS backup job.",
         validateStack: (args, reportViolation) => {
             const targets = args.resources.flatMap((r) => {
@@ -217,7 +224,11 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
                 }
             }
             for (const { resource, target } of targets) {
-                const covering = jobs.filter((c) => coversTarget(c.declaration, target));
+                const covering = jobs.filter(
+                    (c) =>
+                        coversTarget(c.declaration, target) &&
+                        (target.claim === undefined || mountsClaimReadOnly(c.resource.props, target.claim)),
+                );
                 record(
                     args,
                     resource.urn,
@@ -225,8 +236,11 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
                     covering.map((c) => c.resource.name),
                 );
                 if (covering.length === 0) {
+                    const claim = target.claim
+                        ? ` and mounting claim ${shown(target.claim.name)} read-only in namespace ${shown(target.claim.namespace)}`
+                        : "";
                     reportViolation(
-                        `${label(resource)} (${target.kind} ${shown(target.name)}) has no NAS backup job declaring it as its target.`,
+                        `${label(resource)} (${target.kind} ${shown(target.name)}) has no NAS backup job declaring it as its target${claim}.`,
                         resource.urn,
                     );
                 }

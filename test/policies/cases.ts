@@ -19,6 +19,7 @@ import {
     digitalOceanKubernetes,
     digitalOceanNfs,
     digitalOceanVpc,
+    existingClaimMarker,
     fileShare,
     ids,
     nasCronJob,
@@ -75,6 +76,17 @@ function withEnv(base: ResourceUnderTest, name: string, variable: Record<string,
         }[]
     ).map((v) => (v.name === name ? { name, ...variable } : v));
     return withProp(base, `${pod}.containers.0.env`, env);
+}
+/** A file resource in an existing claim, and the NAS backup CronJob that mounts that claim read-only. */
+const archiveClaim = existingClaimMarker("archive");
+const archiveCronJob = nasCronJob({ kind: "file-share", name: "archive" });
+/** `archiveCronJob` with its claim volume changed by `change` (undefined drops it). */
+function withClaimVolume(change: (volume: Record<string, unknown>) => unknown): ResourceUnderTest {
+    const volumes = valueAt(archiveCronJob.props, [...pod.split("."), "volumes"]) as Record<string, unknown>[];
+    const changed = volumes.flatMap((v) =>
+        v.persistentVolumeClaim ? [change(v)].filter((c) => c !== undefined) : [v],
+    );
+    return withProp(archiveCronJob, `${pod}.volumes`, changed);
 }
 const annotation = (key: keyof typeof nasBackupAnnotations) => ["metadata", "annotations", nasBackupAnnotations[key]];
 
@@ -528,8 +540,42 @@ export const cases: Record<string, Case> = {
         ],
     },
     "nas-backup-coverage": {
-        compliant: stackWithNas,
+        compliant: [...stackWithNas, archiveClaim, archiveCronJob],
         nonCompliant: [
+            {
+                title: "an existing claim without NAS backup",
+                input: [...stackWithNas, archiveClaim],
+                message:
+                    /existing-files-archive" \(file-share "archive"\) has no NAS backup job declaring it as its target and mounting claim "archive" read-only in namespace "backup"/,
+            },
+            {
+                title: "an existing claim whose NAS backup mounts nothing (a backup of nothing)",
+                input: [...stackWithNas, archiveClaim, withClaimVolume(() => undefined)],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
+            {
+                title: "an existing claim whose NAS backup mounts another claim",
+                input: [
+                    ...stackWithNas,
+                    archiveClaim,
+                    withClaimVolume((v) => ({ ...v, persistentVolumeClaim: { claimName: "other", readOnly: true } })),
+                ],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
+            {
+                title: "an existing claim mounted writable",
+                input: [
+                    ...stackWithNas,
+                    archiveClaim,
+                    withClaimVolume((v) => ({ ...v, persistentVolumeClaim: { claimName: "archive" } })),
+                ],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
+            {
+                title: "an existing claim backed up from another namespace",
+                input: [...stackWithNas, archiveClaim, withProp(archiveCronJob, "metadata.namespace", "elsewhere")],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
             {
                 title: "a file share without NAS backup",
                 input: stackWithNas.filter((r) => r.name !== "nas-backup-file-share-images"),

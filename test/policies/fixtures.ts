@@ -4,6 +4,7 @@
  */
 import { backupPolicy } from "../../components/policy";
 import {
+    fileResourceClaimMetadata,
     nasBackupDeclarationFor,
     type NasBackupTarget,
     nasBackupTags,
@@ -62,6 +63,7 @@ export const types = {
     doKubernetes: "digitalocean:index/kubernetesCluster:KubernetesCluster",
     doNfs: "digitalocean:index/nfs:Nfs",
     doVpc: "digitalocean:index/vpc:Vpc",
+    claimPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
     actionGroup: "azure-native:monitor:ActionGroup",
     alertRouting: "azure-native:alertsmanagement:AlertProcessingRuleByName",
     rpoAlert: "azure-native:monitor:ScheduledQueryRule",
@@ -273,6 +275,18 @@ export function nasCronJob(target: NasBackupTarget, operation: NasOperation = "b
         kind: "CronJob",
         metadata: { name: plan.name, namespace: "backup", ...plan.metadata },
         spec: plan.spec,
+    });
+}
+
+/**
+ * An existing claim marked as holding file resource `fileResource` (staging's `existingClaims`), in the
+ * namespace of `nasCronJob` and named like the claim `nasCronJob` mounts for that file resource.
+ */
+export function existingClaimMarker(fileResource: string, claimName = fileResource): ResourceUnderTest {
+    return resource(types.claimPatch, `existing-files-${claimName}`, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claimName, namespace: "backup", ...fileResourceClaimMetadata(fileResource) },
     });
 }
 
