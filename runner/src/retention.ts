@@ -125,55 +125,72 @@ export function withinDailyRetention(time: Date, now: Date, policy: RetentionPol
     return age <= policy.dailyRetentionDays || now.getTime() - time.getTime() < policy.dailyRetentionDays * DAY_MS;
 }
 
+/** Why a backup without a manifest is kept (it may still be running) or deleted. */
+function unfinishedReasons(b: ClassifiedBackup, now: Date, policy: RetentionPolicy): { keep: string[]; del: string[] } {
+    const ageHours = (now.getTime() - b.time.getTime()) / HOUR_MS;
+    return ageHours < policy.unfinishedGraceHours
+        ? {
+              keep: [
+                  `unfinished: no manifest yet, the backup may still be running (younger than ${policy.unfinishedGraceHours} h)`,
+              ],
+              del: [],
+          }
+        : {
+              keep: [],
+              del: [
+                  `incomplete: no manifest was written (dump or file read failed, or the runner was killed); not restorable`,
+              ],
+          };
+}
+
+/** Why a complete backup is kept (daily window, monthly, newest) or deleted. */
+function completeReasons(
+    b: ClassifiedBackup,
+    now: Date,
+    newest: boolean,
+    policy: RetentionPolicy,
+): { keep: string[]; del: string[] } {
+    const keep: string[] = [];
+    const del: string[] = [];
+    const today = civilDate(now, policy.timeZone);
+    const age = calendarDaysBetween(b.civil, today);
+    if (withinDailyRetention(b.time, now, policy)) {
+        keep.push(
+            `daily backup, ${age} calendar day(s) old: kept ${policy.dailyRetentionDays} days (${backupPolicy.nas.dailyRetentionDays.clause})`,
+        );
+    }
+    if (b.monthly) {
+        const through = monthlyKeptThrough(b, policy);
+        if (dayNumber(today) <= dayNumber(through)) {
+            keep.push(
+                `monthly backup of ${monthKey(b.civil)}: kept ${policy.monthlyRetentionMonths} months, through ${formatCivilDate(through)} (${backupPolicy.nas.monthlyRetentionMonths.clause})`,
+            );
+        } else {
+            del.push(
+                `monthly backup of ${monthKey(b.civil)} expired after ${formatCivilDate(through)} (${policy.monthlyRetentionMonths} months)`,
+            );
+        }
+    }
+    if (newest) keep.push("newest backup of the target: never deleted");
+    if (keep.length === 0 && !b.monthly) {
+        del.push(
+            `daily backup ${age} calendar days old, older than ${policy.dailyRetentionDays} days and not a monthly backup`,
+        );
+    }
+    return { keep, del };
+}
+
 export function plan(snapshots: readonly ResticSnapshot[], now: Date, policy: RetentionPolicy): RetentionPlan {
     const classified = classify(snapshots, policy);
-    const today = civilDate(now, policy.timeZone);
     const newestComplete = [...classified].reverse().find((b) => b.complete);
-    const clause = backupPolicy.nas.dailyRetentionDays.clause;
 
     const decisions: Decision[] = [];
     for (const b of classified) {
-        const keepReasons: string[] = [];
-        const deleteReasons: string[] = [];
-        const age = calendarDaysBetween(b.civil, today);
-        if (!b.complete) {
-            const ageHours = (now.getTime() - b.time.getTime()) / HOUR_MS;
-            if (ageHours < policy.unfinishedGraceHours) {
-                keepReasons.push(
-                    `unfinished: no manifest yet, the backup may still be running (younger than ${policy.unfinishedGraceHours} h)`,
-                );
-            } else {
-                deleteReasons.push(
-                    `incomplete: no manifest was written (dump or file read failed, or the runner was killed); not restorable`,
-                );
-            }
-        } else {
-            if (withinDailyRetention(b.time, now, policy)) {
-                keepReasons.push(
-                    `daily backup, ${age} calendar day(s) old: kept ${policy.dailyRetentionDays} days (${clause})`,
-                );
-            }
-            if (b.monthly) {
-                const through = monthlyKeptThrough(b, policy);
-                if (dayNumber(today) <= dayNumber(through)) {
-                    keepReasons.push(
-                        `monthly backup of ${monthKey(b.civil)}: kept ${policy.monthlyRetentionMonths} months, through ${formatCivilDate(through)} (${backupPolicy.nas.monthlyRetentionMonths.clause})`,
-                    );
-                } else {
-                    deleteReasons.push(
-                        `monthly backup of ${monthKey(b.civil)} expired after ${formatCivilDate(through)} (${policy.monthlyRetentionMonths} months)`,
-                    );
-                }
-            }
-            if (newestComplete?.id === b.id) keepReasons.push("newest backup of the target: never deleted");
-            if (keepReasons.length === 0 && !b.monthly) {
-                deleteReasons.push(
-                    `daily backup ${age} calendar days old, older than ${policy.dailyRetentionDays} days and not a monthly backup`,
-                );
-            }
-        }
-        const keep = keepReasons.length > 0;
-        const reasons = keep ? keepReasons : deleteReasons;
+        const why = b.complete
+            ? completeReasons(b, now, newestComplete?.id === b.id, policy)
+            : unfinishedReasons(b, now, policy);
+        const keep = why.keep.length > 0;
+        const reasons = keep ? why.keep : why.del;
         decisions.push({ snapshotId: b.id, role: "data", backupId: b.id, time: b.time, keep, reasons });
         if (b.manifestSnapshotId !== undefined) {
             decisions.push({
