@@ -432,7 +432,11 @@ function containerAppsSubnetFits(value: unknown, context: z.RefinementCtx): void
         problem(
             `${containerAppsSubnet} is not inside azure.network.addressSpace ${addressSpace}; allowed: a subnet of ${addressSpace}`,
         );
-    } else if (cidrContains(postgresSubnet, containerAppsSubnet) || cidrContains(containerAppsSubnet, postgresSubnet)) {
+    } else if (
+        // Only against a database subnet that is itself inside the network (otherwise that is the one problem).
+        cidrContains(addressSpace, postgresSubnet) &&
+        (cidrContains(postgresSubnet, containerAppsSubnet) || cidrContains(containerAppsSubnet, postgresSubnet))
+    ) {
         problem(
             `${containerAppsSubnet} overlaps azure.network.postgresSubnet ${postgresSubnet}; allowed: a subnet of ${addressSpace} apart from it`,
         );
@@ -451,9 +455,22 @@ function isHttpsRepositoryBase(text: string): boolean {
     }
 }
 
-/** A secret setting: `pulumi config set --secret` (read as text by the program). */
+/**
+ * A secret setting: `pulumi config set --secret`. The program gets the decrypted text; the YAML file
+ * (read directly by tools and tests) holds `{ secure: <ciphertext> }`.
+ */
 function secretSetting() {
-    return named((text) => text.length > 0, "a secret: pulumi config set --secret --path '<key>' <value>");
+    const expected = "a secret: pulumi config set --secret --path '<key>' <value>";
+    const given = (value: unknown): value is string | { secure: string } =>
+        (typeof value === "string" && value.length > 0) ||
+        (typeof value === "object" && value !== null && typeof (value as { secure?: unknown }).secure === "string");
+    return z
+        .custom<string | { secure: string }>(given, {
+            abort: false,
+            error: (issue) =>
+                issue.input === undefined ? `is missing; required: ${expected}` : `is not valid; allowed: ${expected}`,
+        })
+        .transform((value) => (typeof value === "string" ? value : value.secure));
 }
 
 /** ZoneRedundant high availability needs a General Purpose or Memory Optimized server. */

@@ -30,7 +30,25 @@ export function secretValues(run: OfflineRun): string[] {
     }
     run.secretOutputs.forEach((k) => leaves(run.outputs[k], found));
     run.secretConfigKeys.forEach((k) => leaves(run.config[k], found));
-    return [...found].filter((s) => s.length >= minimumLength).sort((a, b) => b.length - a.length);
+    // A secret property may be secret only as a whole (azure-native merges a Container Apps Job's
+    // `configuration`, secrets and schedule alike, into one value): its parts that the run shows
+    // openly elsewhere (a share name, a type token) are no secret.
+    const open = publicTexts(run);
+    return [...found]
+        .filter((s) => s.length >= minimumLength && !open.some((text) => text.includes(s)))
+        .sort((a, b) => b.length - a.length);
+}
+
+/** Every text the run shows without a secret: non-secret inputs and outputs, types and names. */
+function publicTexts(run: OfflineRun): string[] {
+    const found = new Set<string>();
+    for (const r of run.resources) {
+        found.add(r.type);
+        found.add(r.name);
+        Object.entries(r.inputs).forEach(([k, v]) => r.secretInputs.includes(k) || leaves(v, found));
+        Object.entries(r.outputs).forEach(([k, v]) => r.secretOutputs.includes(k) || leaves(v, found));
+    }
+    return [...found];
 }
 
 /** Replaces every secret value in a text (also in its JSON-escaped form). */
