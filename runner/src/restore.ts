@@ -10,7 +10,16 @@ import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type 
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import { adminStatement, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral } from "./postgres";
+import {
+    adminStatement,
+    NON_EMPTY_SQL,
+    openDatabase,
+    pgEnv,
+    pgProgram,
+    quoteIdent,
+    quoteLiteral,
+    type PsqlSession,
+} from "./postgres";
 import {
     collect,
     describeExit,
@@ -47,26 +56,69 @@ export interface RestoreOutcome {
     readonly rolesCreated?: readonly string[];
 }
 
-/** Finds the backup to restore and reads its manifest. */
-export async function chooseBackup(
-    repo: ResticRepository,
-    selector: BackupSelector,
-): Promise<{ backup: Backup; manifest: Manifest }> {
-    await repo.requireExisting();
-    let backup: Backup;
+/** A restic dump of a backup's dump file, started early; its output is kept until pg_restore reads it. */
+export interface StartedDump {
+    readonly child: ChildProcess;
+    readonly output: Readable;
+    readonly stderr: () => string;
+    readonly exit: Promise<Exit>;
+}
+
+function startDump(repo: ResticRepository, backup: Backup): StartedDump {
+    const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
+    return { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
+}
+
+export async function stopDump(dump: StartedDump | undefined): Promise<void> {
+    if (!dump) return;
+    dump.child.kill("SIGKILL");
+    await dump.exit.catch(() => undefined);
+}
+
+/** The backup to restore, its manifest, and for a database backup its dump already streaming from the NAS. */
+export interface OpenedBackup {
+    readonly backup: Backup;
+    readonly manifest: Manifest;
+    readonly dump?: StartedDump;
+}
+
+async function selectFromRepository(repo: ResticRepository, selector: BackupSelector): Promise<Backup> {
+    // The probe explains a missing repository or NAS better than restic; both run at once.
+    const [probe, snapshots] = await Promise.allSettled([repo.requireExisting(), repo.snapshots()]);
+    if (probe.status === "rejected") throw probe.reason;
+    if (snapshots.status === "rejected") throw snapshots.reason;
     try {
-        backup = selectBackup(await repo.snapshots(), selector);
+        return selectBackup(snapshots.value, selector);
     } catch (e) {
         if (e instanceof SelectionError) throw new OperationError(`target ${repo.target}: ${e.message}`);
         throw e;
     }
+}
+
+async function readManifest(repo: ResticRepository, backup: Backup): Promise<Manifest> {
     const text = await repo.readFile(backup.manifestSnapshotId!, `/${manifestFileName}`);
     try {
-        return { backup, manifest: parseManifest(text) };
+        return parseManifest(text);
     } catch (e) {
         throw new OperationError(
             `the manifest of backup ${backup.shortId} is unreadable (${(e as Error).message}): restore another backup with --snapshot or --before`,
         );
+    }
+}
+
+/**
+ * Finds the backup to restore and reads its manifest. For a database backup (its `kind=` tag) the
+ * dump is started at the same time: the two restic processes derive the key and load the index in
+ * parallel, and the dump's output waits for pg_restore.
+ */
+export async function openBackup(repo: ResticRepository, selector: BackupSelector): Promise<OpenedBackup> {
+    const backup = await selectFromRepository(repo, selector);
+    const dump = backup.kind === "database" ? startDump(repo, backup) : undefined;
+    try {
+        return { backup, manifest: await readManifest(repo, backup), dump };
+    } catch (e) {
+        await stopDump(dump);
+        throw e;
     }
 }
 
@@ -83,12 +135,15 @@ export interface DatabaseRestoreOptions {
     readonly createRoles: boolean;
 }
 
-/** Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced. */
+/**
+ * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
+ * Returns the open session: it checks the restored content afterwards.
+ */
 async function prepareDatabase(
     ctx: Context,
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
-): Promise<{ created: boolean }> {
+): Promise<{ created: boolean; session: PsqlSession }> {
     let session = await openDatabase(options.database, ctx.env);
     let created = false;
     if (session === "missing") {
@@ -111,10 +166,12 @@ async function prepareDatabase(
                 `database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`,
             );
         }
-    } finally {
+    } catch (e) {
         await session.close();
+        if (created) await dropCreated(ctx, options);
+        throw e;
     }
-    return { created };
+    return { created, session };
 }
 
 /** Removes a database this restore created, so a failed `--create` leaves nothing behind. */
@@ -159,7 +216,7 @@ async function streamIntoPgRestore(
     ctx: Context,
     repo: ResticRepository,
     backup: Backup,
-    dump: { child: ChildProcess; output: Readable; stderr: () => string; exit: Promise<Exit> },
+    dump: StartedDump,
     options: DatabaseRestoreOptions,
 ): Promise<{ bytes: number; sha256: string }> {
     const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
@@ -213,23 +270,47 @@ async function streamIntoPgRestore(
     return { bytes: piped.bytes(), sha256: piped.sha256() };
 }
 
+/** The restored database against the manifest: one round trip in the session that prepared it. */
+async function checkRestored(
+    ctx: Context,
+    session: PsqlSession,
+    manifest: DatabaseManifest,
+    options: DatabaseRestoreOptions,
+): Promise<string[]> {
+    const sql = `${CONTENT_SQL}; ${SEQUENCES_SQL}`;
+    let answers = await session.queryEach(sql).catch(() => undefined);
+    if (!answers) {
+        // The session ended meanwhile (a server timeout): one new connection.
+        const check = await openDatabase(options.database, ctx.env);
+        if (check === "missing")
+            throw new OperationError(`database ${options.database} disappeared during the restore`);
+        try {
+            answers = await check.queryEach(sql);
+        } finally {
+            await check.close();
+        }
+    }
+    const [content, sequences] = answers as [DatabaseContent, SequenceContent[]];
+    return compareContent(manifest.content, { ...content, sequences }, { access: !options.noOwner });
+}
+
 /** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
 export async function restoreDatabase(
     ctx: Context,
     repo: ResticRepository,
-    backup: Backup,
-    manifest: DatabaseManifest,
+    opened: OpenedBackup & { manifest: DatabaseManifest },
     options: DatabaseRestoreOptions,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
+    const { backup, manifest } = opened;
     // restic opens the repository (key derivation, index) while the database is prepared; its
     // output is kept until pg_restore reads it.
-    const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
-    const dump = { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
+    const dump = opened.dump ?? startDump(repo, backup);
     let created = false;
+    let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
     try {
-        ({ created } = await prepareDatabase(ctx, manifest, options));
+        ({ created, session } = await prepareDatabase(ctx, manifest, options));
         if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
@@ -244,18 +325,8 @@ export async function restoreDatabase(
                 `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`,
             );
         }
-        const check = await openDatabase(options.database, ctx.env);
-        if (check === "missing")
-            throw new OperationError(`database ${options.database} disappeared during the restore`);
-        try {
-            const restored = {
-                ...(await check.query<DatabaseContent>(CONTENT_SQL)),
-                sequences: await check.query<SequenceContent[]>(SEQUENCES_SQL),
-            };
-            problems.push(...compareContent(manifest.content, restored, { access: !options.noOwner }));
-        } finally {
-            await check.close();
-        }
+        problems.push(...(await checkRestored(ctx, session, manifest, options)));
+        await session.close();
         return {
             target: repo.target,
             snapshot: backup.shortId,
@@ -267,8 +338,8 @@ export async function restoreDatabase(
             rolesCreated,
         };
     } catch (e) {
-        child.kill("SIGKILL");
-        await dump.exit.catch(() => undefined);
+        session?.kill();
+        await stopDump(dump);
         if (created) await dropCreated(ctx, options);
         await dropRoles(rolesCreated, options.adminDatabase, ctx.env);
         throw e;
@@ -387,18 +458,22 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
     try {
-        const { backup, manifest } = await chooseBackup(repo, options.selector);
-        if (manifest.kind === "database" && !options.intoDatabase)
-            throw new UsageError(`${backup.shortId} is a database backup: use --into-database`);
-        if (manifest.kind === "directory" && !options.intoDirectory)
-            throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
+        const opened = await openBackup(repo, options.selector);
+        const { backup, manifest } = opened;
+        if (manifest.kind !== (options.intoDatabase ? "database" : "directory")) {
+            await stopDump(opened.dump);
+            throw new UsageError(
+                `${backup.shortId} is a ${manifest.kind} backup: use --into-${manifest.kind === "database" ? "database" : "directory"}`,
+            );
+        }
         const outcome =
             manifest.kind === "database"
-                ? await restoreDatabase(ctx, repo, backup, manifest, {
-                      ...options,
-                      database: options.intoDatabase!,
-                      createRoles: options.createRoles === true,
-                  })
+                ? await restoreDatabase(
+                      ctx,
+                      repo,
+                      { ...opened, manifest },
+                      { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
+                  )
                 : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });

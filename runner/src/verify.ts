@@ -13,7 +13,7 @@ import { log, secondsSince } from "./log";
 import { metricNames, pushMetrics } from "./metrics";
 import { adminStatement, quoteIdent } from "./postgres";
 import { OperationError } from "./proc";
-import { chooseBackup, restoreDatabase, restoreDirectory, type RestoreOutcome } from "./restore";
+import { openBackup, restoreDatabase, restoreDirectory, stopDump, type RestoreOutcome } from "./restore";
 
 /** Pack files are split into this many slices; the default subset reads one slice a day (all within a week). */
 const CHECK_SLICES = 7;
@@ -78,7 +78,8 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
     let drill: VerifyResult["drill"];
     try {
         const drillStart = performance.now();
-        const { backup, manifest } = await chooseBackup(repo, { snapshot: "latest" });
+        const opened = await openBackup(repo, { snapshot: "latest" });
+        const { backup, manifest } = opened;
         log("info", "verify.drill.start", {
             target,
             snapshot: backup.shortId,
@@ -88,17 +89,25 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         if (manifest.kind === "database") {
             const scratch = drillDatabaseName(target);
             const drop = `DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`;
-            await adminStatement(options.adminDatabase, drop, ctx.env);
+            await adminStatement(options.adminDatabase, drop, ctx.env).catch(async (e: Error) => {
+                await stopDump(opened.dump);
+                throw e;
+            });
             try {
-                outcome = await restoreDatabase(ctx, repo, backup, manifest, {
-                    database: scratch,
-                    adminDatabase: options.adminDatabase,
-                    create: true,
-                    force: false,
-                    // The drill server gets the backup's roles as a new server would (older backups: without owners).
-                    noOwner: !manifest.roles,
-                    createRoles: manifest.roles !== undefined,
-                });
+                outcome = await restoreDatabase(
+                    ctx,
+                    repo,
+                    { ...opened, manifest },
+                    {
+                        database: scratch,
+                        adminDatabase: options.adminDatabase,
+                        create: true,
+                        force: false,
+                        // The drill server gets the backup's roles as a new server would (older backups: without owners).
+                        noOwner: !manifest.roles,
+                        createRoles: manifest.roles !== undefined,
+                    },
+                );
             } finally {
                 await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) =>
                     log("warn", "verify.drill.cleanup_failed", { target, cause: e.message }),
