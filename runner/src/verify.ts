@@ -13,6 +13,7 @@ import { log, secondsSince } from "./log";
 import { metricNames, pushMetrics } from "./metrics";
 import { adminStatement, quoteIdent } from "./postgres";
 import { OperationError } from "./proc";
+import { budgetCause, recordDrill, restoreBudget } from "./rto";
 import { openBackup, restoreDatabase, restoreDirectory, stopDump, type RestoreOutcome } from "./restore";
 
 /** Pack files are split into this many slices; the default subset reads one slice a day (all within a week). */
@@ -32,13 +33,24 @@ export interface VerifyOptions {
     readonly readDataSubset: string | undefined;
     readonly adminDatabase: string;
     readonly scratchDirectory: string | undefined;
+    /** Share of the RTO the drill may take (0 < share ≤ 1): above it verify fails, long before the RTO is at risk. */
+    readonly rtoShare: number;
 }
 
 export interface VerifyResult {
     readonly target: string;
     readonly check: { readonly ok: boolean; readonly readDataSubset: string; readonly cause?: string };
     readonly drill:
-        | (RestoreOutcome & { readonly ok: boolean; readonly rtoSeconds: number; readonly withinRto: boolean })
+        | (RestoreOutcome & {
+              readonly ok: boolean;
+              readonly rtoSeconds: number;
+              readonly withinRto: boolean;
+              /** The restore time at the target's current size: the latest backup's drill itself. */
+              readonly projectedSeconds: number;
+              /** The share of the RTO a restore may take (rtoShare × RTO). */
+              readonly budgetSeconds: number;
+              readonly withinBudget: boolean;
+          })
         | { readonly ok: false; readonly cause: string };
     readonly ok: boolean;
     readonly durationSeconds: number;
@@ -74,7 +86,8 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         log("error", "verify.check.failure", { target, readDataSubset: subset, cause: check.cause });
     }
 
-    const rtoSeconds = backupPolicy.rtoHours.value * 3600;
+    const budget = restoreBudget(options.rtoShare);
+    const { rtoSeconds } = budget;
     let drill: VerifyResult["drill"];
     try {
         const drillStart = performance.now();
@@ -123,9 +136,21 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         }
         const durationSeconds = secondsSince(drillStart);
         const withinRto = durationSeconds <= rtoSeconds;
-        drill = { ...outcome, durationSeconds, ok: outcome.problems.length === 0 && withinRto, rtoSeconds, withinRto };
+        const withinBudget = durationSeconds <= budget.budgetSeconds;
+        const complete = outcome.problems.length === 0;
+        drill = {
+            ...outcome,
+            durationSeconds,
+            ok: complete && withinRto && withinBudget,
+            rtoSeconds,
+            withinRto,
+            projectedSeconds: durationSeconds,
+            budgetSeconds: budget.budgetSeconds,
+            withinBudget,
+        };
         log(drill.ok ? "info" : "error", drill.ok ? "verify.drill.success" : "verify.drill.failure", {
             ...drill,
+            ...(!withinBudget ? { cause: budgetCause(durationSeconds, budget, "restore drill took") } : {}),
             ...(outcome.problems.length
                 ? { cause: `restored data does not match the manifest: ${outcome.problems.join("; ")}` }
                 : {}),
@@ -135,6 +160,12 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
                   }
                 : {}),
         });
+        // The throughput of a complete drill is what status projects restore times from.
+        if (complete) {
+            await recordDrill(repo, backup.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
+                log("warn", "verify.drill.record_failed", { target, cause: e.message }),
+            );
+        }
     } catch (e) {
         drill = { ok: false, cause: (e as Error).message };
         log("error", "verify.drill.failure", { target, cause: drill.cause });
@@ -162,7 +193,13 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         [metricNames.lastRunSuccess]: result.ok ? 1 : 0,
         [result.ok ? metricNames.lastSuccess : metricNames.lastFailure]: Date.now() / 1000,
         [metricNames.duration]: result.durationSeconds,
-        ...("rtoSeconds" in drill ? { [metricNames.restoreDuration]: drill.durationSeconds } : {}),
+        ...("rtoSeconds" in drill
+            ? {
+                  [metricNames.restoreDuration]: drill.durationSeconds,
+                  [metricNames.restoreProjected]: drill.projectedSeconds,
+                  [metricNames.restoreBudget]: drill.budgetSeconds,
+              }
+            : {}),
     });
     if (!result.ok) throw new VerifyFailed(result);
     return result;
