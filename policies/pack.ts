@@ -8,6 +8,7 @@ import { backupPolicy } from "../components/policy";
 import { alertRules } from "./rules/alerts";
 import { fileShareBackupRules } from "./rules/fileShareBackup";
 import { nasBackupRules } from "./rules/nasBackup";
+import { nasJobRules } from "./rules/nasJobs";
 import { nasKubernetesRules } from "./rules/nasKubernetes";
 import { digitalOceanRules } from "./rules/digitalocean";
 import { platformRules } from "./rules/platform";
@@ -31,6 +32,7 @@ export const packArgs: PolicyPackArgs = {
         ...fileShareBackupRules,
         ...alertRules,
         ...nasBackupRules,
+        ...nasJobRules,
         ...nasKubernetesRules,
         ...digitalOceanRules,
         ...postgresVersionRules,

@@ -5,10 +5,15 @@
 import * as pulumi from "@pulumi/pulumi";
 import { DoksCluster } from "../components/digitalocean/kubernetes";
 import { DigitalOceanNetwork, DigitalOceanProject } from "../components/digitalocean/environment";
-import { NetworkFileStorage, NfsClaims } from "../components/digitalocean/fileStorage";
+import {
+    ExistingFileClaims,
+    type FileShareEndpoint,
+    NetworkFileStorage,
+    NfsClaims,
+} from "../components/digitalocean/fileStorage";
 import { ClusterMonitoring } from "../components/digitalocean/monitoring";
 import { ManagedPostgres } from "../components/digitalocean/postgres";
-import { managedPostgresPort } from "../components/digitalocean/settings";
+import { managedPostgresPort, nasBackupNamespace } from "../components/digitalocean/settings";
 import { NasBackup } from "../components/kubernetes/nasBackup";
 import { backupPolicy } from "../components/policy";
 import type { DigitalOceanStackConfig } from "./config";
@@ -70,14 +75,7 @@ export function digitalOceanStack(config: DigitalOceanStackConfig): DigitalOcean
         maintenance: settings.maintenance,
         tags,
     });
-    const files = new NetworkFileStorage("files", {
-        region: settings.region,
-        vpcId: network.vpcId,
-        shares: Object.fromEntries(config.shares.map((share) => [share, `${settings.name}-${share}`])),
-        sizeGiB: settings.fileStorage.sizeGiB,
-        performanceTier: settings.fileStorage.performanceTier,
-        tags,
-    });
+    const files = networkFileStorage(config, network.vpcId, tags);
     const monitoring = settings.monitoring.install
         ? new ClusterMonitoring("monitoring", {
               provider: cluster.provider,
@@ -99,14 +97,38 @@ export function digitalOceanStack(config: DigitalOceanStackConfig): DigitalOcean
         postgresPrivateHost: postgres.privateHost,
         postgresPort: postgres.port,
         postgresDatabaseNames: postgres.databaseNames,
-        fileShareNames: pulumi.all(files.shares.map((share) => share.shareName)),
+        fileShareNames: pulumi.output(config.shares.map((share) => fileResourceName(config, share))),
         nasBackupNamespace: nas.namespace,
         nasRepositoryPassword: nas.repositoryPassword,
     };
 }
 
-/** The NAS backup namespace; the file shares' claims live there (a pod mounts claims of its namespace). */
-const nasNamespace = "nas-backup";
+/** A file resource's name as the NAS backup declares it (and, when managed, its share's name). */
+function fileResourceName(config: DigitalOceanStackConfig, share: string): string {
+    return `${config.digitalocean.name}-${share}`;
+}
+
+/**
+ * The managed Network File Storage shares: every file resource not named in
+ * `fileStorage.existingClaims`; none (and no component) when all are existing claims.
+ */
+function networkFileStorage(
+    config: DigitalOceanStackConfig,
+    vpcId: pulumi.Output<string>,
+    tags: string[],
+): NetworkFileStorage | undefined {
+    const { region, fileStorage } = config.digitalocean;
+    const managed = config.shares.filter((share) => !(share in fileStorage.existingClaims));
+    if (managed.length === 0 || fileStorage.share === undefined) return undefined;
+    return new NetworkFileStorage("files", {
+        region,
+        vpcId,
+        shares: Object.fromEntries(managed.map((share) => [share, fileResourceName(config, share)])),
+        sizeGiB: fileStorage.share.sizeGiB,
+        performanceTier: fileStorage.share.performanceTier,
+        tags,
+    });
+}
 
 /**
  * The staging NAS backups (§2.5.1.2, the only backup of staging): one target per database, straight
@@ -118,19 +140,20 @@ function nasBackup(
     parts: {
         cluster: DoksCluster;
         postgres: ManagedPostgres;
-        files: NetworkFileStorage;
+        files: NetworkFileStorage | undefined;
         monitoring: ClusterMonitoring | undefined;
     },
 ): NasBackup {
     const { cluster, postgres, files, monitoring } = parts;
     const settings = config.nasBackup;
     const vpcRange = config.digitalocean.vpc.ipRange;
+    const existingClaims = config.digitalocean.fileStorage.existingClaims;
     const secret = (value: string) => pulumi.secret(value);
     const backup = new NasBackup(
         "nas",
         {
             provider: cluster.provider,
-            namespace: nasNamespace,
+            namespace: nasBackupNamespace,
             image: settings.image,
             scratchPostgresImage: settings.scratchPostgresImage,
             dailyBackupTime: settings.dailyBackupTime,
@@ -149,10 +172,10 @@ function nasBackup(
                 tls: { mode: "verify-ca" as const, caCertificate: postgres.caCertificate },
                 cidrs: [vpcRange],
             })),
-            fileResources: files.shares.map((share) => ({
-                name: `${config.digitalocean.name}-${share.resource}`,
-                target: share.resource,
-                claimName: share.resource,
+            fileResources: config.shares.map((share) => ({
+                name: fileResourceName(config, share),
+                target: share,
+                claimName: existingClaims[share]?.claimName ?? share,
             })),
             alerts: {
                 prometheusRule: true,
@@ -161,17 +184,42 @@ function nasBackup(
         },
         { dependsOn: monitoring ? [monitoring] : [] },
     );
-    // The claims in the namespace the component creates, read-only: the backups only read the shares.
-    new NfsClaims(
-        "nas-files",
-        {
-            provider: cluster.provider,
-            namespace: backup.namespace,
-            shares: files.shares,
-            volumeNamePrefix: `${config.digitalocean.name}-nas`,
-            accessMode: "ReadOnlyMany",
-        },
-        { dependsOn: [backup] },
-    );
+    fileClaims(config, cluster.provider, backup, files?.shares ?? []);
     return backup;
+}
+
+/**
+ * The claims the NAS backups mount, in the namespace the component creates: read-only claims of the
+ * managed shares, and a marker on every existing claim (see ExistingFileClaims).
+ */
+function fileClaims(
+    config: DigitalOceanStackConfig,
+    provider: DoksCluster["provider"],
+    backup: NasBackup,
+    shares: readonly FileShareEndpoint[],
+): void {
+    if (shares.length > 0) {
+        new NfsClaims(
+            "nas-files",
+            {
+                provider,
+                namespace: backup.namespace,
+                shares,
+                volumeNamePrefix: `${config.digitalocean.name}-nas`,
+                accessMode: "ReadOnlyMany",
+            },
+            { dependsOn: [backup] },
+        );
+    }
+    const existing = Object.entries(config.digitalocean.fileStorage.existingClaims);
+    if (existing.length > 0) {
+        new ExistingFileClaims(
+            "existing-files",
+            {
+                provider,
+                claims: existing.map(([share, claim]) => ({ ...claim, fileResource: fileResourceName(config, share) })),
+            },
+            { dependsOn: [backup] },
+        );
+    }
 }

@@ -10,6 +10,7 @@ import {
     MaintenanceDay,
     maintenanceDays,
     maintenanceWindowHours,
+    nasBackupNamespace,
     nfsMinimumSizeGiB,
     nfsPerformanceTiers,
 } from "../components/digitalocean/settings";
@@ -29,7 +30,12 @@ export interface DigitalOceanSettings {
     /** Weekly maintenance window of the DOKS cluster and the database, UTC. */
     readonly maintenance: { readonly day: MaintenanceDay; readonly startTime: string };
     readonly postgres: { readonly version: string; readonly size: string; readonly nodeCount: number };
-    readonly fileStorage: { readonly sizeGiB: number; readonly performanceTier: string };
+    readonly fileStorage: {
+        /** Size and tier of each managed Network File Storage share; absent when every file resource is an existing claim. */
+        readonly share?: { readonly sizeGiB: number; readonly performanceTier: string };
+        /** File resources (by their name in `shares`) held in an existing claim instead of a managed share. */
+        readonly existingClaims: Readonly<Record<string, ExistingClaim>>;
+    };
     readonly monitoring:
         | {
               readonly install: true;
@@ -43,6 +49,12 @@ export interface DigitalOceanSettings {
               readonly alertReceiver?: undefined;
               readonly ruleLabels: Readonly<Record<string, string>>;
           };
+}
+
+/** An existing PersistentVolumeClaim holding a file resource (in the NAS backup namespace). */
+export interface ExistingClaim {
+    readonly namespace: string;
+    readonly claimName: string;
 }
 
 interface NasEndpointSettings {
@@ -217,6 +229,82 @@ function readMonitoring(r: Reader): DigitalOceanSettings["monitoring"] | undefin
     return install && chartVersion && alertReceiver ? { install, chartVersion, alertReceiver } : undefined;
 }
 
+/** A PersistentVolumeClaim name (DNS-1123 subdomain). */
+const claimNameRule = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9.]*[a-z0-9])?$/;
+
+/**
+ * `fileStorage.existingClaims`: per file resource of `shares`, an existing claim instead of a managed
+ * share. The claim must be in the NAS backup namespace (a pod mounts only claims of its own namespace),
+ * must not be a claim the stack creates for a managed share, and serves one file resource only.
+ */
+function readExistingClaims(
+    r: Reader,
+    key: string,
+    shares: readonly string[],
+): Record<string, ExistingClaim> | undefined {
+    const value = r.value(key);
+    if (value === undefined) return {};
+    if (!isRecord(value)) {
+        r.check(key, value, `${show(value)} is not valid; expected an object: <file resource>: {namespace, claimName}`);
+        return undefined;
+    }
+    const claims: Record<string, ExistingClaim> = {};
+    const owners = new Map<string, string>();
+    for (const resource of Object.keys(value)) {
+        const at = `${key}.${resource}`;
+        if (!shares.includes(resource)) {
+            r.check(
+                at,
+                value[resource],
+                `is not a file resource of this stack; allowed: one of shares (${shares.join(", ")})`,
+            );
+            continue;
+        }
+        if (!r.section(at, ["namespace", "claimName"])) continue;
+        const namespace = r.oneOf(
+            `${at}.namespace`,
+            [nasBackupNamespace],
+            " (the NAS backup pods run there, and a pod can mount only claims of its own namespace)",
+        );
+        const claimName = r.matches(
+            `${at}.claimName`,
+            claimNameRule,
+            "a PersistentVolumeClaim name: at most 253 lower-case letters, digits, '-' and '.', starting and ending with a letter or digit",
+        );
+        if (namespace === undefined || claimName === undefined) continue;
+        const managedShare = shares.find((share) => share === claimName && !(share in value));
+        const owner = owners.get(claimName);
+        r.check(
+            `${at}.claimName`,
+            claimName,
+            managedShare !== undefined
+                ? `${show(claimName)} is the claim this stack creates for the managed share ${managedShare}; allowed: another claim name`
+                : owner !== undefined
+                  ? `${show(claimName)} is already the claim of file resource ${owner}; each file resource needs its own claim`
+                  : undefined,
+        );
+        owners.set(claimName, resource);
+        claims[resource] = { namespace, claimName };
+    }
+    return claims;
+}
+
+/** `fileStorage`: the managed shares' size and tier (required while any file resource is managed), the existing claims. */
+function readFileStorage(r: Reader): DigitalOceanSettings["fileStorage"] | undefined {
+    const key = "digitalocean.fileStorage";
+    if (!r.section(key, ["sizeGiB", "performanceTier", "existingClaims"])) return undefined;
+    const rawShares = r.value("shares");
+    const shares = Array.isArray(rawShares) ? rawShares.filter((share) => typeof share === "string") : [];
+    const existingClaims = readExistingClaims(r, `${key}.existingClaims`, shares);
+    const managed = shares.some((share) => existingClaims === undefined || !(share in existingClaims));
+    const unset = r.value(`${key}.sizeGiB`) === undefined && r.value(`${key}.performanceTier`) === undefined;
+    if (!managed && unset) return existingClaims && { existingClaims };
+    const sizeGiB = r.wholeNumber(`${key}.sizeGiB`, nfsMinimumSizeGiB, 16 * 1024);
+    const performanceTier = r.oneOf(`${key}.performanceTier`, nfsPerformanceTiers);
+    if (existingClaims === undefined || sizeGiB === undefined || performanceTier === undefined) return undefined;
+    return { share: { sizeGiB, performanceTier }, existingClaims };
+}
+
 function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
     const d = "digitalocean";
     const known = ["region", "name", "vpc", "kubernetes", "maintenance", "postgres", "fileStorage", "monitoring"];
@@ -269,9 +357,7 @@ function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
     );
     const pgSize = r.matches(`${d}.postgres.size`, /^db-[a-z0-9-]+$/, "a database size slug such as db-s-1vcpu-2gb");
     const pgNodes = r.oneOf(`${d}.postgres.nodeCount`, [1, 2, 3]);
-    r.section(`${d}.fileStorage`, ["sizeGiB", "performanceTier"]);
-    const sizeGiB = r.wholeNumber(`${d}.fileStorage.sizeGiB`, nfsMinimumSizeGiB, 16 * 1024);
-    const performanceTier = r.oneOf(`${d}.fileStorage.performanceTier`, nfsPerformanceTiers);
+    const fileStorage = readFileStorage(r);
     const monitoring = readMonitoring(r);
     const parts = [
         region,
@@ -287,8 +373,7 @@ function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
         pgVersion,
         pgSize,
         pgNodes,
-        sizeGiB,
-        performanceTier,
+        fileStorage,
         monitoring,
     ];
     if (parts.some((part) => part === undefined)) return undefined;
@@ -303,7 +388,7 @@ function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
         },
         maintenance: { day: day as MaintenanceDay, startTime: startTime as string },
         postgres: { version: pgVersion as string, size: pgSize as string, nodeCount: pgNodes as number },
-        fileStorage: { sizeGiB: sizeGiB as number, performanceTier: performanceTier as string },
+        fileStorage: fileStorage as DigitalOceanSettings["fileStorage"],
         monitoring: monitoring as DigitalOceanSettings["monitoring"],
     };
 }

@@ -1,6 +1,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as digitalocean from "@pulumi/digitalocean";
 import * as k8s from "@pulumi/kubernetes";
+import { fileResourceClaimMetadata } from "../kubernetes/nasBackupContract";
 
 export interface NetworkFileStorageArgs {
     readonly region: string;
@@ -117,5 +118,43 @@ export class NfsClaims extends pulumi.ComponentResource {
         }
         this.claimNames = claims;
         this.registerOutputs({ claimNames: claims });
+    }
+}
+
+export interface ExistingFileClaimsArgs {
+    readonly provider: k8s.Provider;
+    /** Per file resource held in an existing claim: the claim, and the file resource's (target) name. */
+    readonly claims: readonly {
+        readonly namespace: string;
+        readonly claimName: string;
+        readonly fileResource: string;
+    }[];
+}
+
+/**
+ * File resources held in existing PersistentVolumeClaims (config `fileStorage.existingClaims`, e.g.
+ * where Network File Storage is not offered). The stack does not own their data, so it creates no
+ * volume; it marks each claim with a PersistentVolumeClaimPatch (label and annotation only) naming
+ * the file resource. The patch is what the policy pack sees in place of a share, and `kubectl get pvc
+ * -l backup-policy.it-manufactory.de/nas-backup=true` lists the claims the NAS backs up. A patch holds
+ * no spec, so it cannot create a missing claim: the API server refuses a claim without one.
+ */
+export class ExistingFileClaims extends pulumi.ComponentResource {
+    constructor(name: string, args: ExistingFileClaimsArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("backup-policy:digitalocean:ExistingFileClaims", name, {}, opts);
+        for (const claim of args.claims) {
+            new k8s.core.v1.PersistentVolumeClaimPatch(
+                `${name}-${claim.claimName}`,
+                {
+                    metadata: {
+                        name: claim.claimName,
+                        namespace: claim.namespace,
+                        ...fileResourceClaimMetadata(claim.fileResource),
+                    },
+                },
+                { parent: this, provider: args.provider },
+            );
+        }
+        this.registerOutputs({});
     }
 }

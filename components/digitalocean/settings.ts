@@ -42,6 +42,12 @@ export const kubeconfigExpireSeconds = 6 * 60 * 60;
 /** DigitalOcean project environments (Project `environment`). */
 export const projectEnvironment = "Staging";
 
+/**
+ * The NAS backup namespace of staging. The claims of the file resources live there: a pod mounts only
+ * claims of its own namespace, so an existing claim given in config must be in this one too.
+ */
+export const nasBackupNamespace = "nas-backup";
+
 /** Network File Storage: the smallest share (GiB) and the performance tiers. */
 export const nfsMinimumSizeGiB = 50;
 export const nfsPerformanceTiers = ["standard", "high"] as const;

@@ -11,6 +11,12 @@
  *   - a database: `{ kind: "database", name: <database name> }` (PostgreSQL database name, e.g. "main", "auth");
  *   - a file share: `{ kind: "file-share", name: <share name> }` (e.g. "documents", "images").
  * The schedule and time zone are the CronJob's own `spec.schedule` / `spec.timeZone`.
+ *
+ * A file resource the stack does not create (an existing PersistentVolumeClaim named in config) has no
+ * resource of its own the pack could see. The stack then marks the claim with a
+ * PersistentVolumeClaimPatch carrying `fileResourceClaimMetadata` (the file resource's name); the
+ * pack treats that patch as the file resource, and only a NAS backup CronJob that declares it AND
+ * mounts that very claim read-only, in the claim's namespace, covers it (`mountsClaimReadOnly`).
  * On Azure, a Container Apps Job carries the same declaration as tags (`nasBackupTags`); its schedule
  * is its `configuration.scheduleTriggerConfig.cronExpression`, evaluated in UTC.
  */
@@ -36,6 +42,24 @@ const prefix = "backup-policy.it-manufactory.de";
 
 /** The label every NAS backup CronJob carries (selectable: `kubectl get cronjobs -l <key>=<value>`). */
 export const nasBackupLabel = Object.freeze({ key: `${prefix}/nas-backup`, value: "true" });
+
+/**
+ * The annotation naming the file resource an existing claim holds (on the claim, set by a
+ * PersistentVolumeClaimPatch of the stack), and the patch's type token.
+ */
+export const fileResourceClaimAnnotation = `${prefix}/file-resource`;
+export const fileResourceClaimType = "kubernetes:core/v1:PersistentVolumeClaimPatch";
+
+/** Metadata of the patch that marks an existing claim as holding file resource `fileResource`. */
+export function fileResourceClaimMetadata(fileResource: string): {
+    labels: Record<string, string>;
+    annotations: Record<string, string>;
+} {
+    return {
+        labels: { [nasBackupLabel.key]: nasBackupLabel.value },
+        annotations: { [fileResourceClaimAnnotation]: fileResource },
+    };
+}
 
 /** The annotations a NAS backup CronJob carries, one per declared field. */
 export const nasBackupAnnotations = Object.freeze({
@@ -158,14 +182,46 @@ export const nasBackupTargetTypes: Readonly<
     "digitalocean:index/nfs:Nfs": { kind: "file-share", nameProperties: ["name"] },
 });
 
+/** Where an existing claim is: the CronJob that backs it up must run in `namespace` and mount `name`. */
+export interface ClaimRef {
+    readonly namespace: string | undefined;
+    readonly name: string | undefined;
+}
+
+/** What a resource holds for the NAS: a database or file share, and for an existing claim the claim. */
+export interface HeldTarget {
+    readonly kind: NasBackupTargetKind;
+    readonly name: string | undefined;
+    readonly claim?: ClaimRef;
+}
+
+function metadataOf(props: Record<string, unknown>): Record<string, unknown> | undefined {
+    const metadata = props.metadata;
+    return metadata !== null && typeof metadata === "object" ? (metadata as Record<string, unknown>) : undefined;
+}
+
+/** The file resource an existing claim's marker declares; `undefined` for a patch without the annotation. */
+function claimTargetOf(props: Record<string, unknown>): HeldTarget | undefined {
+    const metadata = metadataOf(props);
+    const annotations = metadata?.annotations;
+    if (annotations === null || typeof annotations !== "object" || !(fileResourceClaimAnnotation in annotations)) {
+        return undefined;
+    }
+    return {
+        kind: "file-share",
+        name: text(annotations, fileResourceClaimAnnotation),
+        claim: { namespace: text(metadata, "namespace"), name: text(metadata, "name") },
+    };
+}
+
 /**
  * The NAS backup target a resource holds (database or file share), `undefined` for other resources.
  * `props` are the resource's inputs or outputs; a target whose name is not set has name `undefined`.
  */
-export function nasBackupTargetOf(
-    type: string,
-    props: Record<string, unknown>,
-): { kind: NasBackupTargetKind; name: string | undefined } | undefined {
+export function nasBackupTargetOf(type: string, props: Record<string, unknown>): HeldTarget | undefined {
+    if (type === fileResourceClaimType) {
+        return claimTargetOf(props);
+    }
     const target = nasBackupTargetTypes[type];
     if (target === undefined) {
         return undefined;
@@ -177,6 +233,24 @@ export function nasBackupTargetOf(
         }
     }
     return { kind: target.kind, name: undefined };
+}
+
+/**
+ * True when a CronJob (its props) runs in the claim's namespace and its pods mount the claim
+ * read-only: the backup reads that claim's data, not some other volume or nothing.
+ */
+export function mountsClaimReadOnly(cronJob: Record<string, unknown>, claim: ClaimRef): boolean {
+    if (claim.namespace === undefined || claim.name === undefined) return false;
+    if (text(metadataOf(cronJob), "namespace") !== claim.namespace) return false;
+    const pod = ["spec", "jobTemplate", "spec", "template", "spec"].reduce<unknown>(
+        (node, key) => (node !== null && typeof node === "object" ? (node as Record<string, unknown>)[key] : undefined),
+        cronJob,
+    ) as { volumes?: unknown } | undefined;
+    const volumes = Array.isArray(pod?.volumes) ? (pod.volumes as { persistentVolumeClaim?: unknown }[]) : [];
+    return volumes.some((volume) => {
+        const source = volume?.persistentVolumeClaim as { claimName?: unknown; readOnly?: unknown } | undefined;
+        return source?.claimName === claim.name && source?.readOnly === true;
+    });
 }
 
 /** True when a declared target is this resource's target. */

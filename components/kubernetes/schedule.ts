@@ -47,13 +47,18 @@ export interface TimeOfDay {
 /** The hour that is skipped or repeated on DST changes in Europe/Berlin. */
 export const dstChangeHour = 2;
 
-/** Parses "HH:MM"; refuses anything else and the DST change hour (it exists 0 or 2 times on some days). */
-export function parseDailyTime(value: string, key = "dailyBackupTime"): TimeOfDay {
+/** Parses "HH:MM" (00:00–23:59); the error names `key`, the value and the allowed form. */
+export function parseTimeOfDay(value: string, key: string): TimeOfDay {
     const match = /^([01]\d|2[0-3]):([0-5]\d)$/.exec(value);
     if (!match) {
         throw new Error(`${key} is ${JSON.stringify(value)}; expected a time "HH:MM" (00:00–23:59).`);
     }
-    const time = { hour: Number(match[1]), minute: Number(match[2]) };
+    return { hour: Number(match[1]), minute: Number(match[2]) };
+}
+
+/** Parses "HH:MM"; refuses anything else and the DST change hour (it exists 0 or 2 times on some days). */
+export function parseDailyTime(value: string, key = "dailyBackupTime"): TimeOfDay {
+    const time = parseTimeOfDay(value, key);
     if (time.hour === dstChangeHour) {
         throw new Error(
             `${key} is ${JSON.stringify(value)}; 02:00–02:59 is skipped or repeated on DST changes in ` +
@@ -63,13 +68,14 @@ export function parseDailyTime(value: string, key = "dailyBackupTime"): TimeOfDa
     return time;
 }
 
-/** `time` plus whole hours, moved past the DST change hour when it lands in it. */
-function later(time: TimeOfDay, hours: number): TimeOfDay {
+/** `time` plus whole hours, moved past `skipHour` when it lands in it. */
+function later(time: TimeOfDay, hours: number, skipHour: number | undefined): TimeOfDay {
     const next = (time.hour + hours) % 24;
-    return { hour: next === dstChangeHour ? dstChangeHour + 1 : next, minute: time.minute };
+    return { hour: next === skipHour ? next + 1 : next, minute: time.minute };
 }
 
-function gapAfter(operation: NasOperation): number {
+/** Whole hours from an operation's start to the next one's: its latest possible end plus one hour. */
+export function gapAfter(operation: NasOperation): number {
     const { startingDeadlineSeconds, activeDeadlineSeconds } = jobBounds[operation];
     return Math.ceil((startingDeadlineSeconds + activeDeadlineSeconds) / hour) + 1;
 }
@@ -77,16 +83,32 @@ function gapAfter(operation: NasOperation): number {
 /** Day of the month of the restore drill (§2.10: at least quarterly by the TOMs; this is monthly). */
 export const drillDayOfMonth = 15;
 
-/** Cron expressions (in the policy's time zone) of the four operations of a target. */
-export function nasSchedules(backupTime: TimeOfDay): Readonly<Record<NasOperation, string>> {
-    const prune = later(backupTime, gapAfter("backup"));
-    const verify = later(prune, gapAfter("prune"));
-    const drill = later(verify, gapAfter("verify"));
+/**
+ * Start times of the four operations of a target: the backup at `backupTime`, each further one after
+ * the previous one's latest end (`gapAfter`). `skipHour` is an hour no operation may start in (the DST
+ * change hour when the clock is Europe/Berlin; none in UTC).
+ */
+export function operationTimes(backupTime: TimeOfDay, skipHour?: number): Readonly<Record<NasOperation, TimeOfDay>> {
+    const prune = later(backupTime, gapAfter("backup"), skipHour);
+    const verify = later(prune, gapAfter("prune"), skipHour);
+    const drill = later(verify, gapAfter("verify"), skipHour);
+    return { backup: backupTime, prune, verify, drill };
+}
+
+/** Cron expressions of the operations: daily, the drill monthly on `drillDayOfMonth`. */
+export function cronExpressions(
+    times: Readonly<Record<NasOperation, TimeOfDay>>,
+): Readonly<Record<NasOperation, string>> {
     const daily = (t: TimeOfDay) => `${t.minute} ${t.hour} * * *`;
     return {
-        backup: daily(backupTime),
-        prune: daily(prune),
-        verify: daily(verify),
-        drill: `${drill.minute} ${drill.hour} ${drillDayOfMonth} * *`,
+        backup: daily(times.backup),
+        prune: daily(times.prune),
+        verify: daily(times.verify),
+        drill: `${times.drill.minute} ${times.drill.hour} ${drillDayOfMonth} * *`,
     };
+}
+
+/** Cron expressions (in the policy's time zone) of the four operations of a target. */
+export function nasSchedules(backupTime: TimeOfDay): Readonly<Record<NasOperation, string>> {
+    return cronExpressions(operationTimes(backupTime, dstChangeHour));
 }

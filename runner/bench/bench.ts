@@ -108,344 +108,474 @@ function compileRunner(build: string): string {
     symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
     return join(build, "runner/src/cli.js");
 }
+/** The running components and how to call them. */
+interface Bench {
+    readonly work: string;
+    readonly pg: Postgres;
+    readonly nas: Nas;
+    /** The compiled runner with the NAS and database environment. */
+    runner(args: string[]): { ms: number; stdout: string };
+    pgBin(name: string): string;
+    /** The caller's environment plus the database's, for pg_dump/pg_restore. */
+    readonly pgEnv: NodeJS.ProcessEnv;
+}
+
+/** Rows inserted, deleted and updated a day (about 1 % of the rows, see the workloads above). */
+interface DailyChange {
+    readonly insert: number;
+    readonly delete: number;
+    readonly update: number;
+    readonly updateAmongNewest: number;
+}
+
+/** Median wall times (ms) of the runner and its baseline on an empty database. */
+interface FixedCost {
+    readonly runnerBackup: number;
+    readonly bareDump: number;
+    readonly runnerRestore: number;
+    readonly bareRestore: number;
+}
+
+// ---- setup ---------------------------------------------------------------------------------------
+
+/** Compiles the runner, starts PostgreSQL and the NAS. */
+async function setup(work: string): Promise<Bench> {
+    const cli = compileRunner(join(work, "build"));
+    const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
+    const env: NodeJS.ProcessEnv = {
+        PATH: process.env.PATH,
+        HOME: process.env.HOME,
+        ...nas.env,
+        ...pg.env,
+        NAS_BACKUP_PROGRESS_SECONDS: "0",
+    };
+    return {
+        work,
+        pg,
+        nas,
+        runner: (args) => sh(process.execPath, [cli, ...args], env),
+        pgBin: (name) => join(pg.binDir, name),
+        pgEnv: { ...process.env, ...pg.env },
+    };
+}
+
+/** Creates the ~SIZE_MB database of orders; returns its size in bytes. */
+function createDatabase(pg: Postgres): number {
+    console.log(`creating a ~${SIZE_MB} MB database (${ROWS} rows) …`);
+    pg.sql("postgres", `CREATE DATABASE ${TARGET}`);
+    pg.sql(
+        TARGET,
+        `CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int NOT NULL, created_at timestamptz NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL, note text);
+         INSERT INTO orders (customer_id, created_at, status, amount, note)
+         SELECT (g::bigint * 7919) % 50000, timestamptz '2024-01-01' + g * interval '1 minute', (ARRAY['new','paid','shipped','done'])[1 + g % 4], (g % 100000) / 100.0,
+                'Bestellung ' || g || ': ' || md5(g::text) || ' ' || substr(md5((g * 3)::text), 1, 20) || ' Lieferung an Kunde ' || ((g::bigint * 7919) % 50000) || ', ' || (ARRAY['Köln','München','Berlin','Hamburg','Leipzig'])[1 + g % 5] || ' ' || repeat('x', g % 40)
+         FROM generate_series(1, ${ROWS}) g;
+         ANALYZE orders;`,
+    );
+    return Number(pg.sql(TARGET, `SELECT pg_database_size('${TARGET}')`));
+}
+
+// ---- workloads -----------------------------------------------------------------------------------
+
+function dailyChange(): DailyChange {
+    return WORKLOAD === "churn"
+        ? {
+              insert: Math.round(ROWS * 0.005),
+              delete: Math.round(ROWS * 0.004),
+              update: Math.round(ROWS * 0.003),
+              updateAmongNewest: Math.round(ROWS / 10),
+          }
+        : {
+              insert: Math.round(ROWS * 0.005),
+              delete: 0,
+              update: Math.round(ROWS * 0.005),
+              updateAmongNewest: Math.round(ROWS / 100),
+          };
+}
+
+/** One day's change of the workload. */
+function mutate(pg: Postgres, perDay: DailyChange, day: number): void {
+    pg.sql(
+        TARGET,
+        `INSERT INTO orders (customer_id, created_at, status, amount, note)
+         SELECT (g::bigint * 104729) % 50000, now(), 'new', (g % 99999) / 100.0, 'Bestellung T${day}-' || g || ': ' || md5((g + ${day * 1_000_003})::text) || ' Lieferung an Kunde ' || ((g::bigint * 104729) % 50000)
+         FROM generate_series(1, ${perDay.insert}) g;
+         DELETE FROM orders WHERE id IN (SELECT id FROM orders ORDER BY id LIMIT ${perDay.delete});
+         UPDATE orders SET status = (ARRAY['paid','shipped','done','returned'])[1 + (id + ${day}) % 4], amount = amount + 1
+         WHERE id IN (SELECT id FROM orders WHERE id > (SELECT max(id) - ${perDay.updateAmongNewest} FROM orders) ORDER BY md5(id::text || '${day}') LIMIT ${perDay.update});`,
+    );
+}
+
+/**
+ * The schedule: one backup a day at 01:30 Europe/Berlin, ending today, and which of those days the
+ * policy keeps at the end (the same pure plan prune uses), for the pg_dump -Fc baseline.
+ */
+function schedule(): { times: Date[]; keptDays: Set<number> } {
+    const today = dayNumber(civilDate(new Date(), tz));
+    const times = Array.from({ length: DAYS }, (_, i) =>
+        zonedInstant(fromDayNumber(today - DAYS + 1 + i), 1, 30, tz),
+    ).filter((t) => t.getTime() < Date.now());
+    const end = new Date();
+    const fake = times.flatMap((t, i) => [
+        { id: `d${i}`.padEnd(64, "0"), time: t.toISOString(), tags: [`run=${i}`, "daily"] },
+        { id: `m${i}`.padEnd(64, "0"), time: t.toISOString(), tags: [`run=${i}`, "manifest"] },
+    ]);
+    const keptDays = new Set(
+        plan(fake, end, nasRetention())
+            .keep.filter((d) => d.role === "data")
+            .map((d) => times.findIndex((t) => t.getTime() === d.time.getTime())),
+    );
+    return { times, keptDays };
+}
+
+/** The daily backups with the workload's change in between; a pg_dump -Fc file for each kept day. */
+function simulateDays(
+    b: Bench,
+    times: Date[],
+    keptDays: Set<number>,
+    perDay: DailyChange,
+    t0: number,
+): { fcSizes: number[]; backupMs: number[] } {
+    console.log(
+        `simulating ${times.length} daily backups (${keptDays.size} of them are kept by the policy at the end) …`,
+    );
+    const fcSizes: number[] = [];
+    const backupMs: number[] = [];
+    const fcFile = join(b.work, "day.dump");
+    for (let i = 0; i < times.length; i++) {
+        if (i > 0) mutate(b.pg, perDay, i);
+        const run = b.runner(["backup", "--target", TARGET, "--database", TARGET, "--time", times[i].toISOString()]);
+        backupMs.push(run.ms);
+        if (keptDays.has(i)) {
+            sh(b.pgBin("pg_dump"), ["-Fc", `--dbname=${TARGET}`, "-f", fcFile], b.pgEnv);
+            fcSizes.push(statSync(fcFile).size);
+        }
+        if ((i + 1) % 20 === 0 || i === times.length - 1) {
+            console.log(
+                `  day ${i + 1}/${times.length}: NAS ${mb(bytesBelow(join(b.nas.dir, TARGET)))}, last backup ${s(run.ms)}, elapsed ${s(performance.now() - t0)}`,
+            );
+        }
+    }
+    return { fcSizes, backupMs };
+}
+
+/** Prunes, then what the NAS holds, how many backups are kept and the last dump's uncompressed size. */
+function measureStorage(b: Bench): { nasBytes: number; keptAfterPrune: number; dumpZ0Bytes: number } {
+    b.runner(["prune", "--target", TARGET]);
+    const prunedPlan = JSON.parse(b.runner(["prune", "--target", TARGET, "--dry-run", "--json"]).stdout) as {
+        decisions: { role: string; action: string }[];
+    };
+    const keptAfterPrune = prunedPlan.decisions.filter((d) => d.role === "data").length;
+    const nasBytes = bytesBelow(join(b.nas.dir, TARGET));
+    const dumpZ0Bytes = Number(
+        /"bytes":(\d+)/.exec(b.runner(["backup", "--target", TARGET, "--database", TARGET, "--json"]).stdout)?.[1] ?? 0,
+    );
+    return { nasBytes, keptAfterPrune, dumpZ0Bytes };
+}
+
+// ---- baselines and measurements ------------------------------------------------------------------
+
+/** A bare `pg_dump -Fc -Z0 > /dev/null` of a database (the backup's baseline). */
+function bareDump(b: Bench, database: string): number {
+    return sh("sh", ["-c", `"${b.pgBin("pg_dump")}" -Fc -Z0 --dbname=${database} > /dev/null`], b.pgEnv).ms;
+}
+
+/** A bare `pg_restore` of a local file into a new database (the restore's baseline), CREATE DATABASE included. */
+function bareRestore(b: Bench, file: string, into: string, extraArgs: string[]): number {
+    b.pg.sql("postgres", `DROP DATABASE IF EXISTS ${into}`);
+    const start = performance.now();
+    b.pg.sql("postgres", `CREATE DATABASE ${into}`);
+    sh(
+        b.pgBin("pg_restore"),
+        ["--single-transaction", "--exit-on-error", ...extraArgs, `--dbname=${into}`, file],
+        b.pgEnv,
+    );
+    return performance.now() - start;
+}
+
+/** The runner's restore of a target into a new database. */
+function runnerRestore(b: Bench, target: string, into: string, extraArgs: string[]): number {
+    b.pg.sql("postgres", `DROP DATABASE IF EXISTS ${into}`);
+    return b.runner(["restore", "--target", target, "--into-database", into, "--create", ...extraArgs]).ms;
+}
+
+function timeBackups(b: Bench): { bareDump: number[]; runnerBackup: number[] } {
+    console.log(`timing backup against bare pg_dump -Fc -Z0 > /dev/null (${REPEAT}×) …`);
+    const times = { bareDump: [] as number[], runnerBackup: [] as number[] };
+    for (let r = 0; r < REPEAT; r++) {
+        times.bareDump.push(bareDump(b, TARGET));
+        times.runnerBackup.push(b.runner(["backup", "--target", TARGET, "--database", TARGET]).ms);
+    }
+    return times;
+}
+
+function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[] } {
+    console.log(`timing restore against bare pg_restore from a local file (${REPEAT}×) …`);
+    const localDump = join(b.work, "local.dump");
+    sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", `--dbname=${TARGET}`, "-f", localDump], b.pgEnv);
+    const times = { bareRestore: [] as number[], runnerRestore: [] as number[] };
+    for (let r = 0; r < REPEAT; r++) {
+        times.bareRestore.push(bareRestore(b, localDump, "bare_restore", ["--no-owner", "--no-acl"]));
+        times.runnerRestore.push(runnerRestore(b, TARGET, "runner_restore", ["--no-owner"]));
+    }
+    return times;
+}
+
+/**
+ * The content proof of a restore (and of the drill): content digests, sequences and schema objects,
+ * against the row counts alone it replaced, on the restored database.
+ */
+function timeContentProof(b: Bench): { content: number[]; counts: number[] } {
+    const proof = { content: [] as number[], counts: [] as number[] };
+    for (let r = 0; r < REPEAT; r++) {
+        proof.content.push(timed(() => b.pg.sql("runner_restore", `${CONTENT_SQL};\n${SEQUENCES_SQL}`)));
+        proof.counts.push(timed(() => b.pg.sql("runner_restore", COUNTS_ONLY_SQL)));
+    }
+    return proof;
+}
+
+/**
+ * The fixed cost per run (process starts, restic key derivation and index, psql round trips), from
+ * the same operations on an empty database: it does not grow with the data.
+ */
+function measureFixedCost(b: Bench): FixedCost {
+    b.pg.sql("postgres", "CREATE DATABASE empty");
+    const fixed = { runnerBackup: [] as number[], bareDump: [] as number[] };
+    const restores = { runnerRestore: [] as number[], bareRestore: [] as number[] };
+    const emptyDump = join(b.work, "empty.dump");
+    b.runner(["backup", "--target", "empty", "--database", "empty"]); // creates the repository: not timed
+    for (let r = 0; r < REPEAT; r++) {
+        fixed.bareDump.push(bareDump(b, "empty"));
+        fixed.runnerBackup.push(b.runner(["backup", "--target", "empty", "--database", "empty"]).ms);
+    }
+    sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", "--dbname=empty", "-f", emptyDump], b.pgEnv);
+    for (let r = 0; r < REPEAT; r++) {
+        restores.bareRestore.push(bareRestore(b, emptyDump, "bare_empty", []));
+        restores.runnerRestore.push(runnerRestore(b, "empty", "runner_empty", []));
+    }
+    return {
+        runnerBackup: median(fixed.runnerBackup),
+        bareDump: median(fixed.bareDump),
+        runnerRestore: median(restores.runnerRestore),
+        bareRestore: median(restores.bareRestore),
+    };
+}
+
+/** The restore drill of `verify` and the time of one restic start (key derivation, index). */
+function measureVerify(b: Bench): { drill: { durationSeconds: number; rtoSeconds: number }; resticOpenMs: number } {
+    const verify = JSON.parse(
+        b.runner(["verify", "--target", TARGET, "--read-data-subset", "10%", "--json"]).stdout,
+    ) as { drill: { durationSeconds: number; rtoSeconds: number } };
+    const resticEnv = { ...process.env, ...b.nas.resticEnv(TARGET, "maintenance") };
+    const resticOpenMs = median(
+        Array.from({ length: 3 }, () => sh("restic", ["snapshots", "--no-lock", "--json"], resticEnv).ms),
+    );
+    return { drill: verify.drill, resticOpenMs };
+}
+
+// ---- report --------------------------------------------------------------------------------------
+
+/** Everything one run measured, the input of the report. */
+interface Measurements {
+    readonly days: number;
+    readonly perDay: DailyChange;
+    readonly dbBytes: number;
+    readonly keptDays: number;
+    readonly daily: { fcSizes: number[]; backupMs: number[] };
+    readonly storage: { nasBytes: number; keptAfterPrune: number; dumpZ0Bytes: number };
+    readonly backups: { bareDump: number[]; runnerBackup: number[] };
+    readonly restores: { bareRestore: number[]; runnerRestore: number[] };
+    readonly proof: { content: number[]; counts: number[] };
+    readonly fixedMs: FixedCost;
+    readonly verify: { drill: { durationSeconds: number; rtoSeconds: number }; resticOpenMs: number };
+}
+
+function results(m: Measurements) {
+    const fcBytes = m.daily.fcSizes.reduce((a, b) => a + b, 0);
+    const backup = { runnerMs: median(m.backups.runnerBackup), bareMs: median(m.backups.bareDump) };
+    const restore = { runnerMs: median(m.restores.runnerRestore), bareMs: median(m.restores.bareRestore) };
+    return {
+        contentProof: {
+            contentMs: median(m.proof.content),
+            countsOnlyMs: median(m.proof.counts),
+            /** Extra time of the content proof over the row counts, as a share of the restore's wall time. */
+            extraShareOfRestore: (median(m.proof.content) - median(m.proof.counts)) / restore.runnerMs,
+        },
+        storage: {
+            runnerNasBytes: m.storage.nasBytes,
+            pgDumpFcBytes: fcBytes,
+            ratio: fcBytes / m.storage.nasBytes,
+            target: 10,
+            met: fcBytes / m.storage.nasBytes >= 10,
+        },
+        backupTime: {
+            ...backup,
+            ratio: backup.runnerMs / backup.bareMs,
+            target: 1.3,
+            met: backup.runnerMs / backup.bareMs <= 1.3,
+        },
+        restoreTime: {
+            ...restore,
+            ratio: restore.runnerMs / restore.bareMs,
+            target: 1.3,
+            met: restore.runnerMs / restore.bareMs <= 1.3,
+        },
+    };
+}
+type Results = ReturnType<typeof results>;
+
+function buildReport(m: Measurements, r: Results, pg: Postgres, t0: number) {
+    const { fixedMs } = m;
+    return {
+        date: new Date().toISOString(),
+        parameters: {
+            days: m.days,
+            sizeMb: SIZE_MB,
+            rows: ROWS,
+            workload: WORKLOAD,
+            dailyChange: m.perDay,
+            repeat: REPEAT,
+        },
+        environment: {
+            cpus: cpus().length,
+            cpu: cpus()[0]?.model,
+            restic: sh("restic", ["version"]).stdout.trim(),
+            postgres: pg.sql("postgres", "SHOW server_version"),
+        },
+        database: { bytes: m.dbBytes, dumpUncompressedBytes: m.storage.dumpZ0Bytes },
+        retention: { keptBackupsExpected: m.keptDays, keptBackupsAfterPrune: m.storage.keptAfterPrune },
+        results: r,
+        fixedCostMs: fixedMs,
+        /** Informational: the ratios without the fixed cost per run, i.e. what they approach for large databases. */
+        withoutFixedCost: {
+            backupRatio: (r.backupTime.runnerMs - fixedMs.runnerBackup) / (r.backupTime.bareMs - fixedMs.bareDump),
+            restoreRatio:
+                (r.restoreTime.runnerMs - fixedMs.runnerRestore) / (r.restoreTime.bareMs - fixedMs.bareRestore),
+        },
+        details: {
+            dailyBackupMedianMs: median(m.daily.backupMs),
+            bareDumpMs: m.backups.bareDump,
+            runnerBackupMs: m.backups.runnerBackup,
+            bareRestoreMs: m.restores.bareRestore,
+            runnerRestoreMs: m.restores.runnerRestore,
+            verifyDrillSeconds: m.verify.drill.durationSeconds,
+            rtoSeconds: m.verify.drill.rtoSeconds,
+            resticOpenMs: m.verify.resticOpenMs,
+        },
+        totalSeconds: (performance.now() - t0) / 1000,
+    };
+}
+type Report = ReturnType<typeof buildReport>;
+
+/** The table of the three targets. */
+function printTable(report: Report): void {
+    const { results: r, parameters, retention } = report;
+    const rows: [string, string, string, string, string, string][] = [
+        [
+            `NAS bytes after ${parameters.days} daily backups + prune (${retention.keptBackupsAfterPrune} kept)`,
+            mb(r.storage.runnerNasBytes),
+            mb(r.storage.pgDumpFcBytes),
+            `${r.storage.ratio.toFixed(1)}× smaller`,
+            "≥ 10×",
+            r.storage.met ? "yes" : "NO",
+        ],
+        [
+            "backup wall time vs pg_dump -Fc -Z0 > /dev/null",
+            s(r.backupTime.runnerMs),
+            s(r.backupTime.bareMs),
+            r.backupTime.ratio.toFixed(2),
+            "≤ 1.3",
+            r.backupTime.met ? "yes" : "NO",
+        ],
+        [
+            "restore wall time vs pg_restore from a local file",
+            s(r.restoreTime.runnerMs),
+            s(r.restoreTime.bareMs),
+            r.restoreTime.ratio.toFixed(2),
+            "≤ 1.3",
+            r.restoreTime.met ? "yes" : "NO",
+        ],
+    ];
+    const header: [string, string, string, string, string, string] = [
+        "measure",
+        "runner",
+        "baseline",
+        "ratio",
+        "target",
+        "met",
+    ];
+    const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
+    const line = (row: string[]): string => row.map((c, i) => c.padEnd(widths[i])).join("  ");
+    console.log("");
+    console.log(line(header));
+    console.log(widths.map((w) => "-".repeat(w)).join("  "));
+    for (const row of rows) console.log(line(row));
+    console.log("");
+}
+
+/** The lines below the table: fixed cost, parameters, the drill and the content proof. */
+function printNotes(report: Report, t0: number): void {
+    const { fixedCostMs: fixedMs, withoutFixedCost: streaming, details, database } = report;
+    const perDay = report.parameters.dailyChange;
+    const proof = report.results.contentProof;
+    console.log(
+        `fixed cost per run (empty database): backup ${s(fixedMs.runnerBackup)} vs pg_dump ${s(fixedMs.bareDump)}, restore ${s(fixedMs.runnerRestore)} vs pg_restore ${s(fixedMs.bareRestore)}; ` +
+            `without it the ratios are backup ${streaming.backupRatio.toFixed(2)}, restore ${streaming.restoreRatio.toFixed(2)} (informational)`,
+    );
+    console.log(
+        `database ${mb(database.bytes)} at the start, dump ${mb(database.dumpUncompressedBytes)} uncompressed at the end; workload ${WORKLOAD}: daily +${perDay.insert} / -${perDay.delete} / ~${perDay.update} rows; ` +
+            `one restic start (key derivation, index) ${s(details.resticOpenMs)}; restore drill in verify ${details.verifyDrillSeconds} s (RTO ${details.rtoSeconds} s); ` +
+            `${cpus().length} CPUs; total ${s(performance.now() - t0)}`,
+    );
+    console.log(
+        `content proof on the restored database ${s(proof.contentMs)} vs row counts alone ${s(proof.countsOnlyMs)}: ` +
+            `${(proof.contentMs / proof.countsOnlyMs).toFixed(1)}× the counts, +${(proof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
+    );
+}
+
+/** Runs every measurement in the order the report lists them. */
+function measure(b: Bench, t0: number): Measurements {
+    const dbBytes = createDatabase(b.pg);
+    const perDay = dailyChange();
+    const { times, keptDays } = schedule();
+    const daily = simulateDays(b, times, keptDays, perDay, t0);
+    const storage = measureStorage(b);
+    const backups = timeBackups(b);
+    const restores = timeRestores(b);
+    const proof = timeContentProof(b);
+    const fixedMs = measureFixedCost(b);
+    const verify = measureVerify(b);
+    return {
+        days: times.length,
+        perDay,
+        dbBytes,
+        keptDays: keptDays.size,
+        daily,
+        storage,
+        backups,
+        restores,
+        proof,
+        fixedMs,
+        verify,
+    };
+}
 
 async function main(): Promise<void> {
     const t0 = performance.now();
     const work = mkdtempSync(join(tmpdir(), "nas-backup-bench-"));
-    let pg: Postgres | undefined;
-    let nas: Nas | undefined;
+    let b: Bench | undefined;
     try {
-        const cli = compileRunner(join(work, "build"));
-
-        [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-        const env: NodeJS.ProcessEnv = {
-            PATH: process.env.PATH,
-            HOME: process.env.HOME,
-            ...nas.env,
-            ...pg.env,
-            NAS_BACKUP_PROGRESS_SECONDS: "0",
-        };
-        const runner = (args: string[]): { ms: number; stdout: string } => sh(process.execPath, [cli, ...args], env);
-        const pgBin = (name: string): string => join(pg!.binDir, name);
-
-        console.log(`creating a ~${SIZE_MB} MB database (${ROWS} rows) …`);
-        pg.sql("postgres", `CREATE DATABASE ${TARGET}`);
-        pg.sql(
-            TARGET,
-            `CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int NOT NULL, created_at timestamptz NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL, note text);
-             INSERT INTO orders (customer_id, created_at, status, amount, note)
-             SELECT (g::bigint * 7919) % 50000, timestamptz '2024-01-01' + g * interval '1 minute', (ARRAY['new','paid','shipped','done'])[1 + g % 4], (g % 100000) / 100.0,
-                    'Bestellung ' || g || ': ' || md5(g::text) || ' ' || substr(md5((g * 3)::text), 1, 20) || ' Lieferung an Kunde ' || ((g::bigint * 7919) % 50000) || ', ' || (ARRAY['Köln','München','Berlin','Hamburg','Leipzig'])[1 + g % 5] || ' ' || repeat('x', g % 40)
-             FROM generate_series(1, ${ROWS}) g;
-             ANALYZE orders;`,
-        );
-        const dbBytes = Number(pg.sql(TARGET, `SELECT pg_database_size('${TARGET}')`));
-
-        // Daily change, about 1 % of the rows (see the workloads above).
-        const perDay =
-            WORKLOAD === "churn"
-                ? {
-                      insert: Math.round(ROWS * 0.005),
-                      delete: Math.round(ROWS * 0.004),
-                      update: Math.round(ROWS * 0.003),
-                      updateAmongNewest: Math.round(ROWS / 10),
-                  }
-                : {
-                      insert: Math.round(ROWS * 0.005),
-                      delete: 0,
-                      update: Math.round(ROWS * 0.005),
-                      updateAmongNewest: Math.round(ROWS / 100),
-                  };
-        const mutate = (day: number): void => {
-            pg!.sql(
-                TARGET,
-                `INSERT INTO orders (customer_id, created_at, status, amount, note)
-                 SELECT (g::bigint * 104729) % 50000, now(), 'new', (g % 99999) / 100.0, 'Bestellung T${day}-' || g || ': ' || md5((g + ${day * 1_000_003})::text) || ' Lieferung an Kunde ' || ((g::bigint * 104729) % 50000)
-                 FROM generate_series(1, ${perDay.insert}) g;
-                 DELETE FROM orders WHERE id IN (SELECT id FROM orders ORDER BY id LIMIT ${perDay.delete});
-                 UPDATE orders SET status = (ARRAY['paid','shipped','done','returned'])[1 + (id + ${day}) % 4], amount = amount + 1
-                 WHERE id IN (SELECT id FROM orders WHERE id > (SELECT max(id) - ${perDay.updateAmongNewest} FROM orders) ORDER BY md5(id::text || '${day}') LIMIT ${perDay.update});`,
-            );
-        };
-
-        // The schedule: one backup a day at 01:30 Europe/Berlin, ending today.
-        const today = dayNumber(civilDate(new Date(), tz));
-        const times = Array.from({ length: DAYS }, (_, i) =>
-            zonedInstant(fromDayNumber(today - DAYS + 1 + i), 1, 30, tz),
-        ).filter((t) => t.getTime() < Date.now());
-        const end = new Date();
-        // Which days the policy keeps at the end (the same pure plan prune uses), for the pg_dump -Fc baseline.
-        const fake = times.flatMap((t, i) => [
-            { id: `d${i}`.padEnd(64, "0"), time: t.toISOString(), tags: [`run=${i}`, "daily"] },
-            { id: `m${i}`.padEnd(64, "0"), time: t.toISOString(), tags: [`run=${i}`, "manifest"] },
-        ]);
-        const keptDays = new Set(
-            plan(fake, end, nasRetention())
-                .keep.filter((d) => d.role === "data")
-                .map((d) => times.findIndex((t) => t.getTime() === d.time.getTime())),
-        );
-
-        console.log(
-            `simulating ${times.length} daily backups (${keptDays.size} of them are kept by the policy at the end) …`,
-        );
-        const fcSizes: number[] = [];
-        const backupMs: number[] = [];
-        const fcFile = join(work, "day.dump");
-        for (let i = 0; i < times.length; i++) {
-            if (i > 0) mutate(i);
-            const b = runner(["backup", "--target", TARGET, "--database", TARGET, "--time", times[i].toISOString()]);
-            backupMs.push(b.ms);
-            if (keptDays.has(i)) {
-                sh(pgBin("pg_dump"), ["-Fc", `--dbname=${TARGET}`, "-f", fcFile], { ...process.env, ...pg.env });
-                fcSizes.push(statSync(fcFile).size);
-            }
-            if ((i + 1) % 20 === 0 || i === times.length - 1) {
-                console.log(
-                    `  day ${i + 1}/${times.length}: NAS ${mb(bytesBelow(join(nas.dir, TARGET)))}, last backup ${s(b.ms)}, elapsed ${s(performance.now() - t0)}`,
-                );
-            }
-        }
-        runner(["prune", "--target", TARGET]);
-        const prunedPlan = JSON.parse(runner(["prune", "--target", TARGET, "--dry-run", "--json"]).stdout) as {
-            decisions: { role: string; action: string }[];
-        };
-        const keptAfterPrune = prunedPlan.decisions.filter((d) => d.role === "data").length;
-        const nasBytes = bytesBelow(join(nas.dir, TARGET));
-        const fcBytes = fcSizes.reduce((a, b) => a + b, 0);
-        const dumpZ0Bytes = Number(
-            /"bytes":(\d+)/.exec(runner(["backup", "--target", TARGET, "--database", TARGET, "--json"]).stdout)?.[1] ??
-                0,
-        );
-
-        console.log(`timing backup against bare pg_dump -Fc -Z0 > /dev/null (${REPEAT}×) …`);
-        const pgEnvAll = { ...process.env, ...pg.env };
-        const bareDump: number[] = [];
-        const runnerBackup: number[] = [];
-        for (let r = 0; r < REPEAT; r++) {
-            bareDump.push(
-                sh("sh", ["-c", `"${pgBin("pg_dump")}" -Fc -Z0 --dbname=${TARGET} > /dev/null`], pgEnvAll).ms,
-            );
-            runnerBackup.push(runner(["backup", "--target", TARGET, "--database", TARGET]).ms);
-        }
-
-        console.log(`timing restore against bare pg_restore from a local file (${REPEAT}×) …`);
-        const localDump = join(work, "local.dump");
-        sh(pgBin("pg_dump"), ["-Fc", "-Z0", `--dbname=${TARGET}`, "-f", localDump], pgEnvAll);
-        const bareRestore: number[] = [];
-        const runnerRestore: number[] = [];
-        for (let r = 0; r < REPEAT; r++) {
-            pg.sql("postgres", "DROP DATABASE IF EXISTS bare_restore");
-            const start = performance.now();
-            pg.sql("postgres", "CREATE DATABASE bare_restore");
-            sh(
-                pgBin("pg_restore"),
-                [
-                    "--single-transaction",
-                    "--exit-on-error",
-                    "--no-owner",
-                    "--no-acl",
-                    "--dbname=bare_restore",
-                    localDump,
-                ],
-                pgEnvAll,
-            );
-            bareRestore.push(performance.now() - start);
-            pg.sql("postgres", "DROP DATABASE IF EXISTS runner_restore");
-            runnerRestore.push(
-                runner(["restore", "--target", TARGET, "--into-database", "runner_restore", "--create", "--no-owner"])
-                    .ms,
-            );
-        }
-        // The content proof of a restore (and of the drill): content digests, sequences and schema
-        // objects, against the row counts alone it replaced, on the restored database.
-        const proof = { content: [] as number[], counts: [] as number[] };
-        for (let r = 0; r < REPEAT; r++) {
-            proof.content.push(timed(() => pg!.sql("runner_restore", `${CONTENT_SQL};\n${SEQUENCES_SQL}`)));
-            proof.counts.push(timed(() => pg!.sql("runner_restore", COUNTS_ONLY_SQL)));
-        }
-        // The fixed cost per run (process starts, restic key derivation and index, psql round trips),
-        // from the same operations on an empty database: it does not grow with the data.
-        pg.sql("postgres", "CREATE DATABASE empty");
-        const fixed = {
-            runnerBackup: [] as number[],
-            bareDump: [] as number[],
-            runnerRestore: [] as number[],
-            bareRestore: [] as number[],
-        };
-        const emptyDump = join(work, "empty.dump");
-        runner(["backup", "--target", "empty", "--database", "empty"]); // creates the repository: not timed
-        for (let r = 0; r < REPEAT; r++) {
-            fixed.bareDump.push(
-                sh("sh", ["-c", `"${pgBin("pg_dump")}" -Fc -Z0 --dbname=empty > /dev/null`], pgEnvAll).ms,
-            );
-            fixed.runnerBackup.push(runner(["backup", "--target", "empty", "--database", "empty"]).ms);
-        }
-        sh(pgBin("pg_dump"), ["-Fc", "-Z0", "--dbname=empty", "-f", emptyDump], pgEnvAll);
-        for (let r = 0; r < REPEAT; r++) {
-            pg.sql("postgres", "DROP DATABASE IF EXISTS bare_empty");
-            const start = performance.now();
-            pg.sql("postgres", "CREATE DATABASE bare_empty");
-            sh(
-                pgBin("pg_restore"),
-                ["--single-transaction", "--exit-on-error", "--dbname=bare_empty", emptyDump],
-                pgEnvAll,
-            );
-            fixed.bareRestore.push(performance.now() - start);
-            pg.sql("postgres", "DROP DATABASE IF EXISTS runner_empty");
-            fixed.runnerRestore.push(
-                runner(["restore", "--target", "empty", "--into-database", "runner_empty", "--create"]).ms,
-            );
-        }
-        const fixedMs = {
-            runnerBackup: median(fixed.runnerBackup),
-            bareDump: median(fixed.bareDump),
-            runnerRestore: median(fixed.runnerRestore),
-            bareRestore: median(fixed.bareRestore),
-        };
-        const streaming = {
-            backupRatio: (median(runnerBackup) - fixedMs.runnerBackup) / (median(bareDump) - fixedMs.bareDump),
-            restoreRatio: (median(runnerRestore) - fixedMs.runnerRestore) / (median(bareRestore) - fixedMs.bareRestore),
-        };
-
-        const verify = JSON.parse(
-            runner(["verify", "--target", TARGET, "--read-data-subset", "10%", "--json"]).stdout,
-        ) as { drill: { durationSeconds: number; rtoSeconds: number } };
-        const resticOpen = median(
-            Array.from(
-                { length: 3 },
-                () =>
-                    sh("restic", ["snapshots", "--no-lock", "--json"], {
-                        ...process.env,
-                        ...nas!.resticEnv(TARGET, "maintenance"),
-                    }).ms,
-            ),
-        );
-
-        const contentProof = {
-            contentMs: median(proof.content),
-            countsOnlyMs: median(proof.counts),
-            /** Extra time of the content proof over the row counts, as a share of the restore's wall time. */
-            extraShareOfRestore: (median(proof.content) - median(proof.counts)) / median(runnerRestore),
-        };
-        const results = {
-            contentProof,
-            storage: {
-                runnerNasBytes: nasBytes,
-                pgDumpFcBytes: fcBytes,
-                ratio: fcBytes / nasBytes,
-                target: 10,
-                met: fcBytes / nasBytes >= 10,
-            },
-            backupTime: {
-                runnerMs: median(runnerBackup),
-                bareMs: median(bareDump),
-                ratio: median(runnerBackup) / median(bareDump),
-                target: 1.3,
-                met: median(runnerBackup) / median(bareDump) <= 1.3,
-            },
-            restoreTime: {
-                runnerMs: median(runnerRestore),
-                bareMs: median(bareRestore),
-                ratio: median(runnerRestore) / median(bareRestore),
-                target: 1.3,
-                met: median(runnerRestore) / median(bareRestore) <= 1.3,
-            },
-        };
-        const report = {
-            date: new Date().toISOString(),
-            parameters: {
-                days: times.length,
-                sizeMb: SIZE_MB,
-                rows: ROWS,
-                workload: WORKLOAD,
-                dailyChange: perDay,
-                repeat: REPEAT,
-            },
-            environment: {
-                cpus: cpus().length,
-                cpu: cpus()[0]?.model,
-                restic: sh("restic", ["version"]).stdout.trim(),
-                postgres: pg.sql("postgres", "SHOW server_version"),
-            },
-            database: { bytes: dbBytes, dumpUncompressedBytes: dumpZ0Bytes },
-            retention: { keptBackupsExpected: keptDays.size, keptBackupsAfterPrune: keptAfterPrune },
-            results,
-            fixedCostMs: fixedMs,
-            /** Informational: the ratios without the fixed cost per run, i.e. what they approach for large databases. */
-            withoutFixedCost: streaming,
-            details: {
-                dailyBackupMedianMs: median(backupMs),
-                bareDumpMs: bareDump,
-                runnerBackupMs: runnerBackup,
-                bareRestoreMs: bareRestore,
-                runnerRestoreMs: runnerRestore,
-                verifyDrillSeconds: verify.drill.durationSeconds,
-                rtoSeconds: verify.drill.rtoSeconds,
-                resticOpenMs: resticOpen,
-            },
-            totalSeconds: (performance.now() - t0) / 1000,
-        };
-
-        const rows: [string, string, string, string, string, string][] = [
-            [
-                `NAS bytes after ${times.length} daily backups + prune (${keptAfterPrune} kept)`,
-                mb(nasBytes),
-                mb(fcBytes),
-                `${results.storage.ratio.toFixed(1)}× smaller`,
-                "≥ 10×",
-                results.storage.met ? "yes" : "NO",
-            ],
-            [
-                "backup wall time vs pg_dump -Fc -Z0 > /dev/null",
-                s(results.backupTime.runnerMs),
-                s(results.backupTime.bareMs),
-                results.backupTime.ratio.toFixed(2),
-                "≤ 1.3",
-                results.backupTime.met ? "yes" : "NO",
-            ],
-            [
-                "restore wall time vs pg_restore from a local file",
-                s(results.restoreTime.runnerMs),
-                s(results.restoreTime.bareMs),
-                results.restoreTime.ratio.toFixed(2),
-                "≤ 1.3",
-                results.restoreTime.met ? "yes" : "NO",
-            ],
-        ];
-        const header: [string, string, string, string, string, string] = [
-            "measure",
-            "runner",
-            "baseline",
-            "ratio",
-            "target",
-            "met",
-        ];
-        const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
-        const line = (r: string[]): string => r.map((c, i) => c.padEnd(widths[i])).join("  ");
-        console.log("");
-        console.log(line(header));
-        console.log(widths.map((w) => "-".repeat(w)).join("  "));
-        for (const r of rows) console.log(line(r));
-        console.log("");
-        console.log(
-            `fixed cost per run (empty database): backup ${s(fixedMs.runnerBackup)} vs pg_dump ${s(fixedMs.bareDump)}, restore ${s(fixedMs.runnerRestore)} vs pg_restore ${s(fixedMs.bareRestore)}; ` +
-                `without it the ratios are backup ${streaming.backupRatio.toFixed(2)}, restore ${streaming.restoreRatio.toFixed(2)} (informational)`,
-        );
-        console.log(
-            `database ${mb(dbBytes)} at the start, dump ${mb(dumpZ0Bytes)} uncompressed at the end; workload ${WORKLOAD}: daily +${perDay.insert} / -${perDay.delete} / ~${perDay.update} rows; ` +
-                `one restic start (key derivation, index) ${s(resticOpen)}; restore drill in verify ${verify.drill.durationSeconds} s (RTO ${verify.drill.rtoSeconds} s); ` +
-                `${cpus().length} CPUs; total ${s(performance.now() - t0)}`,
-        );
-        console.log(
-            `content proof on the restored database ${s(contentProof.contentMs)} vs row counts alone ${s(contentProof.countsOnlyMs)}: ` +
-                `${(contentProof.contentMs / contentProof.countsOnlyMs).toFixed(1)}× the counts, +${(contentProof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
-        );
+        b = await setup(work);
+        const m = measure(b, t0);
+        const report = buildReport(m, results(m), b.pg, t0);
+        printTable(report);
+        printNotes(report, t0);
         mkdirSync(dirname(values.out), { recursive: true });
         writeFileSync(values.out, `${JSON.stringify(report, null, 2)}\n`);
         console.log(`written ${values.out}`);
     } finally {
-        pg?.cleanup();
-        await nas?.cleanup();
+        b?.pg.cleanup();
+        await b?.nas.cleanup();
         rmSync(work, { recursive: true, force: true });
     }
 }

@@ -104,7 +104,7 @@ describe("npm run check on the real prod program", () => {
         // NAS coverage is not claimed: the CronJobs are not part of the program yet.
         const nas = prod.evidence.filter((r) => r.requirement === "nas.schedule");
         expect(nas.map((r) => r.status)).toEqual(["not-evidenced"]);
-        expect(nas[0].note).toMatch(/No NAS backup CronJob/);
+        expect(nas[0].note).toMatch(/No NAS backup job/);
     });
 
     it.each(changes)("fails when the %s", async (_title, type, property, rule, change, requirement, message) => {

@@ -12,12 +12,14 @@ import {
     actionGroup,
     alertRouting,
     compliantStack,
+    containerAppsJob,
     database,
     digitalOceanCluster,
     digitalOceanFirewall,
     digitalOceanKubernetes,
     digitalOceanNfs,
     digitalOceanVpc,
+    existingClaimMarker,
     fileShare,
     ids,
     nasCronJob,
@@ -74,6 +76,17 @@ function withEnv(base: ResourceUnderTest, name: string, variable: Record<string,
         }[]
     ).map((v) => (v.name === name ? { name, ...variable } : v));
     return withProp(base, `${pod}.containers.0.env`, env);
+}
+/** A file resource in an existing claim, and the NAS backup CronJob that mounts that claim read-only. */
+const archiveClaim = existingClaimMarker("archive");
+const archiveCronJob = nasCronJob({ kind: "file-share", name: "archive" });
+/** `archiveCronJob` with its claim volume changed by `change` (undefined drops it). */
+function withClaimVolume(change: (volume: Record<string, unknown>) => unknown): ResourceUnderTest {
+    const volumes = valueAt(archiveCronJob.props, [...pod.split("."), "volumes"]) as Record<string, unknown>[];
+    const changed = volumes.flatMap((v) =>
+        v.persistentVolumeClaim ? [change(v)].filter((c) => c !== undefined) : [v],
+    );
+    return withProp(archiveCronJob, `${pod}.volumes`, changed);
 }
 const annotation = (key: keyof typeof nasBackupAnnotations) => ["metadata", "annotations", nasBackupAnnotations[key]];
 
@@ -527,22 +540,56 @@ export const cases: Record<string, Case> = {
         ],
     },
     "nas-backup-coverage": {
-        compliant: stackWithNas,
+        compliant: [...stackWithNas, archiveClaim, archiveCronJob],
         nonCompliant: [
+            {
+                title: "an existing claim without NAS backup",
+                input: [...stackWithNas, archiveClaim],
+                message:
+                    /existing-files-archive" \(file-share "archive"\) has no NAS backup job declaring it as its target and mounting claim "archive" read-only in namespace "backup"/,
+            },
+            {
+                title: "an existing claim whose NAS backup mounts nothing (a backup of nothing)",
+                input: [...stackWithNas, archiveClaim, withClaimVolume(() => undefined)],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
+            {
+                title: "an existing claim whose NAS backup mounts another claim",
+                input: [
+                    ...stackWithNas,
+                    archiveClaim,
+                    withClaimVolume((v) => ({ ...v, persistentVolumeClaim: { claimName: "other", readOnly: true } })),
+                ],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
+            {
+                title: "an existing claim mounted writable",
+                input: [
+                    ...stackWithNas,
+                    archiveClaim,
+                    withClaimVolume((v) => ({ ...v, persistentVolumeClaim: { claimName: "archive" } })),
+                ],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
+            {
+                title: "an existing claim backed up from another namespace",
+                input: [...stackWithNas, archiveClaim, withProp(archiveCronJob, "metadata.namespace", "elsewhere")],
+                message: /existing-files-archive" \(file-share "archive"\) has no NAS backup job/,
+            },
             {
                 title: "a file share without NAS backup",
                 input: stackWithNas.filter((r) => r.name !== "nas-backup-file-share-images"),
-                message: /share-images" \(file-share "images"\) has no NAS backup CronJob/,
+                message: /share-images" \(file-share "images"\) has no NAS backup job/,
             },
             {
                 title: "a database without NAS backup",
                 input: [...stackWithNas, database("auth")],
-                message: /db-auth" \(database "auth"\) has no NAS backup CronJob/,
+                message: /db-auth" \(database "auth"\) has no NAS backup job/,
             },
             {
                 title: "a NAS CronJob without target",
                 input: [...stackWithNas, withProp(cronJob, "metadata.annotations", {})],
-                message: /NAS backup CronJob without a target/,
+                message: /NAS backup job without a target/,
             },
         ],
     },
@@ -583,7 +630,7 @@ export const cases: Record<string, Case> = {
             },
         ],
     },
-    "nas-cronjob-bounded": {
+    "nas-job-bounded": {
         compliant: cronJob,
         nonCompliant: [
             {
@@ -608,7 +655,7 @@ export const cases: Record<string, Case> = {
             },
         ],
     },
-    "nas-cronjob-secrets-from-secrets": {
+    "nas-job-secrets-by-reference": {
         compliant: drillCronJob,
         nonCompliant: [
             {
@@ -634,7 +681,7 @@ export const cases: Record<string, Case> = {
             },
         ],
     },
-    "nas-cronjob-https": {
+    "nas-job-https": {
         compliant: pruneCronJob,
         nonCompliant: [
             {
@@ -906,3 +953,194 @@ export function previewOfStack(): ResourceUnderTest[] {
         };
     });
 }
+
+/** A prod/trial-shaped stack: the databases of the main and side services (§2.14) and the shares. */
+const azureDatabases = ["main", ...backupPolicy.sideServices.value];
+const azureTargets = [
+    ...azureDatabases.map((name) => ({ kind: "database" as const, name })),
+    ...backupPolicy.fileResources.value.map((name) => ({ kind: "file-share" as const, name })),
+];
+/** The prod-like stack with every database and share backed up to the NAS by Container Apps Jobs. */
+export const stackWithContainerAppsJobs = [
+    ...stack,
+    ...azureDatabases.filter((name) => name !== "main").map((name) => database(name, true)),
+    ...azureTargets.flatMap((t) =>
+        (["backup", "prune", "verify", "drill"] as const).map((o) => containerAppsJob(t, o)),
+    ),
+];
+export const appsJob = containerAppsJob({ kind: "database", name: "main" });
+const pruneAppsJob = containerAppsJob({ kind: "database", name: "main" }, "prune");
+const drillAppsJob = containerAppsJob({ kind: "database", name: "main" }, "drill");
+const tag = (key: keyof typeof nasBackupAnnotations) => ["tags", nasBackupAnnotations[key].replace("/", ":")];
+
+/** The Container Apps Job with env variable `name` of its runner container replaced by `variable`. */
+function withAppsEnv(base: ResourceUnderTest, name: string, variable: Record<string, unknown>): ResourceUnderTest {
+    const env = (valueAt(base.props, ["template", "containers", 0, "env"]) as { name: string }[]).map((v) =>
+        v.name === name ? { name, ...variable } : v,
+    );
+    return withProp(base, "template.containers.0.env", env);
+}
+
+/**
+ * The NAS rules that apply to Container Apps Jobs (prod/trial), each with a compliant Container Apps Job
+ * (or stack) and non-compliant changes. The Kubernetes-only rules (no overlap, restricted pod, namespace)
+ * have no entry: they do not apply to Container Apps Jobs.
+ */
+export const containerAppsJobCases: Record<string, Case> = {
+    "nas-backup-daily-schedule": {
+        compliant: appsJob,
+        nonCompliant: [
+            {
+                title: "22:30 UTC (twice on the autumn change's Berlin day, never on the spring change's)",
+                input: withProp(appsJob, "configuration.scheduleTriggerConfig.cronExpression", "30 22 * * *"),
+                message:
+                    /cronExpression is "30 22 \* \* \*"; Container Apps evaluates it in UTC, and that time falls twice or not at all/,
+            },
+            {
+                title: "every 6 hours",
+                input: withProp(appsJob, "configuration.scheduleTriggerConfig.cronExpression", "0 */6 * * *"),
+                message:
+                    /cronExpression is "0 \*\/6 \* \* \*"; the policy requires a daily schedule "M H \* \* \*" \(UTC\)/,
+            },
+            {
+                title: "no schedule",
+                input: withProp(appsJob, "configuration.scheduleTriggerConfig", undefined),
+                message: /cronExpression is not set; the policy requires a daily schedule/,
+            },
+            {
+                title: "manual trigger",
+                input: withProp(appsJob, "configuration.triggerType", "Manual"),
+                message: 'configuration.triggerType is "Manual"; a NAS backup job requires "Schedule".',
+            },
+        ],
+    },
+    "nas-backup-retention": {
+        compliant: appsJob,
+        nonCompliant: [
+            {
+                title: "daily 14",
+                input: withProp(appsJob, tag("dailyRetentionDays"), "14"),
+                message: `tags["backup-policy.it-manufactory.de:daily-retention-days"] is 14; the policy requires ${nas.dailyRetentionDays.value}.`,
+            },
+            {
+                title: "monthly 3",
+                input: withProp(appsJob, tag("monthlyRetentionMonths"), "3"),
+                message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.`,
+            },
+            {
+                title: "monthly anchor 15th",
+                input: withProp(appsJob, tag("monthlyAnchorDayOfMonth"), "15"),
+                message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.`,
+            },
+            {
+                title: "retention tag missing",
+                input: withProp(appsJob, tag("monthlyRetentionMonths"), undefined),
+                message: /monthly-retention-months"\] is not set; the policy requires at least/,
+            },
+        ],
+    },
+    "nas-backup-coverage": {
+        compliant: stackWithContainerAppsJobs,
+        nonCompliant: [
+            {
+                title: "a file share without NAS backup job",
+                input: stackWithContainerAppsJobs.filter((r) => r.name !== "nas-job-file-share-images"),
+                message: /share-images" \(file-share "images"\) has no NAS backup job/,
+            },
+            {
+                title: "a side service's database without NAS backup job",
+                input: stackWithContainerAppsJobs.filter((r) => r.name !== "nas-job-database-auth"),
+                message: /db-auth" \(database "auth"\) has no NAS backup job/,
+            },
+            {
+                title: "the backup job lacks its NAS backup tag (only prune, verify, drill run)",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "nas-job-database-messaging",
+                    withProp(containerAppsJob({ kind: "database", name: "messaging" }), "tags", {}),
+                ),
+                message: /db-messaging" \(database "messaging"\) has no NAS backup job/,
+            },
+            {
+                title: "a NAS backup job without its target tags",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "nas-job-database-main",
+                    withProp(withProp(appsJob, tag("targetKind"), undefined), tag("targetName"), undefined),
+                ),
+                message: /azure-native:app:Job "nas-job-database-main" is a NAS backup job without a target/,
+            },
+        ],
+    },
+    "nas-job-bounded": {
+        compliant: appsJob,
+        nonCompliant: [
+            {
+                title: "no replica timeout",
+                input: withProp(appsJob, "configuration.replicaTimeout", undefined),
+                message: "configuration.replicaTimeout is not set; set a bound.",
+            },
+            {
+                title: "no retry limit",
+                input: withProp(drillAppsJob, "configuration.replicaRetryLimit", undefined),
+                message: "configuration.replicaRetryLimit is not set; set a bound.",
+            },
+            {
+                title: "retries that may outlast the day",
+                input: withProp(appsJob, "configuration.replicaTimeout", 8 * 3600),
+                message:
+                    /replicaTimeout × \(replicaRetryLimit \+ 1\) is 86400 s; a run and its retries must end within 24 h/,
+            },
+        ],
+    },
+    "nas-job-secrets-by-reference": {
+        compliant: pruneAppsJob,
+        nonCompliant: [
+            {
+                title: "plain repository key in the environment",
+                input: withAppsEnv(appsJob, "RESTIC_PASSWORD", { value: "hunter2" }),
+                message:
+                    "template.containers[0].env RESTIC_PASSWORD is not a secretRef; secrets must come from the job's secrets.",
+            },
+            {
+                title: "plain database password beside a secretRef",
+                input: withAppsEnv(appsJob, "PGPASSWORD", { value: "x", secretRef: "database-password" }),
+                message: /env PGPASSWORD is not a secretRef/,
+            },
+            {
+                title: "secretRef to a secret the job does not have",
+                input: withAppsEnv(pruneAppsJob, "NAS_BACKUP_MAINTENANCE_PASSWORD", { secretRef: "nas-admin" }),
+                message:
+                    /NAS_BACKUP_MAINTENANCE_PASSWORD references secret "nas-admin", which is not one of configuration.secrets/,
+            },
+            {
+                title: "no repository key",
+                input: withAppsEnv(drillAppsJob, "RESTIC_PASSWORD", { name: "UNRELATED" }),
+                message: /sets neither RESTIC_PASSWORD nor RESTIC_PASSWORD_FILE/,
+            },
+        ],
+    },
+    "nas-job-https": {
+        compliant: drillAppsJob,
+        nonCompliant: [
+            {
+                title: "plain http to the NAS",
+                input: withAppsEnv(appsJob, "NAS_BACKUP_REPOSITORY_BASE", { value: "rest:http://nas.example:8000/" }),
+                message:
+                    /template.containers\[0\].env NAS_BACKUP_REPOSITORY_BASE is "rest:http:\/\/nas.example:8000\/"; backups travel to the NAS only over https/,
+            },
+            {
+                title: "maintenance endpoint over http",
+                input: withAppsEnv(pruneAppsJob, "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE", {
+                    value: "rest:http://10.0.0.5/",
+                }),
+                message: /NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE is .*only over https/,
+            },
+            {
+                title: "endpoint from a secret (cannot be verified)",
+                input: withAppsEnv(appsJob, "NAS_BACKUP_REPOSITORY_BASE", { secretRef: "restic-password" }),
+                message: /NAS_BACKUP_REPOSITORY_BASE is not set; set it to the NAS's rest:https:\/\/ URL/,
+            },
+        ],
+    },
+};

@@ -35,7 +35,7 @@ import {
     startFakeEngine,
     startPack,
 } from "./analyzerProcess";
-import { cases, previewOfStack, stack, stackWithNas } from "./cases";
+import { cases, containerAppsJobCases, previewOfStack, stack, stackWithContainerAppsJobs, stackWithNas } from "./cases";
 import { protectedItem, protectionPolicy, server, storageAccount, types, withProp } from "./fixtures";
 import { pack } from "./helpers";
 
@@ -145,7 +145,11 @@ describe("started like the Pulumi CLI starts a policy pack", () => {
 });
 
 describe("the harness answers exactly like the running pack", () => {
-    const resources: [string, ResourceUnderTest][] = Object.entries(cases).flatMap(([rule, c]) =>
+    const allCases = [
+        ...Object.entries(cases),
+        ...Object.entries(containerAppsJobCases).map(([rule, c]) => [`${rule} (Container Apps Job)`, c] as const),
+    ];
+    const resources: [string, ResourceUnderTest][] = allCases.flatMap(([rule, c]) =>
         [c.compliant, ...c.nonCompliant.map((n) => n.input)]
             .filter((i): i is ResourceUnderTest => !Array.isArray(i))
             .map((r, i) => [`${rule} #${i}`, r] as [string, ResourceUnderTest]),
@@ -171,13 +175,14 @@ describe("the harness answers exactly like the running pack", () => {
         );
     });
 
-    const stacks: [string, ResourceUnderTest[]][] = Object.entries(cases).flatMap(([rule, c]) =>
+    const stacks: [string, ResourceUnderTest[]][] = allCases.flatMap(([rule, c]) =>
         [c.compliant, ...c.nonCompliant.map((n) => n.input)]
             .filter(Array.isArray)
             .map((s, i) => [`${rule} #${i}`, s] as [string, ResourceUnderTest[]]),
     );
     stacks.push(
         ["the compliant stack with NAS backups", stackWithNas],
+        ["the compliant stack with NAS backups as Container Apps Jobs", stackWithContainerAppsJobs],
         ["an empty stack", []],
         [
             "preview: ids unknown, links through property dependencies",

@@ -3,7 +3,12 @@
  * with the Data Backup Policy. Values come from components/policy.ts; each test changes one property.
  */
 import { backupPolicy } from "../../components/policy";
-import { type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
+import {
+    fileResourceClaimMetadata,
+    nasBackupDeclarationFor,
+    type NasBackupTarget,
+    nasBackupTags,
+} from "../../components/kubernetes/nasBackupContract";
 import { checkNasBackupArgs, type NasJobArgs } from "../../components/kubernetes/args";
 import { targetCronJobs } from "../../components/kubernetes/jobs";
 import { restrictedNamespaceLabels } from "../../components/kubernetes/nasBackup";
@@ -11,6 +16,7 @@ import type { NasOperation } from "../../components/kubernetes/schedule";
 import { exampleJobArgs } from "../kubernetes/fixture";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
 import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/backupAlerts";
+import { containerAppsJobBounds, parseUtcBackupTime, utcNasSchedules } from "../../components/azure/nasJobSchedule";
 
 const rg = "rg-backup-prod";
 const location = backupPolicy.regions.azure.value;
@@ -48,6 +54,7 @@ export const types = {
     policy: "azure-native:recoveryservices:ProtectionPolicy",
     item: "azure-native:recoveryservices:ProtectedItem",
     cronJob: "kubernetes:batch/v1:CronJob",
+    containerAppsJob: "azure-native:app:Job",
     namespace: "kubernetes:core/v1:Namespace",
     doCluster: "digitalocean:index/databaseCluster:DatabaseCluster",
     doDb: "digitalocean:index/databaseDb:DatabaseDb",
@@ -56,6 +63,7 @@ export const types = {
     doKubernetes: "digitalocean:index/kubernetesCluster:KubernetesCluster",
     doNfs: "digitalocean:index/nfs:Nfs",
     doVpc: "digitalocean:index/vpc:Vpc",
+    claimPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
     actionGroup: "azure-native:monitor:ActionGroup",
     alertRouting: "azure-native:alertsmanagement:AlertProcessingRuleByName",
     rpoAlert: "azure-native:monitor:ScheduledQueryRule",
@@ -267,6 +275,102 @@ export function nasCronJob(target: NasBackupTarget, operation: NasOperation = "b
         kind: "CronJob",
         metadata: { name: plan.name, namespace: "backup", ...plan.metadata },
         spec: plan.spec,
+    });
+}
+
+/**
+ * An existing claim marked as holding file resource `fileResource` (staging's `existingClaims`), in the
+ * namespace of `nasCronJob` and named like the claim `nasCronJob` mounts for that file resource.
+ */
+export function existingClaimMarker(fileResource: string, claimName = fileResource): ResourceUnderTest {
+    return resource(types.claimPatch, `existing-files-${claimName}`, {
+        apiVersion: "v1",
+        kind: "PersistentVolumeClaim",
+        metadata: { name: claimName, namespace: "backup", ...fileResourceClaimMetadata(fileResource) },
+    });
+}
+
+/** What differs per operation of a target's Container Apps Jobs: runner arguments and credentials. */
+const containerAppsOperations = {
+    backup: { args: ["backup"], maintenance: false },
+    prune: { args: ["prune"], maintenance: true },
+    verify: { args: ["verify"], maintenance: false },
+    drill: { args: ["verify"], maintenance: false },
+} as const;
+/** The UTC schedules of components/azure/nasJobSchedule.ts for a backup at 00:30 UTC. */
+const containerAppsSchedules = utcNasSchedules(parseUtcBackupTime("00:30", "dailyBackupTimeUtc"));
+
+/**
+ * A NAS Container Apps Job (prod/trial) of one target, shaped by the contract of
+ * components/kubernetes/nasBackupContract.ts: the daily backup job carries the declaration as tags,
+ * schedules and bounds of components/azure/nasJobSchedule.ts (UTC), credentials only as job secrets
+ * referenced by secretRef, the NAS over https.
+ */
+export function containerAppsJob(target: NasBackupTarget, operation: NasOperation = "backup"): ResourceUnderTest {
+    const op = containerAppsOperations[operation];
+    const nasBase = "rest:https://nas.it-manufactory.de:8000/prod/";
+    const database = target.kind === "database" && operation !== "prune";
+    const secretName = op.maintenance ? "nas-maintenance-password" : "nas-password";
+    const secrets = [
+        { name: "restic-password", value: "placeholder-repository-key" },
+        { name: secretName, value: "placeholder-nas-password" },
+        ...(database ? [{ name: "database-password", value: "placeholder-database-password" }] : []),
+    ];
+    const env = [
+        { name: "NAS_BACKUP_REPOSITORY_BASE", value: nasBase },
+        ...(op.maintenance
+            ? [
+                  {
+                      name: "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE",
+                      value: "rest:https://nas.it-manufactory.de:8001/prod/",
+                  },
+                  { name: "NAS_BACKUP_MAINTENANCE_USER", value: "prune" },
+                  { name: "NAS_BACKUP_MAINTENANCE_PASSWORD", secretRef: secretName },
+              ]
+            : [
+                  { name: "NAS_BACKUP_REST_USER", value: "backup" },
+                  { name: "NAS_BACKUP_REST_PASSWORD", secretRef: secretName },
+              ]),
+        { name: "RESTIC_PASSWORD", secretRef: "restic-password" },
+        ...(database
+            ? [
+                  { name: "PGHOST", value: "psql-prod.postgres.database.azure.com" },
+                  { name: "PGPORT", value: "5432" },
+                  { name: "PGUSER", value: "nas_backup" },
+                  { name: "PGPASSWORD", secretRef: "database-password" },
+                  { name: "PGSSLMODE", value: "verify-full" },
+              ]
+            : []),
+    ];
+    const suffix = operation === "backup" ? "" : `-${operation}`;
+    return resource(types.containerAppsJob, `nas-job-${target.kind}-${target.name}${suffix}`, {
+        resourceGroupName: rg,
+        jobName: `nas-${target.name}-${operation}`,
+        location,
+        environmentId: `${ids.resourceGroup}/providers/Microsoft.App/managedEnvironments/cae-prod`,
+        ...(operation === "backup" ? { tags: nasBackupTags(nasBackupDeclarationFor(target)) } : {}),
+        configuration: {
+            triggerType: "Schedule",
+            scheduleTriggerConfig: {
+                cronExpression: containerAppsSchedules[operation],
+                parallelism: 1,
+                replicaCompletionCount: 1,
+            },
+            ...containerAppsJobBounds[operation],
+            secrets,
+        },
+        template: {
+            containers: [
+                {
+                    name: "nas-backup",
+                    image: `ghcr.io/it-manufactory/nas-backup@sha256:${"0".repeat(64)}`,
+                    command: ["nas-backup"],
+                    args: [...op.args, "--target", target.name],
+                    env,
+                    resources: { cpu: 1, memory: "2Gi" },
+                },
+            ],
+        },
     });
 }
 

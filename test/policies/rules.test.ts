@@ -4,7 +4,17 @@
  */
 import { describe, expect, it } from "vitest";
 import { noNasBackupYet } from "../../policies/rules/nasBackup";
-import { cases, cronJob, type Input, previewOfStack, stack, stackWithNas } from "./cases";
+import {
+    appsJob,
+    cases,
+    containerAppsJobCases,
+    cronJob,
+    type Input,
+    previewOfStack,
+    stack,
+    stackWithContainerAppsJobs,
+    stackWithNas,
+} from "./cases";
 import {
     digitalOceanCluster,
     fileShare,
@@ -25,7 +35,11 @@ async function run(rule: string, input: Input) {
     return checkStack(Array.isArray(input) ? input : [input]);
 }
 
-describe.each(Object.entries(cases))("%s", (rule, { compliant, nonCompliant }) => {
+describe.each([
+    ...Object.entries(cases),
+    ...Object.entries(containerAppsJobCases).map(([rule, c]) => [`${rule} (Container Apps Job)`, c] as const),
+])("%s", (title, { compliant, nonCompliant }) => {
+    const rule = title.replace(" (Container Apps Job)", "");
     it("passes a compliant resource", async () => {
         const result = await run(rule, compliant);
         expect(applied(result, rule)).toBe(true);
@@ -57,7 +71,7 @@ describe("the pack", () => {
         expect((await checkStack(stackWithNas)).diagnostics).toEqual([]);
     });
 
-    it("does not claim NAS coverage for a stack without NAS backup CronJobs", async () => {
+    it("does not claim NAS coverage for a stack without NAS backup jobs", async () => {
         const result = await checkStack(stack);
         expect(violations(result, "nas-backup-coverage")).toEqual([]);
         expect(result.notApplicable).toContainEqual({ policyName: "nas-backup-coverage", reason: noNasBackupYet });
@@ -141,5 +155,50 @@ describe("the pack", () => {
         expect(violations(result, "file-share-backup-coverage")).toEqual([
             expect.stringMatching(/share-archive" is not backed up/),
         ]);
+    });
+});
+
+describe("NAS jobs on Azure Container Apps (prod, trial)", () => {
+    it("every NAS rule that applies to a Container Apps Job is tested with one above, the Kubernetes-only ones are not applicable", async () => {
+        const appliedTo = async (r: typeof appsJob) =>
+            (await checkResource(r)).evaluated.filter((rule) => rule.startsWith("nas-"));
+        const applying = new Set([...(await appliedTo(appsJob)), "nas-backup-coverage"]);
+        expect([...applying].sort()).toEqual(Object.keys(containerAppsJobCases).sort());
+        const result = await checkResource(appsJob);
+        for (const rule of ["nas-cronjob-no-overlap", "nas-cronjob-restricted-pod"]) {
+            expect(applied(result, rule), rule).toBe(false);
+        }
+    });
+
+    it("finds the prod-like stack with a backup, prune, verify and drill job per database and share compliant", async () => {
+        for (const r of stackWithContainerAppsJobs) {
+            expect((await checkResource(r)).diagnostics, r.name).toEqual([]);
+        }
+        const result = await checkStack(stackWithContainerAppsJobs);
+        expect(result.diagnostics).toEqual([]);
+        expect(result.evaluated).toContain("nas-backup-coverage");
+    });
+
+    it.each([
+        ["0 0 * * *", true],
+        ["30 0 * * *", true],
+        ["59 21 * * *", true],
+        ["0 22 * * *", false],
+        ["59 22 * * *", false],
+        ["0 23 * * *", true],
+    ])("a daily backup at %s UTC passes the daily-schedule rule: %s", async (cron, passes) => {
+        const result = await checkResource(
+            withProp(appsJob, "configuration.scheduleTriggerConfig.cronExpression", cron),
+        );
+        expect(violations(result, "nas-backup-daily-schedule")).toHaveLength(passes ? 0 : 1);
+    });
+
+    it("leaves Container Apps Jobs that are not NAS jobs alone", async () => {
+        const other = withProp(withProp(appsJob, "tags", { app: "cleanup" }), "template.containers.0.env", [
+            { name: "MODE", value: "cleanup" },
+        ]);
+        const result = await checkResource(withProp(other, "configuration.triggerType", "Manual"));
+        expect(result.diagnostics).toEqual([]);
+        expect(result.evaluated.filter((rule) => rule.startsWith("nas-"))).toEqual([]);
     });
 });

@@ -21,7 +21,15 @@ import {
     unknown,
 } from "../../policies/harness/analyze";
 import { requirementsEnforcedBy } from "../../policies/lib/rule";
-import { compliantStack, protectionPolicy, server, storageAccount, vaultRetention, withProp } from "./fixtures";
+import {
+    compliantStack,
+    containerAppsJob,
+    protectionPolicy,
+    server,
+    storageAccount,
+    vaultRetention,
+    withProp,
+} from "./fixtures";
 import { checkResource, checkStack, pack, violations } from "./helpers";
 
 describe("values unknown during preview", () => {
@@ -51,6 +59,47 @@ describe("values unknown during preview", () => {
         const result = await checkStack(stack);
         const d = result.diagnostics.filter((x) => x.policyName === "postgresql-secure-transport-required");
         expect(d.map((x) => x.enforcementLevel)).toEqual(["advisory"]);
+    });
+});
+
+describe("Container Apps Jobs during preview", () => {
+    const job = containerAppsJob({ kind: "database", name: "main" });
+
+    it("an unknown schedule makes only the schedule rule advisory", async () => {
+        const result = await checkResource(
+            withProp(job, "configuration.scheduleTriggerConfig.cronExpression", unknown),
+        );
+        expect(result.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
+            ["nas-backup-daily-schedule", "advisory"],
+        ]);
+        expect(result.evaluated).toEqual(
+            expect.arrayContaining(["nas-backup-retention", "nas-job-bounded", "nas-job-https"]),
+        );
+    });
+
+    it("secret values and a database host still to be created do not stop the rules", async () => {
+        const secrets = (job.props.configuration as { secrets: { name: string }[] }).secrets;
+        const env = (job.props.template as { containers: { env: { name: string }[] }[] }).containers[0].env;
+        const preview = withProp(
+            withProp(
+                job,
+                "configuration.secrets",
+                secrets.map((s) => ({ name: s.name, value: unknown })),
+            ),
+            "template.containers.0.env",
+            env.map((v) => (v.name === "PGHOST" ? { name: v.name, value: unknown } : v)),
+        );
+        const result = await checkResource(preview);
+        expect(result.diagnostics).toEqual([]);
+        expect(result.evaluated).toEqual(
+            expect.arrayContaining([
+                "nas-backup-daily-schedule",
+                "nas-backup-retention",
+                "nas-job-bounded",
+                "nas-job-secrets-by-reference",
+                "nas-job-https",
+            ]),
+        );
     });
 });
 

@@ -44,6 +44,7 @@ import {
     snapshotsOf,
     startNas,
     startPostgres,
+    type CliResult,
     type Nas,
     type Postgres,
 } from "./harness";
@@ -220,6 +221,69 @@ describe.concurrent("verify", () => {
     });
 });
 
+/** Purges a target with confirmation, reason, operator and audit file; the --json record. */
+async function purgeConfirmed(target: string, reason: string, auditFile: string): Promise<CliResult> {
+    return runCli(
+        [
+            "purge",
+            "--target",
+            target,
+            "--confirm",
+            target,
+            "--reason",
+            reason,
+            "--operator",
+            "j.doe",
+            "--audit-file",
+            auditFile,
+            "--json",
+        ],
+        env,
+    );
+}
+
+/** No snapshot and no pack file of the target remain; its index lists no pack. */
+function expectPurged(target: string): void {
+    expect(snapshotsOf(nas, target)).toEqual([]);
+    for (const dir of ["data", "snapshots"]) {
+        expect(filesBelow(join(nas.dir, target, dir)), dir).toEqual([]);
+    }
+    // What remains is the repository's config, key and an index that lists no pack.
+    for (const index of filesBelow(join(nas.dir, target, "index"))) {
+        const content = restic(["cat", "index", index.split("/").pop()!], nas.resticEnv(target, "maintenance"));
+        expect(JSON.parse(content.stdout)).toMatchObject({ packs: [] });
+    }
+}
+
+interface PurgeRecord {
+    target: string;
+    operator: string;
+    reason: string;
+    deletedSnapshots: unknown[];
+    completedAt: string;
+    clause: string;
+}
+
+/** The audit record names what, when, who and why, in the audit file and on the NAS. */
+function expectAuditRecord(stdout: string, auditFile: string): void {
+    const record = JSON.parse(stdout) as PurgeRecord;
+    expect(record).toMatchObject({
+        target: "customer-a",
+        operator: "j.doe",
+        reason: "ticket 42: contract ended",
+        clause: backupPolicy.deletionRequestDays.clause,
+    });
+    expect(record.deletedSnapshots).toHaveLength(4);
+    expect(JSON.parse(readFileSync(auditFile, "utf8").trim())).toEqual(record);
+    // The audit record is also kept on the NAS.
+    const audit = restic(
+        ["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`],
+        nas.resticEnv("_audit", "maintenance"),
+    );
+    expect(audit.status, audit.stderr).toBe(0);
+    expect(JSON.parse(audit.stdout)).toEqual(record);
+}
+
 describe.concurrent("purge (§2.12)", () => {
     it("deletes every snapshot and pack file of one target, leaves the others, and records what, when, who and why", async () => {
         for (const target of ["customer-a", "customer-b"]) {
@@ -231,62 +295,12 @@ describe.concurrent("purge (§2.12)", () => {
         expect(snapshotsOf(nas, "customer-a")).toHaveLength(4);
 
         const auditFile = join(nas.dir, "..", "audit.jsonl");
-        const r = await runCli(
-            [
-                "purge",
-                "--target",
-                "customer-a",
-                "--confirm",
-                "customer-a",
-                "--reason",
-                "ticket 42: contract ended",
-                "--operator",
-                "j.doe",
-                "--audit-file",
-                auditFile,
-                "--json",
-            ],
-            env,
-        );
+        const r = await purgeConfirmed("customer-a", "ticket 42: contract ended", auditFile);
         expect(r.code, r.stderr).toBe(0);
-        expect(snapshotsOf(nas, "customer-a")).toEqual([]);
-        for (const dir of ["data", "snapshots"]) {
-            expect(filesBelow(join(nas.dir, "customer-a", dir)), dir).toEqual([]);
-        }
-        // What remains is the repository's config, key and an index that lists no pack.
-        for (const index of filesBelow(join(nas.dir, "customer-a", "index"))) {
-            const content = restic(
-                ["cat", "index", index.split("/").pop()!],
-                nas.resticEnv("customer-a", "maintenance"),
-            );
-            expect(JSON.parse(content.stdout)).toMatchObject({ packs: [] });
-        }
+        expectPurged("customer-a");
         expect(snapshotsOf(nas, "customer-b")).toHaveLength(4);
         expect(restic(["check"], nas.resticEnv("customer-b", "maintenance")).status).toBe(0);
-
-        const record = JSON.parse(r.stdout) as {
-            target: string;
-            operator: string;
-            reason: string;
-            deletedSnapshots: unknown[];
-            completedAt: string;
-            clause: string;
-        };
-        expect(record).toMatchObject({
-            target: "customer-a",
-            operator: "j.doe",
-            reason: "ticket 42: contract ended",
-            clause: backupPolicy.deletionRequestDays.clause,
-        });
-        expect(record.deletedSnapshots).toHaveLength(4);
-        expect(JSON.parse(readFileSync(auditFile, "utf8").trim())).toEqual(record);
-        // The audit record is also kept on the NAS.
-        const audit = restic(
-            ["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`],
-            nas.resticEnv("_audit", "maintenance"),
-        );
-        expect(audit.status, audit.stderr).toBe(0);
-        expect(JSON.parse(audit.stdout)).toEqual(record);
+        expectAuditRecord(r.stdout, auditFile);
     });
 
     it("refuses a target that has no repository (a mistyped name): nothing deleted, no audit record", async () => {

@@ -2,14 +2,19 @@
  * staging (§2.5.1.2): DigitalOcean FRA1, backed up only to the NAS. The real program under mocks
  * (stacks/offline.ts answers the invokes getKubernetesVersions, getKubernetesCluster, getDatabaseCa).
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
     databaseFirewallRuleTypes,
     kubeconfigExpireSeconds,
     kubePrometheusStack,
     managedPostgresPort,
 } from "../../components/digitalocean/settings";
-import { readNasBackupDeclaration } from "../../components/kubernetes/nasBackupContract";
+import { fileResourceClaimAnnotation, readNasBackupDeclaration } from "../../components/kubernetes/nasBackupContract";
+import { check } from "../../policies/check/run";
 import { backupPolicy } from "../../components/policy";
 import {
     mockDigitalOceanDatabaseCa,
@@ -18,7 +23,7 @@ import {
     resourcesOfType,
     runStackOffline,
 } from "../../stacks/offline";
-import { configWith } from "../support/stackConfig";
+import { type ConfigPath, configWith } from "../support/stackConfig";
 import { input, only } from "../support/resources";
 
 const t = {
@@ -31,6 +36,7 @@ const t = {
     nfs: "digitalocean:index/nfs:Nfs",
     pv: "kubernetes:core/v1:PersistentVolume",
     pvc: "kubernetes:core/v1:PersistentVolumeClaim",
+    claimPatch: "kubernetes:core/v1:PersistentVolumeClaimPatch",
     project: "digitalocean:index/project:Project",
     helm: "kubernetes:helm.sh/v3:Release",
     cronJob: "kubernetes:batch/v1:CronJob",
@@ -234,5 +240,153 @@ describe("a wrong staging configuration", () => {
         });
         expect(wrong.resources).toEqual([]);
         expect(wrong.error?.message).toMatch(/digitalocean\.maintenance\.startTime: .*overlaps.*NAS backup at/);
+    });
+});
+
+const fileStorageKey: ConfigPath = ["backup-policy:digitalocean", "fileStorage"];
+const at = (...keys: string[]): ConfigPath => [...fileStorageKey, ...keys];
+/** Images in an existing claim of the NAS backup namespace; documents stays a managed share. */
+const imagesClaim = { images: { namespace: "nas-backup", claimName: "images-files" } };
+const everyClaim = { ...imagesClaim, documents: { namespace: "nas-backup", claimName: "documents-files" } };
+/** Every file resource in an existing claim: no size or tier needed. */
+const allClaimsConfig = configWith("staging", [fileStorageKey, { existingClaims: everyClaim }]);
+
+/** The pod spec of the NAS backup CronJob of file resource `name` (as declared). */
+function backupPodOf(run: OfflineRun, name: string): Record<string, unknown> {
+    const cronJob = resourcesOfType(run, t.cronJob).find((c) => {
+        const declaration = readNasBackupDeclaration(c.inputs.metadata);
+        return declaration?.name === name && input(c, "metadata.name") === `backup-${name.split("-").pop()}`;
+    });
+    expect(cronJob, `backup CronJob of ${name}`).toBeDefined();
+    return input(cronJob!, "spec.jobTemplate.spec.template.spec") as Record<string, unknown>;
+}
+
+describe("staging with file resources in existing claims (where Network File Storage is not offered)", () => {
+    let mixed: OfflineRun;
+    let allClaims: OfflineRun;
+    beforeAll(async () => {
+        mixed = await runStackOffline({
+            stack: "staging",
+            config: configWith("staging", [at("existingClaims"), imagesClaim]),
+        });
+        allClaims = await runStackOffline({ stack: "staging", config: allClaimsConfig });
+    });
+
+    it("keeps the managed share of documents and creates no share, volume or claim for images", () => {
+        expect(mixed.error).toBeUndefined();
+        expect(resourcesOfType(mixed, t.nfs).map((share) => share.inputs.name)).toEqual([`${settings.name}-documents`]);
+        expect(resourcesOfType(mixed, t.pv)).toHaveLength(1);
+        expect(resourcesOfType(mixed, t.pvc).map((claim) => input(claim, "metadata.name"))).toEqual(["documents"]);
+    });
+
+    it("marks the existing claim as the images file resource, in the NAS backup namespace", () => {
+        const marker = only(mixed, t.claimPatch);
+        expect(input(marker, "metadata.name")).toBe("images-files");
+        expect(input(marker, "metadata.namespace")).toBe(mixed.outputs.nasBackupNamespace);
+        expect(input(marker, "metadata.annotations")).toEqual({
+            [fileResourceClaimAnnotation]: `${settings.name}-images`,
+        });
+        // Only metadata: the patch cannot create or resize a claim.
+        expect(Object.keys(marker.inputs).filter((key) => !["apiVersion", "kind", "metadata"].includes(key))).toEqual(
+            [],
+        );
+    });
+
+    it("backs up each file resource from its own claim, mounted read-only", () => {
+        for (const [resource, claim] of [
+            ["documents", "documents"],
+            ["images", "images-files"],
+        ]) {
+            const pod = backupPodOf(mixed, `${settings.name}-${resource}`);
+            const volumes = pod.volumes as { name: string; persistentVolumeClaim?: unknown }[];
+            expect(volumes.filter((v) => v.persistentVolumeClaim)).toEqual([
+                { name: "data", persistentVolumeClaim: { claimName: claim, readOnly: true } },
+            ]);
+            const mounts = (pod.containers as { volumeMounts: { name: string; readOnly?: boolean }[] }[])[0]
+                .volumeMounts;
+            expect(mounts.find((m) => m.name === "data")?.readOnly).toBe(true);
+        }
+    });
+
+    it("needs no Network File Storage at all when every file resource is an existing claim", () => {
+        expect(allClaims.error).toBeUndefined();
+        expect(resourcesOfType(allClaims, t.nfs)).toEqual([]);
+        expect(resourcesOfType(allClaims, t.pv)).toEqual([]);
+        expect(resourcesOfType(allClaims, t.pvc)).toEqual([]);
+        expect(resourcesOfType(allClaims, "backup-policy:digitalocean:NetworkFileStorage")).toEqual([]);
+        expect(
+            resourcesOfType(allClaims, t.claimPatch)
+                .map((m) => input(m, "metadata.name"))
+                .sort(),
+        ).toEqual(["documents-files", "images-files"]);
+        expect(allClaims.outputs.fileShareNames).toEqual(
+            backupPolicy.fileResources.value.map((resource) => `${settings.name}-${resource}`),
+        );
+    });
+
+    it("is COMPLIANT under the policy pack, each claim's NAS backup evidenced", async () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "staging-claims-"));
+        afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+        fs.copyFileSync(path.join(__dirname, "..", "..", "Pulumi.yaml"), path.join(dir, "Pulumi.yaml"));
+        fs.writeFileSync(path.join(dir, "Pulumi.staging.yaml"), YAML.stringify({ config: allClaimsConfig }));
+        const report = (await check({ stacks: ["staging"], projectDir: dir })).stacks[0];
+        expect(report.verdict).toBe("compliant");
+        const coverage = report.evidence.filter(
+            (row) => row.rule === "nas-backup-coverage" && row.resource?.type === t.claimPatch,
+        );
+        // One row per clause the rule proves (the NAS schedule, the file resources), each met.
+        expect(coverage.length).toBeGreaterThan(0);
+        expect(coverage.every((row) => row.status === "met")).toBe(true);
+        expect([...new Set(coverage.map((row) => row.resource?.name))].sort()).toEqual([
+            "existing-files-documents-files",
+            "existing-files-images-files",
+        ]);
+    });
+});
+
+describe("a wrong existing claim", () => {
+    const wrong = async (...changes: [ConfigPath, unknown][]) => {
+        const run = await runStackOffline({ stack: "staging", config: configWith("staging", ...changes) });
+        expect(run.resources).toEqual([]);
+        expect(run.error?.name).toBe("ConfigError");
+        return run.error?.message ?? "";
+    };
+
+    it("must be in the NAS backup namespace", async () => {
+        expect(
+            await wrong([at("existingClaims"), { images: { namespace: "automotive", claimName: "images" } }]),
+        ).toMatch(
+            /digitalocean\.fileStorage\.existingClaims\.images\.namespace: automotive is not allowed; allowed: nas-backup \(the NAS backup pods run there/,
+        );
+    });
+
+    it("must name a file resource of the stack and a valid claim", async () => {
+        const message = await wrong([
+            at("existingClaims"),
+            {
+                videos: { namespace: "nas-backup", claimName: "videos" },
+                images: { namespace: "nas-backup", claimName: "Images_1" },
+            },
+        ]);
+        expect(message).toMatch(
+            /existingClaims\.videos: is not a file resource of this stack; allowed: one of shares \(documents, images\)/,
+        );
+        expect(message).toMatch(
+            /existingClaims\.images\.claimName: Images_1 is not valid; allowed: a PersistentVolumeClaim name/,
+        );
+    });
+
+    it("may not be the claim the stack creates for a managed share", async () => {
+        expect(
+            await wrong([at("existingClaims"), { images: { namespace: "nas-backup", claimName: "documents" } }]),
+        ).toMatch(
+            /existingClaims\.images\.claimName: documents is the claim this stack creates for the managed share documents/,
+        );
+    });
+
+    it("still needs the share size while a file resource is managed", async () => {
+        expect(await wrong([at("existingClaims"), imagesClaim], [at("sizeGiB"), undefined])).toMatch(
+            /digitalocean\.fileStorage\.sizeGiB: /,
+        );
     });
 });
