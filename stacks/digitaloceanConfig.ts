@@ -158,7 +158,14 @@ class Reader {
     wholeNumber(key: string, min: number, max: number): number | undefined {
         const value = this.value(key);
         if (Number.isInteger(value) && (value as number) >= min && (value as number) <= max) return value as number;
-        return this.fail(key, value, `${show(value)} is not valid; allowed: a whole number from ${min} to ${max}`);
+        const allowed = `a whole number from ${min} to ${max}`;
+        return this.fail(
+            key,
+            value,
+            value === undefined
+                ? `is missing; required: ${allowed}`
+                : `${show(value)} is not valid; allowed: ${allowed}`,
+        );
     }
 
     check(key: string, value: unknown, problem: string | undefined): void {

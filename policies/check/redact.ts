@@ -21,7 +21,29 @@ function leaves(value: unknown, into: Set<string>): void {
     }
 }
 
-/** The secret values of an offline run, longest first. */
+/**
+ * Everything the run shows in the clear anyway: type tokens, names, URNs and every value of a property,
+ * stack output or config key that is not secret.
+ */
+function publicText(run: OfflineRun): string {
+    const found = new Set<string>();
+    for (const r of run.resources) {
+        [r.type, r.name, r.urn].forEach((t) => found.add(t));
+        Object.keys(r.inputs).forEach((k) => r.secretInputs.includes(k) || leaves(r.inputs[k], found));
+        Object.keys(r.outputs).forEach((k) => r.secretOutputs.includes(k) || leaves(r.outputs[k], found));
+    }
+    Object.keys(run.outputs).forEach((k) => run.secretOutputs.includes(k) || leaves(run.outputs[k], found));
+    Object.keys(run.config).forEach((k) => run.secretConfigKeys.includes(k) || leaves(run.config[k], found));
+    return [...found].join("\u0000");
+}
+
+/**
+ * The secret values of an offline run, longest first. A secret property is secret as a whole (the
+ * engine marks e.g. a Container Apps Job's whole `configuration` secret when one job secret is in it,
+ * azure-native wraps the object in one output), so its plain parts ("Schedule", a share name) are
+ * among its leaves; a leaf the run shows in the clear anyway (`publicText`) is not hidden by
+ * redacting it, only garbles the report ("[secret]dQueryRule"), and is left alone.
+ */
 export function secretValues(run: OfflineRun): string[] {
     const found = new Set<string>();
     for (const r of run.resources) {
@@ -30,7 +52,10 @@ export function secretValues(run: OfflineRun): string[] {
     }
     run.secretOutputs.forEach((k) => leaves(run.outputs[k], found));
     run.secretConfigKeys.forEach((k) => leaves(run.config[k], found));
-    return [...found].filter((s) => s.length >= minimumLength).sort((a, b) => b.length - a.length);
+    const clear = publicText(run);
+    return [...found]
+        .filter((s) => s.length >= minimumLength && !clear.includes(s))
+        .sort((a, b) => b.length - a.length);
 }
 
 /** Replaces every secret value in a text (also in its JSON-escaped form). */

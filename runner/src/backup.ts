@@ -33,6 +33,7 @@ import { explainResticFailure, type ResticRepository } from "./restic";
 import { dumpRoles } from "./roles";
 import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
+import { watchNas, type NasWatchdog } from "./watchdog";
 
 export interface BackupOptions {
     readonly target: string;
@@ -110,9 +111,16 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
         directory: options.directory,
         snapshotTime: time.toISOString(),
     });
+    let watchdog: NasWatchdog | undefined;
+    let committing = false;
     try {
         const repo = ctx.repository(target, "backup");
         await repo.ensureInitialized();
+        watchdog = watchNas(repo, ctx.nasTimeoutSeconds, () =>
+            committing
+                ? "backup aborted while writing its manifest: it counts only if `restore --list` shows it"
+                : "backup aborted, no manifest was written: nothing of this run counts as a backup",
+        );
         const storedBefore = repo.storedFiles().then(
             (files) => files,
             (e: Error) => e,
@@ -140,6 +148,7 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             await manifest.then((m) => (m instanceof Error ? undefined : m?.abort()));
             throw e;
         }
+        committing = true;
         const writer = await manifest;
         if (writer instanceof Error) throw writer;
         if (!writer) throw new OperationError("the manifest's restic was not started");
@@ -167,17 +176,21 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
         });
         return result;
     } catch (e) {
+        // Once the watchdog killed restic, its cause is the NAS, not the kill.
+        const error = watchdog?.failure() ?? e;
         log("error", "backup.failure", {
             target,
             kind,
-            cause: (e as Error).message,
+            cause: (error as Error).message,
             durationSeconds: secondsSince(start),
         });
         await pushMetrics(ctx.pushgateway, "backup", target, {
             [metricNames.lastFailure]: Date.now() / 1000,
             [metricNames.lastRunSuccess]: 0,
         });
-        throw e;
+        throw error;
+    } finally {
+        watchdog?.stop();
     }
 }
 

@@ -7,7 +7,8 @@ import {
     repositoryLocation,
     type CredentialRole,
 } from "./config";
-import { DEFAULT_PROGRESS_SECONDS } from "./commands/spec";
+import { DEFAULT_NAS_TIMEOUT_SECONDS, DEFAULT_PROGRESS_SECONDS } from "./commands/spec";
+import { UsageError } from "./proc";
 import { registerSecret } from "./log";
 import { ResticRepository } from "./restic";
 
@@ -25,6 +26,8 @@ export interface Context {
     readonly cacert: string | undefined;
     readonly pushgateway: string | undefined;
     readonly progressSeconds: number;
+    /** Seconds without an answer from the NAS after which a backup is aborted (NAS_BACKUP_NAS_TIMEOUT_SECONDS). */
+    readonly nasTimeoutSeconds: number;
     /** The repository of a target, with the backup (append-only) or maintenance credentials. */
     repository(target: string, role: CredentialRole): ResticRepository;
 }
@@ -45,6 +48,9 @@ export function createContext(
     registerSecret(env.PGPASSWORD);
     const cacert = env.NAS_BACKUP_CACERT || undefined;
     const progressSeconds = numberFromEnv(env, "NAS_BACKUP_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS);
+    const nasTimeoutSeconds = numberFromEnv(env, "NAS_BACKUP_NAS_TIMEOUT_SECONDS", DEFAULT_NAS_TIMEOUT_SECONDS);
+    if (nasTimeoutSeconds < 1)
+        throw new UsageError(`NAS_BACKUP_NAS_TIMEOUT_SECONDS=${nasTimeoutSeconds}: expected at least 1 (seconds)`);
     const base = (role: CredentialRole): URL => {
         const url = parsed.get(role);
         if (!url) throw new Error(`no repository base for the ${role} role`);
@@ -56,6 +62,7 @@ export function createContext(
         cacert,
         pushgateway: env.NAS_BACKUP_PUSHGATEWAY_URL || undefined,
         progressSeconds,
+        nasTimeoutSeconds,
         repository(target, role) {
             return new ResticRepository(target, repositoryLocation(base(role), target, loadCredentials(role, env)), {
                 env,

@@ -89,7 +89,11 @@ export class ResticRepository {
     }
 
     /** One request to the REST server (restic's REST API v2), with the role's credentials. */
-    private async rest(method: "HEAD" | "GET", path: string): Promise<{ status: number; body: string }> {
+    private async rest(
+        method: "HEAD" | "GET",
+        path: string,
+        timeoutMs = PROBE_TIMEOUT_MS,
+    ): Promise<{ status: number; body: string }> {
         const url = new URL(path, this.location.httpUrl);
         const { user, password } = this.location.credentials;
         const headers: Record<string, string> = { accept: "application/vnd.x.restic.rest.v2" };
@@ -99,7 +103,7 @@ export class ResticRepository {
             const options = {
                 method,
                 headers,
-                timeout: PROBE_TIMEOUT_MS,
+                timeout: timeoutMs,
                 ...(this.options.cacert ? { ca: readFileSync(this.options.cacert) } : {}),
             };
             const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(url, options, (res) => {
@@ -109,7 +113,7 @@ export class ResticRepository {
                 res.on("end", () => resolve({ status: res.statusCode ?? 0, body }));
                 res.on("error", reject);
             });
-            req.on("timeout", () => req.destroy(new Error(`no answer within ${PROBE_TIMEOUT_MS / 1000} s`)));
+            req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
             req.on("error", reject);
             req.end();
         }).catch((e: Error & { code?: string }) => {
@@ -132,8 +136,8 @@ export class ResticRepository {
      * Asks the REST server directly whether the repository exists: a fast, clear answer for "NAS
      * down" and "wrong NAS credentials" before restic's retries.
      */
-    async probe(): Promise<"exists" | "missing"> {
-        const { status } = await this.rest("HEAD", "config");
+    async probe(timeoutMs = PROBE_TIMEOUT_MS): Promise<"exists" | "missing"> {
+        const { status } = await this.rest("HEAD", "config", timeoutMs);
         if (status === 200) return "exists";
         if (status === 404) return "missing";
         return this.refuse(status);

@@ -60,6 +60,7 @@ beforeAll(async () => {
         "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 300000) g",
     );
     pg.sql("postgres", "CREATE DATABASE big2 TEMPLATE big");
+    pg.sql("postgres", "CREATE DATABASE big3 TEMPLATE big");
     const slow = await nas.startSlowBackupEndpoint("1M");
     slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
 }, 120_000);
@@ -316,5 +317,43 @@ describe.concurrent("interrupted backups", () => {
         expect(next.code, next.stderr).toBe(0);
         const verify = await runCli(["verify", "--target", "runner-killed", "--read-data-subset", "100%"], env);
         expect(verify.code, verify.stderr).toBe(0);
+    });
+
+    it("a NAS that disappears mid-backup is reported within NAS_BACKUP_NAS_TIMEOUT_SECONDS, with no snapshot, and the next backup succeeds", async () => {
+        const bound = 10;
+        // A NAS of its own (the same store), killed while pg_dump streams into restic.
+        const endpoint = await nas.startSlowBackupEndpoint("1M");
+        const nasEnv = { ...slowEnv, NAS_BACKUP_REPOSITORY_BASE: endpoint, NAS_BACKUP_NAS_TIMEOUT_SECONDS: `${bound}` };
+        const cli = startCli(["backup", "--target", "nas-lost", "--database", "big3"], nasEnv);
+        await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
+        nas.killEndpoint(endpoint);
+        const lostAt = Date.now();
+        const r = await cli.done;
+        const seconds = (Date.now() - lostAt) / 1000;
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(
+            /^NAS unreachable since \d{4}-\d\d-\d\dT[\d:.]+Z at rest:http:\/\/127\.0\.0\.1:\d+\/nas-lost\/ \(ECONNREFUSED; no answer for \d+ s, the bound is 10 s, NAS_BACKUP_NAS_TIMEOUT_SECONDS\): backup aborted, no manifest was written/,
+        );
+        expect(r.events.find((e) => e.event === "nas.unreachable")).toMatchObject({
+            level: "warn",
+            target: "nas-lost",
+        });
+        // Not before the bound; after it, at most two probe intervals (2.5 s each) and the kill, plus margin
+        // for a loaded machine. restic 0.14 alone took about 170 s here (its retries with backoff).
+        expect(seconds).toBeGreaterThanOrEqual(bound - 1);
+        expect(seconds).toBeLessThan(bound + 20);
+        expect(pgDumpPids("big3")).toEqual([]);
+        expect(snapshotsOf(nas, "nas-lost")).toEqual([]);
+
+        // Nothing in a bad state: the killed restic's lock is stale (restic unlock removes only those),
+        // the repository passes restic check, and the next backup succeeds.
+        const unlock = restic(["unlock"], nas.resticEnv("nas-lost", "maintenance"));
+        expect(unlock.status, unlock.stderr).toBe(0);
+        const check = restic(["check"], nas.resticEnv("nas-lost", "maintenance"));
+        expect(check.status, check.stderr + check.stdout).toBe(0);
+        const next = await runCli(["backup", "--target", "nas-lost", "--database", "big3"], env);
+        expect(next.code, next.stderr).toBe(0);
+        const list = await runCli(["restore", "--target", "nas-lost", "--list", "--json"], env);
+        expect(JSON.parse(list.stdout)).toHaveLength(1);
     });
 });

@@ -225,6 +225,8 @@ export interface Nas {
     startTlsBackupEndpoint(cert: string, key: string): Promise<string>;
     stopBackupEndpoint(): Promise<void>;
     startBackupEndpoint(): Promise<void>;
+    /** Kills (SIGKILL) an endpoint started by startSlowBackupEndpoint: a NAS that disappears. */
+    killEndpoint(base: string): void;
     cleanup(): Promise<void>;
 }
 
@@ -271,6 +273,7 @@ export async function startNas(): Promise<Nas> {
     const backupBase = `rest:http://127.0.0.1:${backupPort}/`;
     const maintenanceBase = `rest:http://127.0.0.1:${maintenancePort}/`;
     const extra: ChildProcess[] = [];
+    const byBase = new Map<string, ChildProcess>();
     const cache = join(dir, "cache");
     mkdirSync(cache, { mode: 0o777 });
     chmodSync(cache, 0o777);
@@ -311,20 +314,21 @@ export async function startNas(): Promise<Nas> {
         },
         async startSlowBackupEndpoint(bwlimit) {
             const port = await freePort();
-            extra.push(
-                startRclone([
-                    "--addr",
-                    `127.0.0.1:${port}`,
-                    "--htpasswd",
-                    htpasswd,
-                    "--append-only",
-                    "--bwlimit",
-                    bwlimit,
-                    store,
-                ]),
-            );
+            const base = `rest:http://127.0.0.1:${port}/`;
+            const endpoint = startRclone([
+                "--addr",
+                `127.0.0.1:${port}`,
+                "--htpasswd",
+                htpasswd,
+                "--append-only",
+                "--bwlimit",
+                bwlimit,
+                store,
+            ]);
+            extra.push(endpoint);
+            byBase.set(base, endpoint);
             await waitForPort(port);
-            return `rest:http://127.0.0.1:${port}/`;
+            return base;
         },
         async startTlsBackupEndpoint(cert, key) {
             const port = await freePort();
@@ -344,6 +348,9 @@ export async function startNas(): Promise<Nas> {
             );
             await waitForPort(port);
             return `rest:https://127.0.0.1:${port}/`;
+        },
+        killEndpoint(base) {
+            byBase.get(base)?.kill("SIGKILL");
         },
         async stopBackupEndpoint() {
             await stopProcess(appendOnly);

@@ -499,6 +499,7 @@ function localContext(dir: string): { ctx: Context; repo: LocalRepository; env: 
         cacert: undefined,
         pushgateway: undefined,
         progressSeconds: 0,
+        nasTimeoutSeconds: 60,
         repository: () => repo,
     };
     return { ctx, repo, env };

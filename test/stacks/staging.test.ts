@@ -386,7 +386,49 @@ describe("a wrong existing claim", () => {
 
     it("still needs the share size while a file resource is managed", async () => {
         expect(await wrong([at("existingClaims"), imagesClaim], [at("sizeGiB"), undefined])).toMatch(
-            /digitalocean\.fileStorage\.sizeGiB: /,
+            /digitalocean\.fileStorage\.sizeGiB: is missing; required: a whole number from 50 to/,
         );
+    });
+});
+
+/** Values in a stack file that only stand in for real ones: zero digests, unencrypted secrets, documentation addresses. */
+const placeholder = /sha256:0{64}|REPLACE-ME|\b(?:192\.0\.2|198\.51\.100|203\.0\.113)\.\d+/;
+
+/** The keys (as README writes them: without the namespace, list indexes and `secure`) holding a placeholder. */
+function placeholderKeys(config: Readonly<Record<string, unknown>>): string[] {
+    const keys = new Set<string>();
+    const walk = (value: unknown, at: string[]): void => {
+        if (typeof value === "string" && placeholder.test(value)) keys.add(at.join("."));
+        else if (Array.isArray(value)) value.forEach((item) => walk(item, at));
+        else if (value !== null && typeof value === "object") {
+            for (const [key, child] of Object.entries(value)) walk(child, key === "secure" ? at : [...at, key]);
+        }
+    };
+    for (const [key, value] of Object.entries(config)) walk(value, [key.replace(/^backup-policy:/, "")]);
+    return [...keys].sort();
+}
+
+/** The keys README.md's "Before the first `pulumi up -s staging`" table names. */
+function keysToReplace(): string[] {
+    const readme = fs.readFileSync(path.join(__dirname, "..", "..", "README.md"), "utf8");
+    const start = readme.indexOf("**Before the first `pulumi up -s staging`**");
+    const table = readme.slice(start, readme.indexOf("\n\n", readme.indexOf("| key |", start)));
+    return table
+        .split("\n")
+        .filter((line) => line.startsWith("| `"))
+        .flatMap((line) => [...line.split("|")[1].matchAll(/`([^`]+)`/g)].map((m) => m[1]));
+}
+
+describe("the placeholders of Pulumi.staging.yaml", () => {
+    it("are each named in README.md's list of what to replace before the first pulumi up", () => {
+        const listed = keysToReplace();
+        expect(listed.length).toBeGreaterThan(0);
+        expect(placeholderKeys(file).filter((key) => !listed.includes(key))).toEqual([]);
+    });
+
+    it("would be reported at a key the list does not name", () => {
+        const changed = configWith("staging", [["backup-policy:digitalocean", "vpc", "ipRange"], "198.51.100.0/24"]);
+        expect(placeholderKeys(changed)).toContain("digitalocean.vpc.ipRange");
+        expect(keysToReplace()).not.toContain("digitalocean.vpc.ipRange");
     });
 });

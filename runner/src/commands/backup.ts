@@ -48,6 +48,7 @@ export const backupSpec = {
         ...environment.postgres,
         ...environment.pushgateway,
         ...environment.progress,
+        ...environment.nasTimeout,
     ],
     examples: [
         "nas-backup backup --target shop-db --database shop",

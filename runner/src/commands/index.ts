@@ -13,6 +13,7 @@ import { statusCommand, statusSpec } from "./status";
 import { verifyCommand, verifySpec } from "./verify";
 
 export {
+    DEFAULT_NAS_TIMEOUT_SECONDS,
     DEFAULT_PROGRESS_SECONDS,
     environment,
     options,

@@ -76,6 +76,12 @@ export const DEFAULT_PROGRESS_SECONDS = 30;
  */
 export const DEFAULT_RTO_SHARE_PERCENT = 50;
 
+/**
+ * Seconds a backup waits for a NAS that stopped answering before it is aborted, unless
+ * NAS_BACKUP_NAS_TIMEOUT_SECONDS says otherwise (restic 0.14 alone took about three minutes).
+ */
+export const DEFAULT_NAS_TIMEOUT_SECONDS = 60;
+
 export const options = {
     repositoryBase: {
         flag: "repository-base",
@@ -187,6 +193,12 @@ export const environment = {
         {
             name: "NAS_BACKUP_PROGRESS_SECONDS",
             description: `seconds between progress log lines on long work (default ${DEFAULT_PROGRESS_SECONDS}; 0 = none).`,
+        },
+    ],
+    nasTimeout: [
+        {
+            name: "NAS_BACKUP_NAS_TIMEOUT_SECONDS",
+            description: `a backup fails once the NAS has not answered for this many seconds (default ${DEFAULT_NAS_TIMEOUT_SECONDS}; at least 1).`,
         },
     ],
 } as const satisfies Record<string, readonly EnvSpec[]>;
