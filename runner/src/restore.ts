@@ -3,9 +3,13 @@
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
 import type { ChildProcess } from "node:child_process";
-import { lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, statfs } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize } from "node:path";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
@@ -26,6 +30,7 @@ import {
     heldPipe,
     keepOutput,
     OperationError,
+    run,
     spawnChild,
     stderrTail,
     UsageError,
@@ -133,6 +138,103 @@ export interface DatabaseRestoreOptions {
     readonly noOwner: boolean;
     /** Create the roles recorded with the backup that this server lacks (without passwords) before the data. */
     readonly createRoles: boolean;
+    /** > 1: land the dump on local scratch space, then pg_restore --jobs (not one transaction). */
+    readonly jobs?: number;
+    /** Where the dump lands with `jobs` (default: the system temp directory). */
+    readonly scratchDirectory?: string;
+}
+
+/** --jobs N: a whole number from 1 to 64 (1 = the default single-stream restore). */
+export function parseJobs(value: string | undefined): number {
+    if (value === undefined || value === "") return 1;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+        throw new UsageError(`--jobs ${value}: expected a whole number of parallel pg_restore jobs from 1 to 64`);
+    return n;
+}
+
+/** Room the landed dump leaves free on the scratch filesystem (for the filesystem's other users). */
+const SCRATCH_RESERVE_BYTES = 64 * 1024 * 1024;
+
+/** Refuses a scratch directory whose filesystem cannot hold `bytes` (plus a reserve). */
+export async function checkRoom(directory: string, bytes: number): Promise<void> {
+    const fs = await statfs(directory).catch((e: NodeJS.ErrnoException) => {
+        throw new OperationError(`scratch directory ${directory} is not usable: ${e.code ?? e.message}`);
+    });
+    const free = fs.bavail * fs.bsize;
+    if (free < bytes + SCRATCH_RESERVE_BYTES) {
+        const mib = (n: number): string => `${Math.ceil(n / 1024 / 1024)} MiB`;
+        throw new OperationError(
+            `scratch directory ${directory} has ${mib(free)} free; the dump needs ${mib(bytes)} plus ${mib(SCRATCH_RESERVE_BYTES)} to spare: free space, pass --scratch-directory, or restore without --jobs (streaming)`,
+        );
+    }
+}
+
+/**
+ * Lands the dump in `folder`, counting and hashing it, and checks it against the manifest before
+ * anything is restored.
+ */
+async function landDump(
+    repo: ResticRepository,
+    backup: Backup,
+    manifest: DatabaseManifest,
+    dump: StartedDump,
+    folder: string,
+): Promise<{ file: string; bytes: number; sha256: string }> {
+    const file = join(folder, dumpFileName(repo.target));
+    const hash = createHash("sha256");
+    let bytes = 0;
+    const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            done(null, chunk);
+        },
+    });
+    await Promise.all([
+        pipeline(dump.output, counter, createWriteStream(file, { mode: 0o600 })),
+        dump.exit.then((e) => {
+            if (e.code !== 0 || e.signal)
+                throw new OperationError(
+                    explainResticFailure(`reading the dump of ${backup.shortId}`, e, dump.stderr(), repo.location),
+                );
+        }),
+    ]);
+    const sha256 = hash.digest("hex");
+    if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
+        throw new OperationError(
+            `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…; nothing was restored`,
+        );
+    }
+    return { file, bytes, sha256 };
+}
+
+/** --jobs N: the dump landed on scratch space, then a parallel pg_restore from the file. */
+async function restoreParallel(
+    ctx: Context,
+    repo: ResticRepository,
+    opened: OpenedBackup & { manifest: DatabaseManifest },
+    dump: StartedDump,
+    options: DatabaseRestoreOptions & { jobs: number },
+): Promise<{ bytes: number; sha256: string }> {
+    const scratch = options.scratchDirectory ?? tmpdir();
+    await checkRoom(scratch, opened.manifest.dump.bytes);
+    const folder = await mkdtemp(join(scratch, "nas-backup-restore-"));
+    try {
+        const landed = await landDump(repo, opened.backup, opened.manifest, dump, folder);
+        const args = ["--exit-on-error", `--jobs=${options.jobs}`, "--no-password", `--dbname=${options.database}`];
+        if (options.noOwner) args.push("--no-owner", "--no-acl");
+        if (options.force) args.push("--clean", "--if-exists");
+        const restored = await run(pgProgram("pg_restore", ctx.env), [...args, landed.file], { env: pgEnv(ctx.env) });
+        if (restored.code !== 0 || restored.signal) {
+            throw new OperationError(
+                `pg_restore --jobs ${options.jobs} into ${options.database} failed (${describeExit("pg_restore", restored)}): ${stderrTail(restored.stderr)}; not one transaction: ${options.create ? "a database --create made is removed" : `${options.database} may hold a partial restore: drop or clean it before the next attempt`}`,
+            );
+        }
+        return landed;
+    } finally {
+        await rm(folder, { recursive: true, force: true });
+    }
 }
 
 /**
@@ -317,8 +419,13 @@ export async function restoreDatabase(
             snapshot: backup.shortId,
             snapshotTime: backup.time.toISOString(),
             into: options.database,
+            jobs: options.jobs ?? 1,
         });
-        const { bytes, sha256 } = await streamIntoPgRestore(ctx, repo, backup, dump, options);
+        const jobs = options.jobs ?? 1;
+        const { bytes, sha256 } =
+            jobs > 1
+                ? await restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
+                : await streamIntoPgRestore(ctx, repo, backup, dump, options);
         const problems: string[] = [];
         if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
             problems.push(
@@ -451,6 +558,8 @@ export interface RestoreCommandOptions {
     readonly force: boolean;
     readonly noOwner: boolean;
     readonly createRoles?: boolean;
+    readonly jobs?: number;
+    readonly scratchDirectory?: string;
 }
 
 export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
@@ -460,6 +569,10 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
     try {
         const opened = await openBackup(repo, options.selector);
         const { backup, manifest } = opened;
+        if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
+            await stopDump(opened.dump);
+            throw new UsageError("--jobs restores databases only");
+        }
         if (manifest.kind !== (options.intoDatabase ? "database" : "directory")) {
             await stopDump(opened.dump);
             throw new UsageError(
