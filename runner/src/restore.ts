@@ -77,6 +77,8 @@ function startDump(repo: ResticRepository, backup: Backup): StartedDump {
 export async function stopDump(dump: StartedDump | undefined): Promise<void> {
     if (!dump) return;
     dump.child.kill("SIGKILL");
+    // Its kept output must be read away, or restic's stdout never closes and `exit` never comes.
+    dump.output.resume();
     await dump.exit.catch(() => undefined);
 }
 
