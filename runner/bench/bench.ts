@@ -321,14 +321,16 @@ function timeBackups(b: Bench): { bareDump: number[]; plainDump: number[]; runne
     return times;
 }
 
-function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[] } {
+function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[]; runnerRestoreJobs: number[] } {
     console.log(`timing restore against bare pg_restore from a local file (${REPEAT}×) …`);
     const localDump = join(b.work, "local.dump");
     sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", `--dbname=${TARGET}`, "-f", localDump], b.pgEnv);
-    const times = { bareRestore: [] as number[], runnerRestore: [] as number[] };
+    const times = { bareRestore: [] as number[], runnerRestore: [] as number[], runnerRestoreJobs: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
         times.bareRestore.push(bareRestore(b, localDump, "bare_restore", ["--no-owner", "--no-acl"]));
         times.runnerRestore.push(runnerRestore(b, TARGET, "runner_restore", ["--no-owner"]));
+        // The dump landed on local scratch space, then pg_restore --jobs 2 (one job per core here).
+        times.runnerRestoreJobs.push(runnerRestore(b, TARGET, "runner_restore_jobs", ["--no-owner", "--jobs", "2"]));
     }
     return times;
 }
@@ -396,7 +398,7 @@ interface Measurements {
     readonly daily: { fcSizes: number[]; backupMs: number[] };
     readonly storage: { nasBytes: number; keptAfterPrune: number; dumpZ0Bytes: number };
     readonly backups: { bareDump: number[]; plainDump: number[]; runnerBackup: number[] };
-    readonly restores: { bareRestore: number[]; runnerRestore: number[] };
+    readonly restores: { bareRestore: number[]; runnerRestore: number[]; runnerRestoreJobs: number[] };
     readonly proof: { content: number[]; counts: number[] };
     readonly fixedMs: FixedCost;
     readonly verify: { drill: { durationSeconds: number; rtoSeconds: number }; resticOpenMs: number };
@@ -445,6 +447,13 @@ function results(m: Measurements) {
             met: restore.runnerMs / restore.bareMs <= 1.2,
         },
         fixedCost: { ...fixed, targetMs: 1000, met: fixed.backupMs <= 1000 && fixed.restoreMs <= 1000 },
+        /** Informational: restore --jobs 2 against the single-stream restore. */
+        restoreJobs: {
+            jobs: 2,
+            runnerMs: median(m.restores.runnerRestoreJobs),
+            singleStreamMs: restore.runnerMs,
+            ratio: median(m.restores.runnerRestoreJobs) / restore.runnerMs,
+        },
     };
 }
 type Results = ReturnType<typeof results>;
@@ -530,6 +539,14 @@ function printTable(report: Report): void {
             r.restoreTime.ratio.toFixed(2),
             "≤ 1.2",
             r.restoreTime.met ? "yes" : "NO",
+        ],
+        [
+            "restore --jobs 2 vs single-stream restore",
+            s(r.restoreJobs.runnerMs),
+            s(r.restoreJobs.singleStreamMs),
+            r.restoreJobs.ratio.toFixed(2),
+            "",
+            "",
         ],
         [
             "fixed cost per backup (empty db, runner − pg_dump)",
