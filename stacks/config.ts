@@ -12,7 +12,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { allowedAzureLocations, backupPolicy } from "../components/policy";
 import { readDigitalOceanStaging } from "./digitaloceanConfig";
+import { utcBackupTimeProblem } from "../components/azure/nasJobSchedule";
+import { digestPinned } from "../components/kubernetes/args";
+import { parseRepositoryBase } from "../runner/src/config";
 import {
+    containerAppsSubnetMaxPrefix,
     storageV2GeoRedundantSkus,
     maximumShareQuotaGiB,
     postgresSkuTiers,
@@ -144,7 +148,11 @@ const network = section({
     ),
     addressSpace: cidr,
     postgresSubnet: cidr,
-}).superRefine(postgresSubnetFits);
+    /** The Container Apps environment's own subnet (the NAS backup jobs), delegated to Microsoft.App/environments. */
+    containerAppsSubnet: cidr,
+})
+    .superRefine(postgresSubnetFits)
+    .superRefine(containerAppsSubnetFits);
 
 const postgres = section({
     serverName: named(
@@ -188,6 +196,36 @@ const vault = section({
 
 /** Who receives the backup alerts (§2.13.2, §2.15). */
 const alerts = section({ emailReceivers: alertReceivers() });
+
+/** One REST endpoint of the NAS: https only (the jobs reach it across networks, §2.9). */
+const nasEndpoint = section({
+    repositoryBase: named(
+        isHttpsRepositoryBase,
+        "the NAS's restic REST endpoint over https, e.g. rest:https://nas.example.org:8000/prod/ (no credentials in it)",
+    ),
+    user: named(/^[A-Za-z0-9._@-]{1,64}$/, "a REST user name: 1–64 letters, digits and . _ @ -"),
+    password: secretSetting(),
+});
+
+/** prod/trial: the NAS backup Container Apps Jobs (§2.5.1.1); policy values come from components/policy.ts. */
+const azureNasBackup = section({
+    image: named(
+        (text) => digestPinned.test(text),
+        "the runner image pinned by digest: <registry>/<name>@sha256:<64 hex>",
+    ),
+    dailyBackupTimeUtc: z.custom<string>((value) => utcBackupTimeProblem(value) === undefined, {
+        abort: false,
+        error: (issue) => utcBackupTimeProblem(issue.input) ?? "is not valid",
+    }),
+    nas: section({
+        appendOnly: nasEndpoint,
+        maintenance: nasEndpoint,
+        caCertificate: named(
+            (text) => text.includes("-----BEGIN CERTIFICATE-----"),
+            "the PEM CA certificate of the NAS's https certificate",
+        ).optional(),
+    }),
+});
 
 const azure = section({
     location: oneOf(allowedAzureLocations, backupPolicy.regions.azure),
@@ -243,7 +281,13 @@ const common = {
 
 const stackSchemas = {
     /** prod and trial: Azure (§2.5.1.1). */
-    azure: section({ ...common, platform: z.literal("azure"), backup: backup.optional(), azure }),
+    azure: section({
+        ...common,
+        platform: z.literal("azure"),
+        backup: backup.optional(),
+        azure,
+        nasBackup: azureNasBackup,
+    }),
     /** staging: DigitalOcean (§2.5.1.2). */
     digitalocean: section({
         ...common,
@@ -375,6 +419,58 @@ function postgresSubnetFits(value: unknown, context: z.RefinementCtx): void {
             message: `${postgresSubnet} is too small; allowed: a prefix of /28 or larger (Flexible Server needs at least /28)`,
         });
     }
+}
+
+/** The Container Apps subnet lies inside the virtual network, apart from the database subnet, and is large enough. */
+function containerAppsSubnetFits(value: unknown, context: z.RefinementCtx): void {
+    if (!isNetwork(value) || !isCidr((value as { containerAppsSubnet?: unknown }).containerAppsSubnet)) {
+        return;
+    }
+    const { addressSpace, postgresSubnet, containerAppsSubnet } = value as Record<string, string>;
+    const problem = (message: string) => context.addIssue({ code: "custom", path: ["containerAppsSubnet"], message });
+    if (!cidrContains(addressSpace, containerAppsSubnet)) {
+        problem(
+            `${containerAppsSubnet} is not inside azure.network.addressSpace ${addressSpace}; allowed: a subnet of ${addressSpace}`,
+        );
+    } else if (
+        // Only against a database subnet that is itself inside the network (otherwise that is the one problem).
+        cidrContains(addressSpace, postgresSubnet) &&
+        (cidrContains(postgresSubnet, containerAppsSubnet) || cidrContains(containerAppsSubnet, postgresSubnet))
+    ) {
+        problem(
+            `${containerAppsSubnet} overlaps azure.network.postgresSubnet ${postgresSubnet}; allowed: a subnet of ${addressSpace} apart from it`,
+        );
+    } else if (prefixLength(containerAppsSubnet) > containerAppsSubnetMaxPrefix) {
+        problem(
+            `${containerAppsSubnet} is too small; allowed: a prefix of /${containerAppsSubnetMaxPrefix} or larger (a workload profiles environment needs at least /${containerAppsSubnetMaxPrefix})`,
+        );
+    }
+}
+
+function isHttpsRepositoryBase(text: string): boolean {
+    try {
+        return parseRepositoryBase(text).protocol === "https:";
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * A secret setting: `pulumi config set --secret`. The program gets the decrypted text; the YAML file
+ * (read directly by tools and tests) holds `{ secure: <ciphertext> }`.
+ */
+function secretSetting() {
+    const expected = "a secret: pulumi config set --secret --path '<key>' <value>";
+    const given = (value: unknown): value is string | { secure: string } =>
+        (typeof value === "string" && value.length > 0) ||
+        (typeof value === "object" && value !== null && typeof (value as { secure?: unknown }).secure === "string");
+    return z
+        .custom<string | { secure: string }>(given, {
+            abort: false,
+            error: (issue) =>
+                issue.input === undefined ? `is missing; required: ${expected}` : `is not valid; allowed: ${expected}`,
+        })
+        .transform((value) => (typeof value === "string" ? value : value.secure));
 }
 
 /** ZoneRedundant high availability needs a General Purpose or Memory Optimized server. */

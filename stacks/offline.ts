@@ -583,7 +583,12 @@ function digitalOceanMockState(
 export const mockDigitalOceanDatabaseCa =
     "-----BEGIN CERTIFICATE-----\nMIIB (offline mock CA)\n-----END CERTIFICATE-----\n";
 
-/** The mock answers of DigitalOcean's data sources (invokes); others echo their inputs. */
+/** The mock key of a storage account (listStorageAccountKeys); tests check it is never in plain text. */
+export function mockStorageAccountKey(accountName: string): string {
+    return `offline-mock-storage-key-${accountName}`;
+}
+
+/** The mock answers of DigitalOcean's data sources and of Azure's listStorageAccountKeys (invokes); others echo their inputs. */
 function mockInvoke(token: string, inputs: Record<string, unknown>): Record<string, unknown> {
     switch (token) {
         case "digitalocean:index/getKubernetesVersions:getKubernetesVersions": {
@@ -603,6 +608,16 @@ function mockInvoke(token: string, inputs: Record<string, unknown>): Record<stri
                 ],
             };
         }
+        case "azure-native:storage:listStorageAccountKeys":
+            return {
+                keys: [
+                    {
+                        keyName: "key1",
+                        permissions: "FULL",
+                        value: mockStorageAccountKey(text(inputs.accountName, "account")),
+                    },
+                ],
+            };
         case "digitalocean:index/getDatabaseCa:getDatabaseCa":
             return { ...inputs, id: text(inputs.clusterId, "cluster"), certificate: mockDigitalOceanDatabaseCa };
         default:

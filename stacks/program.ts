@@ -6,7 +6,11 @@
  * mocks (tests, offline check).
  */
 import * as pulumi from "@pulumi/pulumi";
+import * as azureNative from "@pulumi/azure-native";
 import { BackupAlerts } from "../components/azure/backupAlerts";
+import { AzureNasBackup } from "../components/azure/nasBackup";
+import { postgresRootCaBundle } from "../components/azure/postgresCa";
+import { postgresPort } from "../components/azure/settings";
 import { AzureEnvironment } from "../components/azure/environment";
 import { FileShareProtection } from "../components/azure/fileShareProtection";
 import { FileStorage } from "../components/azure/fileStorage";
@@ -16,7 +20,7 @@ import { backupPolicyTags } from "../components/azure/tags";
 import { AzureStackConfig, StackConfig } from "./config";
 import { digitalOceanStack, DigitalOceanStackOutputs } from "./digitalocean";
 
-/** What `pulumi stack output` shows for prod/trial. Only the administrator password is secret. */
+/** What `pulumi stack output` shows for prod/trial. Only the passwords are secret. */
 export interface AzureStackOutputs {
     readonly resourceGroupName: pulumi.Output<string>;
     readonly postgresServerName: pulumi.Output<string>;
@@ -25,6 +29,9 @@ export interface AzureStackOutputs {
     readonly postgresAdministratorLogin: string;
     /** Secret: encrypted in the state, shown only with `pulumi stack output --show-secrets`. */
     readonly postgresAdministratorPassword: pulumi.Output<string>;
+    /** Secret: the restic key of every NAS repository of the stack; without it no NAS backup can be read. */
+    readonly nasBackupRepositoryPassword: pulumi.Output<string>;
+    readonly nasBackupJobNames: pulumi.Output<string[]>;
     readonly storageAccountName: pulumi.Output<string>;
     readonly fileShareNames: pulumi.Output<string[]>;
     readonly recoveryServicesVaultName: pulumi.Output<string>;
@@ -99,7 +106,7 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         account: files.account,
         shares: files.shares,
     });
-    new BackupAlerts("alerts", {
+    const alerts = new BackupAlerts("alerts", {
         ...common,
         emailReceivers: azure.alerts.emailReceivers,
         vaultId: vault.vault.id,
@@ -107,6 +114,8 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         shareNames: config.shares,
         logAnalyticsWorkspaceId: workspaceId,
     });
+
+    const nas = nasBackup(config, { environment, postgres, files, alerts });
 
     return {
         resourceGroupName: environment.resourceGroupName,
@@ -119,5 +128,57 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         fileShareNames: pulumi.all(files.shares.map(({ share }) => share.name)),
         recoveryServicesVaultName: vault.vault.name,
         fileShareProtectionPolicyName: protection.policy.name,
+        nasBackupRepositoryPassword: nas.repositoryPassword,
+        nasBackupJobNames: nas.jobNames,
     };
+}
+
+/**
+ * The NAS backups (§2.5.1.1): a job per database of every service (§2.14) and per share, inside the
+ * VNet; the database over TLS verified against Flexible Server's root CAs, as its administrator.
+ */
+function nasBackup(
+    config: AzureStackConfig,
+    built: { environment: AzureEnvironment; postgres: PostgresServer; files: FileStorage; alerts: BackupAlerts },
+): AzureNasBackup {
+    const { azure, nasBackup: settings } = config;
+    const { environment, postgres, files } = built;
+    const secret = (value: string) => pulumi.secret(value);
+    const keys = azureNative.storage.listStorageAccountKeysOutput({
+        accountName: files.account.name,
+        resourceGroupName: environment.resourceGroupName,
+    });
+    return new AzureNasBackup("nas", {
+        resourceGroupName: environment.resourceGroupName,
+        location: azure.location,
+        tags: backupPolicyTags({ environment: config.environment, dataClassification: config.dataClassification }),
+        environmentName: `nas-backup-${config.environment}`,
+        network: {
+            virtualNetworkName: environment.virtualNetworkName,
+            subnetName: "container-apps",
+            subnetPrefix: azure.network.containerAppsSubnet,
+        },
+        logAnalyticsWorkspaceId: environment.logAnalyticsWorkspaceId,
+        image: settings.image,
+        dailyBackupTimeUtc: settings.dailyBackupTimeUtc,
+        nas: {
+            appendOnly: { ...settings.nas.appendOnly, password: secret(settings.nas.appendOnly.password) },
+            maintenance: { ...settings.nas.maintenance, password: secret(settings.nas.maintenance.password) },
+            caCertificate: settings.nas.caCertificate,
+        },
+        databases: config.databases.map((database) => ({
+            name: database.name,
+            host: postgres.fqdn,
+            port: postgresPort,
+            role: postgres.administratorLogin,
+            password: postgres.administratorPassword,
+            tls: { mode: "verify-full" as const, caCertificate: postgresRootCaBundle },
+        })),
+        fileShares: {
+            storageAccountName: files.account.name,
+            storageAccountKey: pulumi.secret(keys.keys[0].value),
+            shares: config.shares.map((name) => ({ name })),
+        },
+        actionGroupId: built.alerts.actionGroupId,
+    });
 }

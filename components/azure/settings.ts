@@ -135,3 +135,15 @@ export type VaultSoftDelete = (typeof vaultSoftDeleteStates)[number];
  * rpoHours + this after the start of the last successful backup.
  */
 export const rpoAlertGraceHours = 2;
+
+/**
+ * Largest prefix length of a Container Apps environment's infrastructure subnet with workload profiles
+ * (Microsoft.App/environments delegation): /27 is the smallest subnet Azure accepts for it.
+ */
+export const containerAppsSubnetMaxPrefix = 27;
+
+/** Subnet delegation a Container Apps environment with workload profiles needs. */
+export const containerAppsSubnetDelegation = "Microsoft.App/environments";
+
+/** The TCP port of Azure Database for PostgreSQL – Flexible Server. */
+export const postgresPort = 5432;

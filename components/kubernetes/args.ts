@@ -109,7 +109,8 @@ export type Target =
           readonly files: NasBackupFileResourceArgs;
       };
 
-const digestPinned = /^[a-z0-9][^\s@]*@sha256:[0-9a-f]{64}$/;
+/** An image reference pinned by digest ("<registry>/<name>@sha256:<64 hex>"). */
+export const digestPinned = /^[a-z0-9][^\s@]*@sha256:[0-9a-f]{64}$/;
 
 export function checkImage(key: string, image: string): string {
     if (!digestPinned.test(image)) {
@@ -121,7 +122,8 @@ export function checkImage(key: string, image: string): string {
     return image;
 }
 
-function checkRepositoryBase(key: string, value: string): URL {
+/** The runner's own check of a REST endpoint; the error names `key`. */
+export function checkRepositoryBase(key: string, value: string): URL {
     try {
         return parseRepositoryBase(value);
     } catch (e) {
@@ -129,7 +131,8 @@ function checkRepositoryBase(key: string, value: string): URL {
     }
 }
 
-function target(key: string, name: string, explicit: string | undefined): { target: string; k8sName: string } {
+/** The runner target of a database or file resource (default: its name), checked; `k8sName` is a valid object name. */
+export function target(key: string, name: string, explicit: string | undefined): { target: string; k8sName: string } {
     const value = explicit ?? name;
     try {
         checkTargetName(value);

@@ -12,7 +12,6 @@ import {
     defaultScratchPostgresResources,
     emptyDir,
     fromSecret,
-    literal,
     runnerCacheDir,
     runnerPodSpec,
     scratchPostgres,
@@ -21,11 +20,14 @@ import {
 import {
     backupSpec,
     commandLine,
-    nasCredentialEnv,
+    databaseRunnerEnv,
+    nasRunnerEnv,
     pruneSpec,
-    runnerEnv,
     runnerExecutable,
+    scratchDatabaseRunnerEnv,
     verifySpec,
+    type RunnerEnvVar,
+    type RunnerSecret,
 } from "./runnerContract";
 import type { CommandSpec } from "../../runner/src/commands";
 import { jobBounds, nasSchedules, type NasOperation } from "./schedule";
@@ -76,52 +78,48 @@ export const caKeys = Object.freeze({ nas: "nas.crt", database: (target: Target)
 const dataMount = (target: Target) => `/data/${target.k8sName}`;
 const scratchMount = "/scratch";
 
+/** A runner environment variable as a Kubernetes EnvVar: secrets by `secretKeyRef` to the component's Secrets. */
+function k8sEnv(variable: RunnerEnvVar, command: CommandSpec, target: Target | undefined): EnvVar {
+    if ("value" in variable) {
+        return { name: variable.name, value: variable.value };
+    }
+    const nasSecret = command.role === "maintenance" ? names.maintenanceSecret : names.appendOnlySecret;
+    const source: Record<RunnerSecret, [string, string]> = {
+        nasUser: [nasSecret, "user"],
+        nasPassword: [nasSecret, "password"],
+        repositoryPassword: [names.repositoryKeySecret, "password"],
+        databasePassword: [target !== undefined ? names.databaseSecret(target) : "", "password"],
+        scratchPassword: [names.scratchPostgresSecret, "password"],
+    };
+    const [secretName, key] = source[variable.secret];
+    return fromSecret(variable.name, secretName, key);
+}
+
 function nasEnv(command: CommandSpec, args: NasJobArgs, checked: CheckedArgs): EnvVar[] {
-    const env = (name: string) => runnerEnv(command, name);
-    const maintenance = command.role === "maintenance";
-    const credentials = maintenance ? nasCredentialEnv.maintenance : nasCredentialEnv.backup;
-    const secret = maintenance ? names.maintenanceSecret : names.appendOnlySecret;
-    return [
-        literal(env("NAS_BACKUP_REPOSITORY_BASE"), `rest:${checked.appendOnlyUrl.href}`),
-        ...(maintenance
-            ? [literal(env("NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE"), `rest:${checked.maintenanceUrl.href}`)]
-            : []),
-        fromSecret(env(credentials.user), secret, "user"),
-        fromSecret(env(credentials.password), secret, "password"),
-        fromSecret(env("RESTIC_PASSWORD"), names.repositoryKeySecret, "password"),
-        literal(env("RESTIC_CACHE_DIR"), `${runnerCacheDir}/restic`),
-        ...(args.nas.caCertificate !== undefined
-            ? [literal(env("NAS_BACKUP_CACERT"), `${caMount}/${caKeys.nas}`)]
-            : []),
-        ...(args.alerts?.pushgateway !== undefined
-            ? [literal(env("NAS_BACKUP_PUSHGATEWAY_URL"), args.alerts.pushgateway.url)]
-            : []),
-    ];
+    return nasRunnerEnv(command, {
+        appendOnlyUrl: checked.appendOnlyUrl,
+        maintenanceUrl: checked.maintenanceUrl,
+        caPath: args.nas.caCertificate !== undefined ? `${caMount}/${caKeys.nas}` : undefined,
+        pushgatewayUrl: args.alerts?.pushgateway?.url,
+        cacheDir: runnerCacheDir,
+    }).map((variable) => k8sEnv(variable, command, undefined));
 }
 
 function databaseEnv(command: CommandSpec, target: Target & { kind: "database" }): EnvVar[] {
-    const env = (name: string) => runnerEnv(command, name);
     const { db } = target;
-    return [
-        { name: env("PGHOST"), value: db.host },
-        literal(env("PGPORT"), String(db.port)),
-        { name: env("PGUSER"), value: db.role },
-        fromSecret(env("PGPASSWORD"), names.databaseSecret(target), "password"),
-        literal(env("PGSSLMODE"), db.tls.mode),
-        ...(db.tls.caCertificate !== undefined
-            ? [literal(env("PGSSLROOTCERT"), `${caMount}/${caKeys.database(target)}`)]
-            : []),
-    ];
+    return databaseRunnerEnv(command, {
+        host: db.host,
+        port: db.port,
+        role: db.role,
+        sslMode: db.tls.mode,
+        caPath: db.tls.caCertificate !== undefined ? `${caMount}/${caKeys.database(target)}` : undefined,
+    }).map((variable) => k8sEnv(variable, command, target));
 }
 
 function scratchDatabaseEnv(command: CommandSpec): EnvVar[] {
-    const env = (name: string) => runnerEnv(command, name);
-    return [
-        literal(env("PGHOST"), "127.0.0.1"),
-        literal(env("PGPORT"), String(scratchPostgresPort)),
-        literal(env("PGUSER"), "postgres"),
-        fromSecret(env("PGPASSWORD"), names.scratchPostgresSecret, "password"),
-    ];
+    return scratchDatabaseRunnerEnv(command, scratchPostgresPort).map((variable) =>
+        k8sEnv(variable, command, undefined),
+    );
 }
 
 /** The CA ConfigMap as a volume: the NAS's CA, and the database's CA for pods that reach the database. */

@@ -23,7 +23,7 @@ import {
 } from "../harness/analyze";
 import { clausesOf, requirementsEnforcedBy } from "../lib/rule";
 import { type OfflineResource, type OfflineRun, projectRoot, runStackOffline } from "../../stacks/offline";
-import { type EvidenceRow, type EvidenceStatus, type Examination, evidenceTable, type ResourceRef } from "./evidence";
+import { type EvidenceRow, type EvidenceStatus, evidenceTable, type ResourceRef } from "./evidence";
 import { redactor } from "./redact";
 
 export type Verdict = "compliant" | "non-compliant" | "not-evidenced" | "error";
@@ -163,101 +163,103 @@ function emptyReport(
     };
 }
 
-/** Applies the pack to an offline run, as the CLI would during `pulumi preview` with `--policy-pack`. */
-export async function analyzeRun(
-    pack: Pack,
-    config: ReconciledConfig,
-    run: OfflineRun,
-    configFile: string,
-): Promise<StackReport> {
-    const byUrn = new Map(run.resources.map((r) => [r.urn, r]));
-    const findings: Finding[] = [];
-    const examinations = new Map<
-        string,
-        {
-            rule: string;
-            resource: ResourceRef;
-            evidence: { property: string; value: unknown }[];
-            violations: string[];
-            unknown: boolean;
-        }
-    >();
-    const examination = (rule: string, resource: ResourceRef) => {
+/** A rule's examination of one resource, as it is collected (the mutable form of Examination). */
+interface OpenExamination {
+    rule: string;
+    resource: ResourceRef;
+    evidence: { property: string; value: unknown }[];
+    violations: string[];
+    unknown: boolean;
+}
+
+/** What the rules saw while they ran on one stack: findings and examinations by rule and resource. */
+class Observations {
+    readonly findings: Finding[] = [];
+    private readonly examinations = new Map<string, OpenExamination>();
+    private readonly byUrn: Map<string, OfflineResource>;
+
+    constructor(run: OfflineRun) {
+        this.byUrn = new Map(run.resources.map((r) => [r.urn, r]));
+    }
+
+    resource(urn: string): OfflineResource | undefined {
+        return this.byUrn.get(urn);
+    }
+
+    examination(rule: string, resource: ResourceRef): OpenExamination {
         const key = `${rule}\u0000${resource.urn}`;
-        let e = examinations.get(key);
+        let e = this.examinations.get(key);
         if (!e) {
             e = { rule, resource, evidence: [], violations: [], unknown: false };
-            examinations.set(key, e);
+            this.examinations.set(key, e);
         }
         return e;
-    };
-    const isSecret = (urn: string, property: string) => {
-        const r = byUrn.get(urn);
-        const top = property.split(".")[0];
-        return r !== undefined && (r.secretInputs.includes(top) || r.secretOutputs.includes(top));
-    };
+    }
 
-    // Analyze: every resource with its inputs, as it is registered.
+    all(): OpenExamination[] {
+        return [...this.examinations.values()];
+    }
+
+    /** Records a property a rule read, hiding secret values. */
+    observe(rule: string, r: OfflineResource, property: string, value: unknown): void {
+        const top = property.split(".")[0];
+        const isSecret = r.secretInputs.includes(top) || r.secretOutputs.includes(top);
+        this.examination(rule, ref(r)).evidence.push({ property, value: isSecret ? "[secret]" : value });
+    }
+}
+
+/** Analyze: every resource with its inputs, as it is registered. */
+async function analyzeResources(pack: Pack, config: ReconciledConfig, run: OfflineRun, seen: Observations) {
     for (const r of run.resources) {
         const result = await analyzeResource(pack, underTest(r, "inputs"), { config });
-        for (const o of result.observations) {
-            examination(o.policyName, ref(r)).evidence.push({
-                property: o.property,
-                value: isSecret(r.urn, o.property) ? "[secret]" : o.value,
-            });
-        }
+        for (const o of result.observations) seen.observe(o.policyName, r, o.property, o.value);
         for (const d of result.diagnostics) {
-            findings.push(finding(d, ref(r)));
-            const e = examination(d.policyName, ref(r));
+            seen.findings.push(finding(d, ref(r)));
+            const e = seen.examination(d.policyName, ref(r));
             if (d.enforcementLevel === "mandatory") e.violations.push(ownMessage(d));
             else if (d.message.startsWith("can't run policy")) e.unknown = true;
         }
         // A rule that ran on the resource examined it, also when it read nothing (e.g. options.protect).
-        for (const name of result.evaluated) examination(name, ref(r));
+        for (const name of result.evaluated) seen.examination(name, ref(r));
     }
+}
 
-    // AnalyzeStack: all resources with their outputs.
+/** AnalyzeStack: all resources with their outputs. Returns the rules that found nothing to apply to. */
+async function analyzeWholeStack(
+    pack: Pack,
+    config: ReconciledConfig,
+    run: OfflineRun,
+    seen: Observations,
+): Promise<StackReport["notApplicable"]> {
     const stackResult = await analyzeStack(
         pack,
         run.resources.map((r) => underTest(r, "outputs")),
         { config },
     );
     for (const o of stackResult.observations) {
-        const r = byUrn.get(o.urn);
-        if (r)
-            examination(o.policyName, ref(r)).evidence.push({
-                property: o.property,
-                value: isSecret(o.urn, o.property) ? "[secret]" : o.value,
-            });
+        const r = seen.resource(o.urn);
+        if (r) seen.observe(o.policyName, r, o.property, o.value);
     }
     for (const d of stackResult.diagnostics) {
-        const r = d.urn ? byUrn.get(d.urn) : undefined;
-        findings.push(finding(d, r ? ref(r) : null));
+        const r = d.urn ? seen.resource(d.urn) : undefined;
+        seen.findings.push(finding(d, r ? ref(r) : null));
         if (r && d.enforcementLevel === "mandatory") {
             // A violation on a linked resource (e.g. a protected item) counts against the examined one.
-            const examined = [...examinations.values()].filter(
-                (e) => e.rule === d.policyName && e.resource.urn === r.urn,
-            );
-            (examined.length > 0 ? examined : [examination(d.policyName, ref(r))]).forEach((e) =>
+            const examined = seen.all().filter((e) => e.rule === d.policyName && e.resource.urn === r.urn);
+            (examined.length > 0 ? examined : [seen.examination(d.policyName, ref(r))]).forEach((e) =>
                 e.violations.push(ownMessage(d)),
             );
         }
     }
-    const notApplicable = stackResult.notApplicable.map((n) => ({
-        rule: n.policyName,
-        reason: n.reason ?? "not applicable",
-    }));
+    return stackResult.notApplicable.map((n) => ({ rule: n.policyName, reason: n.reason ?? "not applicable" }));
+}
 
-    const evidence = evidenceTable(
-        pack,
-        [...examinations.values()] as Examination[],
-        new Map(notApplicable.map((n) => [n.rule, `${n.rule}: ${n.reason}`])),
-    );
-    const evidenceCounts = { met: 0, "not-met": 0, unknown: 0, "not-evidenced": 0 } as Record<EvidenceStatus, number>;
-    for (const row of evidence) evidenceCounts[row.status]++;
-
-    const violations = findings.filter((f) => f.enforcementLevel === "mandatory");
-    const advisories = findings.filter((f) => f.enforcementLevel !== "mandatory");
+/** The stack's verdict and its one-line summary. */
+function verdictOf(
+    violations: readonly Finding[],
+    run: OfflineRun,
+    evidence: readonly EvidenceRow[],
+): { verdict: Verdict; summary: string } {
     const custom = run.resources.filter((r) => r.custom);
     const requirements = new Set(evidence.map((e) => e.requirement));
     const notEvidenced = new Set(evidence.filter((e) => e.status === "not-evidenced").map((e) => e.requirement));
@@ -269,20 +271,77 @@ export async function analyzeRun(
             : verdict === "not-evidenced"
               ? `The stack registers no resources, so nothing of the policy is evidenced here (not a compliance statement).`
               : `No mandatory violation; ${requirements.size - notEvidenced.size} of ${requirements.size} requirements evidenced by resources, ${notEvidenced.size} not evidenced (see the evidence table).`;
+    return { verdict, summary };
+}
+
+/** Applies the pack to an offline run, as the CLI would during `pulumi preview` with `--policy-pack`. */
+export async function analyzeRun(
+    pack: Pack,
+    config: ReconciledConfig,
+    run: OfflineRun,
+    configFile: string,
+): Promise<StackReport> {
+    const seen = new Observations(run);
+    await analyzeResources(pack, config, run, seen);
+    const notApplicable = await analyzeWholeStack(pack, config, run, seen);
+    const evidence = evidenceTable(
+        pack,
+        seen.all(),
+        new Map(notApplicable.map((n) => [n.rule, `${n.rule}: ${n.reason}`])),
+    );
+    const evidenceCounts = { met: 0, "not-met": 0, unknown: 0, "not-evidenced": 0 } as Record<EvidenceStatus, number>;
+    for (const row of evidence) evidenceCounts[row.status]++;
+    const violations = seen.findings.filter((f) => f.enforcementLevel === "mandatory");
     return {
         stack: run.stack,
         configFile,
-        verdict,
-        summary,
+        ...verdictOf(violations, run, evidence),
         log: run.log.filter((l) => l.severity === "warning" || l.severity === "error"),
         resources: run.resources.map((r) => ({ ...ref(r), custom: r.custom, protect: r.options.protect })),
         resourceCounts: countBy(run.resources, (r) => r.type),
         violations,
-        advisories,
+        advisories: seen.findings.filter((f) => f.enforcementLevel !== "mandatory"),
         notApplicable,
         evidence,
         evidenceCounts,
     };
+}
+
+/** One stack's report; a program, configuration or rule error becomes the verdict "error". */
+async function checkStack(
+    pack: Pack,
+    config: ReconciledConfig,
+    stack: string,
+    projectDir: string,
+    program: CheckOptions["program"],
+): Promise<StackReport> {
+    const configFile =
+        path.relative(process.cwd(), path.join(projectDir, `Pulumi.${stack}.yaml`)) || `Pulumi.${stack}.yaml`;
+    let run: OfflineRun;
+    try {
+        run = await runStackOffline({ stack, projectDir, program });
+    } catch (e) {
+        return emptyReport(stack, configFile, "error", "The stack could not be run.", (e as Error).message);
+    }
+    const redact = redactor(run);
+    if (run.error) {
+        return redact(
+            emptyReport(
+                stack,
+                configFile,
+                "error",
+                "The program stopped before registering its resources; nothing was checked.",
+                run.error.message,
+            ),
+        );
+    }
+    try {
+        return redact(await analyzeRun(pack, config, run, configFile));
+    } catch (e) {
+        return redact(
+            emptyReport(stack, configFile, "error", "A rule of the policy pack failed.", (e as Error).message),
+        );
+    }
 }
 
 /** Checks the stacks; never throws for a stack's program or configuration error (verdict "error"). */
@@ -299,41 +358,7 @@ export async function check(options: CheckOptions = {}): Promise<CheckReport> {
     const pack = thePack();
     const config = reconcileConfig(pack, options.policyConfig); // throws PolicyConfigError
     const reports: StackReport[] = [];
-    for (const stack of stacks) {
-        const configFile =
-            path.relative(process.cwd(), path.join(projectDir, `Pulumi.${stack}.yaml`)) || `Pulumi.${stack}.yaml`;
-        let run: OfflineRun;
-        try {
-            run = await runStackOffline({ stack, projectDir, program: options.program });
-        } catch (e) {
-            reports.push(emptyReport(stack, configFile, "error", "The stack could not be run.", (e as Error).message));
-            continue;
-        }
-        const redact = redactor(run);
-        if (run.error) {
-            reports.push(
-                redact(
-                    emptyReport(
-                        stack,
-                        configFile,
-                        "error",
-                        "The program stopped before registering its resources; nothing was checked.",
-                        run.error.message,
-                    ),
-                ),
-            );
-            continue;
-        }
-        try {
-            reports.push(redact(await analyzeRun(pack, config, run, configFile)));
-        } catch (e) {
-            reports.push(
-                redact(
-                    emptyReport(stack, configFile, "error", "A rule of the policy pack failed.", (e as Error).message),
-                ),
-            );
-        }
-    }
+    for (const stack of stacks) reports.push(await checkStack(pack, config, stack, projectDir, options.program));
     const exitCode = reports.some((r) => r.verdict === "error")
         ? 2
         : reports.some((r) => r.verdict === "non-compliant")

@@ -11,7 +11,9 @@
  *  3. restore wall time (what the drill does: restic dump | pg_restore, then the manifest comparison)
  *     against a bare `pg_restore` from a local file (target ≤ 1.2), and `restore --jobs 2` (the dump
  *     landed on local scratch, then a parallel pg_restore) against the single-stream restore;
- *  4. the fixed cost per run (empty database, runner minus bare tool; target ≤ 1 s).
+ *  4. the fixed cost per run (empty database, runner minus bare tool; target ≤ 1 s);
+ *  5. the restore drill's extra cost: the content proof and verify's whole drill, each as a ratio to
+ *     that bare `pg_restore`, and the drill's share of the RTO.
  * Prints a table and writes bench-results/runner-bench.json.
  *
  * Options: --days N (200) --size-mb N (100) --repeat N (3) --out PATH --workload churn|hot
@@ -458,6 +460,30 @@ function results(m: Measurements) {
 }
 type Results = ReturnType<typeof results>;
 
+/**
+ * What the restore drill costs on top of a plain restore, in the same run: the content proof alone
+ * (table digests, sequences, schema objects on the restored database) and verify's whole drill
+ * (restic dump | pg_restore into a scratch database with the backup's roles, the proof, the drop),
+ * each against a bare pg_restore of a local file; and the drill against the RTO.
+ */
+function drillCost(m: Measurements) {
+    const plainRestoreMs = median(m.restores.bareRestore);
+    const proofMs = median(m.proof.content);
+    const drillMs = m.verify.drill.durationSeconds * 1000;
+    return {
+        plainRestoreMs,
+        proofMs,
+        drillMs,
+        rtoSeconds: m.verify.drill.rtoSeconds,
+        /** The content proof's time over a plain restore's. */
+        proofRatio: proofMs / plainRestoreMs,
+        /** verify's whole drill over a plain restore. */
+        drillRatio: drillMs / plainRestoreMs,
+        /** The drill's share of the RTO. */
+        rtoShare: m.verify.drill.durationSeconds / m.verify.drill.rtoSeconds,
+    };
+}
+
 function buildReport(m: Measurements, r: Results, pg: Postgres, t0: number) {
     const { fixedMs } = m;
     return {
@@ -481,6 +507,7 @@ function buildReport(m: Measurements, r: Results, pg: Postgres, t0: number) {
         database: { bytes: m.dbBytes, dumpUncompressedBytes: m.storage.dumpZ0Bytes },
         retention: { keptBackupsExpected: m.keptDays, keptBackupsAfterPrune: m.storage.keptAfterPrune },
         results: r,
+        drillCost: drillCost(m),
         fixedCostMs: fixedMs,
         /** Informational: the ratios without the fixed cost per run, i.e. what they approach for large databases. */
         withoutFixedCost: {
@@ -587,6 +614,7 @@ function printNotes(report: Report, t0: number): void {
     const { fixedCostMs: fixedMs, withoutFixedCost: streaming, details, database } = report;
     const perDay = report.parameters.dailyChange;
     const proof = report.results.contentProof;
+    const drill = report.drillCost;
     console.log(
         `fixed cost per run (empty database): backup ${s(fixedMs.runnerBackup)} vs pg_dump ${s(fixedMs.bareDump)}, restore ${s(fixedMs.runnerRestore)} vs pg_restore ${s(fixedMs.bareRestore)}; ` +
             `without it the ratios are backup ${streaming.backupRatio.toFixed(2)}, restore ${streaming.restoreRatio.toFixed(2)} (informational)`,
@@ -599,6 +627,10 @@ function printNotes(report: Report, t0: number): void {
     console.log(
         `content proof on the restored database ${s(proof.contentMs)} vs row counts alone ${s(proof.countsOnlyMs)}: ` +
             `${(proof.contentMs / proof.countsOnlyMs).toFixed(1)}× the counts, +${(proof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
+    );
+    console.log(
+        `drill's extra cost against a plain pg_restore (${s(drill.plainRestoreMs)}): content proof ${s(drill.proofMs)} = ${drill.proofRatio.toFixed(2)}×, ` +
+            `verify's whole drill ${s(drill.drillMs)} = ${drill.drillRatio.toFixed(2)}×; the drill took ${(drill.rtoShare * 100).toFixed(3)} % of the RTO (${drill.rtoSeconds} s)`,
     );
 }
 

@@ -41,8 +41,8 @@ export interface AuditRecord {
     readonly remainingPackFiles: number;
 }
 
-export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditRecord> {
-    const start = performance.now();
+/** The confirmation, reason and operator a purge needs; returns the reason and operator. */
+function requireConfirmation(options: PurgeOptions): { reason: string; operator: string } {
     const { target } = options;
     if (options.confirm !== target)
         throw new UsageError(
@@ -51,50 +51,59 @@ export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditR
     if (!options.reason) throw new UsageError("purge needs --reason (e.g. the customer's deletion request or ticket)");
     if (!options.operator)
         throw new UsageError("purge needs --operator (or NAS_BACKUP_OPERATOR): who performs the deletion");
+    return { reason: options.reason, operator: options.operator };
+}
+
+/** Forgets every snapshot and prunes until no pack file is left; fails unless nothing remains. */
+async function deleteEverything(
+    repo: ResticRepository,
+): Promise<Pick<AuditRecord, "deletedSnapshots" | "remainingSnapshots" | "remainingPackFiles">> {
+    // A mistyped target must not produce an audit record that looks like a completed deletion.
+    if ((await repo.probe()) !== "exists") {
+        throw new OperationError(
+            `there is no repository for target ${repo.target} at ${repo.location.display}: nothing was deleted and no audit record was written; check the target name`,
+        );
+    }
+    await repo.unlockStale();
+    const snapshots = await repo.snapshots({ complete: true });
+    const deletedSnapshots = snapshots.map((s) => ({ id: s.id, time: s.time, tags: s.tags ?? [] }));
+    await repo.forget(snapshots.map((s) => s.id));
+    await repo.prune("0");
+    const remainingSnapshots = (await repo.snapshots({ complete: true })).length;
+    const remainingPackFiles = await repo.packCount();
+    if (remainingSnapshots > 0 || remainingPackFiles > 0) {
+        throw new OperationError(
+            `after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`,
+        );
+    }
+    return { deletedSnapshots, remainingSnapshots, remainingPackFiles };
+}
+
+export async function purge(ctx: Context, options: PurgeOptions): Promise<AuditRecord> {
+    const start = performance.now();
+    const { target } = options;
+    const { reason, operator } = requireConfirmation(options);
     const startedAt = new Date().toISOString();
     const repo = ctx.repository(target, "maintenance");
-    log("info", "purge.start", { target, reason: options.reason, operator: options.operator });
+    log("info", "purge.start", { target, reason, operator });
     try {
-        // A mistyped target must not produce an audit record that looks like a completed deletion.
-        if ((await repo.probe()) !== "exists") {
-            throw new OperationError(
-                `there is no repository for target ${target} at ${repo.location.display}: nothing was deleted and no audit record was written; check the target name`,
-            );
-        }
-        await repo.unlockStale();
-        const snapshots = await repo.snapshots({ complete: true });
-        const deleted: AuditRecord["deletedSnapshots"] = snapshots.map((s) => ({
-            id: s.id,
-            time: s.time,
-            tags: s.tags ?? [],
-        }));
-        await repo.forget(snapshots.map((s) => s.id));
-        await repo.prune("0");
-        const remainingSnapshots = (await repo.snapshots({ complete: true })).length;
-        const remainingPackFiles = await repo.packCount();
-        if (remainingSnapshots > 0 || remainingPackFiles > 0) {
-            throw new OperationError(
-                `after the purge ${remainingSnapshots} snapshot(s) and ${remainingPackFiles} pack file(s) remain in ${repo.location.display}`,
-            );
-        }
+        const deleted = await deleteEverything(repo);
         const record: AuditRecord = {
             event: "purge",
             clause: backupPolicy.deletionRequestDays.clause,
             target,
             repository: repo.location.display,
-            reason: options.reason,
-            operator: options.operator,
+            reason,
+            operator,
             host: hostname(),
             startedAt,
             completedAt: new Date().toISOString(),
-            deletedSnapshots: deleted,
-            remainingSnapshots,
-            remainingPackFiles,
+            ...deleted,
         };
         await writeAudit(ctx, record, options.auditFile);
         log("info", "purge.success", {
             target,
-            deletedSnapshots: deleted.length,
+            deletedSnapshots: deleted.deletedSnapshots.length,
             durationSeconds: secondsSince(start),
         });
         await pushMetrics(ctx.pushgateway, "purge", target, {

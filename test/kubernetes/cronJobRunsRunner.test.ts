@@ -9,17 +9,7 @@
  * The one substitution: the drill's scratch PostgreSQL is a sidecar on port 5432 in the pod; here it
  * is a local server on a free port, so PGPORT is replaced (and checked to be the sidecar's first).
  */
-import { spawnSync } from "node:child_process";
-import {
-    chownSync,
-    chmodSync,
-    copyFileSync,
-    mkdirSync,
-    mkdtempSync,
-    readFileSync,
-    rmSync,
-    writeFileSync,
-} from "node:fs";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
@@ -30,15 +20,14 @@ import { runnerExecutable } from "../../components/kubernetes/runnerContract";
 import { runStackOffline, type OfflineRun } from "../../stacks/offline";
 import {
     requireTools,
-    restic,
     runCli,
     startNas,
     startPostgres,
     type CliResult,
     type Nas,
     type Postgres,
-    type RawSnapshot,
 } from "../runner/harness";
+import { documents, enableTls, operator, selfSignedCertificate } from "../support/nasEndToEnd";
 import { exampleArgs } from "./fixture";
 import { localPod, type LocalPod } from "./localPod";
 
@@ -47,49 +36,6 @@ let scratch: Postgres;
 let nas: Nas;
 let run: OfflineRun;
 const temp = mkdtempSync(join(tmpdir(), "cronjob-e2e-"));
-
-function selfSignedCertificate(): { cert: string; key: string } {
-    const cert = join(temp, "cert.pem");
-    const key = join(temp, "key.pem");
-    const r = spawnSync(
-        "openssl",
-        ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-days", "2"].concat([
-            "-subj",
-            "/CN=127.0.0.1",
-            "-addext",
-            "subjectAltName=IP:127.0.0.1",
-        ]),
-        { encoding: "utf8" },
-    );
-    if (r.status !== 0) throw new Error(`openssl (install openssl): ${r.stderr}`);
-    return { cert, key };
-}
-
-/** TLS on the test server with this certificate (the component requires TLS to databases). */
-function enableTls(server: Postgres, tls: { cert: string; key: string }): void {
-    const dir = join(temp, "pg-tls");
-    mkdirSync(dir, { mode: 0o755 });
-    chmodSync(temp, 0o755);
-    for (const file of ["cert.pem", "key.pem"]) {
-        copyFileSync(file === "cert.pem" ? tls.cert : tls.key, join(dir, file));
-        chmodSync(join(dir, file), 0o600);
-        if (process.getuid?.() === 0) {
-            const id = (flag: string) => Number(spawnSync("id", [flag, "postgres"], { encoding: "utf8" }).stdout);
-            chownSync(join(dir, file), id("-u"), id("-g"));
-        }
-    }
-    server.sql(
-        "postgres",
-        `ALTER SYSTEM SET ssl = on; ALTER SYSTEM SET ssl_cert_file = '${dir}/cert.pem';` +
-            ` ALTER SYSTEM SET ssl_key_file = '${dir}/key.pem'; SELECT pg_reload_conf();`,
-    );
-}
-
-const documents = (dir: string) => {
-    mkdirSync(join(dir, "contracts"), { recursive: true });
-    writeFileSync(join(dir, "contracts", "2025-001.txt"), "contract 2025-001\n");
-    writeFileSync(join(dir, "logo.svg"), "<svg/>\n");
-};
 
 /** Runs a pod's container: `nas-backup` is the runner's CLI (the image links it onto PATH). */
 async function execute(
@@ -104,27 +50,16 @@ async function execute(
     return runCli([...pod.args, ...extraArgs], { ...image, ...env });
 }
 
-/** restic as an operator on the NAS, with the repository key the component generated. */
-function operator(target: string, args: readonly string[]): string {
-    const { RESTIC_PASSWORD_FILE: _harnessKey, ...env } = nas.resticEnv(target, "maintenance");
-    const r = restic(args, { ...env, RESTIC_PASSWORD: localPod(run, "backup-shop").env.RESTIC_PASSWORD });
-    expect(r.status, r.stderr).toBe(0);
-    return r.stdout;
-}
-
-const completeBackups = (target: string) =>
-    JSON.parse(operator(target, ["snapshots", "--json", "--no-lock", "--tag", "manifest"])) as RawSnapshot[];
-
-function manifestOf(target: string): Record<string, any> {
-    const [latest] = completeBackups(target).sort((a, b) => b.time.localeCompare(a.time));
-    return JSON.parse(operator(target, ["dump", latest.id, "/manifest.json"])) as Record<string, any>;
-}
+/** restic as an operator, with the repository key the component generated. */
+const nasOperator = () => operator(nas, localPod(run, "backup-shop").env.RESTIC_PASSWORD);
+const completeBackups = (target: string) => nasOperator().completeBackups(target);
+const manifestOf = (target: string) => nasOperator().manifestOf(target);
 
 beforeAll(async () => {
     requireTools();
     [pg, scratch, nas] = await Promise.all([startPostgres(), startPostgres(), startNas()]);
-    const tls = selfSignedCertificate();
-    enableTls(pg, tls);
+    const tls = selfSignedCertificate(temp);
+    enableTls(pg, tls, temp);
     pg.sql("postgres", "CREATE DATABASE shop");
     pg.sql(
         "shop",

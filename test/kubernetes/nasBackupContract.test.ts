@@ -1,8 +1,11 @@
 import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import {
+    fileResourceClaimMetadata,
+    fileResourceClaimType,
     nasBackupDeclarationFor,
     nasBackupTags,
+    nasBackupTargetOf,
     readNasBackupTags,
 } from "../../components/kubernetes/nasBackupContract";
 
@@ -38,5 +41,30 @@ describe("the NAS backup declaration as Azure tags", () => {
             Object.entries(tags).filter(([k]) => !k.endsWith("daily-retention-days")),
         );
         expect(readNasBackupTags(withoutDaily)?.dailyRetentionDays).toBeUndefined();
+    });
+});
+
+describe("an existing claim as a NAS backup target", () => {
+    const metadata = { name: "images-files", namespace: "nas-backup" };
+
+    it("is the file resource its marker names, held in that claim", () => {
+        const props = { metadata: { ...metadata, ...fileResourceClaimMetadata("automotive-staging-images") } };
+        expect(nasBackupTargetOf(fileResourceClaimType, props)).toEqual({
+            kind: "file-share",
+            name: "automotive-staging-images",
+            claim: { namespace: "nas-backup", name: "images-files" },
+        });
+    });
+
+    it("is no target when the patch does not mark a file resource", () => {
+        expect(nasBackupTargetOf(fileResourceClaimType, { metadata })).toBeUndefined();
+        expect(
+            nasBackupTargetOf(fileResourceClaimType, { metadata: { ...metadata, annotations: { a: "b" } } }),
+        ).toBeUndefined();
+    });
+
+    it("has no name when the marker's annotation is empty (then nothing can cover it)", () => {
+        const props = { metadata: { ...metadata, annotations: { ...fileResourceClaimMetadata("").annotations } } };
+        expect(nasBackupTargetOf(fileResourceClaimType, props)?.name).toBeUndefined();
     });
 });

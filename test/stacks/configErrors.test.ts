@@ -5,6 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { allowedAzureLocations, allowedDigitalOceanRegions, backupPolicy, Requirement } from "../../components/policy";
 import { storageV2GeoRedundantSkus, supportedPostgresVersions } from "../../components/azure/settings";
+import { allowedUtcBackupTimes } from "../../components/azure/nasJobSchedule";
 import { dataClassifications } from "../../stacks/config";
 import { runStackOffline } from "../../stacks/offline";
 import { ConfigPath, configWith } from "../support/stackConfig";
@@ -206,6 +207,45 @@ const cases: readonly Case[] = [
         [
             `backup.retentionDays: 35 is not allowed; allowed: ${backupPolicy.database.retentionDays.value}${note(backupPolicy.database.retentionDays)}`,
             `azure.location: westeurope is not allowed; allowed: ${allowedAzureLocations.join(", ")}${note(backupPolicy.regions.azure)}`,
+        ],
+    ],
+    [
+        "a NAS backup time (UTC) that falls twice or not at all in a Berlin day",
+        "prod",
+        [[["backup-policy:nasBackup", "dailyBackupTimeUtc"], "22:30"]],
+        [
+            `nasBackup.dailyBackupTimeUtc: 22:30 UTC falls twice or not at all in a Europe/Berlin day on the DST changes; allowed: a time "HH:MM" in UTC within ${allowedUtcBackupTimes()} (falls exactly once in every Europe/Berlin day, summer and winter)`,
+        ],
+    ],
+    [
+        "a NAS endpoint over plain http and a missing NAS password",
+        "trial",
+        [
+            [
+                ["backup-policy:nasBackup", "nas", "appendOnly", "repositoryBase"],
+                "rest:http://nas.example.org:8000/trial/",
+            ],
+            [["backup-policy:nasBackup", "nas", "maintenance", "password"], undefined],
+        ],
+        [
+            "nasBackup.nas.appendOnly.repositoryBase: rest:http://nas.example.org:8000/trial/ is not valid; allowed: the NAS's restic REST endpoint over https, e.g. rest:https://nas.example.org:8000/prod/ (no credentials in it)",
+            "nasBackup.nas.maintenance.password: is missing; required: a secret: pulumi config set --secret --path '<key>' <value>",
+        ],
+    ],
+    [
+        "a Container Apps subnet overlapping the database subnet",
+        "prod",
+        [[["backup-policy:azure", "network", "containerAppsSubnet"], "10.40.0.0/23"]],
+        [
+            "azure.network.containerAppsSubnet: 10.40.0.0/23 overlaps azure.network.postgresSubnet 10.40.1.0/24; allowed: a subnet of 10.40.0.0/16 apart from it",
+        ],
+    ],
+    [
+        "a Container Apps subnet too small for a workload profiles environment",
+        "trial",
+        [[["backup-policy:azure", "network", "containerAppsSubnet"], "10.41.2.0/28"]],
+        [
+            "azure.network.containerAppsSubnet: 10.41.2.0/28 is too small; allowed: a prefix of /27 or larger (a workload profiles environment needs at least /27)",
         ],
     ],
 ];

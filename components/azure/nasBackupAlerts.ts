@@ -1,0 +1,138 @@
+/**
+ * Alerts of the NAS backup Container Apps Jobs (§2.8, §2.13.2, §2.15), through the stack's action
+ * group (backupAlerts.ts). Both are log search alerts over the runner's own JSON events (one line per
+ * event on stderr, runner/src/log.ts), which the Container Apps environment sends to the workspace's
+ * `ContainerAppConsoleLogs` table (diagnostic setting, resource-specific). The queries use only its
+ * `TimeGenerated` and `Log` columns (Azure Monitor table reference: ContainerAppConsoleLogs); that
+ * `Log` holds one stderr line unchanged is an assumption about the log agent.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as azure from "@pulumi/azure-native";
+import { backupPolicy } from "../policy";
+import { staleAfterSeconds } from "../kubernetes/alerts";
+
+/** Hours after which a target without a successful NAS backup alerts: the RPO plus two (as on Kubernetes). */
+export const nasStaleAfterHours = staleAfterSeconds / 3600;
+
+const events = (filter: string) =>
+    [
+        "ContainerAppConsoleLogs",
+        `| where Log has ${filter}`,
+        "| extend entry = parse_json(Log)",
+        "| extend Event = tostring(entry.event), Target = tostring(entry.target), Level = tostring(entry.level)",
+    ].join("\n");
+
+/** One row per target whose newest `backup.success` is older than the threshold, or missing. */
+export function nasBackupStaleQuery(targets: readonly string[], thresholdHours: number): string {
+    return [
+        `let successes = ${events('"backup.success"')}`,
+        '| where Event == "backup.success"',
+        `| where TimeGenerated > ago(${thresholdHours}h)`,
+        "| summarize LastSuccessfulBackup = max(TimeGenerated) by Target;",
+        `datatable(Target: string) [${targets.map((t) => JSON.stringify(t)).join(", ")}]`,
+        "| join kind=leftouter successes on Target",
+        "| where isnull(LastSuccessfulBackup)",
+        "| project Target",
+    ].join("\n");
+}
+
+/**
+ * One row per failed runner operation: every event of level error (backup, prune, verify and drill
+ * failures; a drill slower than the RTO is a `verify.drill.failure`).
+ */
+export function nasFailureQuery(targets: readonly string[]): string {
+    return [
+        events('"error"'),
+        '| where Level == "error"',
+        `| where Target in (${targets.map((t) => JSON.stringify(t)).join(", ")})`,
+        "| project TimeGenerated, Target, Event, Cause = tostring(entry.cause)",
+    ].join("\n");
+}
+
+export interface NasBackupAlertsArgs {
+    readonly resourceGroupName: pulumi.Input<string>;
+    readonly location: string;
+    readonly tags: Record<string, string>;
+    readonly workspaceId: pulumi.Input<string>;
+    readonly actionGroupId: pulumi.Input<string>;
+    readonly targets: readonly string[];
+    /** Rule names are unique per resource group: the environment's name keeps them apart. */
+    readonly namePrefix: string;
+}
+
+function logAlert(
+    name: string,
+    args: NasBackupAlertsArgs,
+    rule: {
+        ruleName: string;
+        description: string;
+        query: string;
+        frequency: string;
+        window: string;
+        dimension: string;
+    },
+    parent: pulumi.Resource,
+): azure.monitor.ScheduledQueryRule {
+    return new azure.monitor.ScheduledQueryRule(
+        name,
+        {
+            ruleName: rule.ruleName,
+            resourceGroupName: args.resourceGroupName,
+            location: args.location,
+            kind: azure.monitor.Kind.LogAlert,
+            description: rule.description,
+            severity: 1,
+            enabled: true,
+            scopes: [args.workspaceId],
+            evaluationFrequency: rule.frequency,
+            windowSize: rule.window,
+            criteria: {
+                allOf: [
+                    {
+                        query: rule.query,
+                        timeAggregation: azure.monitor.TimeAggregation.Count,
+                        operator: "GreaterThan",
+                        threshold: 0,
+                        dimensions: [
+                            { name: rule.dimension, operator: azure.monitor.DimensionOperator.Include, values: ["*"] },
+                        ],
+                        failingPeriods: { numberOfEvaluationPeriods: 1, minFailingPeriodsToAlert: 1 },
+                    },
+                ],
+            },
+            actions: { actionGroups: [args.actionGroupId] },
+            tags: args.tags,
+        },
+        { parent },
+    );
+}
+
+/** The two log alerts of the NAS backup jobs, as children of `parent`. */
+export function nasBackupAlerts(name: string, args: NasBackupAlertsArgs, parent: pulumi.Resource): void {
+    logAlert(
+        `${name}-stale`,
+        args,
+        {
+            ruleName: `${args.namePrefix}-stale`,
+            description: `§2.13.2: a NAS backup target has had no successful backup for ${nasStaleAfterHours} h (RPO ${backupPolicy.rpoHours.value} h + 2 h).`,
+            query: nasBackupStaleQuery(args.targets, nasStaleAfterHours),
+            frequency: "PT1H",
+            window: "P2D",
+            dimension: "Target",
+        },
+        parent,
+    );
+    logAlert(
+        `${name}-failures`,
+        args,
+        {
+            ruleName: `${args.namePrefix}-failures`,
+            description: `§2.15: a NAS backup, prune, verification or restore drill failed (a drill also fails when it takes longer than the RTO of ${backupPolicy.rtoHours.value} h, §2.13.1).`,
+            query: nasFailureQuery(args.targets),
+            frequency: "PT15M",
+            window: "PT15M",
+            dimension: "Target",
+        },
+        parent,
+    );
+}

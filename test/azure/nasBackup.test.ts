@@ -1,0 +1,266 @@
+/**
+ * prod and trial under mocks: the NAS backup Container Apps Jobs (§2.5.1.1) — an internal environment
+ * in its own delegated subnet, the shares mounted read-only, four jobs per database and share, the
+ * declaration on the backup job only, UTC schedules once per Berlin day, bounded runs, secrets only
+ * by reference, verified TLS to the database, https to the NAS, alerts through the action group.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { containerAppsJobBounds, firesOncePerBerlinDay, utcNasSchedules } from "../../components/azure/nasJobSchedule";
+import { postgresRootCaBundle } from "../../components/azure/postgresCa";
+import { readNasBackupTags } from "../../components/kubernetes/nasBackupContract";
+import { backupPolicy } from "../../components/policy";
+import {
+    mockStorageAccountKey,
+    type OfflineRun,
+    readStackFile,
+    resourcesOfType,
+    runStackOffline,
+} from "../../stacks/offline";
+import { input, only } from "../support/resources";
+
+const T = {
+    job: "azure-native:app:Job",
+    environment: "azure-native:app:ManagedEnvironment",
+    storage: "azure-native:app:ManagedEnvironmentsStorage",
+    subnet: "azure-native:network:Subnet",
+    diagnostics: "azure-native:monitor:DiagnosticSetting",
+    workspace: "azure-native:operationalinsights:Workspace",
+    rule: "azure-native:monitor:ScheduledQueryRule",
+    actionGroup: "azure-native:monitor:ActionGroup",
+    password: "random:index/randomPassword:RandomPassword",
+    server: "azure-native:dbforpostgresql:Server",
+} as const;
+
+interface Env {
+    name: string;
+    value?: string;
+    secretRef?: string;
+}
+interface JobInputs {
+    jobName: string;
+    configuration: {
+        triggerType: string;
+        replicaTimeout: number;
+        replicaRetryLimit: number;
+        scheduleTriggerConfig: { cronExpression: string };
+        secrets: { name: string; value: string }[];
+    };
+    template: {
+        containers: {
+            command: string[];
+            args: string[];
+            env: Env[];
+            volumeMounts?: { volumeName: string; mountPath: string }[];
+        }[];
+        volumes?: {
+            name: string;
+            storageType: string;
+            storageName?: string;
+            secrets?: { secretRef: string; path: string }[];
+        }[];
+    };
+    tags: Record<string, string>;
+}
+
+const jobs = (run: OfflineRun) => resourcesOfType(run, T.job).map((job) => job.inputs as unknown as JobInputs);
+const job = (run: OfflineRun, name: string): JobInputs => {
+    const found = jobs(run).find((j) => j.jobName === name);
+    if (found === undefined) throw new Error(`no job ${name}`);
+    return found;
+};
+const env = (j: JobInputs) => Object.fromEntries(j.template.containers[0].env.map((e) => [e.name, e]));
+const secretValue = (j: JobInputs, ref: string) => j.configuration.secrets.find((s) => s.name === ref)?.value;
+
+describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
+    const config = readStackFile(stack).config;
+    const databases = Object.values(config["backup-policy:databases"] as Record<string, string>);
+    const shares = config["backup-policy:shares"] as string[];
+    const network = (config["backup-policy:azure"] as { network: { containerAppsSubnet: string } }).network;
+    const nas = config["backup-policy:nasBackup"] as { dailyBackupTimeUtc: string };
+    let run: OfflineRun;
+
+    beforeAll(async () => {
+        run = await runStackOffline({ stack });
+        expect(run.error).toBeUndefined();
+    }, 120_000);
+
+    it("runs them in an internal workload-profiles environment in its own delegated subnet, logging to the workspace", () => {
+        const environment = only(run, T.environment);
+        const [subnet] = resourcesOfType(run, T.subnet).filter((s) => s.name === "nas-subnet");
+        expect(input(subnet, "addressPrefix")).toBe(network.containerAppsSubnet);
+        expect(input(subnet, "delegations")).toEqual([
+            { name: "container-apps-environment", serviceName: "Microsoft.App/environments" },
+        ]);
+        expect(input(environment, "vnetConfiguration")).toEqual({ infrastructureSubnetId: subnet.id, internal: true });
+        expect(input(environment, "workloadProfiles")).toEqual([
+            { name: "Consumption", workloadProfileType: "Consumption" },
+        ]);
+        const diagnostics = resourcesOfType(run, T.diagnostics).find((d) => d.inputs.resourceUri === environment.id);
+        expect(diagnostics?.inputs.workspaceId).toBe(only(run, T.workspace).id);
+        expect(diagnostics?.inputs.logs).toContainEqual({ category: "ContainerAppConsoleLogs", enabled: true });
+        for (const j of resourcesOfType(run, T.job)) {
+            expect(j.inputs.environmentId).toBe(environment.id);
+        }
+    });
+
+    it("mounts every share read-only through the environment, the account key only as a secret", () => {
+        const storages = resourcesOfType(run, T.storage);
+        expect(storages.map((s) => input(s, "properties.azureFile.shareName")).sort()).toEqual([...shares].sort());
+        for (const storage of storages) {
+            expect(input(storage, "properties.azureFile.accessMode")).toBe("ReadOnly");
+            expect(storage.secretInputs).toContain("properties");
+        }
+    });
+
+    it("has a backup, prune, verify and drill job for every database and every share", () => {
+        const names = jobs(run).map((j) => j.jobName);
+        for (const target of [...databases, ...shares]) {
+            for (const operation of ["backup", "prune", "verify", "drill"]) {
+                expect(names).toContain(`${operation}-${target}`);
+            }
+        }
+        expect(names).toHaveLength(4 * (databases.length + shares.length));
+    });
+
+    it("declares the policy's retention on each backup job only, naming its database or share", () => {
+        const declared = jobs(run).flatMap((j) => {
+            const declaration = readNasBackupTags(j.tags);
+            return declaration === undefined ? [] : [{ job: j.jobName, ...declaration }];
+        });
+        const expected = [
+            ...databases.map((name) => ({ job: `backup-${name}`, kind: "database", name })),
+            ...shares.map((name) => ({ job: `backup-${name}`, kind: "file-share", name })),
+        ];
+        expect(declared.map(({ job, kind, name }) => ({ job, kind, name }))).toEqual(expected);
+        for (const d of declared) {
+            expect(d.dailyRetentionDays).toBe(backupPolicy.nas.dailyRetentionDays.value);
+            expect(d.monthlyRetentionMonths).toBe(backupPolicy.nas.monthlyRetentionMonths.value);
+            expect(d.monthlyAnchorDayOfMonth).toBe(backupPolicy.nas.monthlyAnchorDayOfMonth.value);
+        }
+    });
+
+    it("backs up once in every Berlin day at the configured UTC time, every run bounded", () => {
+        const [hour, minute] = nas.dailyBackupTimeUtc.split(":").map(Number);
+        const schedules = utcNasSchedules({ hour, minute });
+        for (const j of jobs(run)) {
+            const operation = j.jobName.split("-")[0] as keyof typeof schedules;
+            expect(j.configuration.triggerType).toBe("Schedule");
+            expect(j.configuration.scheduleTriggerConfig.cronExpression).toBe(schedules[operation]);
+            expect(j.configuration.replicaTimeout).toBe(containerAppsJobBounds[operation].replicaTimeout);
+            expect(j.configuration.replicaRetryLimit).toBe(containerAppsJobBounds[operation].replicaRetryLimit);
+            expect(j.configuration.replicaTimeout * (j.configuration.replicaRetryLimit + 1)).toBeLessThan(24 * 3600);
+        }
+        for (const target of [...databases, ...shares]) {
+            expect(
+                firesOncePerBerlinDay(job(run, `backup-${target}`).configuration.scheduleTriggerConfig.cronExpression),
+            ).toBe(true);
+        }
+    });
+
+    it("dumps each database with nas-backup backup over TLS verified against Flexible Server's root CAs", () => {
+        const server = only(run, T.server);
+        for (const database of databases) {
+            const j = job(run, `backup-${database}`);
+            const container = j.template.containers[0];
+            expect(container.command).toEqual(["nas-backup"]);
+            expect(container.args).toEqual(["backup", "--target", database, "--database", database]);
+            const e = env(j);
+            expect(e.PGHOST.value).toBe(server.outputs.fullyQualifiedDomainName);
+            expect(e.PGSSLMODE.value).toBe("verify-full");
+            expect(e.PGPASSWORD).toEqual({ name: "PGPASSWORD", secretRef: "database-password" });
+            expect(e.NAS_BACKUP_REPOSITORY_BASE.value).toMatch(/^rest:https:\/\//);
+            const ca = j.template.volumes?.find((v) => v.storageType === "Secret");
+            const mount = container.volumeMounts?.find((m) => m.volumeName === ca?.name);
+            const file = ca?.secrets?.find((s) => `${mount?.mountPath}/${s.path}` === e.PGSSLROOTCERT.value);
+            expect(file).toBeDefined();
+            expect(secretValue(j, file?.secretRef ?? "")).toBe(postgresRootCaBundle);
+        }
+    });
+
+    it("reads each share from its read-only mount", () => {
+        for (const share of shares) {
+            const j = job(run, `backup-${share}`);
+            const data = j.template.volumes?.find((v) => v.storageType === "AzureFile");
+            expect(data?.storageName).toBe(share);
+            const mount = j.template.containers[0].volumeMounts?.find((m) => m.volumeName === data?.name);
+            expect(j.template.containers[0].args).toEqual([
+                "backup",
+                "--target",
+                share,
+                "--directory",
+                mount?.mountPath,
+            ]);
+        }
+    });
+
+    it("prunes with the maintenance credentials only; backups never get them", () => {
+        for (const target of [...databases, ...shares]) {
+            const prune = env(job(run, `prune-${target}`));
+            expect(prune.NAS_BACKUP_MAINTENANCE_PASSWORD?.secretRef).toBeDefined();
+            expect(env(job(run, `backup-${target}`)).NAS_BACKUP_MAINTENANCE_PASSWORD).toBeUndefined();
+            expect(secretValue(job(run, `backup-${target}`), "nas-user")).toMatch(/-backup$/);
+            expect(secretValue(job(run, `prune-${target}`), "nas-user")).toMatch(/-maintenance$/);
+        }
+    });
+
+    it("drills monthly reading all data, the database into a scratch server the runner's container starts", () => {
+        for (const database of databases) {
+            const drill = job(run, `drill-${database}`).template.containers[0];
+            expect(drill.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
+            expect(drill.args).toEqual(["verify", "--target", database, "--read-data-subset", "100%"]);
+            expect(job(run, `drill-${database}`).template.containers).toHaveLength(1);
+        }
+        for (const share of shares) {
+            expect(job(run, `drill-${share}`).template.containers[0].args).toContain("--scratch-directory");
+        }
+    });
+
+    it("keeps every secret out of plain text: job secrets referenced by secretRef, marked secret", () => {
+        const secretNames = /PASSWORD|_USER$/;
+        const secrets = [
+            ...resourcesOfType(run, T.password).map((p) => p.outputs.result as string),
+            mockStorageAccountKey(
+                String(
+                    config["backup-policy:azure"] &&
+                        (config["backup-policy:azure"] as { storage: { accountName: string } }).storage.accountName,
+                ),
+            ),
+            `[secret placeholder: backup-policy:nasBackup]`,
+        ];
+        for (const j of resourcesOfType(run, T.job)) {
+            const inputs = j.inputs as unknown as JobInputs;
+            for (const e of inputs.template.containers[0].env) {
+                if (secretNames.test(e.name)) expect(e.value, `${inputs.jobName} ${e.name}`).toBeUndefined();
+            }
+            expect(j.secretInputs).toContain("configuration");
+        }
+        for (const resource of run.resources) {
+            const open = Object.entries(resource.inputs).filter(([name]) => !resource.secretInputs.includes(name));
+            for (const secret of secrets) {
+                expect(JSON.stringify(open), resource.name).not.toContain(secret);
+            }
+        }
+    });
+
+    it("exports the repository key from @pulumi/random as a secret, protected", () => {
+        const key = resourcesOfType(run, T.password).find((p) => p.name === "nas-repository-key");
+        expect(key?.options.protect).toBe(true);
+        expect(run.secretOutputs).toContain("nasBackupRepositoryPassword");
+        expect(run.outputs.nasBackupRepositoryPassword).toBe(key?.outputs.result);
+    });
+
+    it("alerts the action group on a target without a backup for 26 h and on any failed run or drill", () => {
+        const rules = resourcesOfType(run, T.rule).filter((r) => String(r.inputs.ruleName).startsWith("nas-backup-"));
+        expect(rules).toHaveLength(2);
+        const group = only(run, T.actionGroup);
+        for (const rule of rules) {
+            expect(input(rule, "actions.actionGroups")).toEqual([group.id]);
+            expect(input(rule, "scopes")).toEqual([only(run, T.workspace).id]);
+        }
+        const queries = rules.map((r) => String(input(r, "criteria.allOf.0.query")));
+        expect(queries.join("\n")).toContain(`ago(${backupPolicy.rpoHours.value + 2}h)`);
+        for (const target of [...databases, ...shares]) {
+            for (const query of queries) expect(query).toContain(JSON.stringify(target));
+        }
+    });
+});
