@@ -94,17 +94,38 @@ function operationRules(namespace: string, cronJob: string, labels: Record<strin
     ];
 }
 
-function pushgatewayRules(targets: readonly string[], labels: Record<string, string>): AlertRule[] {
-    return targets.map((target) => ({
-        alert: "NasBackupPushedSuccessTooOld",
-        expr: `(time() - nas_backup_last_success_timestamp_seconds{operation="backup",target="${target}"} > ${staleAfterSeconds}) or absent(nas_backup_last_success_timestamp_seconds{operation="backup",target="${target}"})`,
+/**
+ * The RTO watched (§2.13.1): verify pushes the latest drill's restore time with the share of the RTO it
+ * may take (both per target, same labels); the alert fires while the drill takes longer than that.
+ */
+function restoreTimeRule(target: string, labels: Record<string, string>): AlertRule {
+    const sel = selector({ operation: "verify", target });
+    return {
+        alert: "NasBackupRestoreTimeAtRisk",
+        expr: `nas_backup_restore_projected_seconds${sel} > nas_backup_restore_budget_seconds${sel}`,
         for: "10m",
-        labels: { severity: "critical", target, ...labels },
+        labels: { severity: "warning", target, ...labels },
         annotations: {
-            summary: `${target}: the runner reported no successful backup for ${staleAfterSeconds / 3600} h`,
-            description: `The runner's own metric (Pushgateway) for ${target} is older than ${staleAfterSeconds / 3600} h or missing.`,
+            summary: `${target}: a restore would take more than the planned share of the RTO (${backupPolicy.rtoHours.value} h)`,
+            description: `The last restore drill of ${target} took longer than --rto-share of the RTO of ${backupPolicy.rtoHours.value} h (${backupPolicy.rtoHours.clause}); the database grew or restores got slower. Plan faster restores (restore --jobs, a faster restore server) or split the database before the RTO is at risk.`,
         },
-    }));
+    };
+}
+
+function pushgatewayRules(targets: readonly string[], labels: Record<string, string>): AlertRule[] {
+    return targets.flatMap((target) => [
+        restoreTimeRule(target, labels),
+        {
+            alert: "NasBackupPushedSuccessTooOld",
+            expr: `(time() - nas_backup_last_success_timestamp_seconds{operation="backup",target="${target}"} > ${staleAfterSeconds}) or absent(nas_backup_last_success_timestamp_seconds{operation="backup",target="${target}"})`,
+            for: "10m",
+            labels: { severity: "critical", target, ...labels },
+            annotations: {
+                summary: `${target}: the runner reported no successful backup for ${staleAfterSeconds / 3600} h`,
+                description: `The runner's own metric (Pushgateway) for ${target} is older than ${staleAfterSeconds / 3600} h or missing.`,
+            },
+        },
+    ]);
 }
 
 /** The PrometheusRule spec: per backup CronJob the staleness rules, per CronJob the run rules. */

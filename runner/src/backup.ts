@@ -125,39 +125,35 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             (files) => files,
             (e: Error) => e,
         );
-        // Listed while the data streams: decides the monthly tag at commit time.
-        const existing = repo.snapshots().then(
-            (list) => list,
-            (e: Error) => e,
-        );
         const run = randomUUID();
+        // Listed while the data streams: decides the monthly tag. The manifest's restic then starts at
+        // once (key derivation, index) and waits for its input, which it gets only at commit time.
+        let failed = false;
+        const manifest = repo
+            .snapshots()
+            .then((listed) =>
+                failed ? undefined : startManifest(repo, time, run, isMonthlyBackup(listed, time, nasRetention())),
+            )
+            .catch((e: Error) => e);
         const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily];
         const common = { format: 1 as const, target, run, time: time.toISOString() };
-        const data =
-            kind === "database"
-                ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
-                : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+        let data: DataResult;
+        try {
+            data =
+                kind === "database"
+                    ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
+                    : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+        } catch (e) {
+            failed = true;
+            await manifest.then((m) => (m instanceof Error ? undefined : m?.abort()));
+            throw e;
+        }
         committing = true;
-        const listed = await existing;
-        if (listed instanceof Error) throw listed;
-        const monthly = isMonthlyBackup(listed, time, nasRetention());
-        const manifestRun = await repo.run(
-            "writing the manifest",
-            [
-                "backup",
-                "--stdin",
-                "--stdin-filename",
-                manifestFileName,
-                "--host",
-                target,
-                "--time",
-                resticTime(time),
-                "--json",
-                ...tagArgs([tags.target(target), tags.manifest, tags.run(run), ...(monthly ? [tags.monthly] : [])]),
-            ],
-            { input: `${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n` },
-        );
-        const manifestSummary = parseSummary(manifestRun.stdout);
+        const writer = await manifest;
+        if (writer instanceof Error) throw writer;
+        if (!writer) throw new OperationError("the manifest's restic was not started");
+        const { monthly } = writer;
+        const manifestSummary = await writer.commit(`${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n`);
         const result: BackupResult = {
             target,
             kind,
@@ -198,6 +194,51 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
     }
 }
 
+/** `restic backup --stdin` of the manifest, started early and held: it writes its snapshot only once `commit` ends its input. */
+interface ManifestWriter {
+    readonly monthly: boolean;
+    commit(text: string): Promise<ResticSummary>;
+    /** Kills restic before it saw the end of its input: no snapshot. */
+    abort(): Promise<void>;
+}
+
+function startManifest(repo: ResticRepository, time: Date, run: string, monthly: boolean): ManifestWriter {
+    const manifestTags = [tags.target(repo.target), tags.manifest, tags.run(run), ...(monthly ? [tags.monthly] : [])];
+    const restic = repo.spawn(
+        [
+            "backup",
+            "--stdin",
+            "--stdin-filename",
+            manifestFileName,
+            "--host",
+            repo.target,
+            "--time",
+            resticTime(time),
+            "--json",
+            ...tagArgs(manifestTags),
+        ],
+        ["pipe", "pipe", "pipe"],
+    );
+    const stdout = collect(restic.stdout, 1024 * 1024);
+    const stderr = collect(restic.stderr);
+    const exit = waitForExit(restic);
+    restic.stdin!.on("error", () => undefined); // the exit status tells why
+    return {
+        monthly,
+        async commit(text) {
+            restic.stdin!.end(text);
+            const e = await exit;
+            if (e.code !== 0 || e.signal)
+                throw new OperationError(explainResticFailure("writing the manifest", e, stderr(), repo.location));
+            return parseSummary(stdout());
+        },
+        async abort() {
+            restic.kill("SIGKILL");
+            await exit.catch(() => undefined);
+        },
+    };
+}
+
 /** Bytes of the files the NAS gained since `before` was listed (a concurrent backup of the target counts too). */
 async function bytesStored(repo: ResticRepository, before: Promise<Map<string, number> | Error>): Promise<number> {
     const earlier = await before;
@@ -221,14 +262,19 @@ async function backupDatabase(
 ): Promise<DataResult> {
     const env = pgEnv(ctx.env);
     const pgDump = pgProgram("pg_dump", ctx.env);
-    const version = await pgDumpVersion(pgDump, env);
-    const session = await PsqlSession.open(database, ctx.env);
+    const version = pgDumpVersion(pgDump, env).then(
+        (v) => v,
+        (e: Error) => e,
+    );
+    const session = PsqlSession.start(database, ctx.env);
     let finished = false;
     try {
-        await session.execute("BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY");
-        const pgSnapshot = await session.query<string>("SELECT to_jsonb(pg_export_snapshot())");
-        // Sequences move outside transactions: their dumped values lie between these and the ones read after pg_dump.
-        const sequencesBefore = await session.query<SequenceContent[]>(SEQUENCES_SQL);
+        // One round trip: the transaction, its exported snapshot, and the sequences (they move outside
+        // transactions: their dumped values lie between these and the ones read after pg_dump).
+        const [snapshotId, sequencesBefore] = await session.queryEach(
+            `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT to_jsonb(pg_export_snapshot()); ${SEQUENCES_SQL}`,
+        );
+        const pgSnapshot = snapshotId as string;
 
         const restic = repo.spawn(
             [
@@ -300,11 +346,15 @@ async function backupDatabase(
             );
         }
         const counted = await content.then(async (c) =>
-            c instanceof Error ? c : withSequences(c, sequencesBefore, session).catch((e: Error) => e),
+            c instanceof Error
+                ? c
+                : withSequences(c, sequencesBefore as SequenceContent[], session).catch((e: Error) => e),
         );
         if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
         const roleDefinitions = await roles;
         if (roleDefinitions instanceof Error) return await abort(roleDefinitions.message);
+        const pgDumpVersionText = await version;
+        if (pgDumpVersionText instanceof Error) return await abort(pgDumpVersionText.message);
 
         await piped.drained;
         restic.stdin!.end();
@@ -313,7 +363,6 @@ async function backupDatabase(
         if (exit.code !== 0 || exit.signal)
             throw new OperationError(explainResticFailure("backing up the dump", exit, resticErr(), repo.location));
         const summary = parseSummary(resticOut());
-        await session.execute("COMMIT");
         await session.close();
         finished = true;
         const bytes = piped.bytes();
@@ -327,7 +376,7 @@ async function backupDatabase(
                 kind: "database",
                 dataSnapshot,
                 pgSnapshot,
-                dump: { bytes, sha256, format: "custom", pgDumpVersion: version },
+                dump: { bytes, sha256, format: "custom", pgDumpVersion: pgDumpVersionText },
                 content: counted,
                 roles: roleDefinitions,
             }),
@@ -344,7 +393,8 @@ async function withSequences(
     session: PsqlSession,
 ): Promise<DatabaseContent> {
     const earlier = new Map(before.map((s) => [`${s.schema}.${s.sequence}`, s.lastValue]));
-    const after = await session.query<SequenceContent[]>(SEQUENCES_SQL);
+    // Read after pg_dump ended, and the read-only transaction ends with it (one round trip).
+    const after = await session.query<SequenceContent[]>(`${SEQUENCES_SQL}; COMMIT`);
     return {
         ...content,
         sequences: after.map((s) => ({ ...s, lastValueBefore: earlier.get(`${s.schema}.${s.sequence}`) ?? null })),

@@ -20,14 +20,14 @@ import { helpRows, optionRows } from "./help";
 import { log } from "./log";
 import { killChildren, OperationError, UsageError } from "./proc";
 
-export const exitCodes = { ok: 0, failure: 1, usage: 2, rpoBreached: 3 } as const satisfies Record<
+export const exitCodes = { ok: 0, failure: 1, usage: 2, rpoBreached: 3, rtoAtRisk: 4 } as const satisfies Record<
     Outcome | "usage",
     number
 >;
 
 const timeZone = backupPolicy.nas.timeZone.value;
 const TIMES = `TIMES: 2025-03-01 means 00:00 on that day in ${timeZone}; 2025-03-01T14:30 is wall-clock time there; 2025-03-01T13:30:00Z or +01:00 is exact.`;
-const EXIT = `EXIT STATUS: ${exitCodes.ok} success, ${exitCodes.failure} failure (cause in the log), ${exitCodes.usage} usage or configuration error, ${exitCodes.rpoBreached} (status) a target breaches the RPO.`;
+const EXIT = `EXIT STATUS: ${exitCodes.ok} success, ${exitCodes.failure} failure (cause in the log), ${exitCodes.usage} usage or configuration error, ${exitCodes.rpoBreached} (status) a target breaches the RPO, ${exitCodes.rtoAtRisk} (status) a target's projected restore time exceeds --rto-share of the RTO.`;
 const LOGGING =
     "OUTPUT: one JSON line per event on stderr (start, progress, success with bytes and duration, failure with cause); results on stdout. Passwords never appear.";
 

@@ -154,3 +154,12 @@ export function numberFromEnv(env: NodeJS.ProcessEnv, name: string, fallback: nu
     if (!Number.isFinite(n) || n < 0) throw new UsageError(`${name}=${raw}: expected a non-negative number`);
     return n;
 }
+
+/** --rto-share / NAS_BACKUP_RTO_SHARE: a percentage above 0 and at most 100, returned as a fraction. */
+export function rtoShareFraction(value: string | undefined, fallbackPercent: number): number {
+    if (value === undefined || value === "") return fallbackPercent / 100;
+    const n = Number(value.replace(/%$/, ""));
+    if (!Number.isFinite(n) || n <= 0 || n > 100)
+        throw new UsageError(`--rto-share ${value}: expected a percentage of the RTO above 0 and at most 100`);
+    return n / 100;
+}

@@ -44,3 +44,8 @@ export function parseManifest(text: string): Manifest {
     if (m.format !== 1 || (m.kind !== "database" && m.kind !== "directory")) throw new Error("unknown manifest format");
     return m;
 }
+
+/** The size of what a backup holds: the dump, or the files read. */
+export function manifestBytes(m: Manifest): number {
+    return m.kind === "database" ? m.dump.bytes : m.bytes;
+}

@@ -17,6 +17,10 @@ export const metricNames = {
     bytesStored: "nas_backup_bytes_stored",
     bytesNew: "nas_backup_bytes_new_uncompressed",
     restoreDuration: "nas_backup_restore_drill_duration_seconds",
+    /** A restore's projected time at the target's current size (verify: the drill of the latest backup). */
+    restoreProjected: "nas_backup_restore_projected_seconds",
+    /** The share of the RTO a projected restore may take (--rto-share × RTO); alert when projected exceeds it. */
+    restoreBudget: "nas_backup_restore_budget_seconds",
 } as const;
 
 export function exposition(metrics: Readonly<Record<string, number>>): string {

@@ -174,6 +174,14 @@ export function heldPipe(from: Readable, to: Writable): PipedStream {
         bytes += chunk.length;
     });
     from.pipe(to, { end: false });
+    // A consumer that stops reading (pg_restore may exit after the last entry, before the end of its
+    // input; restic may die) makes pipe() unpipe and pause the source: keep reading it, so what it
+    // produced is still counted and hashed and `drained` resolves instead of waiting forever.
+    const keepReading = (): void => {
+        from.resume();
+    };
+    to.once("error", keepReading);
+    to.once("close", keepReading);
     return { bytes: () => bytes, sha256: () => (digest ??= hash.digest("hex")), drained };
 }
 

@@ -30,7 +30,7 @@ export function formatPlan(target: string, p: RetentionPlan): string {
     for (const d of [...p.decisions].sort((a, b) => a.time.getTime() - b.time.getTime())) {
         if (d.role === "manifest" && d.backupId !== d.snapshotId) continue; // shown with its backup
         lines.push(
-            `${d.keep ? "keep  " : "delete"}  ${d.snapshotId.slice(0, 8)}  ${d.time.toISOString()}  ${d.role === "data" ? "" : "(manifest) "}${d.reasons.join("; ")}`,
+            `${d.keep ? "keep  " : "delete"}  ${d.snapshotId.slice(0, 8)}  ${d.time.toISOString()}  ${d.role === "data" ? "" : `(${d.role}) `}${d.reasons.join("; ")}`,
         );
     }
     return lines.join("\n");

@@ -3,20 +3,34 @@
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
 import type { ChildProcess } from "node:child_process";
-import { lstat, mkdir, mkdtemp, readdir, rename, rm } from "node:fs/promises";
+import { createHash } from "node:crypto";
+import { createWriteStream } from "node:fs";
+import { lstat, mkdir, mkdtemp, readdir, rename, rm, statfs } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize } from "node:path";
-import type { Readable } from "node:stream";
+import { Transform, type Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import { adminStatement, NON_EMPTY_SQL, openDatabase, pgEnv, pgProgram, quoteIdent, quoteLiteral } from "./postgres";
+import {
+    adminStatement,
+    NON_EMPTY_SQL,
+    openDatabase,
+    pgEnv,
+    pgProgram,
+    quoteIdent,
+    quoteLiteral,
+    type PsqlSession,
+} from "./postgres";
 import {
     collect,
     describeExit,
     heldPipe,
     keepOutput,
     OperationError,
+    run,
     spawnChild,
     stderrTail,
     UsageError,
@@ -47,26 +61,71 @@ export interface RestoreOutcome {
     readonly rolesCreated?: readonly string[];
 }
 
-/** Finds the backup to restore and reads its manifest. */
-export async function chooseBackup(
-    repo: ResticRepository,
-    selector: BackupSelector,
-): Promise<{ backup: Backup; manifest: Manifest }> {
-    await repo.requireExisting();
-    let backup: Backup;
+/** A restic dump of a backup's dump file, started early; its output is kept until pg_restore reads it. */
+export interface StartedDump {
+    readonly child: ChildProcess;
+    readonly output: Readable;
+    readonly stderr: () => string;
+    readonly exit: Promise<Exit>;
+}
+
+function startDump(repo: ResticRepository, backup: Backup): StartedDump {
+    const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
+    return { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
+}
+
+export async function stopDump(dump: StartedDump | undefined): Promise<void> {
+    if (!dump) return;
+    dump.child.kill("SIGKILL");
+    // Its kept output must be read away, or restic's stdout never closes and `exit` never comes.
+    dump.output.resume();
+    await dump.exit.catch(() => undefined);
+}
+
+/** The backup to restore, its manifest, and for a database backup its dump already streaming from the NAS. */
+export interface OpenedBackup {
+    readonly backup: Backup;
+    readonly manifest: Manifest;
+    readonly dump?: StartedDump;
+}
+
+async function selectFromRepository(repo: ResticRepository, selector: BackupSelector): Promise<Backup> {
+    // The probe explains a missing repository or NAS better than restic; both run at once.
+    const [probe, snapshots] = await Promise.allSettled([repo.requireExisting(), repo.snapshots()]);
+    if (probe.status === "rejected") throw probe.reason;
+    if (snapshots.status === "rejected") throw snapshots.reason;
     try {
-        backup = selectBackup(await repo.snapshots(), selector);
+        return selectBackup(snapshots.value, selector);
     } catch (e) {
         if (e instanceof SelectionError) throw new OperationError(`target ${repo.target}: ${e.message}`);
         throw e;
     }
+}
+
+async function readManifest(repo: ResticRepository, backup: Backup): Promise<Manifest> {
     const text = await repo.readFile(backup.manifestSnapshotId!, `/${manifestFileName}`);
     try {
-        return { backup, manifest: parseManifest(text) };
+        return parseManifest(text);
     } catch (e) {
         throw new OperationError(
             `the manifest of backup ${backup.shortId} is unreadable (${(e as Error).message}): restore another backup with --snapshot or --before`,
         );
+    }
+}
+
+/**
+ * Finds the backup to restore and reads its manifest. For a database backup (its `kind=` tag) the
+ * dump is started at the same time: the two restic processes derive the key and load the index in
+ * parallel, and the dump's output waits for pg_restore.
+ */
+export async function openBackup(repo: ResticRepository, selector: BackupSelector): Promise<OpenedBackup> {
+    const backup = await selectFromRepository(repo, selector);
+    const dump = backup.kind === "database" ? startDump(repo, backup) : undefined;
+    try {
+        return { backup, manifest: await readManifest(repo, backup), dump };
+    } catch (e) {
+        await stopDump(dump);
+        throw e;
     }
 }
 
@@ -81,14 +140,114 @@ export interface DatabaseRestoreOptions {
     readonly noOwner: boolean;
     /** Create the roles recorded with the backup that this server lacks (without passwords) before the data. */
     readonly createRoles: boolean;
+    /** > 1: land the dump on local scratch space, then pg_restore --jobs (not one transaction). */
+    readonly jobs?: number;
+    /** Where the dump lands with `jobs` (default: the system temp directory). */
+    readonly scratchDirectory?: string;
 }
 
-/** Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced. */
+/** --jobs N: a whole number from 1 to 64 (1 = the default single-stream restore). */
+export function parseJobs(value: string | undefined): number {
+    if (value === undefined || value === "") return 1;
+    const n = Number(value);
+    if (!Number.isInteger(n) || n < 1 || n > 64)
+        throw new UsageError(`--jobs ${value}: expected a whole number of parallel pg_restore jobs from 1 to 64`);
+    return n;
+}
+
+/** Room the landed dump leaves free on the scratch filesystem (for the filesystem's other users). */
+const SCRATCH_RESERVE_BYTES = 64 * 1024 * 1024;
+
+/** Refuses a scratch directory whose filesystem cannot hold `bytes` (plus a reserve). */
+export async function checkRoom(directory: string, bytes: number): Promise<void> {
+    const fs = await statfs(directory).catch((e: NodeJS.ErrnoException) => {
+        throw new OperationError(`scratch directory ${directory} is not usable: ${e.code ?? e.message}`);
+    });
+    const free = fs.bavail * fs.bsize;
+    if (free < bytes + SCRATCH_RESERVE_BYTES) {
+        const mib = (n: number): string => `${Math.ceil(n / 1024 / 1024)} MiB`;
+        throw new OperationError(
+            `scratch directory ${directory} has ${mib(free)} free; the dump needs ${mib(bytes)} plus ${mib(SCRATCH_RESERVE_BYTES)} to spare: free space, pass --scratch-directory, or restore without --jobs (streaming)`,
+        );
+    }
+}
+
+/**
+ * Lands the dump in `folder`, counting and hashing it, and checks it against the manifest before
+ * anything is restored.
+ */
+async function landDump(
+    repo: ResticRepository,
+    backup: Backup,
+    manifest: DatabaseManifest,
+    dump: StartedDump,
+    folder: string,
+): Promise<{ file: string; bytes: number; sha256: string }> {
+    const file = join(folder, dumpFileName(repo.target));
+    const hash = createHash("sha256");
+    let bytes = 0;
+    const counter = new Transform({
+        transform(chunk: Buffer, _encoding, done) {
+            hash.update(chunk);
+            bytes += chunk.length;
+            done(null, chunk);
+        },
+    });
+    await Promise.all([
+        pipeline(dump.output, counter, createWriteStream(file, { mode: 0o600 })),
+        dump.exit.then((e) => {
+            if (e.code !== 0 || e.signal)
+                throw new OperationError(
+                    explainResticFailure(`reading the dump of ${backup.shortId}`, e, dump.stderr(), repo.location),
+                );
+        }),
+    ]);
+    const sha256 = hash.digest("hex");
+    if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
+        throw new OperationError(
+            `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…; nothing was restored`,
+        );
+    }
+    return { file, bytes, sha256 };
+}
+
+/** --jobs N: the dump landed on scratch space, then a parallel pg_restore from the file. */
+async function restoreParallel(
+    ctx: Context,
+    repo: ResticRepository,
+    opened: OpenedBackup & { manifest: DatabaseManifest },
+    dump: StartedDump,
+    options: DatabaseRestoreOptions & { jobs: number },
+): Promise<{ bytes: number; sha256: string }> {
+    const scratch = options.scratchDirectory ?? tmpdir();
+    await checkRoom(scratch, opened.manifest.dump.bytes);
+    const folder = await mkdtemp(join(scratch, "nas-backup-restore-"));
+    try {
+        const landed = await landDump(repo, opened.backup, opened.manifest, dump, folder);
+        const args = ["--exit-on-error", `--jobs=${options.jobs}`, "--no-password", `--dbname=${options.database}`];
+        if (options.noOwner) args.push("--no-owner", "--no-acl");
+        if (options.force) args.push("--clean", "--if-exists");
+        const restored = await run(pgProgram("pg_restore", ctx.env), [...args, landed.file], { env: pgEnv(ctx.env) });
+        if (restored.code !== 0 || restored.signal) {
+            throw new OperationError(
+                `pg_restore --jobs ${options.jobs} into ${options.database} failed (${describeExit("pg_restore", restored)}): ${stderrTail(restored.stderr)}; not one transaction: ${options.create ? "a database --create made is removed" : `${options.database} may hold a partial restore: drop or clean it before the next attempt`}`,
+            );
+        }
+        return landed;
+    } finally {
+        await rm(folder, { recursive: true, force: true });
+    }
+}
+
+/**
+ * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
+ * Returns the open session: it checks the restored content afterwards.
+ */
 async function prepareDatabase(
     ctx: Context,
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
-): Promise<{ created: boolean }> {
+): Promise<{ created: boolean; session: PsqlSession }> {
     let session = await openDatabase(options.database, ctx.env);
     let created = false;
     if (session === "missing") {
@@ -111,10 +270,12 @@ async function prepareDatabase(
                 `database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`,
             );
         }
-    } finally {
+    } catch (e) {
         await session.close();
+        if (created) await dropCreated(ctx, options);
+        throw e;
     }
-    return { created };
+    return { created, session };
 }
 
 /** Removes a database this restore created, so a failed `--create` leaves nothing behind. */
@@ -159,7 +320,7 @@ async function streamIntoPgRestore(
     ctx: Context,
     repo: ResticRepository,
     backup: Backup,
-    dump: { child: ChildProcess; output: Readable; stderr: () => string; exit: Promise<Exit> },
+    dump: StartedDump,
     options: DatabaseRestoreOptions,
 ): Promise<{ bytes: number; sha256: string }> {
     const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
@@ -213,49 +374,68 @@ async function streamIntoPgRestore(
     return { bytes: piped.bytes(), sha256: piped.sha256() };
 }
 
+/** The restored database against the manifest: one round trip in the session that prepared it. */
+async function checkRestored(
+    ctx: Context,
+    session: PsqlSession,
+    manifest: DatabaseManifest,
+    options: DatabaseRestoreOptions,
+): Promise<string[]> {
+    const sql = `${CONTENT_SQL}; ${SEQUENCES_SQL}`;
+    let answers = await session.queryEach(sql).catch(() => undefined);
+    if (!answers) {
+        // The session ended meanwhile (a server timeout): one new connection.
+        const check = await openDatabase(options.database, ctx.env);
+        if (check === "missing")
+            throw new OperationError(`database ${options.database} disappeared during the restore`);
+        try {
+            answers = await check.queryEach(sql);
+        } finally {
+            await check.close();
+        }
+    }
+    const [content, sequences] = answers as [DatabaseContent, SequenceContent[]];
+    return compareContent(manifest.content, { ...content, sequences }, { access: !options.noOwner });
+}
+
 /** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
 export async function restoreDatabase(
     ctx: Context,
     repo: ResticRepository,
-    backup: Backup,
-    manifest: DatabaseManifest,
+    opened: OpenedBackup & { manifest: DatabaseManifest },
     options: DatabaseRestoreOptions,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
+    const { backup, manifest } = opened;
     // restic opens the repository (key derivation, index) while the database is prepared; its
     // output is kept until pg_restore reads it.
-    const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
-    const dump = { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
+    const dump = opened.dump ?? startDump(repo, backup);
     let created = false;
+    let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
     try {
-        ({ created } = await prepareDatabase(ctx, manifest, options));
+        ({ created, session } = await prepareDatabase(ctx, manifest, options));
         if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
             snapshot: backup.shortId,
             snapshotTime: backup.time.toISOString(),
             into: options.database,
+            jobs: options.jobs ?? 1,
         });
-        const { bytes, sha256 } = await streamIntoPgRestore(ctx, repo, backup, dump, options);
+        const jobs = options.jobs ?? 1;
+        const { bytes, sha256 } =
+            jobs > 1
+                ? await restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
+                : await streamIntoPgRestore(ctx, repo, backup, dump, options);
         const problems: string[] = [];
         if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
             problems.push(
                 `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`,
             );
         }
-        const check = await openDatabase(options.database, ctx.env);
-        if (check === "missing")
-            throw new OperationError(`database ${options.database} disappeared during the restore`);
-        try {
-            const restored = {
-                ...(await check.query<DatabaseContent>(CONTENT_SQL)),
-                sequences: await check.query<SequenceContent[]>(SEQUENCES_SQL),
-            };
-            problems.push(...compareContent(manifest.content, restored, { access: !options.noOwner }));
-        } finally {
-            await check.close();
-        }
+        problems.push(...(await checkRestored(ctx, session, manifest, options)));
+        await session.close();
         return {
             target: repo.target,
             snapshot: backup.shortId,
@@ -267,8 +447,8 @@ export async function restoreDatabase(
             rolesCreated,
         };
     } catch (e) {
-        child.kill("SIGKILL");
-        await dump.exit.catch(() => undefined);
+        session?.kill();
+        await stopDump(dump);
         if (created) await dropCreated(ctx, options);
         await dropRoles(rolesCreated, options.adminDatabase, ctx.env);
         throw e;
@@ -380,6 +560,8 @@ export interface RestoreCommandOptions {
     readonly force: boolean;
     readonly noOwner: boolean;
     readonly createRoles?: boolean;
+    readonly jobs?: number;
+    readonly scratchDirectory?: string;
 }
 
 export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
@@ -387,18 +569,26 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
     try {
-        const { backup, manifest } = await chooseBackup(repo, options.selector);
-        if (manifest.kind === "database" && !options.intoDatabase)
-            throw new UsageError(`${backup.shortId} is a database backup: use --into-database`);
-        if (manifest.kind === "directory" && !options.intoDirectory)
-            throw new UsageError(`${backup.shortId} is a directory backup: use --into-directory`);
+        const opened = await openBackup(repo, options.selector);
+        const { backup, manifest } = opened;
+        if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
+            await stopDump(opened.dump);
+            throw new UsageError("--jobs restores databases only");
+        }
+        if (manifest.kind !== (options.intoDatabase ? "database" : "directory")) {
+            await stopDump(opened.dump);
+            throw new UsageError(
+                `${backup.shortId} is a ${manifest.kind} backup: use --into-${manifest.kind === "database" ? "database" : "directory"}`,
+            );
+        }
         const outcome =
             manifest.kind === "database"
-                ? await restoreDatabase(ctx, repo, backup, manifest, {
-                      ...options,
-                      database: options.intoDatabase!,
-                      createRoles: options.createRoles === true,
-                  })
+                ? await restoreDatabase(
+                      ctx,
+                      repo,
+                      { ...opened, manifest },
+                      { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
+                  )
                 : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });

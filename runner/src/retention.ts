@@ -16,7 +16,7 @@ import {
     monthKey,
     type CivilDate,
 } from "./calendar";
-import { groupSnapshots, isComplete, type Backup, type ResticSnapshot } from "./snapshots";
+import { groupSnapshots, isComplete, isDrillRecord, latestDrill, type Backup, type ResticSnapshot } from "./snapshots";
 
 export interface RetentionPolicy {
     readonly timeZone: string;
@@ -45,7 +45,7 @@ export function nasRetention(policy: BackupPolicy = backupPolicy): RetentionPoli
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
-export type SnapshotRole = "data" | "manifest";
+export type SnapshotRole = "data" | "manifest" | "drill";
 
 export interface Decision {
     readonly snapshotId: string;
@@ -194,6 +194,19 @@ export function plan(snapshots: readonly ResticSnapshot[], now: Date, policy: Re
             time: new Date(m.time),
             keep: false,
             reasons: ["manifest without its backup (deleted, or a duplicate)"],
+        });
+    }
+    // Restore drill records (verify): the newest one holds the throughput status projects from.
+    const newestDrill = latestDrill(snapshots)?.id;
+    for (const d of snapshots.filter(isDrillRecord)) {
+        const keep = d.id === newestDrill;
+        decisions.push({
+            snapshotId: d.id,
+            role: "drill",
+            backupId: d.id,
+            time: new Date(d.time),
+            keep,
+            reasons: [keep ? "the newest restore drill record (restore throughput)" : "an older restore drill record"],
         });
     }
     return { now, decisions, keep: decisions.filter((d) => d.keep), delete: decisions.filter((d) => !d.keep) };

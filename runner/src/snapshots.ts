@@ -36,7 +36,45 @@ export const tags = {
     kind: (kind: TargetKind): string => `kind=${kind}`,
     /** Links a data snapshot and its manifest: one random id per backup run. */
     run: (runId: string): string => `run=${runId}`,
+    /** A restore drill's record (verify): not a backup; its tags carry the measured throughput. */
+    drill: "drill",
+    drilled: (snapshotId: string): string => `drilled=${snapshotId}`,
+    restoreBytes: (bytes: number): string => `restore-bytes=${bytes}`,
+    restoreSeconds: (seconds: number): string => `restore-seconds=${seconds}`,
 } as const;
+
+/** File name of a drill record inside its snapshot. */
+export const drillFileName = "drill.json";
+
+export function isDrillRecord(s: ResticSnapshot): boolean {
+    return (s.tags ?? []).includes(tags.drill);
+}
+
+/** What a restore drill measured: how many bytes of which backup it restored in how many seconds. */
+export interface DrillRecord {
+    readonly id: string;
+    readonly time: Date;
+    /** Data snapshot id of the drilled backup. */
+    readonly drilled: string;
+    readonly bytes: number;
+    readonly seconds: number;
+}
+
+/** The newest drill record in a listing, if any. */
+export function latestDrill(snapshots: readonly ResticSnapshot[]): DrillRecord | undefined {
+    const records = snapshots
+        .filter(isDrillRecord)
+        .map((s) => ({
+            id: s.id,
+            time: new Date(s.time),
+            drilled: tagValue(s, "drilled") ?? "",
+            bytes: Number(tagValue(s, "restore-bytes")),
+            seconds: Number(tagValue(s, "restore-seconds")),
+        }))
+        .filter((r) => r.bytes >= 0 && r.seconds > 0)
+        .sort((a, b) => a.time.getTime() - b.time.getTime());
+    return records[records.length - 1];
+}
 
 /** File name of a database dump inside its snapshot (restic --stdin-filename). */
 export function dumpFileName(target: string): string {
@@ -79,12 +117,13 @@ export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSna
     const manifestsByRun = new Map<string, ResticSnapshot>();
     for (const s of snapshots) {
         const run = tagValue(s, "run");
+        if (isDrillRecord(s)) continue;
         if (isManifestSnapshot(s) && run !== undefined && !manifestsByRun.has(run)) manifestsByRun.set(run, s);
     }
     const runsWithData = new Set<string>();
     const backups: Backup[] = [];
     for (const s of snapshots) {
-        if (isManifestSnapshot(s)) continue;
+        if (isManifestSnapshot(s) || isDrillRecord(s)) continue;
         const kind = tagValue(s, "kind");
         const run = tagValue(s, "run");
         // A run has one data snapshot; should a second one claim the same run, it is not complete.
@@ -103,7 +142,7 @@ export function groupSnapshots(snapshots: readonly ResticSnapshot[]): GroupedSna
     }
     backups.sort((a, b) => a.time.getTime() - b.time.getTime() || a.id.localeCompare(b.id));
     const used = new Set(backups.map((b) => b.manifestSnapshotId).filter((id) => id !== undefined));
-    const orphanManifests = snapshots.filter((s) => isManifestSnapshot(s) && !used.has(s.id));
+    const orphanManifests = snapshots.filter((s) => isManifestSnapshot(s) && !isDrillRecord(s) && !used.has(s.id));
     return { backups, orphanManifests };
 }
 

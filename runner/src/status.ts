@@ -2,7 +2,12 @@
 import { backupPolicy } from "../../components/policy";
 import type { Context } from "./context";
 import { log } from "./log";
-import { classify, nasRetention } from "./retention";
+import { DEFAULT_RTO_SHARE_PERCENT } from "./commands/spec";
+import { manifestFileName, latestDrill, type DrillRecord } from "./snapshots";
+import { manifestBytes, parseManifest } from "./manifest";
+import type { ResticRepository } from "./restic";
+import { classify, nasRetention, type ClassifiedBackup } from "./retention";
+import { budgetCause, projectRestoreSeconds, restoreBudget, type RestoreBudget } from "./rto";
 
 export interface TargetStatus {
     readonly target: string;
@@ -14,6 +19,16 @@ export interface TargetStatus {
     readonly monthly: number;
     readonly oldestMonthly: string | null;
     readonly incomplete: number;
+    /** The newest restore drill (verify): what it restored, in how many seconds. */
+    readonly drill: { readonly time: string; readonly bytes: number; readonly seconds: number } | null;
+    /** Size of the newest complete backup (the dump, or the files). */
+    readonly bytes: number | null;
+    /** Restore time of the newest complete backup at the drill's throughput; null without a drill. */
+    readonly projectedRestoreSeconds: number | null;
+    /** The share of the RTO a restore may take (--rto-share × RTO). */
+    readonly restoreBudgetSeconds: number;
+    /** false when the projected restore time exceeds the budget; null when it cannot be projected. */
+    readonly withinRestoreBudget: boolean | null;
     readonly error?: string;
 }
 
@@ -23,7 +38,29 @@ export interface TargetStatus {
  */
 export const clockSkewToleranceMinutes = 15;
 
-export async function targetStatus(ctx: Context, target: string, now: Date): Promise<TargetStatus> {
+/** The newest complete backup's size, and its restore time projected from the newest drill. */
+async function projection(
+    repo: ResticRepository,
+    newest: ClassifiedBackup | undefined,
+    drill: DrillRecord | undefined,
+    budget: RestoreBudget,
+): Promise<Pick<TargetStatus, "bytes" | "projectedRestoreSeconds" | "withinRestoreBudget">> {
+    if (!newest || !drill) return { bytes: null, projectedRestoreSeconds: null, withinRestoreBudget: null };
+    // The drilled backup's size is in the record; a newer backup's is in its manifest (one restic start).
+    const bytes =
+        newest.id === drill.drilled
+            ? drill.bytes
+            : manifestBytes(parseManifest(await repo.readFile(newest.manifestSnapshotId!, `/${manifestFileName}`)));
+    const projected = projectRestoreSeconds(bytes, drill);
+    return { bytes, projectedRestoreSeconds: projected, withinRestoreBudget: projected <= budget.budgetSeconds };
+}
+
+export async function targetStatus(
+    ctx: Context,
+    target: string,
+    now: Date,
+    budget: RestoreBudget = restoreBudget(DEFAULT_RTO_SHARE_PERCENT / 100),
+): Promise<TargetStatus> {
     const rpoHours = backupPolicy.rpoHours.value;
     const empty = {
         target,
@@ -35,11 +72,18 @@ export async function targetStatus(ctx: Context, target: string, now: Date): Pro
         monthly: 0,
         oldestMonthly: null,
         incomplete: 0,
+        drill: null,
+        bytes: null,
+        projectedRestoreSeconds: null,
+        restoreBudgetSeconds: budget.budgetSeconds,
+        withinRestoreBudget: null,
     };
     try {
         const repo = ctx.repository(target, "backup");
         if ((await repo.probe()) === "missing") return { ...empty, error: "no repository: never backed up" };
-        const backups = classify(await repo.snapshots(), nasRetention());
+        const snapshots = await repo.snapshots();
+        const backups = classify(snapshots, nasRetention());
+        const drill = latestDrill(snapshots);
         const complete = backups.filter((b) => b.complete);
         const monthly = complete.filter((b) => b.monthly);
         const newest = complete[complete.length - 1];
@@ -56,6 +100,9 @@ export async function targetStatus(ctx: Context, target: string, now: Date): Pro
             monthly: monthly.length,
             oldestMonthly: monthly[0] ? monthly[0].time.toISOString() : null,
             incomplete: backups.length - complete.length,
+            drill: drill ? { time: drill.time.toISOString(), bytes: drill.bytes, seconds: drill.seconds } : null,
+            restoreBudgetSeconds: budget.budgetSeconds,
+            ...(await projection(repo, newest, drill, budget)),
             ...(future
                 ? {
                       error: `newest backup is dated ${-ageHours} h in the future: the clocks of the backup job and this host disagree; the RPO cannot be judged`,
@@ -67,14 +114,33 @@ export async function targetStatus(ctx: Context, target: string, now: Date): Pro
     }
 }
 
-export async function status(ctx: Context, targets: readonly string[], now = new Date()): Promise<TargetStatus[]> {
+export async function status(
+    ctx: Context,
+    targets: readonly string[],
+    now = new Date(),
+    budget: RestoreBudget = restoreBudget(DEFAULT_RTO_SHARE_PERCENT / 100),
+): Promise<TargetStatus[]> {
     const result: TargetStatus[] = [];
     for (const target of targets) {
-        const s = await targetStatus(ctx, target, now);
-        log(s.withinRpo ? "info" : "error", "status.target", { ...s });
+        const s = await targetStatus(ctx, target, now, budget);
+        const ok = s.withinRpo && s.withinRestoreBudget !== false;
+        log(ok ? "info" : "error", "status.target", {
+            ...s,
+            ...(s.withinRestoreBudget === false
+                ? { cause: budgetCause(s.projectedRestoreSeconds!, budget, "projected restore time") }
+                : {}),
+        });
         result.push(s);
     }
     return result;
+}
+
+function problem(r: TargetStatus): string {
+    if (!r.withinRpo) return r.newest ? `newest backup older than ${r.rpoHours} h` : "no complete backup";
+    if (r.withinRestoreBudget === false)
+        return `projected restore ${r.projectedRestoreSeconds} s > budget ${r.restoreBudgetSeconds} s (--rto-share of the RTO)`;
+    if (r.drill === null) return "no restore drill yet (run verify): restore time not projected";
+    return "";
 }
 
 export function formatStatus(rows: readonly TargetStatus[]): string {
@@ -87,6 +153,8 @@ export function formatStatus(rows: readonly TargetStatus[]): string {
         "MONTHLY",
         "OLDEST MONTHLY (UTC)",
         "INCOMPLETE",
+        "RESTORE s",
+        "RTO",
         "PROBLEM",
     ];
     const table = rows.map((r) => [
@@ -98,7 +166,9 @@ export function formatStatus(rows: readonly TargetStatus[]): string {
         String(r.monthly),
         r.oldestMonthly ?? "-",
         String(r.incomplete),
-        r.error ?? (r.withinRpo ? "" : r.newest ? `newest backup older than ${r.rpoHours} h` : "no complete backup"),
+        r.projectedRestoreSeconds === null ? "-" : String(r.projectedRestoreSeconds),
+        r.withinRestoreBudget === null ? "-" : r.withinRestoreBudget ? "ok" : "AT RISK",
+        r.error ?? problem(r),
     ]);
     const widths = header.map((h, i) => Math.max(h.length, ...table.map((row) => row[i].length)));
     const fmt = (row: string[]): string =>

@@ -13,7 +13,8 @@ import { log, secondsSince } from "./log";
 import { metricNames, pushMetrics } from "./metrics";
 import { adminStatement, quoteIdent } from "./postgres";
 import { OperationError } from "./proc";
-import { chooseBackup, restoreDatabase, restoreDirectory, type RestoreOutcome } from "./restore";
+import { budgetCause, recordDrill, restoreBudget } from "./rto";
+import { openBackup, restoreDatabase, restoreDirectory, stopDump, type RestoreOutcome } from "./restore";
 
 /** Pack files are split into this many slices; the default subset reads one slice a day (all within a week). */
 const CHECK_SLICES = 7;
@@ -32,13 +33,24 @@ export interface VerifyOptions {
     readonly readDataSubset: string | undefined;
     readonly adminDatabase: string;
     readonly scratchDirectory: string | undefined;
+    /** Share of the RTO the drill may take (0 < share ≤ 1): above it verify fails, long before the RTO is at risk. */
+    readonly rtoShare: number;
 }
 
 export interface VerifyResult {
     readonly target: string;
     readonly check: { readonly ok: boolean; readonly readDataSubset: string; readonly cause?: string };
     readonly drill:
-        | (RestoreOutcome & { readonly ok: boolean; readonly rtoSeconds: number; readonly withinRto: boolean })
+        | (RestoreOutcome & {
+              readonly ok: boolean;
+              readonly rtoSeconds: number;
+              readonly withinRto: boolean;
+              /** The restore time at the target's current size: the latest backup's drill itself. */
+              readonly projectedSeconds: number;
+              /** The share of the RTO a restore may take (rtoShare × RTO). */
+              readonly budgetSeconds: number;
+              readonly withinBudget: boolean;
+          })
         | { readonly ok: false; readonly cause: string };
     readonly ok: boolean;
     readonly durationSeconds: number;
@@ -74,11 +86,13 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         log("error", "verify.check.failure", { target, readDataSubset: subset, cause: check.cause });
     }
 
-    const rtoSeconds = backupPolicy.rtoHours.value * 3600;
+    const budget = restoreBudget(options.rtoShare);
+    const { rtoSeconds } = budget;
     let drill: VerifyResult["drill"];
     try {
         const drillStart = performance.now();
-        const { backup, manifest } = await chooseBackup(repo, { snapshot: "latest" });
+        const opened = await openBackup(repo, { snapshot: "latest" });
+        const { backup, manifest } = opened;
         log("info", "verify.drill.start", {
             target,
             snapshot: backup.shortId,
@@ -88,17 +102,25 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         if (manifest.kind === "database") {
             const scratch = drillDatabaseName(target);
             const drop = `DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`;
-            await adminStatement(options.adminDatabase, drop, ctx.env);
+            await adminStatement(options.adminDatabase, drop, ctx.env).catch(async (e: Error) => {
+                await stopDump(opened.dump);
+                throw e;
+            });
             try {
-                outcome = await restoreDatabase(ctx, repo, backup, manifest, {
-                    database: scratch,
-                    adminDatabase: options.adminDatabase,
-                    create: true,
-                    force: false,
-                    // The drill server gets the backup's roles as a new server would (older backups: without owners).
-                    noOwner: !manifest.roles,
-                    createRoles: manifest.roles !== undefined,
-                });
+                outcome = await restoreDatabase(
+                    ctx,
+                    repo,
+                    { ...opened, manifest },
+                    {
+                        database: scratch,
+                        adminDatabase: options.adminDatabase,
+                        create: true,
+                        force: false,
+                        // The drill server gets the backup's roles as a new server would (older backups: without owners).
+                        noOwner: !manifest.roles,
+                        createRoles: manifest.roles !== undefined,
+                    },
+                );
             } finally {
                 await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) =>
                     log("warn", "verify.drill.cleanup_failed", { target, cause: e.message }),
@@ -114,9 +136,21 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         }
         const durationSeconds = secondsSince(drillStart);
         const withinRto = durationSeconds <= rtoSeconds;
-        drill = { ...outcome, durationSeconds, ok: outcome.problems.length === 0 && withinRto, rtoSeconds, withinRto };
+        const withinBudget = durationSeconds <= budget.budgetSeconds;
+        const complete = outcome.problems.length === 0;
+        drill = {
+            ...outcome,
+            durationSeconds,
+            ok: complete && withinRto && withinBudget,
+            rtoSeconds,
+            withinRto,
+            projectedSeconds: durationSeconds,
+            budgetSeconds: budget.budgetSeconds,
+            withinBudget,
+        };
         log(drill.ok ? "info" : "error", drill.ok ? "verify.drill.success" : "verify.drill.failure", {
             ...drill,
+            ...(!withinBudget ? { cause: budgetCause(durationSeconds, budget, "restore drill took") } : {}),
             ...(outcome.problems.length
                 ? { cause: `restored data does not match the manifest: ${outcome.problems.join("; ")}` }
                 : {}),
@@ -126,6 +160,12 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
                   }
                 : {}),
         });
+        // The throughput of a complete drill is what status projects restore times from.
+        if (complete) {
+            await recordDrill(repo, backup.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
+                log("warn", "verify.drill.record_failed", { target, cause: e.message }),
+            );
+        }
     } catch (e) {
         drill = { ok: false, cause: (e as Error).message };
         log("error", "verify.drill.failure", { target, cause: drill.cause });
@@ -153,7 +193,13 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         [metricNames.lastRunSuccess]: result.ok ? 1 : 0,
         [result.ok ? metricNames.lastSuccess : metricNames.lastFailure]: Date.now() / 1000,
         [metricNames.duration]: result.durationSeconds,
-        ...("rtoSeconds" in drill ? { [metricNames.restoreDuration]: drill.durationSeconds } : {}),
+        ...("rtoSeconds" in drill
+            ? {
+                  [metricNames.restoreDuration]: drill.durationSeconds,
+                  [metricNames.restoreProjected]: drill.projectedSeconds,
+                  [metricNames.restoreBudget]: drill.budgetSeconds,
+              }
+            : {}),
     });
     if (!result.ok) throw new VerifyFailed(result);
     return result;

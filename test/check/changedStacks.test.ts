@@ -84,6 +84,65 @@ const changes: [string, string, string, string, Change, string, RegExp][] = [
         "fileShares.monthlyAnchor",
         /the monthly backup is taken on weeks \["Last"\], days \["Sunday"\]; the policy requires the First Sunday of each month\./,
     ],
+    [
+        "NAS backup job at 22:30 UTC",
+        "azure-native:app:Job",
+        "configuration",
+        "nas-backup-daily-schedule",
+        (c) => ((c.scheduleTriggerConfig as Record<string, unknown>).cronExpression = "30 22 * * *"),
+        "nas.schedule",
+        // The job's whole configuration is secret (it holds the job secrets): the report shows the value as [secret].
+        /cronExpression is "\[secret\]"; Container Apps evaluates it in UTC, and that time falls twice or not at all/,
+    ],
+    [
+        "NAS backup job declaring 14 days",
+        "azure-native:app:Job",
+        "tags",
+        "nas-backup-retention",
+        (t) => {
+            const key = "backup-policy.it-manufactory.de:daily-retention-days";
+            if (key in t) t[key] = "14";
+        },
+        "nas.dailyRetentionDays",
+        new RegExp(
+            `daily-retention-days"\\] is 14; the policy requires ${backupPolicy.nas.dailyRetentionDays.value}\\.`,
+        ),
+    ],
+    [
+        "NAS job without a replica timeout",
+        "azure-native:app:Job",
+        "configuration",
+        "nas-job-bounded",
+        (c) => delete c.replicaTimeout,
+        "nas.schedule",
+        /configuration.replicaTimeout is not set; set a bound\./,
+    ],
+    [
+        "NAS job with the repository key in plain text",
+        "azure-native:app:Job",
+        "template",
+        "nas-job-secrets-by-reference",
+        (t) => {
+            const env = (t.containers as { env: { name: string; value?: string; secretRef?: string }[] }[])[0].env;
+            const key = env.find((v) => v.name === "RESTIC_PASSWORD")!;
+            delete key.secretRef;
+            key.value = "plain-repository-key";
+        },
+        "nas.encrypted",
+        /env RESTIC_PASSWORD is not a secretRef; secrets must come from the job's secrets\./,
+    ],
+    [
+        "NAS job reaching the NAS over http",
+        "azure-native:app:Job",
+        "template",
+        "nas-job-https",
+        (t) => {
+            const env = (t.containers as { env: { name: string; value?: string }[] }[])[0].env;
+            env.find((v) => v.name === "NAS_BACKUP_REPOSITORY_BASE")!.value = "rest:http://nas.example:8000/";
+        },
+        "nas.encrypted",
+        /NAS_BACKUP_REPOSITORY_BASE is "rest:http:\/\/nas.example:8000\/"; backups travel to the NAS only over https/,
+    ],
 ];
 
 describe("npm run check on the real prod program", () => {
@@ -101,10 +160,20 @@ describe("npm run check on the real prod program", () => {
             resource: { type: "azure-native:dbforpostgresql:Server" },
             evidence: [{ property: "backup.backupRetentionDays", value: backupPolicy.database.retentionDays.value }],
         });
-        // The NAS rows are evidenced: the Container Apps Jobs back up every database and share.
-        const nas = prod.evidence.filter((r) => r.requirement.startsWith("nas."));
-        expect(nas.length).toBeGreaterThan(0);
-        expect(nas.filter((r) => r.status !== "met")).toEqual([]);
+        // Every NAS requirement is evidenced by the Container Apps Jobs: every database and share covered.
+        const nasRows = prod.evidence.filter((r) => r.requirement.startsWith("nas."));
+        expect(nasRows.filter((r) => r.status !== "met")).toEqual([]);
+        const coverage = nasRows.filter((r) => r.requirement === "nas.schedule" && r.rule === "nas-backup-coverage");
+        expect(coverage.map((r) => r.resource!.type).sort()).toEqual([
+            ...Array<string>(3).fill("azure-native:dbforpostgresql:Database"),
+            ...Array<string>(2).fill("azure-native:storage:FileShare"),
+        ]);
+        for (const rule of ["nas-backup-daily-schedule", "nas-backup-retention", "nas-job-bounded", "nas-job-https"]) {
+            expect(
+                nasRows.some((r) => r.rule === rule && r.resource?.type === "azure-native:app:Job"),
+                rule,
+            ).toBe(true);
+        }
     });
 
     it.each(changes)("fails when the %s", async (_title, type, property, rule, change, requirement, message) => {

@@ -61,6 +61,39 @@ describe("npm run check", () => {
         );
     });
 
+    it("shows every NAS row of every stack met: prod and trial by Container Apps Jobs, staging by CronJobs", () => {
+        const report = JSON.parse(fs.readFileSync(path.join(tmp, "all.json"), "utf8")) as {
+            stacks: {
+                stack: string;
+                evidence: {
+                    requirement: string;
+                    status: string;
+                    rule: string | null;
+                    resource: { type: string } | null;
+                }[];
+            }[];
+        };
+        const jobType = {
+            prod: "azure-native:app:Job",
+            trial: "azure-native:app:Job",
+            staging: "kubernetes:batch/v1:CronJob",
+        };
+        for (const { stack, evidence } of report.stacks) {
+            const nas = evidence.filter((r) => r.requirement.startsWith("nas."));
+            expect(nas.length, stack).toBeGreaterThan(0);
+            expect(
+                nas.filter((r) => r.status !== "met"),
+                stack,
+            ).toEqual([]);
+            const scheduled = nas.filter((r) => r.rule === "nas-backup-daily-schedule").map((r) => r.resource?.type);
+            expect(new Set(scheduled), stack).toEqual(new Set([jobType[stack as keyof typeof jobType]]));
+        }
+        expect(all.stdout).toMatch(
+            /met +nas-backup-coverage, azure-native:dbforpostgresql:Database "postgres-db-auth"/,
+        );
+        expect(all.stdout).toMatch(/met +nas-backup-coverage, azure-native:storage:FileShare "files-share-images"/);
+    });
+
     it("prints no secret: the administrator password placeholder of the mocks appears nowhere", () => {
         const everything =
             all.stdout +

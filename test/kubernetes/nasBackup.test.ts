@@ -196,6 +196,10 @@ describe("NasBackup alerts", () => {
         expect(spec).toContain(
             `nas_backup_last_success_timestamp_seconds{operation=\\"backup\\",target=\\"main\\"} > ${26 * 3600}`,
         );
+        // The RTO watched: the drill's restore time against the share of the RTO verify pushes with it.
+        expect(spec).toContain(
+            `nas_backup_restore_projected_seconds{operation=\\"verify\\",target=\\"main\\"} > nas_backup_restore_budget_seconds{operation=\\"verify\\",target=\\"main\\"}`,
+        );
         const env = JSON.stringify(resourcesOfType(pushed, "kubernetes:batch/v1:CronJob")[0].inputs.spec);
         expect(env).toContain("NAS_BACKUP_PUSHGATEWAY_URL");
         const off = await runNasBackup((a) => ({ ...a, alerts: { prometheusRule: false } }));

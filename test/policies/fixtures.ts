@@ -3,12 +3,7 @@
  * with the Data Backup Policy. Values come from components/policy.ts; each test changes one property.
  */
 import { backupPolicy } from "../../components/policy";
-import {
-    fileResourceClaimMetadata,
-    nasBackupDeclarationFor,
-    type NasBackupTarget,
-    nasBackupTags,
-} from "../../components/kubernetes/nasBackupContract";
+import { fileResourceClaimMetadata, type NasBackupTarget } from "../../components/kubernetes/nasBackupContract";
 import { checkNasBackupArgs, type NasJobArgs } from "../../components/kubernetes/args";
 import { targetCronJobs } from "../../components/kubernetes/jobs";
 import { restrictedNamespaceLabels } from "../../components/kubernetes/nasBackup";
@@ -16,7 +11,8 @@ import type { NasOperation } from "../../components/kubernetes/schedule";
 import { exampleJobArgs } from "../kubernetes/fixture";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
 import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/backupAlerts";
-import { containerAppsJobBounds, parseUtcBackupTime, utcNasSchedules } from "../../components/azure/nasJobSchedule";
+import { parseUtcBackupTime } from "../../components/azure/nasJobSchedule";
+import { type AzureTarget, consumptionProfile, targetJobs } from "../../components/azure/nasBackupJobs";
 
 const rg = "rg-backup-prod";
 const location = backupPolicy.regions.azure.value;
@@ -290,87 +286,56 @@ export function existingClaimMarker(fileResource: string, claimName = fileResour
     });
 }
 
-/** What differs per operation of a target's Container Apps Jobs: runner arguments and credentials. */
-const containerAppsOperations = {
-    backup: { args: ["backup"], maintenance: false },
-    prune: { args: ["prune"], maintenance: true },
-    verify: { args: ["verify"], maintenance: false },
-    drill: { args: ["verify"], maintenance: false },
-} as const;
-/** The UTC schedules of components/azure/nasJobSchedule.ts for a backup at 00:30 UTC. */
-const containerAppsSchedules = utcNasSchedules(parseUtcBackupTime("00:30", "dailyBackupTimeUtc"));
-
 /**
- * A NAS Container Apps Job (prod/trial) of one target, shaped by the contract of
- * components/kubernetes/nasBackupContract.ts: the daily backup job carries the declaration as tags,
- * schedules and bounds of components/azure/nasJobSchedule.ts (UTC), credentials only as job secrets
- * referenced by secretRef, the NAS over https.
+ * A NAS Container Apps Job (prod/trial) exactly as the AzureNasBackup component renders it
+ * (components/azure/nasBackupJobs.ts `targetJobs`), for one target: the backup job (tagged with the
+ * NAS backup declaration) by default, or its prune, verify or drill job.
  */
 export function containerAppsJob(target: NasBackupTarget, operation: NasOperation = "backup"): ResourceUnderTest {
-    const op = containerAppsOperations[operation];
-    const nasBase = "rest:https://nas.it-manufactory.de:8000/prod/";
-    const database = target.kind === "database" && operation !== "prune";
-    const secretName = op.maintenance ? "nas-maintenance-password" : "nas-password";
-    const secrets = [
-        { name: "restic-password", value: "placeholder-repository-key" },
-        { name: secretName, value: "placeholder-nas-password" },
-        ...(database ? [{ name: "database-password", value: "placeholder-database-password" }] : []),
-    ];
-    const env = [
-        { name: "NAS_BACKUP_REPOSITORY_BASE", value: nasBase },
-        ...(op.maintenance
-            ? [
-                  {
-                      name: "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE",
-                      value: "rest:https://nas.it-manufactory.de:8001/prod/",
+    const azureTarget: AzureTarget =
+        target.kind === "database"
+            ? {
+                  kind: "database",
+                  target: target.name,
+                  jobName: target.name,
+                  name: target.name,
+                  host: "psql-prod.postgres.database.azure.com",
+                  port: 5432,
+                  role: "nas_backup",
+                  password: "placeholder-database-password",
+                  tls: {
+                      mode: "verify-full",
+                      caCertificate: "-----BEGIN CERTIFICATE-----\n-----END CERTIFICATE-----\n",
                   },
-                  { name: "NAS_BACKUP_MAINTENANCE_USER", value: "prune" },
-                  { name: "NAS_BACKUP_MAINTENANCE_PASSWORD", secretRef: secretName },
-              ]
-            : [
-                  { name: "NAS_BACKUP_REST_USER", value: "backup" },
-                  { name: "NAS_BACKUP_REST_PASSWORD", secretRef: secretName },
-              ]),
-        { name: "RESTIC_PASSWORD", secretRef: "restic-password" },
-        ...(database
-            ? [
-                  { name: "PGHOST", value: "psql-prod.postgres.database.azure.com" },
-                  { name: "PGPORT", value: "5432" },
-                  { name: "PGUSER", value: "nas_backup" },
-                  { name: "PGPASSWORD", secretRef: "database-password" },
-                  { name: "PGSSLMODE", value: "verify-full" },
-              ]
-            : []),
-    ];
+              }
+            : {
+                  kind: "file-share",
+                  target: target.name,
+                  jobName: target.name,
+                  name: target.name,
+                  storageName: target.name,
+              };
+    const plan = targetJobs(azureTarget, {
+        image: `ghcr.io/it-manufactory/nas-backup@sha256:${"0".repeat(64)}`,
+        backupTime: parseUtcBackupTime("00:30", "dailyBackupTimeUtc"),
+        appendOnlyUrl: new URL("https://nas.it-manufactory.de:8000/prod/"),
+        maintenanceUrl: new URL("https://nas.it-manufactory.de:8001/prod/"),
+        secrets: {
+            appendOnly: { user: "backup", password: "placeholder-nas-password" },
+            maintenance: { user: "prune", password: "placeholder-maintenance-password" },
+            repositoryPassword: "placeholder-repository-key",
+        },
+    }).find((p) => p.operation === operation)!;
     const suffix = operation === "backup" ? "" : `-${operation}`;
     return resource(types.containerAppsJob, `nas-job-${target.kind}-${target.name}${suffix}`, {
         resourceGroupName: rg,
-        jobName: `nas-${target.name}-${operation}`,
+        jobName: plan.name,
         location,
         environmentId: `${ids.resourceGroup}/providers/Microsoft.App/managedEnvironments/cae-prod`,
-        ...(operation === "backup" ? { tags: nasBackupTags(nasBackupDeclarationFor(target)) } : {}),
-        configuration: {
-            triggerType: "Schedule",
-            scheduleTriggerConfig: {
-                cronExpression: containerAppsSchedules[operation],
-                parallelism: 1,
-                replicaCompletionCount: 1,
-            },
-            ...containerAppsJobBounds[operation],
-            secrets,
-        },
-        template: {
-            containers: [
-                {
-                    name: "nas-backup",
-                    image: `ghcr.io/it-manufactory/nas-backup@sha256:${"0".repeat(64)}`,
-                    command: ["nas-backup"],
-                    args: [...op.args, "--target", target.name],
-                    env,
-                    resources: { cpu: 1, memory: "2Gi" },
-                },
-            ],
-        },
+        workloadProfileName: consumptionProfile,
+        configuration: plan.configuration,
+        template: plan.template,
+        tags: plan.tags,
     });
 }
 

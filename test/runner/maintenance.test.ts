@@ -636,6 +636,7 @@ describe("verify when the NAS does not answer", () => {
                     readDataSubset: "1/7",
                     adminDatabase: "postgres",
                     scratchDirectory: undefined,
+                    rtoShare: 0.5,
                 }),
             ).rejects.toThrow(/not reachable/);
             const events = lines.map((l) => JSON.parse(l) as { event: string; level: string; cause?: string });

@@ -5,9 +5,11 @@
  */
 import { createHash } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import { writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { checkRoom } from "../../runner/src/restore";
 import {
     failureCause,
     freePort,
@@ -213,6 +215,65 @@ describe("restore --create-roles onto a new server", () => {
         expect(fresh.sql("postgres", "SELECT rolpassword IS NULL FROM pg_authid WHERE rolname = 'app_user'")).toBe("t");
         expect(fresh.sql("postgres", "SELECT pg_has_role('app_user', 'app_reader', 'member')")).toBe("t");
         expect(fresh.sql("crm", "SELECT count(*) FROM crm.account")).toBe("20000");
+    });
+});
+
+describe("restore --jobs N: the dump landed on scratch space, then a parallel pg_restore", () => {
+    it("restores and proves the content, leaves nothing on the scratch space, and refuses a scratch directory it cannot use", async () => {
+        const scratch = mkdtempSync(join(tmpdir(), "nas-backup-scratch-"));
+        try {
+            const r = await runCli(
+                [
+                    "restore",
+                    "--target",
+                    "crm",
+                    "--into-database",
+                    "crm_parallel",
+                    "--create",
+                    "--jobs",
+                    "2",
+                    "--scratch-directory",
+                    scratch,
+                ],
+                sourceEnv,
+            );
+            expect(r.code, r.stderr).toBe(0);
+            expect(r.events.find((e) => e.event === "restore.start")).toMatchObject({ jobs: 2 });
+            expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({ complete: true, problems: [] });
+            expect(source.sql("crm_parallel", "SELECT count(*) FROM crm.account")).toBe("20000");
+            expect(readdirSync(scratch)).toEqual([]);
+        } finally {
+            rmSync(scratch, { recursive: true, force: true });
+        }
+        const missing = await runCli(
+            [
+                "restore",
+                "--target",
+                "crm",
+                "--into-database",
+                "crm_parallel_2",
+                "--create",
+                "--jobs",
+                "2",
+                "--scratch-directory",
+                join(scratch, "gone"),
+            ],
+            sourceEnv,
+        );
+        expect(missing.code).toBe(1);
+        expect(failureCause(missing)).toMatch(/scratch directory .*gone is not usable: ENOENT/);
+        // Refused before anything was restored: the database --create made is gone again.
+        expect(source.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname = 'crm_parallel_2'")).toBe("0");
+        const usage = await runCli(["restore", "--target", "crm", "--into-database", "x", "--jobs", "0"], sourceEnv);
+        expect(usage.code).toBe(2);
+        expect(usage.stderr).toMatch(/--jobs 0: expected a whole number/);
+    });
+
+    it("checks the scratch filesystem for room for the dump", async () => {
+        await expect(checkRoom(tmpdir(), Number.MAX_SAFE_INTEGER)).rejects.toThrow(
+            /scratch directory .* has \d+ MiB free; the dump needs \d+ MiB/,
+        );
+        await expect(checkRoom(tmpdir(), 1)).resolves.toBeUndefined();
     });
 });
 

@@ -41,7 +41,7 @@ export type StringFlag<S extends CommandSpec> = Extract<S["options"][number], { 
 export type BooleanFlag<S extends CommandSpec> = Extract<S["options"][number], { readonly type: "boolean" }>["flag"];
 
 /** How a command ended; cli.ts maps each to its exit code (usage errors are thrown as UsageError). */
-export type Outcome = "ok" | "failure" | "rpoBreached";
+export type Outcome = "ok" | "failure" | "rpoBreached" | "rtoAtRisk";
 
 /** One parsed invocation of a command, as its `run` sees it. Flags fall back to their environment variable. */
 export interface Invocation<S extends CommandSpec> {
@@ -68,6 +68,13 @@ export interface Command<S extends CommandSpec = CommandSpec> {
 
 /** Seconds between progress log lines on long work, unless NAS_BACKUP_PROGRESS_SECONDS says otherwise. */
 export const DEFAULT_PROGRESS_SECONDS = 30;
+
+/**
+ * The share of the RTO (percent) a restore projected at a target's current size may take before
+ * verify and status fail: half the RTO leaves room for growth and for a slower day. Not a policy value
+ * (the policy sets the RTO itself); --rto-share / NAS_BACKUP_RTO_SHARE override it.
+ */
+export const DEFAULT_RTO_SHARE_PERCENT = 50;
 
 /**
  * Seconds a backup waits for a NAS that stopped answering before it is aborted, unless
@@ -100,6 +107,13 @@ export const options = {
     },
     json: { flag: "json", type: "boolean", description: "print the result as JSON on stdout instead of text." },
     help: { flag: "help", type: "boolean", description: "show this help." },
+    rtoShare: {
+        flag: "rto-share",
+        type: "string",
+        placeholder: "PERCENT",
+        env: "NAS_BACKUP_RTO_SHARE",
+        description: `fail when a restore projected at the target's current size (from the last drill's throughput) exceeds this share of the RTO of ${backupPolicy.rtoHours.value} h (default ${DEFAULT_RTO_SHARE_PERCENT}).`,
+    },
     adminDatabase: {
         flag: "admin-database",
         type: "string",

@@ -1,17 +1,26 @@
 /** `nas-backup verify`: integrity check and restore drill against the RTO (§2.10, §2.13.1). */
 import { backupPolicy } from "../../../components/policy";
 import type { VerifyResult } from "../verify";
-import { environment, options, type Command, type CommandSpec, type Invocation, type Outcome } from "./spec";
+import {
+    DEFAULT_RTO_SHARE_PERCENT,
+    environment,
+    options,
+    type Command,
+    type CommandSpec,
+    type Invocation,
+    type Outcome,
+} from "./spec";
 
 export const verifySpec = {
     name: "verify",
     summary: "check the repository's integrity and run a restore drill",
-    usage: "nas-backup verify --target NAME [--read-data-subset N/T|X%] [--admin-database NAME] [--scratch-directory PATH] [--json]",
+    usage: "nas-backup verify --target NAME [--read-data-subset N/T|X%] [--admin-database NAME] [--scratch-directory PATH] [--rto-share PERCENT] [--json]",
     description: [
         "`restic check --read-data-subset` (default: one seventh of the pack files, a different one each day), then",
         "restores the latest complete backup into a scratch database (nas_backup_drill_<target>, dropped afterwards) or a",
         "scratch directory and compares it with the manifest. Reports the drill's duration against the RTO of",
-        `${backupPolicy.rtoHours.value} h (${backupPolicy.rtoHours.clause}); fails if the check fails, the data differ, or the drill exceeds the RTO.`,
+        `${backupPolicy.rtoHours.value} h (${backupPolicy.rtoHours.clause}); fails if the check fails, the data differ, or the drill exceeds --rto-share of the RTO`,
+        `(default ${DEFAULT_RTO_SHARE_PERCENT} %). Records the drill's throughput in the repository (a snapshot tagged drill), from which status projects restore times.`,
         "The scratch database is created on the server of the PG* variables: point them at a drill server, not production.",
     ].join("\n"),
     role: "backup",
@@ -26,6 +35,7 @@ export const verifySpec = {
                 "pack files to read and verify: n/t, x% or a size (restic check syntax); 100% reads everything.",
         },
         options.adminDatabase,
+        options.rtoShare,
         {
             flag: "scratch-directory",
             type: "string",
@@ -49,7 +59,10 @@ export const verifySpec = {
 } as const satisfies CommandSpec;
 
 async function run(cli: Invocation<typeof verifySpec>): Promise<Outcome> {
-    const { verify, VerifyFailed } = await import("../verify");
+    const [{ verify, VerifyFailed }, { rtoShareFraction }] = await Promise.all([
+        import("../verify"),
+        import("../config"),
+    ]);
     const show = (result: VerifyResult): void => cli.print(cli.json ? JSON.stringify(result) : verifyText(result));
     try {
         show(
@@ -58,6 +71,7 @@ async function run(cli: Invocation<typeof verifySpec>): Promise<Outcome> {
                 readDataSubset: cli.string("read-data-subset"),
                 adminDatabase: cli.string("admin-database") ?? "postgres",
                 scratchDirectory: cli.string("scratch-directory"),
+                rtoShare: rtoShareFraction(cli.string("rto-share"), DEFAULT_RTO_SHARE_PERCENT),
             }),
         );
         return "ok";
@@ -77,7 +91,7 @@ function verifyText(r: VerifyResult): string {
         const d = r.drill;
         lines.push(
             `  restore drill of ${d.snapshot} (${d.snapshotTime}) into ${d.into}: ${d.problems.length ? `FAILED: ${d.problems.join("; ")}` : "complete"}`,
-            `  drill duration ${d.durationSeconds} s, RTO ${d.rtoSeconds} s: ${d.withinRto ? "within" : "EXCEEDED"}`,
+            `  drill duration ${d.durationSeconds} s, RTO ${d.rtoSeconds} s: ${d.withinRto ? "within" : "EXCEEDED"}; ${d.withinBudget ? "within" : "EXCEEDS"} the restore budget of ${d.budgetSeconds} s (--rto-share of the RTO)`,
         );
     } else lines.push(`  restore drill: FAILED: ${r.drill.cause}`);
     return lines.join("\n");
