@@ -14,7 +14,7 @@ import * as random from "@pulumi/random";
 import { checkImage, checkRepositoryBase, target as targetName, type NasEndpointArgs } from "../kubernetes/args";
 import { workspaceDiagnostics } from "./diagnostics";
 import { nasBackupAlerts } from "./nasBackupAlerts";
-import { consumptionProfile, targetJobs, type AzureTarget, type JobPlanArgs } from "./nasBackupJobs";
+import { consumptionProfile, statusJob, targetJobs, type AzureTarget, type JobPlanArgs } from "./nasBackupJobs";
 import { parseUtcBackupTime } from "./nasJobSchedule";
 import { containerAppsSubnetDelegation } from "./settings";
 
@@ -141,25 +141,24 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                 nasCaCertificate: args.nas.caCertificate,
             },
         };
-        const jobs = targets
-            .flatMap((target) => targetJobs(target, plan))
-            .map(
-                (job) =>
-                    new azure.app.Job(
-                        `${name}-${job.name}`,
-                        {
-                            jobName: job.name,
-                            resourceGroupName: args.resourceGroupName,
-                            location: args.location,
-                            environmentId: environment.id,
-                            workloadProfileName: consumptionProfile,
-                            configuration: job.configuration,
-                            template: job.template,
-                            tags: { ...args.tags, ...job.tags },
-                        },
-                        { parent: this, dependsOn: [...storages.values()] },
-                    ),
-            );
+        const plans = [...targets.flatMap((target) => targetJobs(target, plan)), statusJob(targets, plan)];
+        const jobs = plans.map(
+            (job) =>
+                new azure.app.Job(
+                    `${name}-${job.name}`,
+                    {
+                        jobName: job.name,
+                        resourceGroupName: args.resourceGroupName,
+                        location: args.location,
+                        environmentId: environment.id,
+                        workloadProfileName: consumptionProfile,
+                        configuration: job.configuration,
+                        template: job.template,
+                        tags: { ...args.tags, ...job.tags },
+                    },
+                    { parent: this, dependsOn: [...storages.values()] },
+                ),
+        );
         if (args.actionGroupId !== undefined) {
             nasBackupAlerts(
                 `${name}-alerts`,

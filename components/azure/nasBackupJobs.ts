@@ -25,6 +25,7 @@ import {
     pruneSpec,
     runnerExecutable,
     scratchDatabaseRunnerEnv,
+    statusSpec,
     verifySpec,
     type RunnerEnvVar,
     type RunnerSecret,
@@ -325,4 +326,44 @@ export function targetJobs(target: AzureTarget, plan: JobPlanArgs): JobPlan[] {
         verifyPlan("verify", target, plan),
         verifyPlan("drill", target, plan),
     ];
+}
+
+/** Name of the manual job that tests the way to the NAS (`nas-backup status` of every target). */
+export const statusJobName = "nas-status";
+
+/**
+ * A manually started job (`az containerapp job start -n nas-status`) that runs `nas-backup status`
+ * for every target with the backup credentials: it only reads, and proves DNS, routing, TLS and the
+ * credentials from inside the environment before the first night (exit 3 only means no backup yet).
+ */
+export function statusJob(targets: readonly AzureTarget[], plan: JobPlanArgs): Omit<JobPlan, "operation" | "target"> {
+    const env = nasEnv(statusSpec, plan);
+    const [first] = targets;
+    const secrets = jobSecrets(env, plan, statusSpec, first, false);
+    const volumes = caVolume(secrets);
+    return {
+        name: statusJobName,
+        tags: {},
+        configuration: {
+            triggerType: "Manual",
+            manualTriggerConfig: { parallelism: 1, replicaCompletionCount: 1 },
+            replicaTimeout: 600,
+            replicaRetryLimit: 0,
+            secrets,
+        },
+        template: {
+            containers: [
+                {
+                    name: "nas-backup",
+                    image: plan.image,
+                    command: [runnerExecutable],
+                    args: commandLine(statusSpec, { target: targets.map((t) => t.target) }),
+                    env: toAzureEnv(env),
+                    resources: runnerResources,
+                    volumeMounts: volumes.map((v) => v.mount),
+                },
+            ],
+            volumes: volumes.map((v) => v.volume),
+        },
+    };
 }

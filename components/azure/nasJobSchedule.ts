@@ -114,18 +114,6 @@ export function utcNasSchedules(backupTime: TimeOfDay): Readonly<Record<NasOpera
     return cronExpressions(operationTimes(backupTime));
 }
 
-/** Hours (UTC) in which an operation of the NAS backup may run: from each start to its latest end. */
-export function utcNasJobHours(backupTime: TimeOfDay): readonly number[] {
-    const times = operationTimes(backupTime);
-    const hours = new Set<number>();
-    for (const operation of Object.keys(times) as NasOperation[]) {
-        const { startingDeadlineSeconds, activeDeadlineSeconds } = jobBounds[operation];
-        const length = Math.ceil((startingDeadlineSeconds + activeDeadlineSeconds) / 3600);
-        for (let h = 0; h <= length; h++) hours.add((times[operation].hour + h) % 24);
-    }
-    return [...hours].sort((a, b) => a - b);
-}
-
 /** A Container Apps Job's bounds: seconds a replica may run, and retries of a failed replica. */
 export interface ContainerAppsJobBounds {
     readonly replicaTimeout: number;

@@ -5,10 +5,17 @@
  * result against a real NAS and PostgreSQL.
  */
 import type * as pulumi from "@pulumi/pulumi";
-import { backupSpec, commandLine, pruneSpec, verifySpec, type CommandSpec } from "../../runner/src/commands";
+import {
+    backupSpec,
+    commandLine,
+    pruneSpec,
+    statusSpec,
+    verifySpec,
+    type CommandSpec,
+} from "../../runner/src/commands";
 import { credentialEnv } from "../../runner/src/config";
 
-export { backupSpec, commandLine, pruneSpec, verifySpec };
+export { backupSpec, commandLine, pruneSpec, statusSpec, verifySpec };
 
 /** The runner's executable in its image (runner/Dockerfile links it onto PATH). */
 export const runnerExecutable = "nas-backup";

@@ -219,6 +219,15 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
         ).not.toBe(0);
     }, 300_000);
 
+    it("tests the way to the NAS with the manual nas-status job: every target reported", async () => {
+        const job = localJob(run, "nas-status");
+        expect(job.command).toEqual([runnerExecutable]);
+        const result = await execute(job);
+        expect(result.code, result.stderr).toBe(0);
+        expect(result.stdout).toMatch(/shop/);
+        expect(result.stdout).toMatch(/documents/);
+    }, 300_000);
+
     it("verifies the file share by restoring it into the job's scratch directory", async () => {
         const result = await execute(localJob(run, "verify-documents"));
         expect(result.code, result.stderr).toBe(0);

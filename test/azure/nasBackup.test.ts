@@ -62,7 +62,11 @@ interface JobInputs {
     tags: Record<string, string>;
 }
 
-const jobs = (run: OfflineRun) => resourcesOfType(run, T.job).map((job) => job.inputs as unknown as JobInputs);
+/** The scheduled jobs (the manual `nas-status` job is tested on its own). */
+const jobs = (run: OfflineRun) =>
+    resourcesOfType(run, T.job)
+        .map((job) => job.inputs as unknown as JobInputs)
+        .filter((job) => job.jobName !== "nas-status");
 const job = (run: OfflineRun, name: string): JobInputs => {
     const found = jobs(run).find((j) => j.jobName === name);
     if (found === undefined) throw new Error(`no job ${name}`);
@@ -240,6 +244,18 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
                 expect(JSON.stringify(open), resource.name).not.toContain(secret);
             }
         }
+    });
+
+    it("has a manual nas-status job that tests the way to the NAS with the backup credentials, read-only", () => {
+        const status = resourcesOfType(run, T.job).find((j) => j.inputs.jobName === "nas-status");
+        const inputs = status?.inputs as unknown as JobInputs & { configuration: { triggerType: string } };
+        expect(inputs.configuration.triggerType).toBe("Manual");
+        expect(inputs.template.containers[0].args).toEqual([
+            "status",
+            ...[...databases, ...shares].flatMap((target) => ["--target", target]),
+        ]);
+        expect(secretValue(inputs, "nas-user")).toMatch(/-backup$/);
+        expect(readNasBackupTags(inputs.tags)).toBeUndefined();
     });
 
     it("exports the repository key from @pulumi/random as a secret, protected", () => {
