@@ -30,7 +30,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { backupPolicy } from "../../components/policy";
 import { zonedInstant, civilDate, fromDayNumber, dayNumber } from "../src/calendar";
-import { CONTENT_SQL, SEQUENCES_SQL } from "../src/content";
+import { contentSql, SEQUENCES_SQL } from "../src/content";
 import { nasRetention, plan } from "../src/retention";
 import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
 
@@ -341,10 +341,12 @@ function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[
  * The content proof of a restore (and of the drill): content digests, sequences and schema objects,
  * against the row counts alone it replaced, on the restored database.
  */
-function timeContentProof(b: Bench): { content: number[]; counts: number[] } {
-    const proof = { content: [] as number[], counts: [] as number[] };
+function timeContentProof(b: Bench): { content: number[]; contentMd5: number[]; counts: number[] } {
+    const proof = { content: [] as number[], contentMd5: [] as number[], counts: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
-        proof.content.push(timed(() => b.pg.sql("runner_restore", `${CONTENT_SQL};\n${SEQUENCES_SQL}`)));
+        proof.content.push(timed(() => b.pg.sql("runner_restore", `${contentSql()};\n${SEQUENCES_SQL}`)));
+        // The rows hashed with md5, as manifests before issue 13 recorded them.
+        proof.contentMd5.push(timed(() => b.pg.sql("runner_restore", `${contentSql("md5")};\n${SEQUENCES_SQL}`)));
         proof.counts.push(timed(() => b.pg.sql("runner_restore", COUNTS_ONLY_SQL)));
     }
     return proof;
@@ -401,7 +403,7 @@ interface Measurements {
     readonly storage: { nasBytes: number; keptAfterPrune: number; dumpZ0Bytes: number };
     readonly backups: { bareDump: number[]; plainDump: number[]; runnerBackup: number[] };
     readonly restores: { bareRestore: number[]; runnerRestore: number[]; runnerRestoreJobs: number[] };
-    readonly proof: { content: number[]; counts: number[] };
+    readonly proof: { content: number[]; contentMd5: number[]; counts: number[] };
     readonly fixedMs: FixedCost;
     readonly verify: { drill: { durationSeconds: number; rtoSeconds: number }; resticOpenMs: number };
 }
@@ -418,6 +420,8 @@ function results(m: Measurements) {
     return {
         contentProof: {
             contentMs: median(m.proof.content),
+            /** The same proof with the rows hashed by md5 (manifests before issue 13). */
+            contentMd5Ms: median(m.proof.contentMd5),
             countsOnlyMs: median(m.proof.counts),
             /** Extra time of the content proof over the row counts, as a share of the restore's wall time. */
             extraShareOfRestore: (median(m.proof.content) - median(m.proof.counts)) / restore.runnerMs,
@@ -625,7 +629,7 @@ function printNotes(report: Report, t0: number): void {
             `${cpus().length} CPUs, load ${report.environment.loadAverage.join(" / ")}; total ${s(performance.now() - t0)}`,
     );
     console.log(
-        `content proof on the restored database ${s(proof.contentMs)} vs row counts alone ${s(proof.countsOnlyMs)}: ` +
+        `content proof on the restored database ${s(proof.contentMs)} (rows hashed with md5: ${s(proof.contentMd5Ms)}) vs row counts alone ${s(proof.countsOnlyMs)}: ` +
             `${(proof.contentMs / proof.countsOnlyMs).toFixed(1)}× the counts, +${(proof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
     );
     console.log(

@@ -17,7 +17,7 @@ import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
-import { CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
+import { contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import { PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
@@ -410,7 +410,7 @@ function startManifestQueries(database: string, session: PsqlSession, ctxEnv: No
         (e: Error) => e,
     );
     // Row counts in the same snapshot, while pg_dump runs.
-    const content = session.query<DatabaseContent>(CONTENT_SQL).then(
+    const content = session.query<DatabaseContent>(contentSql()).then(
         (c) => c,
         (e: Error) => e,
     );

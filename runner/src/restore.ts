@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
+import { compareContent, contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
@@ -381,7 +381,8 @@ async function checkRestored(
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
 ): Promise<string[]> {
-    const sql = `${CONTENT_SQL}; ${SEQUENCES_SQL}`;
+    // The tables' digests with the function the backup used (older manifests: md5).
+    const sql = `${contentSql(manifest.content.tableDigest ?? "md5")}; ${SEQUENCES_SQL}`;
     let answers = await session.queryEach(sql).catch(() => undefined);
     if (!answers) {
         // The session ended meanwhile (a server timeout): one new connection.
