@@ -306,11 +306,12 @@ async function backupDatabase(
         (v) => v,
         (e: Error) => e,
     );
+    // restic first: its key derivation and index load overlap the connection and the snapshot export.
+    const { restic, resticOut, resticErr, resticExit } = startDumpBackup(repo, time, dataTags, common.target);
     const session = PsqlSession.start(database, ctx.env);
     let finished = false;
     try {
         const { pgSnapshot, sequencesBefore } = await exportSnapshot(session);
-        const { restic, resticOut, resticErr, resticExit } = startDumpBackup(repo, time, dataTags, common.target);
         const { dump, dumpErr, dumpExit } = startPgDump(pgDump, pgSnapshot, database, env);
         // restic's stdin is closed only below, once the dump is known to be complete.
         const piped = heldPipe(dump.stdout!, restic.stdin!);
@@ -346,7 +347,12 @@ async function backupDatabase(
             }),
         };
     } finally {
-        if (!finished) session.kill();
+        if (!finished) {
+            // Killed, never ended: restic saw no end of its input and wrote no snapshot.
+            restic.kill("SIGKILL");
+            session.kill();
+            await resticExit.catch(() => undefined);
+        }
     }
 }
 
