@@ -13,8 +13,16 @@ import { log, secondsSince } from "./log";
 import { metricNames, pushMetrics } from "./metrics";
 import { adminStatement, quoteIdent } from "./postgres";
 import { OperationError } from "./proc";
-import { budgetCause, recordDrill, restoreBudget } from "./rto";
-import { openBackup, restoreDatabase, restoreDirectory, stopDump, type RestoreOutcome } from "./restore";
+import type { ResticRepository } from "./restic";
+import { budgetCause, recordDrill, restoreBudget, type RestoreBudget } from "./rto";
+import {
+    openBackup,
+    restoreDatabase,
+    restoreDirectory,
+    stopDump,
+    type OpenedBackup,
+    type RestoreOutcome,
+} from "./restore";
 
 /** Pack files are split into this many slices; the default subset reads one slice a day (all within a week). */
 const CHECK_SLICES = 7;
@@ -62,114 +70,9 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
     const subset = options.readDataSubset ?? defaultReadDataSubset(new Date());
     const repo = ctx.repository(target, "backup");
     log("info", "verify.start", { target, readDataSubset: subset });
-    try {
-        await repo.requireExisting();
-    } catch (e) {
-        // NAS down or no repository: a failed verification like any other (logged, and metrics say so).
-        log("error", "verify.failure", { target, cause: (e as Error).message, durationSeconds: secondsSince(start) });
-        await pushMetrics(ctx.pushgateway, "verify", target, {
-            [metricNames.lastRunSuccess]: 0,
-            [metricNames.lastFailure]: Date.now() / 1000,
-        });
-        throw e;
-    }
-
-    let check: VerifyResult["check"];
-    try {
-        // Locks of restic processes that died would block the check's exclusive lock.
-        await repo.unlockStale().catch((e: Error) => log("warn", "verify.unlock_failed", { target, cause: e.message }));
-        await repo.run("restic check", ["check", "--read-data-subset", subset]);
-        check = { ok: true, readDataSubset: subset };
-        log("info", "verify.check.success", { target, readDataSubset: subset });
-    } catch (e) {
-        check = { ok: false, readDataSubset: subset, cause: (e as Error).message };
-        log("error", "verify.check.failure", { target, readDataSubset: subset, cause: check.cause });
-    }
-
-    const budget = restoreBudget(options.rtoShare);
-    const { rtoSeconds } = budget;
-    let drill: VerifyResult["drill"];
-    try {
-        const drillStart = performance.now();
-        const opened = await openBackup(repo, { snapshot: "latest" });
-        const { backup, manifest } = opened;
-        log("info", "verify.drill.start", {
-            target,
-            snapshot: backup.shortId,
-            snapshotTime: backup.time.toISOString(),
-        });
-        let outcome: RestoreOutcome;
-        if (manifest.kind === "database") {
-            const scratch = drillDatabaseName(target);
-            const drop = `DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`;
-            await adminStatement(options.adminDatabase, drop, ctx.env).catch(async (e: Error) => {
-                await stopDump(opened.dump);
-                throw e;
-            });
-            try {
-                outcome = await restoreDatabase(
-                    ctx,
-                    repo,
-                    { ...opened, manifest },
-                    {
-                        database: scratch,
-                        adminDatabase: options.adminDatabase,
-                        create: true,
-                        force: false,
-                        // The drill server gets the backup's roles as a new server would (older backups: without owners).
-                        noOwner: !manifest.roles,
-                        createRoles: manifest.roles !== undefined,
-                    },
-                );
-            } finally {
-                await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) =>
-                    log("warn", "verify.drill.cleanup_failed", { target, cause: e.message }),
-                );
-            }
-        } else {
-            const scratch = await mkdtemp(join(options.scratchDirectory ?? tmpdir(), "nas-backup-drill-"));
-            try {
-                outcome = await restoreDirectory(repo, backup, manifest, scratch, true);
-            } finally {
-                await rm(scratch, { recursive: true, force: true });
-            }
-        }
-        const durationSeconds = secondsSince(drillStart);
-        const withinRto = durationSeconds <= rtoSeconds;
-        const withinBudget = durationSeconds <= budget.budgetSeconds;
-        const complete = outcome.problems.length === 0;
-        drill = {
-            ...outcome,
-            durationSeconds,
-            ok: complete && withinRto && withinBudget,
-            rtoSeconds,
-            withinRto,
-            projectedSeconds: durationSeconds,
-            budgetSeconds: budget.budgetSeconds,
-            withinBudget,
-        };
-        log(drill.ok ? "info" : "error", drill.ok ? "verify.drill.success" : "verify.drill.failure", {
-            ...drill,
-            ...(!withinBudget ? { cause: budgetCause(durationSeconds, budget, "restore drill took") } : {}),
-            ...(outcome.problems.length
-                ? { cause: `restored data does not match the manifest: ${outcome.problems.join("; ")}` }
-                : {}),
-            ...(!withinRto
-                ? {
-                      cause: `restore took ${durationSeconds} s, longer than the RTO of ${rtoSeconds} s (${backupPolicy.rtoHours.clause})`,
-                  }
-                : {}),
-        });
-        // The throughput of a complete drill is what status projects restore times from.
-        if (complete) {
-            await recordDrill(repo, backup.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
-                log("warn", "verify.drill.record_failed", { target, cause: e.message }),
-            );
-        }
-    } catch (e) {
-        drill = { ok: false, cause: (e as Error).message };
-        log("error", "verify.drill.failure", { target, cause: drill.cause });
-    }
+    await requireRepository(ctx, repo, target, start);
+    const check = await checkRepository(repo, target, subset);
+    const drill = await restoreDrill(ctx, repo, options);
 
     const result: VerifyResult = {
         target,
@@ -178,6 +81,154 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
         ok: check.ok && drill.ok,
         durationSeconds: secondsSince(start),
     };
+    await reportResult(ctx, result);
+    if (!result.ok) throw new VerifyFailed(result);
+    return result;
+}
+
+/** NAS down or no repository: a failed verification like any other (logged, and metrics say so). */
+async function requireRepository(ctx: Context, repo: ResticRepository, target: string, start: number): Promise<void> {
+    try {
+        await repo.requireExisting();
+    } catch (e) {
+        log("error", "verify.failure", { target, cause: (e as Error).message, durationSeconds: secondsSince(start) });
+        await pushMetrics(ctx.pushgateway, "verify", target, {
+            [metricNames.lastRunSuccess]: 0,
+            [metricNames.lastFailure]: Date.now() / 1000,
+        });
+        throw e;
+    }
+}
+
+/** `restic check` reading today's subset of the pack files. */
+async function checkRepository(repo: ResticRepository, target: string, subset: string): Promise<VerifyResult["check"]> {
+    try {
+        // Locks of restic processes that died would block the check's exclusive lock.
+        await repo.unlockStale().catch((e: Error) => log("warn", "verify.unlock_failed", { target, cause: e.message }));
+        await repo.run("restic check", ["check", "--read-data-subset", subset]);
+        log("info", "verify.check.success", { target, readDataSubset: subset });
+        return { ok: true, readDataSubset: subset };
+    } catch (e) {
+        const check = { ok: false, readDataSubset: subset, cause: (e as Error).message };
+        log("error", "verify.check.failure", { target, readDataSubset: subset, cause: check.cause });
+        return check;
+    }
+}
+
+/** The restore drill of the latest backup, timed against the RTO and the restore budget. */
+async function restoreDrill(
+    ctx: Context,
+    repo: ResticRepository,
+    options: VerifyOptions,
+): Promise<VerifyResult["drill"]> {
+    const { target } = options;
+    const budget = restoreBudget(options.rtoShare);
+    try {
+        const drillStart = performance.now();
+        const opened = await openBackup(repo, { snapshot: "latest" });
+        const { backup } = opened;
+        log("info", "verify.drill.start", {
+            target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
+        });
+        const outcome = await restoreIntoScratch(ctx, repo, opened, options);
+        const durationSeconds = secondsSince(drillStart);
+        const drill = judgeDrill(outcome, durationSeconds, budget);
+        // The throughput of a complete drill is what status projects restore times from.
+        if (outcome.problems.length === 0) {
+            await recordDrill(repo, backup.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
+                log("warn", "verify.drill.record_failed", { target, cause: e.message }),
+            );
+        }
+        return drill;
+    } catch (e) {
+        const drill = { ok: false as const, cause: (e as Error).message };
+        log("error", "verify.drill.failure", { target, cause: drill.cause });
+        return drill;
+    }
+}
+
+/** Restores the opened backup into a scratch database (dropped before and after) or a scratch directory. */
+async function restoreIntoScratch(
+    ctx: Context,
+    repo: ResticRepository,
+    opened: OpenedBackup,
+    options: VerifyOptions,
+): Promise<RestoreOutcome> {
+    const { target } = options;
+    const { backup, manifest } = opened;
+    if (manifest.kind === "database") {
+        const scratch = drillDatabaseName(target);
+        const drop = `DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`;
+        await adminStatement(options.adminDatabase, drop, ctx.env).catch(async (e: Error) => {
+            await stopDump(opened.dump);
+            throw e;
+        });
+        try {
+            return await restoreDatabase(
+                ctx,
+                repo,
+                { ...opened, manifest },
+                {
+                    database: scratch,
+                    adminDatabase: options.adminDatabase,
+                    create: true,
+                    force: false,
+                    // The drill server gets the backup's roles as a new server would (older backups: without owners).
+                    noOwner: !manifest.roles,
+                    createRoles: manifest.roles !== undefined,
+                },
+            );
+        } finally {
+            await adminStatement(options.adminDatabase, drop, ctx.env).catch((e: Error) =>
+                log("warn", "verify.drill.cleanup_failed", { target, cause: e.message }),
+            );
+        }
+    } else {
+        const scratch = await mkdtemp(join(options.scratchDirectory ?? tmpdir(), "nas-backup-drill-"));
+        try {
+            return await restoreDirectory(repo, backup, manifest, scratch, true);
+        } finally {
+            await rm(scratch, { recursive: true, force: true });
+        }
+    }
+}
+
+/** The drill passes when the restored data matches the manifest within the RTO and the restore budget. */
+function judgeDrill(outcome: RestoreOutcome, durationSeconds: number, budget: RestoreBudget): VerifyResult["drill"] {
+    const { rtoSeconds } = budget;
+    const withinRto = durationSeconds <= rtoSeconds;
+    const withinBudget = durationSeconds <= budget.budgetSeconds;
+    const complete = outcome.problems.length === 0;
+    const drill = {
+        ...outcome,
+        durationSeconds,
+        ok: complete && withinRto && withinBudget,
+        rtoSeconds,
+        withinRto,
+        projectedSeconds: durationSeconds,
+        budgetSeconds: budget.budgetSeconds,
+        withinBudget,
+    };
+    log(drill.ok ? "info" : "error", drill.ok ? "verify.drill.success" : "verify.drill.failure", {
+        ...drill,
+        ...(!withinBudget ? { cause: budgetCause(durationSeconds, budget, "restore drill took") } : {}),
+        ...(outcome.problems.length
+            ? { cause: `restored data does not match the manifest: ${outcome.problems.join("; ")}` }
+            : {}),
+        ...(!withinRto
+            ? {
+                  cause: `restore took ${durationSeconds} s, longer than the RTO of ${rtoSeconds} s (${backupPolicy.rtoHours.clause})`,
+              }
+            : {}),
+    });
+    return drill;
+}
+
+/** Logs the verification's result and pushes its metrics (with the drill's restore times, when it ran). */
+async function reportResult(ctx: Context, result: VerifyResult): Promise<void> {
+    const { target, check, drill } = result;
     log(result.ok ? "info" : "error", result.ok ? "verify.success" : "verify.failure", {
         target,
         durationSeconds: result.durationSeconds,
@@ -201,8 +252,6 @@ export async function verify(ctx: Context, options: VerifyOptions): Promise<Veri
               }
             : {}),
     });
-    if (!result.ok) throw new VerifyFailed(result);
-    return result;
 }
 
 export class VerifyFailed extends OperationError {
