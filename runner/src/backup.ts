@@ -8,6 +8,7 @@
  * failure it kills restic first, so restic never sees the end of a partial dump and writes no
  * snapshot. Only then is the manifest snapshot, the commit record, written.
  */
+import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
@@ -21,6 +22,7 @@ import { PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
     describeExit,
+    type Exit,
     heldPipe,
     OperationError,
     run,
@@ -30,7 +32,7 @@ import {
     waitForExit,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
-import { dumpRoles } from "./roles";
+import { dumpRoles, type RoleDefinitions } from "./roles";
 import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
 import { watchNas, type NasWatchdog } from "./watchdog";
@@ -93,9 +95,8 @@ interface DataResult {
     readonly bytes: number;
 }
 
-export async function backup(ctx: Context, options: BackupOptions): Promise<BackupResult> {
-    const start = performance.now();
-    const { target } = options;
+/** Exactly one of database or directory, and the backup's instant: not in the future, in whole seconds. */
+function kindAndTime(options: BackupOptions): { kind: TargetKind; time: Date } {
     if (!options.database === !options.directory)
         throw new UsageError("backup needs exactly one of --database or --directory");
     const kind: TargetKind = options.database ? "database" : "directory";
@@ -104,6 +105,85 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
         throw new UsageError(`--time ${options.time.toISOString()} is in the future`);
     // restic records seconds; the manifest and the monthly decision use the same instant.
     const time = new Date(Math.floor((options.time ?? new Date()).getTime() / 1000) * 1000);
+    return { kind, time };
+}
+
+async function reportSuccess(ctx: Context, result: BackupResult): Promise<void> {
+    log("info", "backup.success", { ...result });
+    await pushMetrics(ctx.pushgateway, "backup", result.target, {
+        [metricNames.lastSuccess]: Date.now() / 1000,
+        [metricNames.lastRunSuccess]: 1,
+        [metricNames.duration]: result.durationSeconds,
+        [metricNames.bytesStored]: result.bytesStored,
+        [metricNames.bytesNew]: result.bytesNew,
+    });
+}
+
+async function reportFailure(
+    ctx: Context,
+    failed: { target: string; kind: TargetKind; error: Error; start: number },
+): Promise<void> {
+    const { target, kind, error, start } = failed;
+    log("error", "backup.failure", {
+        target,
+        kind,
+        cause: error.message,
+        durationSeconds: secondsSince(start),
+    });
+    await pushMetrics(ctx.pushgateway, "backup", target, {
+        [metricNames.lastFailure]: Date.now() / 1000,
+        [metricNames.lastRunSuccess]: 0,
+    });
+}
+
+/**
+ * The data's backup with the manifest's restic started alongside; once the data is in, the manifest is
+ * committed. If the data fails, the manifest's restic is aborted and nothing of the run counts.
+ */
+async function backupWithManifest(
+    ctx: Context,
+    repo: ResticRepository,
+    options: BackupOptions,
+    step: { kind: TargetKind; time: Date; onCommit: () => void },
+): Promise<{ data: DataResult; monthly: boolean; manifestSummary: ResticSummary }> {
+    const { target } = options;
+    const { kind, time, onCommit } = step;
+    const run = randomUUID();
+    // Listed while the data streams: decides the monthly tag. The manifest's restic then starts at
+    // once (key derivation, index) and waits for its input, which it gets only at commit time.
+    let failed = false;
+    const manifest = repo
+        .snapshots()
+        .then((listed) =>
+            failed ? undefined : startManifest(repo, time, run, isMonthlyBackup(listed, time, nasRetention())),
+        )
+        .catch((e: Error) => e);
+    const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily];
+    const common = { format: 1 as const, target, run, time: time.toISOString() };
+    let data: DataResult;
+    try {
+        data =
+            kind === "database"
+                ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
+                : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+    } catch (e) {
+        failed = true;
+        await manifest.then((m) => (m instanceof Error ? undefined : m?.abort()));
+        throw e;
+    }
+    onCommit();
+    const writer = await manifest;
+    if (writer instanceof Error) throw writer;
+    if (!writer) throw new OperationError("the manifest's restic was not started");
+    const { monthly } = writer;
+    const manifestSummary = await writer.commit(`${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n`);
+    return { data, monthly, manifestSummary };
+}
+
+export async function backup(ctx: Context, options: BackupOptions): Promise<BackupResult> {
+    const start = performance.now();
+    const { target } = options;
+    const { kind, time } = kindAndTime(options);
     log("info", "backup.start", {
         target,
         kind,
@@ -125,35 +205,11 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             (files) => files,
             (e: Error) => e,
         );
-        const run = randomUUID();
-        // Listed while the data streams: decides the monthly tag. The manifest's restic then starts at
-        // once (key derivation, index) and waits for its input, which it gets only at commit time.
-        let failed = false;
-        const manifest = repo
-            .snapshots()
-            .then((listed) =>
-                failed ? undefined : startManifest(repo, time, run, isMonthlyBackup(listed, time, nasRetention())),
-            )
-            .catch((e: Error) => e);
-        const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily];
-        const common = { format: 1 as const, target, run, time: time.toISOString() };
-        let data: DataResult;
-        try {
-            data =
-                kind === "database"
-                    ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
-                    : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
-        } catch (e) {
-            failed = true;
-            await manifest.then((m) => (m instanceof Error ? undefined : m?.abort()));
-            throw e;
-        }
-        committing = true;
-        const writer = await manifest;
-        if (writer instanceof Error) throw writer;
-        if (!writer) throw new OperationError("the manifest's restic was not started");
-        const { monthly } = writer;
-        const manifestSummary = await writer.commit(`${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n`);
+        const { data, monthly, manifestSummary } = await backupWithManifest(ctx, repo, options, {
+            kind,
+            time,
+            onCommit: () => (committing = true),
+        });
         const result: BackupResult = {
             target,
             kind,
@@ -166,28 +222,12 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             bytesStored: await bytesStored(repo, storedBefore),
             durationSeconds: secondsSince(start),
         };
-        log("info", "backup.success", { ...result });
-        await pushMetrics(ctx.pushgateway, "backup", target, {
-            [metricNames.lastSuccess]: Date.now() / 1000,
-            [metricNames.lastRunSuccess]: 1,
-            [metricNames.duration]: result.durationSeconds,
-            [metricNames.bytesStored]: result.bytesStored,
-            [metricNames.bytesNew]: result.bytesNew,
-        });
+        await reportSuccess(ctx, result);
         return result;
     } catch (e) {
         // Once the watchdog killed restic, its cause is the NAS, not the kill.
         const error = watchdog?.failure() ?? e;
-        log("error", "backup.failure", {
-            target,
-            kind,
-            cause: (error as Error).message,
-            durationSeconds: secondsSince(start),
-        });
-        await pushMetrics(ctx.pushgateway, "backup", target, {
-            [metricNames.lastFailure]: Date.now() / 1000,
-            [metricNames.lastRunSuccess]: 0,
-        });
+        await reportFailure(ctx, { target, kind, error: error as Error, start });
         throw error;
     } finally {
         watchdog?.stop();
@@ -269,43 +309,9 @@ async function backupDatabase(
     const session = PsqlSession.start(database, ctx.env);
     let finished = false;
     try {
-        // One round trip: the transaction, its exported snapshot, and the sequences (they move outside
-        // transactions: their dumped values lie between these and the ones read after pg_dump).
-        const [snapshotId, sequencesBefore] = await session.queryEach(
-            `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT to_jsonb(pg_export_snapshot()); ${SEQUENCES_SQL}`,
-        );
-        const pgSnapshot = snapshotId as string;
-
-        const restic = repo.spawn(
-            [
-                "backup",
-                "--stdin",
-                "--stdin-filename",
-                dumpFileName(common.target),
-                "--host",
-                common.target,
-                "--time",
-                resticTime(time),
-                "--json",
-                ...tagArgs(dataTags),
-            ],
-            ["pipe", "pipe", "pipe"],
-        );
-        const resticOut = collect(restic.stdout, 1024 * 1024);
-        const resticErr = collect(restic.stderr);
-        const resticExit = waitForExit(restic);
-        restic.stdin!.on("error", () => undefined); // restic's exit status tells why
-
-        const dump = spawnChild(
-            pgDump,
-            ["--format=custom", "--compress=0", `--snapshot=${pgSnapshot}`, "--no-password", `--dbname=${database}`],
-            {
-                env,
-                stdio: ["ignore", "pipe", "pipe"],
-            },
-        );
-        const dumpErr = collect(dump.stderr);
-        const dumpExit = waitForExit(dump);
+        const { pgSnapshot, sequencesBefore } = await exportSnapshot(session);
+        const { restic, resticOut, resticErr, resticExit } = startDumpBackup(repo, time, dataTags, common.target);
+        const { dump, dumpErr, dumpExit } = startPgDump(pgDump, pgSnapshot, database, env);
         // restic's stdin is closed only below, once the dump is known to be complete.
         const piped = heldPipe(dump.stdout!, restic.stdin!);
         const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({
@@ -313,70 +319,28 @@ async function backupDatabase(
             bytesRead: piped.bytes(),
         }));
 
-        // The server's roles, so a restore onto a new server can create them before the data.
-        const roles = dumpRoles(database, ctx.env).then(
-            (r) => r,
-            (e: Error) => e,
-        );
-        // Row counts in the same snapshot, while pg_dump runs.
-        const content = session.query<DatabaseContent>(CONTENT_SQL).then(
-            (c) => c,
-            (e: Error) => e,
-        );
-        const abort = async (cause: string): Promise<never> => {
-            stopProgress();
-            restic.kill("SIGKILL");
-            dump.kill("SIGKILL");
-            await Promise.allSettled([resticExit, dumpExit]);
-            throw new OperationError(`${cause}; no snapshot was written`);
-        };
+        const { roles, content } = startManifestQueries(database, session, ctx.env);
+        const abort = abortDumpBackup(stopProgress, { restic, dump, resticExit, dumpExit });
 
-        const first = await Promise.race([
-            dumpExit.then((exit) => ({ who: "pg_dump" as const, exit })),
-            resticExit.then((exit) => ({ who: "restic" as const, exit })),
-        ]);
-        if (first.who === "restic") {
-            return await abort(
-                explainResticFailure("restic stopped before the dump ended", first.exit, resticErr(), repo.location),
-            );
-        }
-        if (first.exit.code !== 0 || first.exit.signal) {
-            return await abort(
-                `pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`,
-            );
-        }
-        const counted = await content.then(async (c) =>
-            c instanceof Error
-                ? c
-                : withSequences(c, sequencesBefore as SequenceContent[], session).catch((e: Error) => e),
+        await dumpEnded({ dumpExit, resticExit, resticErr, dumpErr, repo, database, abort });
+        const { counted, roleDefinitions, pgDumpVersionText } = await manifestParts(
+            { content, roles, version, sequencesBefore, session },
+            abort,
         );
-        if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
-        const roleDefinitions = await roles;
-        if (roleDefinitions instanceof Error) return await abort(roleDefinitions.message);
-        const pgDumpVersionText = await version;
-        if (pgDumpVersionText instanceof Error) return await abort(pgDumpVersionText.message);
-
-        await piped.drained;
-        restic.stdin!.end();
-        const exit = await resticExit;
-        stopProgress();
-        if (exit.code !== 0 || exit.signal)
-            throw new OperationError(explainResticFailure("backing up the dump", exit, resticErr(), repo.location));
-        const summary = parseSummary(resticOut());
+        const summary = await endDumpBackup(repo, piped, stopProgress, { restic, resticOut, resticErr, resticExit });
         await session.close();
         finished = true;
-        const bytes = piped.bytes();
-        const sha256 = piped.sha256();
+        const dumped = { bytes: piped.bytes(), sha256: piped.sha256(), format: "custom" as const };
         return {
             snapshot: summary.snapshot_id,
             bytesNew: summary.data_added,
-            bytes,
+            bytes: dumped.bytes,
             manifest: (dataSnapshot): DatabaseManifest => ({
                 ...common,
                 kind: "database",
                 dataSnapshot,
                 pgSnapshot,
-                dump: { bytes, sha256, format: "custom", pgDumpVersion: pgDumpVersionText },
+                dump: { ...dumped, pgDumpVersion: pgDumpVersionText },
                 content: counted,
                 roles: roleDefinitions,
             }),
@@ -384,6 +348,155 @@ async function backupDatabase(
     } finally {
         if (!finished) session.kill();
     }
+}
+
+/**
+ * One round trip: the transaction, its exported snapshot, and the sequences (they move outside
+ * transactions: their dumped values lie between these and the ones read after pg_dump).
+ */
+async function exportSnapshot(
+    session: PsqlSession,
+): Promise<{ pgSnapshot: string; sequencesBefore: SequenceContent[] }> {
+    const [snapshotId, sequencesBefore] = await session.queryEach(
+        `BEGIN ISOLATION LEVEL REPEATABLE READ, READ ONLY; SELECT to_jsonb(pg_export_snapshot()); ${SEQUENCES_SQL}`,
+    );
+    return { pgSnapshot: snapshotId as string, sequencesBefore: sequencesBefore as SequenceContent[] };
+}
+
+/** `restic backup --stdin` of the dump; it writes its snapshot only once its input ends. */
+function startDumpBackup(repo: ResticRepository, time: Date, dataTags: readonly string[], target: string) {
+    const restic = repo.spawn(
+        [
+            "backup",
+            "--stdin",
+            "--stdin-filename",
+            dumpFileName(target),
+            "--host",
+            target,
+            "--time",
+            resticTime(time),
+            "--json",
+            ...tagArgs(dataTags),
+        ],
+        ["pipe", "pipe", "pipe"],
+    );
+    const resticOut = collect(restic.stdout, 1024 * 1024);
+    const resticErr = collect(restic.stderr);
+    const resticExit = waitForExit(restic);
+    restic.stdin!.on("error", () => undefined); // restic's exit status tells why
+    return { restic, resticOut, resticErr, resticExit };
+}
+
+/** pg_dump of the database in the exported snapshot. */
+function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: NodeJS.ProcessEnv) {
+    const dump = spawnChild(
+        pgDump,
+        ["--format=custom", "--compress=0", `--snapshot=${pgSnapshot}`, "--no-password", `--dbname=${database}`],
+        {
+            env,
+            stdio: ["ignore", "pipe", "pipe"],
+        },
+    );
+    const dumpErr = collect(dump.stderr);
+    const dumpExit = waitForExit(dump);
+    return { dump, dumpErr, dumpExit };
+}
+
+/** The server's roles and the row counts in the same snapshot, read while pg_dump runs. */
+function startManifestQueries(database: string, session: PsqlSession, ctxEnv: NodeJS.ProcessEnv) {
+    // The server's roles, so a restore onto a new server can create them before the data.
+    const roles = dumpRoles(database, ctxEnv).then(
+        (r) => r,
+        (e: Error) => e,
+    );
+    // Row counts in the same snapshot, while pg_dump runs.
+    const content = session.query<DatabaseContent>(CONTENT_SQL).then(
+        (c) => c,
+        (e: Error) => e,
+    );
+    return { roles, content };
+}
+
+/** Stops progress, kills restic and pg_dump, and fails the backup: restic never got the end of its input. */
+function abortDumpBackup(
+    stopProgress: () => void,
+    running: { restic: ChildProcess; dump: ChildProcess; resticExit: Promise<Exit>; dumpExit: Promise<Exit> },
+): (cause: string) => Promise<never> {
+    const { restic, dump, resticExit, dumpExit } = running;
+    return async (cause: string): Promise<never> => {
+        stopProgress();
+        restic.kill("SIGKILL");
+        dump.kill("SIGKILL");
+        await Promise.allSettled([resticExit, dumpExit]);
+        throw new OperationError(`${cause}; no snapshot was written`);
+    };
+}
+
+/** The dump is complete: restic's input ends and it writes its snapshot. */
+async function endDumpBackup(
+    repo: ResticRepository,
+    piped: { drained: Promise<unknown> },
+    stopProgress: () => void,
+    backup: { restic: ChildProcess; resticOut: () => string; resticErr: () => string; resticExit: Promise<Exit> },
+): Promise<ResticSummary> {
+    const { restic, resticOut, resticErr, resticExit } = backup;
+    await piped.drained;
+    restic.stdin!.end();
+    const exit = await resticExit;
+    stopProgress();
+    if (exit.code !== 0 || exit.signal)
+        throw new OperationError(explainResticFailure("backing up the dump", exit, resticErr(), repo.location));
+    return parseSummary(resticOut());
+}
+
+/** Waits for pg_dump to end; aborts the backup if restic stopped first or pg_dump failed. */
+async function dumpEnded(running: {
+    dumpExit: Promise<Exit>;
+    resticExit: Promise<Exit>;
+    resticErr: () => string;
+    dumpErr: () => string;
+    repo: ResticRepository;
+    database: string;
+    abort: (cause: string) => Promise<never>;
+}): Promise<void> {
+    const { dumpExit, resticExit, resticErr, dumpErr, repo, database, abort } = running;
+    const first = await Promise.race([
+        dumpExit.then((exit) => ({ who: "pg_dump" as const, exit })),
+        resticExit.then((exit) => ({ who: "restic" as const, exit })),
+    ]);
+    if (first.who === "restic") {
+        return await abort(
+            explainResticFailure("restic stopped before the dump ended", first.exit, resticErr(), repo.location),
+        );
+    }
+    if (first.exit.code !== 0 || first.exit.signal) {
+        return await abort(
+            `pg_dump of ${database} failed (${describeExit("pg_dump", first.exit)}): ${stderrTail(dumpErr()) || "no message"}`,
+        );
+    }
+}
+
+/** The manifest's row counts (with the sequences read after the dump), roles and pg_dump version; aborts if one failed. */
+async function manifestParts(
+    pending: {
+        content: Promise<DatabaseContent | Error>;
+        roles: Promise<RoleDefinitions | Error>;
+        version: Promise<string | Error>;
+        sequencesBefore: SequenceContent[];
+        session: PsqlSession;
+    },
+    abort: (cause: string) => Promise<never>,
+) {
+    const { content, roles, version, sequencesBefore, session } = pending;
+    const counted = await content.then(async (c) =>
+        c instanceof Error ? c : withSequences(c, sequencesBefore, session).catch((e: Error) => e),
+    );
+    if (counted instanceof Error) return await abort(`counting rows for the manifest failed: ${counted.message}`);
+    const roleDefinitions = await roles;
+    if (roleDefinitions instanceof Error) return await abort(roleDefinitions.message);
+    const pgDumpVersionText = await version;
+    if (pgDumpVersionText instanceof Error) return await abort(pgDumpVersionText.message);
+    return { counted, roleDefinitions, pgDumpVersionText };
 }
 
 /** The sequences read after pg_dump ended, with the values read before it started. */
@@ -414,6 +527,22 @@ function errnoText(errno: number): string {
     );
 }
 
+/** The files restic 0.14 could not read: it reports them as JSON lines on stderr. */
+function unreadableFiles(stderr: string): string[] {
+    const unreadable: string[] = [];
+    for (const line of stderr.split("\n")) {
+        if (!line.startsWith("{")) continue;
+        try {
+            const m = JSON.parse(line) as { message_type?: string; item?: string; error?: { Err?: number } };
+            if (m.message_type === "error")
+                unreadable.push(`${m.item ?? "?"}${m.error?.Err !== undefined ? ` (${errnoText(m.error.Err)})` : ""}`);
+        } catch {
+            // not JSON after all
+        }
+    }
+    return unreadable;
+}
+
 async function backupDirectory(
     ctx: Context,
     repo: ResticRepository,
@@ -430,7 +559,6 @@ async function backupDirectory(
     );
     const resticErr = collect(restic.stderr);
     const exitPromise = waitForExit(restic);
-    const unreadable: string[] = [];
     let summary: ResticSummary | undefined;
     let bytesDone = 0;
     const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({
@@ -445,17 +573,7 @@ async function backupDirectory(
     }
     const exit = await exitPromise;
     stopProgress();
-    // restic 0.14 reports unreadable files as JSON lines on stderr.
-    for (const line of resticErr().split("\n")) {
-        if (!line.startsWith("{")) continue;
-        try {
-            const m = JSON.parse(line) as { message_type?: string; item?: string; error?: { Err?: number } };
-            if (m.message_type === "error")
-                unreadable.push(`${m.item ?? "?"}${m.error?.Err !== undefined ? ` (${errnoText(m.error.Err)})` : ""}`);
-        } catch {
-            // not JSON after all
-        }
-    }
+    const unreadable = unreadableFiles(resticErr());
     if (exit.code === 3) {
         const list = unreadable.slice(0, 5).join(", ") + (unreadable.length > 5 ? ", …" : "");
         throw new OperationError(
