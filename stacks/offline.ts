@@ -175,6 +175,43 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
     const secretOutputNames = new Map<string, readonly string[]>();
     const log: OfflineLogEntry[] = [];
 
+    await installMocks(file, registered, secretOutputNames);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+
+    const program = options.program ?? defaultProgram;
+    const restoreConsole = captureRuntimeLog(log);
+    const { programOutputs, error } = await runProgram(program, captured, secretOutputNames);
+
+    const stackUrn = `urn:pulumi:${file.stack}::${file.project}::${rootStackType}::${file.project}-${file.stack}`;
+    let resources: OfflineResource[];
+    let serialized: Record<string, unknown>;
+    try {
+        resources = await describeResources(captured, registered, stackUrn);
+        serialized = error ? {} : await pulumi.runtime.serializeProperties("stack outputs", programOutputs);
+    } finally {
+        restoreConsole();
+    }
+
+    return {
+        project: file.project,
+        stack: file.stack,
+        config,
+        secretConfigKeys: secretKeys,
+        resources,
+        stackUrn,
+        outputs: unwrapSecrets(serialized) as Record<string, unknown>,
+        secretOutputs: Object.keys(serialized).filter((key) => containsSecret(serialized[key])),
+        log,
+        error,
+    };
+}
+
+/** Mock monitor: records each registration and marks `additionalSecretOutputs` secret like the engine. */
+async function installMocks(
+    file: { project: string; stack: string },
+    registered: Map<string, Registered[]>,
+    secretOutputNames: ReadonlyMap<string, readonly string[]>,
+): Promise<void> {
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
@@ -198,12 +235,16 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
         file.stack,
         false,
     );
-    pulumi.runtime.setAllConfig(config, secretKeys);
+}
 
-    const program = options.program ?? defaultProgram;
+/** Runs the program inside a stack, capturing every resource it constructs; failures are returned, not thrown. */
+async function runProgram(
+    program: () => unknown,
+    captured: Captured[],
+    secretOutputNames: Map<string, readonly string[]>,
+): Promise<{ programOutputs: Record<string, unknown>; error: Error | undefined }> {
     let programOutputs: Record<string, unknown> = {};
     let error: Error | undefined;
-    const restoreConsole = captureRuntimeLog(log);
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
@@ -235,28 +276,7 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
         error ??= caught instanceof Error ? caught : new Error(String(caught));
     }
 
-    const stackUrn = `urn:pulumi:${file.stack}::${file.project}::${rootStackType}::${file.project}-${file.stack}`;
-    let resources: OfflineResource[];
-    let serialized: Record<string, unknown>;
-    try {
-        resources = await describeResources(captured, registered, stackUrn);
-        serialized = error ? {} : await pulumi.runtime.serializeProperties("stack outputs", programOutputs);
-    } finally {
-        restoreConsole();
-    }
-
-    return {
-        project: file.project,
-        stack: file.stack,
-        config,
-        secretConfigKeys: secretKeys,
-        resources,
-        stackUrn,
-        outputs: unwrapSecrets(serialized) as Record<string, unknown>,
-        secretOutputs: Object.keys(serialized).filter((key) => containsSecret(serialized[key])),
-        log,
-        error,
-    };
+    return { programOutputs, error };
 }
 
 /** The project's own program: validated config in, resources out (same as stacks/index.ts). */
@@ -362,41 +382,52 @@ async function describeResources(
             // Constructed but never registered (the program failed first): nothing reached the engine.
             continue;
         }
-        const dependsOn = await resolved<unknown>(entry.opts.dependsOn);
-        const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as pulumi.Resource[];
-        list.push({
-            type: entry.type,
-            name: entry.name,
-            urn: await urnOf(entry.resource),
-            custom: entry.custom,
-            id: entry.custom ? registration.id : undefined,
-            inputs: entry.custom ? (unwrapSecrets(registration.inputs) as Record<string, unknown>) : {},
-            secretInputs: entry.custom
-                ? Object.keys(registration.inputs).filter((name) => containsSecret(registration.inputs[name]))
-                : [],
-            outputs: entry.custom
-                ? (unwrapSecrets(await pulumi.runtime.serializeProperties("mock state", registration.state)) as Record<
-                      string,
-                      unknown
-                  >)
-                : {},
-            secretOutputs: entry.custom
-                ? Object.keys(registration.state).filter((name) => isSecretValue(registration.state[name]))
-                : [],
-            options: {
-                protect,
-                parent: parent ? await urnOf(parent) : stackUrn,
-                dependsOn: await Promise.all(dependencies.map((dependency) => urnOf(dependency))),
-                provider: entry.opts.provider ? await urnOf(entry.opts.provider) : undefined,
-                ignoreChanges: entry.opts.ignoreChanges ?? [],
-                retainOnDelete: entry.opts.retainOnDelete ?? false,
-                deleteBeforeReplace: entry.opts.deleteBeforeReplace ?? false,
-                replaceOnChanges: entry.opts.replaceOnChanges ?? [],
-                additionalSecretOutputs: entry.opts.additionalSecretOutputs ?? [],
-            },
-        });
+        list.push(await describeResource(entry, registration, { protect, stackUrn, urnOf }));
     }
     return list;
+}
+
+/** One resource as the engine would record it: inputs, mock outputs, secrets and resolved options. */
+async function describeResource(
+    entry: Captured,
+    registration: Registered,
+    context: { protect: boolean; stackUrn: string; urnOf: (resource: pulumi.Resource) => Promise<string> },
+): Promise<OfflineResource> {
+    const { protect, stackUrn, urnOf } = context;
+    const parent = entry.opts.parent;
+    const dependsOn = await resolved<unknown>(entry.opts.dependsOn);
+    const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as pulumi.Resource[];
+    return {
+        type: entry.type,
+        name: entry.name,
+        urn: await urnOf(entry.resource),
+        custom: entry.custom,
+        id: entry.custom ? registration.id : undefined,
+        inputs: entry.custom ? (unwrapSecrets(registration.inputs) as Record<string, unknown>) : {},
+        secretInputs: entry.custom
+            ? Object.keys(registration.inputs).filter((name) => containsSecret(registration.inputs[name]))
+            : [],
+        outputs: entry.custom
+            ? (unwrapSecrets(await pulumi.runtime.serializeProperties("mock state", registration.state)) as Record<
+                  string,
+                  unknown
+              >)
+            : {},
+        secretOutputs: entry.custom
+            ? Object.keys(registration.state).filter((name) => isSecretValue(registration.state[name]))
+            : [],
+        options: {
+            protect,
+            parent: parent ? await urnOf(parent) : stackUrn,
+            dependsOn: await Promise.all(dependencies.map((dependency) => urnOf(dependency))),
+            provider: entry.opts.provider ? await urnOf(entry.opts.provider) : undefined,
+            ignoreChanges: entry.opts.ignoreChanges ?? [],
+            retainOnDelete: entry.opts.retainOnDelete ?? false,
+            deleteBeforeReplace: entry.opts.deleteBeforeReplace ?? false,
+            replaceOnChanges: entry.opts.replaceOnChanges ?? [],
+            additionalSecretOutputs: entry.opts.additionalSecretOutputs ?? [],
+        },
+    };
 }
 
 function resolved<T>(value: unknown): Promise<T> {
