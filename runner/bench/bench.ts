@@ -531,7 +531,7 @@ function buildReport(m: Measurements, r: Results, pg: Postgres, t0: number) {
 }
 type Report = ReturnType<typeof buildReport>;
 
-/** The table of the targets. */
+/** A row of the table: measure, runner, baseline, ratio, target, met. */
 type TableRow = [string, string, string, string, string, string];
 
 /** One row per measure: runner, baseline, ratio, target and whether it is met. */
@@ -605,6 +605,7 @@ function fixedCostRows(report: Report): TableRow[] {
     ];
 }
 
+/** The table of the targets. */
 function printTable(report: Report): void {
     const rows = tableRows(report);
     const header: TableRow = ["measure", "runner", "baseline", "ratio", "target", "met"];
