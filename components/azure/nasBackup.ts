@@ -161,6 +161,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                     workspaceId: args.logAnalyticsWorkspaceId,
                     actionGroupId: args.actionGroupId,
                     targets: targets.map((t) => t.target),
+                    jobNames: plans.map((job) => job.name),
                     namePrefix: args.environmentName,
                 },
                 this,

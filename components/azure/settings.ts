@@ -138,7 +138,8 @@ export const rpoAlertGraceHours = 2;
 
 /**
  * Largest prefix length of a Container Apps environment's infrastructure subnet with workload profiles
- * (Microsoft.App/environments delegation): /27 is the smallest subnet Azure accepts for it.
+ * (Microsoft.App/environments delegation): /27 is the smallest subnet Azure accepts for it (Microsoft
+ * Learn, "Networking in Azure Container Apps environment": workload profiles /27, Consumption-only /23).
  */
 export const containerAppsSubnetMaxPrefix = 27;
 
