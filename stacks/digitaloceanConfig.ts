@@ -312,19 +312,9 @@ function readFileStorage(r: Reader): DigitalOceanSettings["fileStorage"] | undef
     return { share: { sizeGiB, performanceTier }, existingClaims };
 }
 
-function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
+/** The DOKS cluster: its version line, control-plane HA and node pool. */
+function readKubernetes(r: Reader) {
     const d = "digitalocean";
-    const known = ["region", "name", "vpc", "kubernetes", "maintenance", "postgres", "fileStorage", "monitoring"];
-    if (!r.section(d, known)) return undefined;
-    const region = r.oneOf(`${d}.region`, allowedDigitalOceanRegions, regionNote);
-    const name = r.matches(
-        `${d}.name`,
-        /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/,
-        "3–40 lower-case letters, digits and hyphens, starting with a letter (names the VPC, clusters, project and shares)",
-    );
-    const vpc = r.section(`${d}.vpc`, ["ipRange"])
-        ? r.matches(`${d}.vpc.ipRange`, cidr, "an IPv4 address range in CIDR notation such as 10.110.0.0/20")
-        : undefined;
     r.section(`${d}.kubernetes`, ["versionPrefix", "ha", "nodePool"]);
     const versionPrefix = r.matches(
         `${d}.kubernetes.versionPrefix`,
@@ -348,9 +338,12 @@ function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
         "a Droplet size slug such as s-2vcpu-4gb (changing it replaces the cluster)",
     );
     const nodeCount = r.wholeNumber(`${d}.kubernetes.nodePool.nodeCount`, 1, 100);
-    r.section(`${d}.maintenance`, ["day", "startTime"]);
-    const day = r.oneOf(`${d}.maintenance.day`, maintenanceDays);
-    const startTime = r.matches(`${d}.maintenance.startTime`, time, `${timeText}, UTC`);
+    return { versionPrefix, ha, poolName, size, nodeCount };
+}
+
+/** The managed PostgreSQL cluster: its major version (bounded by the runner's pg_dump), size and nodes. */
+function readPostgres(r: Reader) {
+    const d = "digitalocean";
     r.section(`${d}.postgres`, ["version", "size", "nodeCount"]);
     const rawVersion = r.value(`${d}.postgres.version`);
     const version = typeof rawVersion === "number" ? String(rawVersion) : rawVersion;
@@ -364,6 +357,27 @@ function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
     );
     const pgSize = r.matches(`${d}.postgres.size`, /^db-[a-z0-9-]+$/, "a database size slug such as db-s-1vcpu-2gb");
     const pgNodes = r.oneOf(`${d}.postgres.nodeCount`, [1, 2, 3]);
+    return { pgVersion, pgSize, pgNodes };
+}
+
+function readDigitalOcean(r: Reader): DigitalOceanSettings | undefined {
+    const d = "digitalocean";
+    const known = ["region", "name", "vpc", "kubernetes", "maintenance", "postgres", "fileStorage", "monitoring"];
+    if (!r.section(d, known)) return undefined;
+    const region = r.oneOf(`${d}.region`, allowedDigitalOceanRegions, regionNote);
+    const name = r.matches(
+        `${d}.name`,
+        /^[a-z][a-z0-9-]{1,38}[a-z0-9]$/,
+        "3–40 lower-case letters, digits and hyphens, starting with a letter (names the VPC, clusters, project and shares)",
+    );
+    const vpc = r.section(`${d}.vpc`, ["ipRange"])
+        ? r.matches(`${d}.vpc.ipRange`, cidr, "an IPv4 address range in CIDR notation such as 10.110.0.0/20")
+        : undefined;
+    const { versionPrefix, ha, poolName, size, nodeCount } = readKubernetes(r);
+    r.section(`${d}.maintenance`, ["day", "startTime"]);
+    const day = r.oneOf(`${d}.maintenance.day`, maintenanceDays);
+    const startTime = r.matches(`${d}.maintenance.startTime`, time, `${timeText}, UTC`);
+    const { pgVersion, pgSize, pgNodes } = readPostgres(r);
     const fileStorage = readFileStorage(r);
     const monitoring = readMonitoring(r);
     const parts = [

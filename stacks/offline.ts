@@ -169,12 +169,121 @@ interface Registered {
 async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
     const file = readStackFile(options.stack, options.projectDir);
     const { config, secretKeys } = runtimeConfig(file.project, options.config ?? file.config);
+    const log: OfflineLogEntry[] = [];
 
+    const rejections = watchUnhandledRejections();
+    const restoreConsole = captureRuntimeLog(log);
+    let run: Omit<OfflineRun, "log">;
+    try {
+        run = await Promise.race([runUnderMocks(file, config, secretKeys, options), rejections.failure]);
+    } finally {
+        restoreConsole();
+        await rejections.release();
+    }
+    // A rejection that arrived while the run finished: the run is incomplete, so it failed all the same.
+    if (rejections.error !== undefined) throw rejections.error;
+    return { ...run, log };
+}
+
+/** Runs the program under mocks and describes what it registered (the log is the caller's). */
+async function runUnderMocks(
+    file: StackFile,
+    config: Record<string, string>,
+    secretKeys: string[],
+    options: OfflineRunOptions,
+): Promise<Omit<OfflineRun, "log">> {
     const captured: Captured[] = [];
     const registered = new Map<string, Registered[]>();
     const secretOutputNames = new Map<string, readonly string[]>();
-    const log: OfflineLogEntry[] = [];
 
+    await installMocks(file, registered, secretOutputNames);
+    pulumi.runtime.setAllConfig(config, secretKeys);
+
+    const program = options.program ?? defaultProgram;
+    const { programOutputs, error } = await runProgram(program, captured, secretOutputNames);
+
+    const stackUrn = `urn:pulumi:${file.stack}::${file.project}::${rootStackType}::${file.project}-${file.stack}`;
+    const resources = await describeResources(captured, registered, stackUrn);
+    const serialized = error ? {} : await pulumi.runtime.serializeProperties("stack outputs", programOutputs);
+
+    return {
+        project: file.project,
+        stack: file.stack,
+        config,
+        secretConfigKeys: secretKeys,
+        resources,
+        stackUrn,
+        outputs: unwrapSecrets(serialized) as Record<string, unknown>,
+        secretOutputs: Object.keys(serialized).filter((key) => containsSecret(serialized[key])),
+        error,
+    };
+}
+
+/** How long the failed program must stay quiet before the run gives the process its listeners back. */
+const rejectionQuietMs = 50;
+
+interface RejectionWatch {
+    /** Rejects with the first unhandled rejection of the run (the program's failure); never resolves. */
+    readonly failure: Promise<never>;
+    /** That failure, once one happened. */
+    readonly error: Error | undefined;
+    /** Lets pending rejections arrive, waits until the failed program is quiet, restores the listeners. */
+    release(): Promise<void>;
+}
+
+/**
+ * Under `pulumi up` an unhandled rejection is the program's failure: the Pulumi language host reports
+ * it and the update fails (@pulumi/pulumi cmd/run/run.js, `process.on("unhandledRejection", ...)`).
+ * A throwing `apply` callback is one: the SDK cannot serialise the inputs of the resource it feeds,
+ * never registers that resource and rejects a promise nobody holds, and whatever waits for that
+ * resource (its dependants, the stack outputs) waits forever. Under mocks nobody listens, so the run
+ * would hang; while a run lasts, this takes over the process's unhandled-rejection listeners and fails
+ * the run with the first such error. The same error, rejected again along the SDK's promise chains,
+ * is reported once.
+ */
+function watchUnhandledRejections(): RejectionWatch {
+    const others = process.listeners("unhandledRejection");
+    let error: Error | undefined;
+    let lastAt = 0;
+    let fail: (reason: Error) => void = () => undefined;
+    const failure = new Promise<never>((_resolve, reject) => (fail = reject));
+    failure.catch(() => undefined); // Observed by the race; a run that completes never rejects it.
+    const listener = (reason: unknown): void => {
+        lastAt = Date.now();
+        if (error !== undefined) return;
+        const message = reason instanceof Error ? reason.message : String(reason);
+        error = new Error(
+            `the program failed with an unhandled rejection (a throwing apply callback, for one): ${message}`,
+            {
+                cause: reason,
+            },
+        );
+        fail(error);
+    };
+    process.removeAllListeners("unhandledRejection");
+    process.on("unhandledRejection", listener);
+    return {
+        failure,
+        get error() {
+            return error;
+        },
+        async release() {
+            await new Promise((resolve) => setImmediate(resolve));
+            while (error !== undefined && Date.now() - lastAt < rejectionQuietMs) {
+                await new Promise((resolve) => setTimeout(resolve, rejectionQuietMs));
+            }
+            process.removeListener("unhandledRejection", listener);
+            for (const other of others) process.on("unhandledRejection", other);
+        },
+    };
+}
+
+/** Mock monitor: records each registration and marks `additionalSecretOutputs` secret like the engine. */
+async function installMocks(
+    file: { project: string; stack: string },
+    registered: Map<string, Registered[]>,
+    secretOutputNames: ReadonlyMap<string, readonly string[]>,
+): Promise<void> {
     await pulumi.runtime.setMocks(
         {
             newResource(args: pulumi.runtime.MockResourceArgs): pulumi.runtime.MockResourceResult {
@@ -198,12 +307,16 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
         file.stack,
         false,
     );
-    pulumi.runtime.setAllConfig(config, secretKeys);
+}
 
-    const program = options.program ?? defaultProgram;
+/** Runs the program inside a stack, capturing every resource it constructs; failures are returned, not thrown. */
+async function runProgram(
+    program: () => unknown,
+    captured: Captured[],
+    secretOutputNames: Map<string, readonly string[]>,
+): Promise<{ programOutputs: Record<string, unknown>; error: Error | undefined }> {
     let programOutputs: Record<string, unknown> = {};
     let error: Error | undefined;
-    const restoreConsole = captureRuntimeLog(log);
     try {
         await pulumi.runtime.runInPulumiStack(async () => {
             pulumi.runtime.registerStackTransformation((args) => {
@@ -235,28 +348,7 @@ async function runExclusive(options: OfflineRunOptions): Promise<OfflineRun> {
         error ??= caught instanceof Error ? caught : new Error(String(caught));
     }
 
-    const stackUrn = `urn:pulumi:${file.stack}::${file.project}::${rootStackType}::${file.project}-${file.stack}`;
-    let resources: OfflineResource[];
-    let serialized: Record<string, unknown>;
-    try {
-        resources = await describeResources(captured, registered, stackUrn);
-        serialized = error ? {} : await pulumi.runtime.serializeProperties("stack outputs", programOutputs);
-    } finally {
-        restoreConsole();
-    }
-
-    return {
-        project: file.project,
-        stack: file.stack,
-        config,
-        secretConfigKeys: secretKeys,
-        resources,
-        stackUrn,
-        outputs: unwrapSecrets(serialized) as Record<string, unknown>,
-        secretOutputs: Object.keys(serialized).filter((key) => containsSecret(serialized[key])),
-        log,
-        error,
-    };
+    return { programOutputs, error };
 }
 
 /** The project's own program: validated config in, resources out (same as stacks/index.ts). */
@@ -362,41 +454,52 @@ async function describeResources(
             // Constructed but never registered (the program failed first): nothing reached the engine.
             continue;
         }
-        const dependsOn = await resolved<unknown>(entry.opts.dependsOn);
-        const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as pulumi.Resource[];
-        list.push({
-            type: entry.type,
-            name: entry.name,
-            urn: await urnOf(entry.resource),
-            custom: entry.custom,
-            id: entry.custom ? registration.id : undefined,
-            inputs: entry.custom ? (unwrapSecrets(registration.inputs) as Record<string, unknown>) : {},
-            secretInputs: entry.custom
-                ? Object.keys(registration.inputs).filter((name) => containsSecret(registration.inputs[name]))
-                : [],
-            outputs: entry.custom
-                ? (unwrapSecrets(await pulumi.runtime.serializeProperties("mock state", registration.state)) as Record<
-                      string,
-                      unknown
-                  >)
-                : {},
-            secretOutputs: entry.custom
-                ? Object.keys(registration.state).filter((name) => isSecretValue(registration.state[name]))
-                : [],
-            options: {
-                protect,
-                parent: parent ? await urnOf(parent) : stackUrn,
-                dependsOn: await Promise.all(dependencies.map((dependency) => urnOf(dependency))),
-                provider: entry.opts.provider ? await urnOf(entry.opts.provider) : undefined,
-                ignoreChanges: entry.opts.ignoreChanges ?? [],
-                retainOnDelete: entry.opts.retainOnDelete ?? false,
-                deleteBeforeReplace: entry.opts.deleteBeforeReplace ?? false,
-                replaceOnChanges: entry.opts.replaceOnChanges ?? [],
-                additionalSecretOutputs: entry.opts.additionalSecretOutputs ?? [],
-            },
-        });
+        list.push(await describeResource(entry, registration, { protect, stackUrn, urnOf }));
     }
     return list;
+}
+
+/** One resource as the engine would record it: inputs, mock outputs, secrets and resolved options. */
+async function describeResource(
+    entry: Captured,
+    registration: Registered,
+    context: { protect: boolean; stackUrn: string; urnOf: (resource: pulumi.Resource) => Promise<string> },
+): Promise<OfflineResource> {
+    const { protect, stackUrn, urnOf } = context;
+    const parent = entry.opts.parent;
+    const dependsOn = await resolved<unknown>(entry.opts.dependsOn);
+    const dependencies = (Array.isArray(dependsOn) ? dependsOn : dependsOn ? [dependsOn] : []) as pulumi.Resource[];
+    return {
+        type: entry.type,
+        name: entry.name,
+        urn: await urnOf(entry.resource),
+        custom: entry.custom,
+        id: entry.custom ? registration.id : undefined,
+        inputs: entry.custom ? (unwrapSecrets(registration.inputs) as Record<string, unknown>) : {},
+        secretInputs: entry.custom
+            ? Object.keys(registration.inputs).filter((name) => containsSecret(registration.inputs[name]))
+            : [],
+        outputs: entry.custom
+            ? (unwrapSecrets(await pulumi.runtime.serializeProperties("mock state", registration.state)) as Record<
+                  string,
+                  unknown
+              >)
+            : {},
+        secretOutputs: entry.custom
+            ? Object.keys(registration.state).filter((name) => isSecretValue(registration.state[name]))
+            : [],
+        options: {
+            protect,
+            parent: parent ? await urnOf(parent) : stackUrn,
+            dependsOn: await Promise.all(dependencies.map((dependency) => urnOf(dependency))),
+            provider: entry.opts.provider ? await urnOf(entry.opts.provider) : undefined,
+            ignoreChanges: entry.opts.ignoreChanges ?? [],
+            retainOnDelete: entry.opts.retainOnDelete ?? false,
+            deleteBeforeReplace: entry.opts.deleteBeforeReplace ?? false,
+            replaceOnChanges: entry.opts.replaceOnChanges ?? [],
+            additionalSecretOutputs: entry.opts.additionalSecretOutputs ?? [],
+        },
+    };
 }
 
 function resolved<T>(value: unknown): Promise<T> {

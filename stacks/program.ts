@@ -62,7 +62,36 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         tags,
     });
 
-    const postgres = new PostgresServer("postgres", {
+    const postgres = azurePostgres(config, environment, tags);
+
+    const { files, vault, protection, alerts } = fileShareBackup(config, environment, tags);
+
+    const nas = nasBackup(config, { environment, postgres, files, alerts });
+
+    return {
+        resourceGroupName: environment.resourceGroupName,
+        postgresServerName: postgres.serverName,
+        postgresServerFqdn: postgres.fqdn,
+        postgresDatabaseNames: postgres.databaseNames,
+        postgresAdministratorLogin: postgres.administratorLogin,
+        postgresAdministratorPassword: postgres.administratorPassword,
+        storageAccountName: files.account.name,
+        fileShareNames: pulumi.all(files.shares.map(({ share }) => share.name)),
+        recoveryServicesVaultName: vault.vault.name,
+        fileShareProtectionPolicyName: protection.policy.name,
+        nasBackupRepositoryPassword: nas.repositoryPassword,
+        nasBackupJobNames: nas.jobNames,
+    };
+}
+
+/** The Flexible Server holding every service's databases, inside the VNet. */
+function azurePostgres(
+    config: AzureStackConfig,
+    environment: AzureEnvironment,
+    tags: Record<string, string>,
+): PostgresServer {
+    const { azure } = config;
+    return new PostgresServer("postgres", {
         resourceGroupName: environment.resourceGroupName,
         location: azure.location,
         tags,
@@ -82,7 +111,11 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         },
         logAnalyticsWorkspaceId: environment.logAnalyticsWorkspaceId,
     });
+}
 
+/** The file shares, their backup into the Recovery Services vault and its alerts. */
+function fileShareBackup(config: AzureStackConfig, environment: AzureEnvironment, tags: Record<string, string>) {
+    const { azure } = config;
     const common = { resourceGroupName: environment.resourceGroupName, location: azure.location, tags };
     const workspaceId = environment.logAnalyticsWorkspaceId;
     const files = new FileStorage("files", {
@@ -114,23 +147,7 @@ function azureStack(config: AzureStackConfig): AzureStackOutputs {
         shareNames: config.shares,
         logAnalyticsWorkspaceId: workspaceId,
     });
-
-    const nas = nasBackup(config, { environment, postgres, files, alerts });
-
-    return {
-        resourceGroupName: environment.resourceGroupName,
-        postgresServerName: postgres.serverName,
-        postgresServerFqdn: postgres.fqdn,
-        postgresDatabaseNames: postgres.databaseNames,
-        postgresAdministratorLogin: postgres.administratorLogin,
-        postgresAdministratorPassword: postgres.administratorPassword,
-        storageAccountName: files.account.name,
-        fileShareNames: pulumi.all(files.shares.map(({ share }) => share.name)),
-        recoveryServicesVaultName: vault.vault.name,
-        fileShareProtectionPolicyName: protection.policy.name,
-        nasBackupRepositoryPassword: nas.repositoryPassword,
-        nasBackupJobNames: nas.jobNames,
-    };
+    return { files, vault, protection, alerts };
 }
 
 /**

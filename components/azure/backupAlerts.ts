@@ -93,6 +93,13 @@ export class BackupAlerts extends pulumi.ComponentResource {
             },
             this,
         );
+        this.rpoAlert(name, args, group.id);
+        this.actionGroupId = group.id;
+        this.registerOutputs({ actionGroupId: this.actionGroupId });
+    }
+
+    /** §2.13.2: one alert per share whose newest successful backup is older than the RPO plus grace (or missing). */
+    private rpoAlert(name: string, args: BackupAlertsArgs, actionGroupId: pulumi.Output<string>): void {
         new azure.monitor.ScheduledQueryRule(
             `${name}-rpo`,
             {
@@ -121,12 +128,10 @@ export class BackupAlerts extends pulumi.ComponentResource {
                         },
                     ],
                 },
-                actions: { actionGroups: [group.id] },
+                actions: { actionGroups: [actionGroupId] },
                 tags: args.tags,
             },
             { parent: this },
         );
-        this.actionGroupId = group.id;
-        this.registerOutputs({ actionGroupId: this.actionGroupId });
     }
 }

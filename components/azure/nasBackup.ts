@@ -14,7 +14,15 @@ import * as random from "@pulumi/random";
 import { checkImage, checkRepositoryBase, target as targetName, type NasEndpointArgs } from "../kubernetes/args";
 import { workspaceDiagnostics } from "./diagnostics";
 import { nasBackupAlerts } from "./nasBackupAlerts";
-import { consumptionProfile, statusJob, targetJobs, type AzureTarget, type JobPlanArgs } from "./nasBackupJobs";
+import {
+    consumptionProfile,
+    statusJob,
+    targetJobs,
+    type AzureTarget,
+    type JobPlan,
+    type JobPlanArgs,
+    type JobSecretValues,
+} from "./nasBackupJobs";
 import { parseUtcBackupTime } from "./nasJobSchedule";
 import { containerAppsSubnetDelegation } from "./settings";
 
@@ -96,6 +104,20 @@ function checkedTargets(args: AzureNasBackupArgs, storageName: (share: string) =
     return targets;
 }
 
+/** What the jobs read as secrets: the NAS credentials of both endpoints, the repository key and the NAS CA. */
+function nasSecrets(args: AzureNasBackupArgs, repositoryKey: pulumi.Output<string>): JobSecretValues {
+    const credentials = (endpoint: NasEndpointArgs) => ({
+        user: pulumi.secret(endpoint.user),
+        password: pulumi.secret(endpoint.password),
+    });
+    return {
+        appendOnly: credentials(args.nas.appendOnly),
+        maintenance: credentials(args.nas.maintenance),
+        repositoryPassword: pulumi.secret(repositoryKey),
+        nasCaCertificate: args.nas.caCertificate,
+    };
+}
+
 /**
  * NAS backup Container Apps Jobs of one prod/trial stack. `repositoryPassword` (secret) is the restic
  * key of every repository: without it no NAS backup can be read; the stack exports it.
@@ -126,39 +148,9 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             { length: 48, special: false },
             { parent: this, protect: true },
         );
-        const plan: JobPlanArgs = {
-            ...checked,
-            secrets: {
-                appendOnly: {
-                    user: pulumi.secret(args.nas.appendOnly.user),
-                    password: pulumi.secret(args.nas.appendOnly.password),
-                },
-                maintenance: {
-                    user: pulumi.secret(args.nas.maintenance.user),
-                    password: pulumi.secret(args.nas.maintenance.password),
-                },
-                repositoryPassword: pulumi.secret(repositoryKey.result),
-                nasCaCertificate: args.nas.caCertificate,
-            },
-        };
+        const plan: JobPlanArgs = { ...checked, secrets: nasSecrets(args, repositoryKey.result) };
         const plans = [...targets.flatMap((target) => targetJobs(target, plan)), statusJob(targets, plan)];
-        const jobs = plans.map(
-            (job) =>
-                new azure.app.Job(
-                    `${name}-${job.name}`,
-                    {
-                        jobName: job.name,
-                        resourceGroupName: args.resourceGroupName,
-                        location: args.location,
-                        environmentId: environment.id,
-                        workloadProfileName: consumptionProfile,
-                        configuration: job.configuration,
-                        template: job.template,
-                        tags: { ...args.tags, ...job.tags },
-                    },
-                    { parent: this, dependsOn: [...storages.values()] },
-                ),
-        );
+        const jobs = this.jobs(name, args, environment.id, plans, [...storages.values()]);
         if (args.actionGroupId !== undefined) {
             nasBackupAlerts(
                 `${name}-alerts`,
@@ -169,6 +161,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                     workspaceId: args.logAnalyticsWorkspaceId,
                     actionGroupId: args.actionGroupId,
                     targets: targets.map((t) => t.target),
+                    jobNames: plans.map((job) => job.name),
                     namePrefix: args.environmentName,
                 },
                 this,
@@ -182,6 +175,33 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             environmentId: this.environmentId,
             jobNames: this.jobNames,
         });
+    }
+
+    /** The Container Apps Jobs in the environment, created after the file-share storages they mount. */
+    private jobs(
+        name: string,
+        args: AzureNasBackupArgs,
+        environmentId: pulumi.Output<string>,
+        plans: readonly Omit<JobPlan, "operation" | "target">[],
+        storages: readonly azure.app.ManagedEnvironmentsStorage[],
+    ): azure.app.Job[] {
+        return plans.map(
+            (job) =>
+                new azure.app.Job(
+                    `${name}-${job.name}`,
+                    {
+                        jobName: job.name,
+                        resourceGroupName: args.resourceGroupName,
+                        location: args.location,
+                        environmentId,
+                        workloadProfileName: consumptionProfile,
+                        configuration: job.configuration,
+                        template: job.template,
+                        tags: { ...args.tags, ...job.tags },
+                    },
+                    { parent: this, dependsOn: [...storages] },
+                ),
+        );
     }
 
     /** The environment in its own delegated subnet: internal only, workload profiles (Consumption), logs to the workspace. */

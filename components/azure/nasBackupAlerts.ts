@@ -1,10 +1,14 @@
 /**
  * Alerts of the NAS backup Container Apps Jobs (§2.8, §2.13.2, §2.15), through the stack's action
- * group (backupAlerts.ts). Both are log search alerts over the runner's own JSON events (one line per
- * event on stderr, runner/src/log.ts), which the Container Apps environment sends to the workspace's
- * `ContainerAppConsoleLogs` table (diagnostic setting, resource-specific). The queries use only its
- * `TimeGenerated` and `Log` columns (Azure Monitor table reference: ContainerAppConsoleLogs); that
- * `Log` holds one stderr line unchanged is an assumption about the log agent.
+ * group (backupAlerts.ts), all log search alerts over the stack's workspace (diagnostic setting of the
+ * environment, resource-specific tables):
+ * - stale and failures: the runner's own JSON events (one line per event on stderr, runner/src/log.ts)
+ *   in `ContainerAppConsoleLogs`, columns `TimeGenerated` and `Log` (Azure Monitor table reference:
+ *   ContainerAppConsoleLogs); that `Log` holds one stderr line unchanged is an assumption about the log agent;
+ * - job failures: the platform's own record of a failed execution in `ContainerAppSystemLogs` (columns
+ *   `TimeGenerated`, `JobName`, `Reason`, `Log`: Azure Monitor table reference ContainerAppSystemLogs), which
+ *   also covers executions that log nothing themselves (killed by `replicaTimeout`, image pull, secret or
+ *   mount failures). README.md "Alerts" lists the sources and what is not verified.
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
@@ -49,6 +53,30 @@ export function nasFailureQuery(targets: readonly string[]): string {
     ].join("\n");
 }
 
+/**
+ * The system log line of an execution that ended as Failed (as Microsoft's .NET engineering alerts query
+ * it: dotnet/dnceng#5795) and the Kubernetes Job failure reasons (retries exhausted, deadline passed)
+ * the environment may report in `Reason`.
+ */
+export const failedExecutionLog = "exited with status Failed";
+export const failedExecutionReasons = ["BackoffLimitExceeded", "DeadlineExceeded"] as const;
+
+/**
+ * One row per failed execution of any of `jobNames`. `JobName` is matched as the job's name or as one
+ * of its executions (`<job>-<suffix>`), whichever the platform records.
+ */
+export function nasJobFailureQuery(jobNames: readonly string[]): string {
+    const list = (values: readonly string[]) => values.map((v) => JSON.stringify(v)).join(", ");
+    return [
+        `let jobs = dynamic([${list(jobNames)}]);`,
+        "ContainerAppSystemLogs",
+        `| where Log contains "${failedExecutionLog}" or Reason in (${list(failedExecutionReasons)})`,
+        '| extend Job = iff(JobName in (jobs), JobName, extract(@"^(.+)-[a-z0-9]+$", 1, JobName))',
+        "| where Job in (jobs)",
+        "| project TimeGenerated, Job, Execution = JobName, Reason, Log",
+    ].join("\n");
+}
+
 export interface NasBackupAlertsArgs {
     readonly resourceGroupName: pulumi.Input<string>;
     readonly location: string;
@@ -56,6 +84,8 @@ export interface NasBackupAlertsArgs {
     readonly workspaceId: pulumi.Input<string>;
     readonly actionGroupId: pulumi.Input<string>;
     readonly targets: readonly string[];
+    /** Every NAS job (backup, prune, verify, drill, status): a failed execution of any of them alerts. */
+    readonly jobNames: readonly string[];
     /** Rule names are unique per resource group: the environment's name keeps them apart. */
     readonly namePrefix: string;
 }
@@ -107,7 +137,7 @@ function logAlert(
     );
 }
 
-/** The two log alerts of the NAS backup jobs, as children of `parent`. */
+/** The three log alerts of the NAS backup jobs, as children of `parent`. */
 export function nasBackupAlerts(name: string, args: NasBackupAlertsArgs, parent: pulumi.Resource): void {
     logAlert(
         `${name}-stale`,
@@ -132,6 +162,21 @@ export function nasBackupAlerts(name: string, args: NasBackupAlertsArgs, parent:
             frequency: "PT15M",
             window: "PT15M",
             dimension: "Target",
+        },
+        parent,
+    );
+    logAlert(
+        `${name}-job-failures`,
+        args,
+        {
+            ruleName: `${args.namePrefix}-job-failures`,
+            description:
+                "§2.15: an execution of a NAS backup, prune, verify, restore drill or status job failed, also one that logged " +
+                "nothing itself (killed by its replica timeout, image pull, secret or mount failure).",
+            query: nasJobFailureQuery(args.jobNames),
+            frequency: "PT15M",
+            window: "PT15M",
+            dimension: "Job",
         },
         parent,
     );

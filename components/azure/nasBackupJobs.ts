@@ -60,7 +60,12 @@ const scratchMount = "/scratch";
 /** The workload profile the jobs run on (the environment's serverless profile). */
 export const consumptionProfile = "Consumption";
 
-/** CPU and memory of a runner replica (a combination the Consumption profile accepts). */
+/**
+ * CPU and memory of a runner replica: combinations the Consumption profile accepts (Microsoft Learn,
+ * "Containers in Azure Container Apps", vCPU and memory allocation). They also set the replica's ephemeral
+ * storage, where a verify or drill restores (`EmptyDir` /scratch): 4 GiB up to 1 vCPU, 8 GiB above
+ * ("Use storage mounts in Azure Container Apps"); README.md lists what this limits.
+ */
 export const runnerResources = Object.freeze({ cpu: 1, memory: "2Gi" });
 /** A drill replica also runs the scratch server. */
 export const drillResources = Object.freeze({ cpu: 2, memory: "4Gi" });

@@ -107,74 +107,8 @@ export class PostgresServer extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        // Protected (and locked below): geoRedundantBackup and the network mode are creation-only;
-        // a new server would start without the existing backups.
-        const server = new azure.dbforpostgresql.Server(
-            `${name}-server`,
-            {
-                serverName: args.serverName,
-                resourceGroupName: args.resourceGroupName,
-                location: args.location,
-                version: args.version,
-                sku: { name: args.sku.name, tier: args.sku.tier },
-                storage: { storageSizeGB: args.storageSizeGB, autoGrow: azure.dbforpostgresql.StorageAutoGrow.Enabled },
-                administratorLogin: args.administratorLogin,
-                administratorLoginPassword: password.result,
-                authConfig: {
-                    passwordAuth: azure.dbforpostgresql.PasswordBasedAuth.Enabled,
-                    activeDirectoryAuth: azure.dbforpostgresql.MicrosoftEntraAuth.Disabled,
-                },
-                // §2.5.1.1: automated daily full backups, retained 30 days, stored geo-redundantly.
-                backup: {
-                    backupRetentionDays: backupPolicy.database.retentionDays.value,
-                    geoRedundantBackup: azure.dbforpostgresql.GeographicallyRedundantBackup.Enabled,
-                },
-                network: {
-                    delegatedSubnetResourceId: network.subnetId,
-                    privateDnsZoneArmResourceId: network.dnsZoneId,
-                    publicNetworkAccess: azure.dbforpostgresql.ServerPublicNetworkAccessState.Disabled,
-                },
-                ...postgresAvailability(args),
-                tags: args.tags,
-            },
-            // The DNS zone must be linked to the VNet before a server with private access is created.
-            { parent: this, protect: true, dependsOn: [network.dnsLink] },
-        );
-
-        const next = oneAfterAnother(server);
-        for (const { name: parameter, value } of postgresServerParameters()) {
-            next(
-                (after) =>
-                    new azure.dbforpostgresql.Configuration(
-                        `${name}-${parameter.replace(/_/g, "-")}`,
-                        {
-                            configurationName: parameter,
-                            resourceGroupName: args.resourceGroupName,
-                            serverName: server.name,
-                            value,
-                            source: "user-override",
-                        },
-                        { parent: this, dependsOn: [after] },
-                    ),
-            );
-        }
-        // §2.14: the main service and every side service get their own database on the backed-up server.
-        const databases = args.databaseNames.map((databaseName) =>
-            next(
-                (after) =>
-                    new azure.dbforpostgresql.Database(
-                        `${name}-db-${databaseName}`,
-                        {
-                            databaseName,
-                            resourceGroupName: args.resourceGroupName,
-                            serverName: server.name,
-                            charset: "UTF8",
-                            collation: "en_US.utf8",
-                        },
-                        { parent: this, protect: true, dependsOn: [after] },
-                    ),
-            ),
-        );
+        const server = this.server(name, args, network, password.result);
+        const databases = this.parametersAndDatabases(name, args, server);
 
         workspaceDiagnostics(
             `${name}-diagnostics`,
@@ -200,5 +134,89 @@ export class PostgresServer extends pulumi.ComponentResource {
             administratorLogin: this.administratorLogin,
             administratorPassword: this.administratorPassword,
         });
+    }
+
+    /** The backed-up server (§2.5.1.1 retention, geo-redundant; private access only). */
+    private server(
+        name: string,
+        args: PostgresServerArgs,
+        network: PostgresNetwork,
+        password: pulumi.Output<string>,
+    ): azure.dbforpostgresql.Server {
+        // Protected (and locked below): geoRedundantBackup and the network mode are creation-only;
+        // a new server would start without the existing backups.
+        return new azure.dbforpostgresql.Server(
+            `${name}-server`,
+            {
+                serverName: args.serverName,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                version: args.version,
+                sku: { name: args.sku.name, tier: args.sku.tier },
+                storage: { storageSizeGB: args.storageSizeGB, autoGrow: azure.dbforpostgresql.StorageAutoGrow.Enabled },
+                administratorLogin: args.administratorLogin,
+                administratorLoginPassword: password,
+                authConfig: {
+                    passwordAuth: azure.dbforpostgresql.PasswordBasedAuth.Enabled,
+                    activeDirectoryAuth: azure.dbforpostgresql.MicrosoftEntraAuth.Disabled,
+                },
+                // §2.5.1.1: automated daily full backups, retained 30 days, stored geo-redundantly.
+                backup: {
+                    backupRetentionDays: backupPolicy.database.retentionDays.value,
+                    geoRedundantBackup: azure.dbforpostgresql.GeographicallyRedundantBackup.Enabled,
+                },
+                network: {
+                    delegatedSubnetResourceId: network.subnetId,
+                    privateDnsZoneArmResourceId: network.dnsZoneId,
+                    publicNetworkAccess: azure.dbforpostgresql.ServerPublicNetworkAccessState.Disabled,
+                },
+                ...postgresAvailability(args),
+                tags: args.tags,
+            },
+            // The DNS zone must be linked to the VNet before a server with private access is created.
+            { parent: this, protect: true, dependsOn: [network.dnsLink] },
+        );
+    }
+
+    /** The server parameters (§2.9, §2.15), then one database per service (§2.14), one after another. */
+    private parametersAndDatabases(
+        name: string,
+        args: PostgresServerArgs,
+        server: azure.dbforpostgresql.Server,
+    ): azure.dbforpostgresql.Database[] {
+        const next = oneAfterAnother(server);
+        for (const { name: parameter, value } of postgresServerParameters()) {
+            next(
+                (after) =>
+                    new azure.dbforpostgresql.Configuration(
+                        `${name}-${parameter.replace(/_/g, "-")}`,
+                        {
+                            configurationName: parameter,
+                            resourceGroupName: args.resourceGroupName,
+                            serverName: server.name,
+                            value,
+                            source: "user-override",
+                        },
+                        { parent: this, dependsOn: [after] },
+                    ),
+            );
+        }
+        // §2.14: the main service and every side service get their own database on the backed-up server.
+        return args.databaseNames.map((databaseName) =>
+            next(
+                (after) =>
+                    new azure.dbforpostgresql.Database(
+                        `${name}-db-${databaseName}`,
+                        {
+                            databaseName,
+                            resourceGroupName: args.resourceGroupName,
+                            serverName: server.name,
+                            charset: "UTF8",
+                            collation: "en_US.utf8",
+                        },
+                        { parent: this, protect: true, dependsOn: [after] },
+                    ),
+            ),
+        );
     }
 }

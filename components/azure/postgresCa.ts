@@ -1,8 +1,9 @@
 /**
  * The root CAs that anchor the TLS certificates of Azure Database for PostgreSQL – Flexible Server
- * outside the China regions (Microsoft Learn, "Secure connectivity with TLS in Azure Database for
- * PostgreSQL", root CAs used: DigiCert Global Root G2 and Microsoft RSA Root Certificate Authority
- * 2017; older servers' chains end at DigiCert Global Root CA). The NAS backup jobs verify the server
+ * outside the China regions (Microsoft Learn, "Transport Layer Security (TLS) in Azure Database for
+ * PostgreSQL", section "Root CAs used by Azure Database for PostgreSQL": DigiCert Global Root G2 and
+ * Microsoft RSA Root CA 2017; section "Read replicas": the migration from DigiCert Global Root CA is not
+ * complete in all regions, so that root stays trusted too). The NAS backup jobs verify the server
  * with `sslmode=verify-full` against exactly these roots, not the whole public trust store (Microsoft's
  * guidance: trust only the Azure root CAs, never intermediates or server certificates, so that the
  * rotations of intermediate certificates keep working).

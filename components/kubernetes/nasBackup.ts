@@ -2,8 +2,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as k8s from "@pulumi/kubernetes";
 import * as random from "@pulumi/random";
 import { nasAlertRules } from "./alerts";
-import { checkNasBackupArgs, type NasBackupArgs, type NasEndpointArgs } from "./args";
-import { caKeys, names, targetCronJobs } from "./jobs";
+import {
+    checkNasBackupArgs,
+    type CheckedArgs,
+    type NasBackupAlertArgs,
+    type NasBackupArgs,
+    type NasEndpointArgs,
+} from "./args";
+import { caKeys, names, targetCronJobs, type CronJobPlan } from "./jobs";
 import { networkPolicies } from "./networkPolicies";
 
 export * from "./args";
@@ -15,6 +21,17 @@ export const restrictedNamespaceLabels: Readonly<Record<string, string>> = Objec
     "pod-security.kubernetes.io/audit": "restricted",
     "pod-security.kubernetes.io/warn": "restricted",
 });
+
+/** Where the component's namespaced objects go: their metadata and the options that place them after the namespace. */
+interface NamespaceScope {
+    readonly namespace: string;
+    readonly metadata: (objectName: string) => { name: string; namespace: string };
+    readonly opts: pulumi.CustomResourceOptions;
+}
+
+function namespaceScope(namespace: string, opts: pulumi.CustomResourceOptions): NamespaceScope {
+    return { namespace, metadata: (objectName) => ({ name: objectName, namespace }), opts };
+}
 
 /**
  * Daily NAS backups of databases and file resources on Kubernetes (§2.5.1.1, §2.5.1.2): per target
@@ -41,8 +58,8 @@ export class NasBackup extends pulumi.ComponentResource {
             { metadata: { name: namespaceName, labels: { ...restrictedNamespaceLabels } } },
             child,
         );
-        const inNamespace = { ...child, dependsOn: [namespace] };
-        const metadata = (objectName: string) => ({ name: objectName, namespace: namespaceName });
+        const scope = namespaceScope(namespaceName, { ...child, dependsOn: [namespace] });
+        const { metadata, opts: inNamespace } = scope;
 
         for (const account of [names.backupServiceAccount, names.maintenanceServiceAccount]) {
             new k8s.core.v1.ServiceAccount(
@@ -52,6 +69,46 @@ export class NasBackup extends pulumi.ComponentResource {
             );
         }
 
+        const repositoryKey = this.credentials(name, args, checked, scope);
+
+        const plans = checked.targets.flatMap((target) => targetCronJobs(args, checked, target));
+        for (const plan of plans) {
+            new k8s.batch.v1.CronJob(
+                `${name}-${plan.name}`,
+                { metadata: { ...metadata(plan.name), ...plan.metadata }, spec: plan.spec },
+                inNamespace,
+            );
+        }
+        for (const policy of networkPolicies(args, checked)) {
+            new k8s.networking.v1.NetworkPolicy(
+                `${name}-netpol-${policy.name}`,
+                { metadata: metadata(policy.name), spec: policy.spec },
+                inNamespace,
+            );
+        }
+
+        if (args.alerts?.prometheusRule === true) this.prometheusRule(name, args.alerts, checked, plans, scope);
+
+        this.namespace = namespace.metadata.name;
+        this.repositoryPassword = pulumi.secret(repositoryKey.result);
+        this.cronJobNames = plans.map((p) => p.name);
+        this.registerOutputs({
+            namespace: this.namespace,
+            repositoryPassword: this.repositoryPassword,
+            cronJobNames: this.cronJobNames,
+        });
+    }
+
+    /**
+     * The restic repository key (returned: the stack exports it) and what the jobs read from the
+     * namespace: the key, NAS and database credentials as Secrets, the CA certificates as a ConfigMap.
+     */
+    private credentials(
+        name: string,
+        args: NasBackupArgs,
+        checked: CheckedArgs,
+        scope: NamespaceScope,
+    ): random.RandomPassword {
         // The repository key encrypts every backup (§2.9); losing it loses them all.
         const repositoryKey = new random.RandomPassword(
             `${name}-repository-key`,
@@ -66,8 +123,12 @@ export class NasBackup extends pulumi.ComponentResource {
         const secret = (objectName: string, data: Record<string, pulumi.Input<string>>) =>
             new k8s.core.v1.Secret(
                 `${name}-${objectName}`,
-                { metadata: metadata(objectName), type: "Opaque", stringData: pulumi.secret(pulumi.output(data)) },
-                inNamespace,
+                {
+                    metadata: scope.metadata(objectName),
+                    type: "Opaque",
+                    stringData: pulumi.secret(pulumi.output(data)),
+                },
+                scope.opts,
             );
         const credentials = (endpoint: NasEndpointArgs) => ({ user: endpoint.user, password: endpoint.password });
         secret(names.repositoryKeySecret, { password: repositoryKey.result });
@@ -86,53 +147,36 @@ export class NasBackup extends pulumi.ComponentResource {
         if (Object.keys(caData).length > 0) {
             new k8s.core.v1.ConfigMap(
                 `${name}-${names.caConfigMap}`,
-                { metadata: metadata(names.caConfigMap), data: caData },
-                inNamespace,
+                { metadata: scope.metadata(names.caConfigMap), data: caData },
+                scope.opts,
             );
         }
+        return repositoryKey;
+    }
 
-        const plans = checked.targets.flatMap((target) => targetCronJobs(args, checked, target));
-        for (const plan of plans) {
-            new k8s.batch.v1.CronJob(
-                `${name}-${plan.name}`,
-                { metadata: { ...metadata(plan.name), ...plan.metadata }, spec: plan.spec },
-                inNamespace,
-            );
-        }
-        for (const policy of networkPolicies(args, checked)) {
-            new k8s.networking.v1.NetworkPolicy(
-                `${name}-netpol-${policy.name}`,
-                { metadata: metadata(policy.name), spec: policy.spec },
-                inNamespace,
-            );
-        }
-
-        if (args.alerts?.prometheusRule === true) {
-            // kube-prometheus-stack loads only rules carrying its `release` label: args.alerts.ruleLabels.
-            new k8s.apiextensions.CustomResource(
-                `${name}-alerts`,
-                {
-                    apiVersion: "monitoring.coreos.com/v1",
-                    kind: "PrometheusRule",
-                    metadata: { ...metadata("nas-backup"), labels: { ...(args.alerts.ruleLabels ?? {}) } },
-                    spec: nasAlertRules(
-                        namespaceName,
-                        plans,
-                        checked.targets.map((t) => t.target),
-                        args.alerts,
-                    ),
-                },
-                inNamespace,
-            );
-        }
-
-        this.namespace = namespace.metadata.name;
-        this.repositoryPassword = pulumi.secret(repositoryKey.result);
-        this.cronJobNames = plans.map((p) => p.name);
-        this.registerOutputs({
-            namespace: this.namespace,
-            repositoryPassword: this.repositoryPassword,
-            cronJobNames: this.cronJobNames,
-        });
+    /** The alerts that make a silent NAS backup impossible to miss (§2.8, §2.13.2, §2.15), as a PrometheusRule. */
+    private prometheusRule(
+        name: string,
+        alerts: NasBackupAlertArgs,
+        checked: CheckedArgs,
+        plans: readonly CronJobPlan[],
+        scope: NamespaceScope,
+    ): void {
+        // kube-prometheus-stack loads only rules carrying its `release` label: alerts.ruleLabels.
+        new k8s.apiextensions.CustomResource(
+            `${name}-alerts`,
+            {
+                apiVersion: "monitoring.coreos.com/v1",
+                kind: "PrometheusRule",
+                metadata: { ...scope.metadata("nas-backup"), labels: { ...(alerts.ruleLabels ?? {}) } },
+                spec: nasAlertRules(
+                    scope.namespace,
+                    plans,
+                    checked.targets.map((t) => t.target),
+                    alerts,
+                ),
+            },
+            scope.opts,
+        );
     }
 }

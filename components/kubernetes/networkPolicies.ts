@@ -21,11 +21,21 @@ function egressTo(cidrs: readonly string[], port: number): NetworkPolicySpec["eg
     return [{ to: cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: [tcp(port)] }];
 }
 
+/** The NAS backup pods carrying these labels as well. */
+function pods(labels: Record<string, string>) {
+    return { matchLabels: { [podLabelKeys.name]: "nas-backup", ...labels } };
+}
+
 export function networkPolicies(args: NasJobArgs, checked: CheckedArgs): NetworkPolicyPlan[] {
-    const pods = (labels: Record<string, string>) => ({
-        matchLabels: { [podLabelKeys.name]: "nas-backup", ...labels },
-    });
-    const plans: NetworkPolicyPlan[] = [
+    const plans = [...baselinePolicies(args, checked)];
+    databasePolicies(checked, plans);
+    pushgatewayPolicy(args, plans);
+    return plans;
+}
+
+/** Everything denied, then DNS for every pod and each NAS endpoint for the pods holding its credentials. */
+function baselinePolicies(args: NasJobArgs, checked: CheckedArgs): NetworkPolicyPlan[] {
+    return [
         { name: "default-deny", spec: { podSelector: {}, policyTypes: ["Ingress", "Egress"] } },
         {
             name: "dns",
@@ -60,6 +70,10 @@ export function networkPolicies(args: NasJobArgs, checked: CheckedArgs): Network
             },
         },
     ];
+}
+
+/** Each database reachable by its own backup pods only. */
+function databasePolicies(checked: CheckedArgs, plans: NetworkPolicyPlan[]): void {
     for (const target of checked.targets) {
         if (target.kind === "database") {
             plans.push({
@@ -72,6 +86,10 @@ export function networkPolicies(args: NasJobArgs, checked: CheckedArgs): Network
             });
         }
     }
+}
+
+/** The Pushgateway, if one is set, for every NAS pod. */
+function pushgatewayPolicy(args: NasJobArgs, plans: NetworkPolicyPlan[]): void {
     const pushgateway = args.alerts?.pushgateway;
     if (pushgateway !== undefined) {
         plans.push({
@@ -94,5 +112,4 @@ export function networkPolicies(args: NasJobArgs, checked: CheckedArgs): Network
             },
         });
     }
-    return plans;
 }

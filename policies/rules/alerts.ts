@@ -1,7 +1,8 @@
 /**
  * Backup failures reach a person (prod/trial, §2.13.2, §2.15): the vault raises Azure Monitor alerts
  * for failed backup jobs, an alert processing rule routes them to an action group with a receiver,
- * and a log search alert fires when a protected share has no successful backup within the RPO.
+ * a log search alert fires when a protected share has no successful backup within the RPO, and one
+ * fires on a failed execution of any NAS Container Apps Job.
  * Type tokens and property names are the azure-native 3.x SDK's (`recoveryservices.Vault`,
  * `alertsmanagement.AlertProcessingRuleByName`, `monitor.ActionGroup`, `monitor.ScheduledQueryRule`).
  */
@@ -12,6 +13,7 @@ import {
     type StackValidationPolicy,
     validateResourceOfType,
 } from "@pulumi/policy";
+import { Job } from "@pulumi/azure-native/app/job";
 import { AlertProcessingRuleByName } from "@pulumi/azure-native/alertsmanagement/alertProcessingRuleByName";
 import { ActionGroup } from "@pulumi/azure-native/monitor/actionGroup";
 import { ScheduledQueryRule } from "@pulumi/azure-native/monitor/scheduledQueryRule";
@@ -20,6 +22,8 @@ import { Vault } from "@pulumi/azure-native/recoveryservices/vault";
 import { AlertsState } from "@pulumi/azure-native/types/enums/recoveryservices";
 import { backupPolicy } from "../../components/policy";
 import { rpoAlertGraceHours } from "../../components/azure/settings";
+import { failedExecutionLog } from "../../components/azure/nasBackupAlerts";
+import { isNasJob } from "../lib/nasJobs";
 import { record, shown, valueAt } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
 import { dependsThrough, label, sameName } from "../lib/stack";
@@ -204,4 +208,56 @@ export const fileShareBackupRpoAlert = backupRule<StackValidationPolicy>([backup
     },
 });
 
-export const alertRules = [vaultJobFailureAlertsEnabled, vaultAlertsRouted, fileShareBackupRpoAlert];
+const systemLogsTable = "ContainerAppSystemLogs";
+
+/** Why one scheduled query rule is not a failed-execution alert that reaches a person (empty: it is one). */
+function jobFailureAlertProblems(rule: PolicyResource, groups: readonly PolicyResource[]): string[] {
+    const query = ruleQuery(rule);
+    const problems: string[] = [];
+    if (valueAt(rule.props, ["enabled"]) === false) problems.push("it is disabled");
+    if (typeof query !== "string" || !query.includes(systemLogsTable) || !query.includes(failedExecutionLog))
+        problems.push(`its query does not look for "${failedExecutionLog}" in ${systemLogsTable}`);
+    if (!groups.some((group) => names(rule, "actions", valueAt(rule.props, ["actions", "actionGroups"]), group)))
+        problems.push("it notifies no action group of this stack with a receiver");
+    return problems;
+}
+
+export const nasJobFailureAlert = backupRule<StackValidationPolicy>([backupPolicy.logging.backupEventsVisible], {
+    name: "nas-job-failure-alert",
+    description:
+        `A stack with NAS Container Apps Jobs has enabled log search alerts over ${systemLogsTable} that fire on a failed ` +
+        `execution ("${failedExecutionLog}") of every one of them (its jobName quoted in the query) and notify an action ` +
+        "group with a receiver: a run killed by its timeout or one that never starts logs nothing itself.",
+    validateStack: (args, reportViolation) => {
+        const jobs = args.resources.filter((r) => r.isType(Job) && isNasJob("container-apps-job", r.props));
+        if (jobs.length === 0) args.notApplicable("The stack has no NAS Container Apps Job.");
+        const groups = reachingGroups(args);
+        const findings = args.resources
+            .filter((r) => r.isType(ScheduledQueryRule))
+            .map((rule) => ({ rule, problems: jobFailureAlertProblems(rule, groups) }));
+        const queries = findings.filter((f) => f.problems.length === 0).map((f) => String(ruleQuery(f.rule)));
+        // A job name not known yet (preview) cannot be looked for: it is left out, not reported.
+        const uncovered = jobs.filter((job) => {
+            const name = valueAt(job.props, ["jobName"]);
+            return typeof name === "string" && !queries.some((q) => q.includes(JSON.stringify(name)));
+        });
+        for (const job of jobs) {
+            record(args, job.urn, "failed-execution alert", uncovered.includes(job) ? "none" : "covered");
+        }
+        if (uncovered.length > 0) {
+            const why = findings.map((f) => `${label(f.rule)}: ${f.problems.join("; ") || "does not name it"}`);
+            reportViolation(
+                `A failed execution of ${uncovered.map(label).join(", ")} alerts nobody: no enabled alert over ` +
+                    `${systemLogsTable} for it notifies an action group with a receiver.${why.length ? ` ${why.join(". ")}.` : ""}`,
+                uncovered[0].urn,
+            );
+        }
+    },
+});
+
+export const alertRules = [
+    vaultJobFailureAlertsEnabled,
+    vaultAlertsRouted,
+    fileShareBackupRpoAlert,
+    nasJobFailureAlert,
+];

@@ -6,6 +6,8 @@
  */
 import {
     type PolicyResource,
+    type ReportViolation,
+    type StackValidationArgs,
     type ResourceValidationPolicy,
     type StackValidationPolicy,
     validateResourceOfType,
@@ -248,6 +250,65 @@ function protectionPolicyViolations(policy: PolicyResource): string[] {
     ];
 }
 
+/** The file-share protected items that protect this share (of this account, when it is in the stack). */
+function itemsProtecting(
+    share: PolicyResource,
+    account: PolicyResource | undefined,
+    shares: readonly PolicyResource[],
+    items: readonly PolicyResource[],
+): PolicyResource[] {
+    return items.filter((item) => {
+        // The item's name was computed from a share (known during preview), or else names it.
+        const linked = shares.filter(
+            (s) => dependsThrough(item, "protectedItemName", s) || dependsThrough(item, "properties", s),
+        );
+        const sameShare =
+            linked.length > 0
+                ? linked.includes(share)
+                : protectedShareNames(item).some((n) => sameName(n, nameOf(share, "shareName")));
+        const sameAccount =
+            account === undefined ||
+            dependsThrough(item, "properties", account) ||
+            sameName(valueAt(item.props, ["properties", "sourceResourceId"]), valueAt(account.props, ["id"]));
+        return sameShare && sameAccount;
+    });
+}
+
+/** A protected item's policy must be a protection policy of this stack that meets schedule and retention. */
+function checkCoveringPolicies(
+    args: StackValidationArgs,
+    share: PolicyResource,
+    item: PolicyResource,
+    policies: readonly PolicyResource[],
+    reportViolation: ReportViolation,
+): void {
+    // The item's policyId was computed from the policy resource (known during preview), or equals its id.
+    const byDependency = policies.filter((p) => dependsThrough(item, "properties", p));
+    const under =
+        byDependency.length > 0
+            ? byDependency
+            : policies.filter((p) =>
+                  sameName(valueAt(item.props, ["properties", "policyId"]), valueAt(p.props, ["id"])),
+              );
+    recordComputed(args, share.urn, "protection policy", () => under.map((p) => nameOf(p, "policyName")));
+    if (under.length === 0) {
+        const policyId = valueAt(item.props, ["properties", "policyId"]);
+        reportViolation(
+            `${label(share)} is protected by ${label(item)} under policy ${shown(policyId)}, which is not a protection policy of this stack; its schedule and retention cannot be verified.`,
+            share.urn,
+        );
+    }
+    for (const policy of under) {
+        const violations = protectionPolicyViolations(policy);
+        if (violations.length > 0) {
+            reportViolation(
+                `${label(share)} is protected under ${label(policy)}, which does not meet the policy: ${violations.join(" ")}`,
+                share.urn,
+            );
+        }
+    }
+}
+
 export const fileShareBackupCoverage = backupRule<StackValidationPolicy>(
     [backupPolicy.fileShares.schedule, backupPolicy.fileResources],
     {
@@ -269,24 +330,7 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>(
             );
             for (const share of shares) {
                 const account = accounts.find((a) => refersTo(share, "accountName", a, ["accountName", "name"]));
-                const covering = items.filter((item) => {
-                    // The item's name was computed from a share (known during preview), or else names it.
-                    const linked = shares.filter(
-                        (s) => dependsThrough(item, "protectedItemName", s) || dependsThrough(item, "properties", s),
-                    );
-                    const sameShare =
-                        linked.length > 0
-                            ? linked.includes(share)
-                            : protectedShareNames(item).some((n) => sameName(n, nameOf(share, "shareName")));
-                    const sameAccount =
-                        account === undefined ||
-                        dependsThrough(item, "properties", account) ||
-                        sameName(
-                            valueAt(item.props, ["properties", "sourceResourceId"]),
-                            valueAt(account.props, ["id"]),
-                        );
-                    return sameShare && sameAccount;
-                });
+                const covering = itemsProtecting(share, account, shares, items);
                 recordComputed(args, share.urn, "protected item", () =>
                     covering.map((i) => nameOf(i, "protectedItemName")),
                 );
@@ -298,33 +342,7 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>(
                     continue;
                 }
                 for (const item of covering) {
-                    // The item's policyId was computed from the policy resource (known during preview), or equals its id.
-                    const byDependency = policies.filter((p) => dependsThrough(item, "properties", p));
-                    const under =
-                        byDependency.length > 0
-                            ? byDependency
-                            : policies.filter((p) =>
-                                  sameName(valueAt(item.props, ["properties", "policyId"]), valueAt(p.props, ["id"])),
-                              );
-                    recordComputed(args, share.urn, "protection policy", () =>
-                        under.map((p) => nameOf(p, "policyName")),
-                    );
-                    if (under.length === 0) {
-                        const policyId = valueAt(item.props, ["properties", "policyId"]);
-                        reportViolation(
-                            `${label(share)} is protected by ${label(item)} under policy ${shown(policyId)}, which is not a protection policy of this stack; its schedule and retention cannot be verified.`,
-                            share.urn,
-                        );
-                    }
-                    for (const policy of under) {
-                        const violations = protectionPolicyViolations(policy);
-                        if (violations.length > 0) {
-                            reportViolation(
-                                `${label(share)} is protected under ${label(policy)}, which does not meet the policy: ${violations.join(" ")}`,
-                                share.urn,
-                            );
-                        }
-                    }
+                    checkCoveringPolicies(args, share, item, policies, reportViolation);
                 }
             }
         },

@@ -587,10 +587,13 @@ function buildReport(m: Measurements, r: Results, pg: Postgres, t0: number) {
 }
 type Report = ReturnType<typeof buildReport>;
 
-/** The table of the targets. */
-function printTable(report: Report): void {
+/** A row of the table: measure, runner, baseline, ratio, target, met. */
+type TableRow = [string, string, string, string, string, string];
+
+/** One row per measure: runner, baseline, ratio, target and whether it is met. */
+function tableRows(report: Report): TableRow[] {
     const { results: r, parameters, retention } = report;
-    const rows: [string, string, string, string, string, string][] = [
+    return [
         [
             `NAS bytes after ${parameters.days} daily backups + prune (${retention.keptBackupsAfterPrune} kept)`,
             mb(r.storage.runnerNasBytes),
@@ -631,6 +634,14 @@ function printTable(report: Report): void {
             "",
             "",
         ],
+        ...fixedCostRows(report),
+    ];
+}
+
+/** The runner's own cost per run, measured on an empty database. */
+function fixedCostRows(report: Report): TableRow[] {
+    const r = report.results;
+    return [
         [
             "fixed cost per backup (empty db, runner − pg_dump)",
             s(r.fixedCost.backupMs),
@@ -648,14 +659,12 @@ function printTable(report: Report): void {
             r.fixedCost.restoreMs <= 1000 ? "yes" : "NO",
         ],
     ];
-    const header: [string, string, string, string, string, string] = [
-        "measure",
-        "runner",
-        "baseline",
-        "ratio",
-        "target",
-        "met",
-    ];
+}
+
+/** The table of the targets. */
+function printTable(report: Report): void {
+    const rows = tableRows(report);
+    const header: TableRow = ["measure", "runner", "baseline", "ratio", "target", "met"];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i].length)));
     const line = (row: string[]): string => row.map((c, i) => c.padEnd(widths[i])).join("  ");
     console.log("");

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { containerAppsJobBounds, firesOncePerBerlinDay, utcNasSchedules } from "../../components/azure/nasJobSchedule";
+import { failedExecutionLog, nasJobFailureQuery } from "../../components/azure/nasBackupAlerts";
 import { postgresRootCaBundle } from "../../components/azure/postgresCa";
 import { readNasBackupTags } from "../../components/kubernetes/nasBackupContract";
 import { backupPolicy } from "../../components/policy";
@@ -72,6 +73,8 @@ const job = (run: OfflineRun, name: string): JobInputs => {
     if (found === undefined) throw new Error(`no job ${name}`);
     return found;
 };
+/** The names of all NAS jobs of the stack, the manual `nas-status` job included. */
+const allJobNames = (run: OfflineRun) => resourcesOfType(run, T.job).map((j) => String(j.inputs.jobName));
 const env = (j: JobInputs) => Object.fromEntries(j.template.containers[0].env.map((e) => [e.name, e]));
 const secretValue = (j: JobInputs, ref: string) => j.configuration.secrets.find((s) => s.name === ref)?.value;
 
@@ -267,16 +270,39 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
 
     it("alerts the action group on a target without a backup for 26 h and on any failed run or drill", () => {
         const rules = resourcesOfType(run, T.rule).filter((r) => String(r.inputs.ruleName).startsWith("nas-backup-"));
-        expect(rules).toHaveLength(2);
+        expect(rules.map((r) => r.inputs.ruleName).sort()).toEqual(
+            ["failures", "job-failures", "stale"].map((n) => `nas-backup-${stack}-${n}`),
+        );
         const group = only(run, T.actionGroup);
         for (const rule of rules) {
             expect(input(rule, "actions.actionGroups")).toEqual([group.id]);
             expect(input(rule, "scopes")).toEqual([only(run, T.workspace).id]);
         }
-        const queries = rules.map((r) => String(input(r, "criteria.allOf.0.query")));
+        const queries = rules
+            .filter((r) => r.inputs.ruleName !== `nas-backup-${stack}-job-failures`)
+            .map((r) => String(input(r, "criteria.allOf.0.query")));
         expect(queries.join("\n")).toContain(`ago(${backupPolicy.rpoHours.value + 2}h)`);
         for (const target of [...databases, ...shares]) {
             for (const query of queries) expect(query).toContain(JSON.stringify(target));
         }
+    });
+
+    it("alerts the action group on a failed execution of every NAS job, also one that logged nothing", () => {
+        const rule = resourcesOfType(run, T.rule).find((r) => r.inputs.ruleName === `nas-backup-${stack}-job-failures`);
+        if (rule === undefined) throw new Error("no job-failure alert");
+        expect(input(rule, "enabled")).toBe(true);
+        expect(input(rule, "actions.actionGroups")).toEqual([only(run, T.actionGroup).id]);
+        expect(input(rule, "scopes")).toEqual([only(run, T.workspace).id]);
+        const query = String(input(rule, "criteria.allOf.0.query"));
+        expect(query).toBe(nasJobFailureQuery(allJobNames(run)));
+        // every job of the stack, the manual nas-status job included: 4 per target + 1
+        expect(allJobNames(run)).toHaveLength(4 * (databases.length + shares.length) + 1);
+        for (const name of allJobNames(run)) expect(query).toContain(JSON.stringify(name));
+        expect(query).toMatch(/^ContainerAppSystemLogs$/m);
+        expect(query).toContain(`Log contains "${failedExecutionLog}"`);
+        expect(input(rule, "criteria.allOf.0.dimensions.0.name")).toBe("Job");
+        // the system logs reach the workspace the rule reads
+        const categories = JSON.stringify(resourcesOfType(run, T.diagnostics).map((d) => d.inputs.logs));
+        expect(categories).toContain("ContainerAppSystemLogs");
     });
 });

@@ -194,6 +194,16 @@ describe("npm run check on the real prod program", () => {
         const rows = prod.evidence.filter((r) => r.requirement === requirement && r.rule === rule);
         expect(rows.some((r) => r.status === "not-met")).toBe(true);
     });
+
+    it("stops with the error of a change that throws, instead of hanging", async () => {
+        const broken = changedProgram("azure-native:app:Job", "configuration", () => {
+            throw new Error("change broken");
+        });
+        const report = await check({ stacks: ["prod"], program: broken });
+        expect(report.exitCode).toBe(2);
+        expect(report.stacks[0]).toMatchObject({ verdict: "error", summary: "The stack could not be run." });
+        expect(report.stacks[0].error).toMatch(/error serializing property "configuration": change broken/);
+    });
 });
 
 describe("secrets", () => {

@@ -22,6 +22,7 @@ import {
     existingClaimMarker,
     fileShare,
     ids,
+    jobFailureAlert,
     nasCronJob,
     nasNamespace,
     protectedItem,
@@ -90,6 +91,23 @@ function withClaimVolume(change: (volume: Record<string, unknown>) => unknown): 
 }
 const annotation = (key: keyof typeof nasBackupAnnotations) => ["metadata", "annotations", nasBackupAnnotations[key]];
 
+/** A prod/trial-shaped stack: the databases of the main and side services (§2.14) and the shares. */
+const azureDatabases = ["main", ...backupPolicy.sideServices.value];
+const azureTargets = [
+    ...azureDatabases.map((name) => ({ kind: "database" as const, name })),
+    ...backupPolicy.fileResources.value.map((name) => ({ kind: "file-share" as const, name })),
+];
+/** The prod-like stack with every database and share backed up to the NAS by Container Apps Jobs. */
+const azureNasJobs = azureTargets.flatMap((t) =>
+    (["backup", "prune", "verify", "drill"] as const).map((o) => containerAppsJob(t, o)),
+);
+const azureNasJobNames = azureNasJobs.map((j) => String(j.props.jobName));
+export const stackWithContainerAppsJobs = [
+    ...stack,
+    ...azureDatabases.filter((name) => name !== "main").map((name) => database(name, true)),
+    ...azureNasJobs,
+    jobFailureAlert(azureNasJobNames),
+];
 export const cases: Record<string, Case> = {
     "postgresql-backup-retention": {
         compliant: server(),
@@ -539,6 +557,56 @@ export const cases: Record<string, Case> = {
             },
         ],
     },
+    "nas-job-failure-alert": {
+        compliant: stackWithContainerAppsJobs,
+        nonCompliant: [
+            {
+                title: "no failed-execution alert",
+                input: replaced(stackWithContainerAppsJobs, "nas-job-failures", undefined),
+                message: /A failed execution of azure-native:app:Job "nas-job-database-main", .* alerts nobody/,
+            },
+            {
+                title: "the drill of one target left out",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "nas-job-failures",
+                    jobFailureAlert(azureNasJobNames.filter((n) => n !== "drill-images")),
+                ),
+                message: /A failed execution of azure-native:app:Job "nas-job-file-share-images-drill" alerts nobody/,
+            },
+            {
+                title: "disabled",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "nas-job-failures",
+                    withProp(jobFailureAlert(azureNasJobNames), "enabled", false),
+                ),
+                message: /nas-job-failures": it is disabled/,
+            },
+            {
+                title: "notifies nobody",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "nas-job-failures",
+                    withProp(jobFailureAlert(azureNasJobNames), "actions", undefined),
+                ),
+                message: /it notifies no action group of this stack with a receiver/,
+            },
+            {
+                title: "over the console logs only (a run killed by its timeout logs nothing there)",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "nas-job-failures",
+                    withProp(
+                        jobFailureAlert(azureNasJobNames),
+                        "criteria.allOf.0.query",
+                        'ContainerAppConsoleLogs | where Log has "error"',
+                    ),
+                ),
+                message: /its query does not look for "exited with status Failed" in ContainerAppSystemLogs/,
+            },
+        ],
+    },
     "nas-backup-coverage": {
         compliant: [...stackWithNas, archiveClaim, archiveCronJob],
         nonCompliant: [
@@ -954,20 +1022,6 @@ export function previewOfStack(): ResourceUnderTest[] {
     });
 }
 
-/** A prod/trial-shaped stack: the databases of the main and side services (§2.14) and the shares. */
-const azureDatabases = ["main", ...backupPolicy.sideServices.value];
-const azureTargets = [
-    ...azureDatabases.map((name) => ({ kind: "database" as const, name })),
-    ...backupPolicy.fileResources.value.map((name) => ({ kind: "file-share" as const, name })),
-];
-/** The prod-like stack with every database and share backed up to the NAS by Container Apps Jobs. */
-export const stackWithContainerAppsJobs = [
-    ...stack,
-    ...azureDatabases.filter((name) => name !== "main").map((name) => database(name, true)),
-    ...azureTargets.flatMap((t) =>
-        (["backup", "prune", "verify", "drill"] as const).map((o) => containerAppsJob(t, o)),
-    ),
-];
 export const appsJob = containerAppsJob({ kind: "database", name: "main" });
 const pruneAppsJob = containerAppsJob({ kind: "database", name: "main" }, "prune");
 const drillAppsJob = containerAppsJob({ kind: "database", name: "main" }, "drill");

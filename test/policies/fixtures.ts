@@ -11,6 +11,7 @@ import type { NasOperation } from "../../components/kubernetes/schedule";
 import { exampleJobArgs } from "../kubernetes/fixture";
 import type { ResourceUnderTest } from "../../policies/harness/analyze";
 import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/backupAlerts";
+import { nasJobFailureQuery } from "../../components/azure/nasBackupAlerts";
 import { parseUtcBackupTime } from "../../components/azure/nasJobSchedule";
 import { type AzureTarget, consumptionProfile, targetJobs } from "../../components/azure/nasBackupJobs";
 
@@ -446,6 +447,31 @@ export function rpoAlert(thresholdHours: number = rpoAlertThresholdHours): Resou
             allOf: [
                 {
                     query: rpoAlertQuery("rsv-prod", backupPolicy.fileResources.value, thresholdHours),
+                    timeAggregation: "Count",
+                    operator: "GreaterThan",
+                    threshold: 0,
+                },
+            ],
+        },
+        actions: { actionGroups: [ids.actionGroup] },
+    });
+}
+
+/** The failed-execution log alert of the NAS Container Apps Jobs as components/azure/nasBackupAlerts.ts builds it. */
+export function jobFailureAlert(jobNames: readonly string[]): ResourceUnderTest {
+    return resource(types.rpoAlert, "nas-job-failures", {
+        resourceGroupName: rg,
+        ruleName: "nas-backup-prod-job-failures",
+        location,
+        kind: "LogAlert",
+        enabled: true,
+        scopes: [ids.workspace],
+        evaluationFrequency: "PT15M",
+        windowSize: "PT15M",
+        criteria: {
+            allOf: [
+                {
+                    query: nasJobFailureQuery(jobNames),
                     timeAggregation: "Count",
                     operator: "GreaterThan",
                     threshold: 0,

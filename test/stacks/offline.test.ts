@@ -117,6 +117,33 @@ describe("runStackOffline", () => {
         expect(failed.outputs).toEqual({});
     });
 
+    /** A program whose one resource gets its length from an apply callback that throws. */
+    const throwingApply = (exportIt: boolean) => (): Record<string, unknown> => {
+        const length = pulumi.output(4).apply((): number => {
+            throw new Error("apply broken");
+        });
+        const fed = new random.RandomString("fed", { length });
+        return exportIt ? { fed: fed.result } : {};
+    };
+
+    // Without an engine nobody handled the SDK's rejection: the stack output waited for the resource forever.
+    it("rejects with a throwing apply callback's error instead of waiting for the resource it feeds", async () => {
+        const started = Date.now();
+        await expect(runStackOffline({ stack: "dev", projectDir, program: throwingApply(true) })).rejects.toThrow(
+            /unhandled rejection .*: error serializing property "length": apply broken/,
+        );
+        expect(Date.now() - started).toBeLessThan(5_000);
+        // The next run is not stuck behind the failed one.
+        expect((await runStackOffline({ stack: "dev", projectDir, program })).error).toBeUndefined();
+    }, 15_000);
+
+    it("rejects when the program returns but a resource it created could not be registered", async () => {
+        // Before, this run "succeeded" without the resource: a check would have passed an incomplete stack.
+        await expect(runStackOffline({ stack: "dev", projectDir, program: throwingApply(false) })).rejects.toThrow(
+            /apply broken/,
+        );
+    });
+
     it("captures pulumi.log messages", async () => {
         const logged = await runStackOffline({
             stack: "dev",
