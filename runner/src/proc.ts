@@ -16,7 +16,8 @@ export class OperationError extends Error {}
 
 const resolved = new Map<string, string | null>();
 
-function findOnPath(name: string): string | null {
+/** The absolute path of a program on PATH, or null. */
+export function findOnPath(name: string): string | null {
     if (resolved.has(name)) return resolved.get(name)!;
     let found: string | null = null;
     const candidates = isAbsolute(name)
