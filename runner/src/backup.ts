@@ -23,7 +23,6 @@ import {
     collect,
     describeExit,
     type Exit,
-    findOnPath,
     heldPipe,
     OperationError,
     run,
@@ -31,6 +30,7 @@ import {
     stderrTail,
     UsageError,
     waitForExit,
+    withStdioBuffer,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { dumpRoles, type RoleDefinitions } from "./roles";
@@ -394,12 +394,7 @@ function startDumpBackup(repo: ResticRepository, time: Date, dataTags: readonly 
     return { restic, resticOut, resticErr, resticExit };
 }
 
-/** pg_dump of the database in the exported snapshot. */
-/**
- * pg_dump of the database in the exported snapshot. pg_dump writes its archive through stdio, 4–8 KiB
- * at a time into a pipe: with coreutils' `stdbuf -o 1M` (where installed) it writes 1 MiB at a time,
- * and the relay and restic read the same bytes in far fewer, larger reads (measured in runner/README.md).
- */
+/** pg_dump of the database in the exported snapshot, writing 1 MiB at a time (measured in runner/README.md). */
 function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: NodeJS.ProcessEnv) {
     const args = [
         "--format=custom",
@@ -408,8 +403,7 @@ function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: 
         "--no-password",
         `--dbname=${database}`,
     ];
-    const stdbuf = findOnPath("stdbuf");
-    const dump = spawnChild(stdbuf ?? pgDump, stdbuf ? ["-o", "1M", pgDump, ...args] : args, {
+    const dump = spawnChild(...withStdioBuffer("o", pgDump, args), {
         env,
         stdio: ["ignore", "pipe", "pipe"],
     });

@@ -16,8 +16,7 @@ export class OperationError extends Error {}
 
 const resolved = new Map<string, string | null>();
 
-/** The absolute path of a program on PATH, or null. */
-export function findOnPath(name: string): string | null {
+function findOnPath(name: string): string | null {
     if (resolved.has(name)) return resolved.get(name)!;
     let found: string | null = null;
     const candidates = isAbsolute(name)
@@ -44,6 +43,16 @@ export function requireProgram(name: string, install: string): string {
     const path = findOnPath(name);
     if (!path) throw new OperationError(`${name} not found${isAbsolute(name) ? "" : " on PATH"}: ${install}`);
     return path;
+}
+
+/**
+ * A program whose stdin (`i`) or stdout (`o`) gets a 1 MiB stdio buffer (coreutils `stdbuf`, where
+ * installed): pg_dump writes and pg_restore reads their archive through stdio, 4–8 KiB at a time, so
+ * every byte that passes a pipe costs many small system calls in them, the relay and restic.
+ */
+export function withStdioBuffer(stream: "i" | "o", program: string, args: readonly string[]): [string, string[]] {
+    const stdbuf = findOnPath("stdbuf");
+    return stdbuf ? [stdbuf, [`-${stream}`, "1M", program, ...args]] : [program, [...args]];
 }
 
 const children = new Set<ChildProcess>();
