@@ -25,6 +25,7 @@ import { runnerExecutable } from "../../components/kubernetes/runnerContract";
 import { freePort, repoRoot, type CliResult } from "../runner/harness";
 import {
     documents,
+    expectFullDrillWithinRto,
     operator,
     postgresOsUser,
     selfSignedCertificate,
@@ -155,12 +156,7 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
         expect(job.job.template.containers).toHaveLength(1);
         expect(job.env.PGPORT).toBe(String(scratchPostgresPort));
         const result = await execute(job, { ...job.env, PGPORT: String(await freePort()) });
-        expect(result.code, result.stderr).toBe(0);
-        const check = result.events.find((e) => e.event === "verify.check.success");
-        expect(check?.readDataSubset).toBe("100%");
-        const drill = result.events.find((e) => e.event === "verify.drill.success");
-        expect(drill?.withinRto).toBe(true);
-        expect(drill?.into).toMatch(/nas_backup_drill_shop/);
+        expectFullDrillWithinRto(result);
         // The container ended: its scratch server was stopped with it.
         expect(
             spawnSync(join(e2e.pg.binDir, "pg_ctl"), ["-D", join(job.root, "scratch/pgdata"), "status"]).status,

@@ -17,7 +17,13 @@ import { NasBackup } from "../../components/kubernetes/nasBackup";
 import { scratchPostgresPort } from "../../components/kubernetes/pods";
 import { runnerExecutable } from "../../components/kubernetes/runnerContract";
 import { runCli, type CliResult } from "../runner/harness";
-import { documents, operator, twoMonthsAgoHistory, useNasEndToEnd } from "../support/nasEndToEnd";
+import {
+    documents,
+    expectFullDrillWithinRto,
+    operator,
+    twoMonthsAgoHistory,
+    useNasEndToEnd,
+} from "../support/nasEndToEnd";
 import { exampleArgs } from "./fixture";
 import { localPod, type LocalPod } from "./localPod";
 
@@ -101,12 +107,7 @@ describe.sequential("the CronJobs run the runner", () => {
         expect(pod.env.PGPORT).toBe(String(scratchPostgresPort));
         e2e.scratch.sql("postgres", `ALTER ROLE postgres PASSWORD '${pod.env.PGPASSWORD}'`);
         const result = await execute(pod, { ...pod.env, PGPORT: String(e2e.scratch.port) });
-        expect(result.code, result.stderr).toBe(0);
-        const check = result.events.find((e) => e.event === "verify.check.success");
-        expect(check?.readDataSubset).toBe("100%");
-        const drill = result.events.find((e) => e.event === "verify.drill.success");
-        expect(drill?.withinRto).toBe(true);
-        expect(drill?.into).toMatch(/nas_backup_drill_shop/);
+        expectFullDrillWithinRto(result);
     }, 300_000);
 
     it("verifies the file resource by restoring it into the pod's scratch directory", async () => {

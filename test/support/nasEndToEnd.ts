@@ -25,6 +25,7 @@ import {
     startNas,
     startPostgres,
     type Nas,
+    type CliResult,
     type Postgres,
     type RawSnapshot,
 } from "../runner/harness";
@@ -100,6 +101,16 @@ export function operator(nas: Nas, repositoryKey: string) {
             .map((s) => s.time)
             .sort();
     return { run, completeBackups, manifestOf, backupTimes };
+}
+
+/** A drill of the "shop" database that read all data and restored it within the RTO. */
+export function expectFullDrillWithinRto(result: CliResult): void {
+    expect(result.code, result.stderr).toBe(0);
+    const check = result.events.find((e) => e.event === "verify.check.success");
+    expect(check?.readDataSubset).toBe("100%");
+    const drill = result.events.find((e) => e.event === "verify.drill.success");
+    expect(drill?.withinRto).toBe(true);
+    expect(drill?.into).toMatch(/nas_backup_drill_shop/);
 }
 
 /** `--time` values of a history: backups on the 5th and 6th two months ago (the 5th that month's monthly backup). */
