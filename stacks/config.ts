@@ -12,7 +12,8 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { allowedAzureLocations, backupPolicy } from "../components/policy";
 import { readDigitalOceanStaging } from "./digitaloceanConfig";
-import { utcBackupTimeProblem } from "../components/azure/nasJobSchedule";
+import { maintenanceHoursOverlappingBackupUtc, utcBackupTimeProblem } from "../components/azure/nasJobSchedule";
+import { parseTimeOfDay } from "../components/kubernetes/schedule";
 import { digestPinned } from "../components/kubernetes/args";
 import { parseRepositoryBase } from "../runner/src/config";
 import {
@@ -23,7 +24,6 @@ import {
     postgresStorageSizesGB,
     supportedPostgresVersions,
     vaultImmutabilityStates,
-    backupAndDrillHoursUtc,
     defaultPostgresMaintenanceWindow,
     vaultSoftDeleteStates,
 } from "../components/azure/settings";
@@ -170,10 +170,10 @@ const postgres = section({
         "a login of 1–63 letters, digits and _, starting with a letter, not starting with pg_, not azure_superuser, azure_pg_admin, admin, administrator, root, guest or public",
     ).default(azureDefaults.postgres.administratorLogin),
     highAvailability: oneOf(postgresHighAvailabilityModes).default(azureDefaults.postgresAvailability.highAvailability),
-    /** Weekly maintenance (UTC): outside the backups, restore drills and working hours (§2.13.1). */
-    maintenanceWindow: section({ dayOfWeek: wholeNumber(0, 6), startHour: wholeNumber(0, 23) })
-        .superRefine(maintenanceOutsideBackupsAndWorkingHours)
-        .default(azureDefaults.postgresAvailability.maintenanceWindow),
+    /** Weekly maintenance (UTC): outside the NAS database backups and working hours (§2.13.1), checked with nasBackup. */
+    maintenanceWindow: section({ dayOfWeek: wholeNumber(0, 6), startHour: wholeNumber(0, 23) }).default(
+        azureDefaults.postgresAvailability.maintenanceWindow,
+    ),
 }).superRefine(highAvailabilityNeedsTier);
 
 const storage = section({
@@ -287,7 +287,7 @@ const stackSchemas = {
         backup: backup.optional(),
         azure,
         nasBackup: azureNasBackup,
-    }),
+    }).superRefine(maintenanceOutsideBackupAndWorkingHours),
     /** staging: DigitalOcean (§2.5.1.2). */
     digitalocean: section({
         ...common,
@@ -500,22 +500,28 @@ function workingStartHoursUtc(): readonly number[] {
 
 const weekdays = ["Sunday", "Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday"];
 
-function maintenanceOutsideBackupsAndWorkingHours(
-    window: { dayOfWeek?: unknown; startHour?: unknown },
+/**
+ * azure.postgres.maintenanceWindow: not while the NAS backup job reads the databases (derived from
+ * nasBackup.dailyBackupTimeUtc and the job's bounds) and not in working hours (§2.13.1).
+ */
+function maintenanceOutsideBackupAndWorkingHours(
+    stack: {
+        azure: { postgres: { maintenanceWindow: { dayOfWeek: number; startHour: number } } };
+        nasBackup: { dailyBackupTimeUtc: string };
+    },
     context: z.RefinementCtx,
 ): void {
-    const { dayOfWeek, startHour } = window;
-    if (!Number.isInteger(dayOfWeek) || !Number.isInteger(startHour)) {
-        return;
-    }
-    const day = dayOfWeek as number;
-    const hour = startHour as number;
+    const { dayOfWeek: day, startHour: hour } = stack.azure.postgres.maintenanceWindow;
+    const backupTime = stack.nasBackup.dailyBackupTimeUtc;
+    const backupHours = maintenanceHoursOverlappingBackupUtc(
+        parseTimeOfDay(backupTime, "nasBackup.dailyBackupTimeUtc"),
+    );
     const workday = (backupPolicy.workingHours.value.days as readonly string[]).includes(weekdays[day]);
-    if (backupAndDrillHoursUtc.includes(hour) || (workday && workingStartHoursUtc().includes(hour))) {
+    if (backupHours.includes(hour) || (workday && workingStartHoursUtc().includes(hour))) {
         context.addIssue({
             code: "custom",
-            path: ["startHour"],
-            message: `${hour} (UTC, day ${day}) overlaps the backups and restore drills (UTC hours ${backupAndDrillHoursUtc.join(", ")}) or working hours; allowed: another hour${policyNote(backupPolicy.workingHours)}`,
+            path: ["azure", "postgres", "maintenanceWindow", "startHour"],
+            message: `${hour} (UTC, day ${day}) overlaps the NAS database backups (UTC hours ${backupHours.join(", ")}, from nasBackup.dailyBackupTimeUtc ${backupTime}) or working hours; allowed: another hour${policyNote(backupPolicy.workingHours)}`,
         });
     }
 }

@@ -135,3 +135,21 @@ export const containerAppsJobBounds: Readonly<Record<NasOperation, ContainerApps
         }),
     ) as Record<NasOperation, ContainerAppsJobBounds>,
 );
+
+/**
+ * Start hours (UTC) of a one-hour maintenance window of the Flexible Server that would overlap a
+ * database's NAS backup starting daily at `backupTime`: the backup job is the only NAS job that connects
+ * to the server (prune touches only the NAS, verify and the drill restore into their own scratch server),
+ * and it runs at most replicaTimeout × (replicaRetryLimit + 1) after its start. In the order of the run.
+ */
+export function maintenanceHoursOverlappingBackupUtc(backupTime: TimeOfDay): number[] {
+    const { replicaTimeout, replicaRetryLimit } = containerAppsJobBounds.backup;
+    const day = 24 * 60;
+    const start = backupTime.hour * 60 + backupTime.minute;
+    const end = start + Math.ceil((replicaTimeout * (replicaRetryLimit + 1)) / 60);
+    const overlaps = (windowStart: number) =>
+        [-day, 0, day].some((shift) => windowStart + shift < end && start < windowStart + shift + 60);
+    // in the order of the run: from the backup's own hour on
+    const byRun = Array.from({ length: 24 }, (_, i) => (backupTime.hour + i) % 24);
+    return byRun.filter((hour) => overlaps(hour * 60));
+}

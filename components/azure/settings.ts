@@ -115,13 +115,10 @@ export interface PostgresMaintenanceWindow {
 }
 
 /**
- * Hours (UTC, every day) reserved for backups and restore drills, in which no maintenance may start:
- * the Azure file-share backup at 01:00 UTC and the nightly NAS backups and verify/restore drills
- * (CronJobs in the Europe/Berlin night, 22:00–04:00 UTC covers both CET and CEST).
+ * Default maintenance window: Sunday 05:00 UTC (06:00/07:00 in Germany), outside working hours and
+ * after the NAS database backups of the stacks' 23:30 UTC (stacks/config.ts checks it against the
+ * configured backup time: nasJobSchedule.ts `maintenanceHoursOverlappingBackupUtc`).
  */
-export const backupAndDrillHoursUtc: readonly number[] = [22, 23, 0, 1, 2, 3];
-
-/** Default maintenance window: Sunday 05:00 UTC (06:00/07:00 in Germany), outside working hours and the hours above. */
 export const defaultPostgresMaintenanceWindow: PostgresMaintenanceWindow = { dayOfWeek: 0, startHour: 5 };
 
 /** Vault soft-delete states a stack may choose: "AlwaysON" can never be switched off again. */

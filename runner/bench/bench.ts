@@ -30,7 +30,7 @@ import { dirname, join, resolve } from "node:path";
 import { parseArgs } from "node:util";
 import { backupPolicy } from "../../components/policy";
 import { zonedInstant, civilDate, fromDayNumber, dayNumber } from "../src/calendar";
-import { CONTENT_SQL, SEQUENCES_SQL } from "../src/content";
+import { contentSql, SEQUENCES_SQL } from "../src/content";
 import { nasRetention, plan } from "../src/retention";
 import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
 
@@ -240,17 +240,29 @@ function simulateDays(
     keptDays: Set<number>,
     perDay: DailyChange,
     t0: number,
-): { fcSizes: number[]; backupMs: number[] } {
+): { fcSizes: number[]; backupMs: number[]; storedBytes: number[] } {
     console.log(
         `simulating ${times.length} daily backups (${keptDays.size} of them are kept by the policy at the end) …`,
     );
     const fcSizes: number[] = [];
     const backupMs: number[] = [];
+    /** What the NAS stored for each daily backup (the runner's bytesStored). */
+    const storedBytes: number[] = [];
     const fcFile = join(b.work, "day.dump");
     for (let i = 0; i < times.length; i++) {
         if (i > 0) mutate(b.pg, perDay, i);
-        const run = b.runner(["backup", "--target", TARGET, "--database", TARGET, "--time", times[i].toISOString()]);
+        const run = b.runner([
+            "backup",
+            "--target",
+            TARGET,
+            "--database",
+            TARGET,
+            "--time",
+            times[i].toISOString(),
+            "--json",
+        ]);
         backupMs.push(run.ms);
+        storedBytes.push((JSON.parse(run.stdout) as { bytesStored: number }).bytesStored);
         if (keptDays.has(i)) {
             sh(b.pgBin("pg_dump"), ["-Fc", `--dbname=${TARGET}`, "-f", fcFile], b.pgEnv);
             fcSizes.push(statSync(fcFile).size);
@@ -261,7 +273,34 @@ function simulateDays(
             );
         }
     }
-    return { fcSizes, backupMs };
+    return { fcSizes, backupMs, storedBytes };
+}
+
+/**
+ * Where the kept bytes go: the packed size of the blobs the dailies (backups of the last 30 days) need,
+ * and of those all kept backups need (`restic stats --mode raw-data`); the difference is what only
+ * the older monthly backups hold.
+ */
+function storageByRole(b: Bench): { dailies: number; dailyBytes: number; all: number; allBytes: number } {
+    const env = { ...process.env, ...b.nas.resticEnv(TARGET, "maintenance") };
+    const snapshots = JSON.parse(sh("restic", ["snapshots", "--json", "--no-lock", "--tag", "daily"], env).stdout) as {
+        id: string;
+        time: string;
+    }[];
+    const since = Date.now() - backupPolicy.nas.dailyRetentionDays.value * 24 * 3_600_000;
+    const recent = snapshots.filter((x) => new Date(x.time).getTime() >= since).map((x) => x.id);
+    const packed = (ids: string[]): number =>
+        (
+            JSON.parse(sh("restic", ["stats", "--mode", "raw-data", "--json", "--no-lock", ...ids], env).stdout) as {
+                total_size: number;
+            }
+        ).total_size;
+    return {
+        dailies: recent.length,
+        dailyBytes: packed(recent),
+        all: snapshots.length,
+        allBytes: packed(snapshots.map((x) => x.id)),
+    };
 }
 
 /** Prunes, then what the NAS holds, how many backups are kept and the last dump's uncompressed size. */
@@ -341,10 +380,12 @@ function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[
  * The content proof of a restore (and of the drill): content digests, sequences and schema objects,
  * against the row counts alone it replaced, on the restored database.
  */
-function timeContentProof(b: Bench): { content: number[]; counts: number[] } {
-    const proof = { content: [] as number[], counts: [] as number[] };
+function timeContentProof(b: Bench): { content: number[]; contentMd5: number[]; counts: number[] } {
+    const proof = { content: [] as number[], contentMd5: [] as number[], counts: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
-        proof.content.push(timed(() => b.pg.sql("runner_restore", `${CONTENT_SQL};\n${SEQUENCES_SQL}`)));
+        proof.content.push(timed(() => b.pg.sql("runner_restore", `${contentSql()};\n${SEQUENCES_SQL}`)));
+        // The rows hashed with md5, as manifests before issue 13 recorded them.
+        proof.contentMd5.push(timed(() => b.pg.sql("runner_restore", `${contentSql("md5")};\n${SEQUENCES_SQL}`)));
         proof.counts.push(timed(() => b.pg.sql("runner_restore", COUNTS_ONLY_SQL)));
     }
     return proof;
@@ -397,11 +438,12 @@ interface Measurements {
     readonly perDay: DailyChange;
     readonly dbBytes: number;
     readonly keptDays: number;
-    readonly daily: { fcSizes: number[]; backupMs: number[] };
+    readonly daily: { fcSizes: number[]; backupMs: number[]; storedBytes: number[] };
     readonly storage: { nasBytes: number; keptAfterPrune: number; dumpZ0Bytes: number };
+    readonly byRole: ReturnType<typeof storageByRole>;
     readonly backups: { bareDump: number[]; plainDump: number[]; runnerBackup: number[] };
     readonly restores: { bareRestore: number[]; runnerRestore: number[]; runnerRestoreJobs: number[] };
-    readonly proof: { content: number[]; counts: number[] };
+    readonly proof: { content: number[]; contentMd5: number[]; counts: number[] };
     readonly fixedMs: FixedCost;
     readonly verify: { drill: { durationSeconds: number; rtoSeconds: number }; resticOpenMs: number };
 }
@@ -418,6 +460,8 @@ function results(m: Measurements) {
     return {
         contentProof: {
             contentMs: median(m.proof.content),
+            /** The same proof with the rows hashed by md5 (manifests before issue 13). */
+            contentMd5Ms: median(m.proof.contentMd5),
             countsOnlyMs: median(m.proof.counts),
             /** Extra time of the content proof over the row counts, as a share of the restore's wall time. */
             extraShareOfRestore: (median(m.proof.content) - median(m.proof.counts)) / restore.runnerMs,
@@ -428,6 +472,18 @@ function results(m: Measurements) {
             ratio: fcBytes / m.storage.nasBytes,
             target: 10,
             met: fcBytes / m.storage.nasBytes >= 10,
+            /**
+             * Where the kept bytes go (packed blob sizes): what the dailies of the last 30 days need, and
+             * what only the older monthlies hold; and the median a daily backup added to the NAS.
+             */
+            byRole: {
+                dailies: m.byRole.dailies,
+                dailiesBytes: m.byRole.dailyBytes,
+                monthliesOnly: m.byRole.all - m.byRole.dailies,
+                monthliesOnlyBytes: m.byRole.allBytes - m.byRole.dailyBytes,
+                medianStoredPerDailyBackup: median(m.daily.storedBytes.slice(1)),
+                firstBackupStored: m.daily.storedBytes[0],
+            },
         },
         backupTime: {
             ...backup,
@@ -633,8 +689,13 @@ function printNotes(report: Report, t0: number): void {
             `one restic start (key derivation, index) ${s(details.resticOpenMs)}; restore drill in verify ${details.verifyDrillSeconds} s (RTO ${details.rtoSeconds} s); ` +
             `${cpus().length} CPUs, load ${report.environment.loadAverage.join(" / ")}; total ${s(performance.now() - t0)}`,
     );
+    const byRole = report.results.storage.byRole;
     console.log(
-        `content proof on the restored database ${s(proof.contentMs)} vs row counts alone ${s(proof.countsOnlyMs)}: ` +
+        `where the NAS bytes go: the ${byRole.dailies} backups of the last 30 days need ${mb(byRole.dailiesBytes)}, the ${byRole.monthliesOnly} older monthlies add ${mb(byRole.monthliesOnlyBytes)} ` +
+            `(${mb(byRole.monthliesOnlyBytes / Math.max(1, byRole.monthliesOnly))} each); the first backup stored ${mb(byRole.firstBackupStored)}, a daily backup after it a median ${mb(byRole.medianStoredPerDailyBackup)}`,
+    );
+    console.log(
+        `content proof on the restored database ${s(proof.contentMs)} (rows hashed with md5: ${s(proof.contentMd5Ms)}) vs row counts alone ${s(proof.countsOnlyMs)}: ` +
             `${(proof.contentMs / proof.countsOnlyMs).toFixed(1)}× the counts, +${(proof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
     );
     console.log(
@@ -650,6 +711,7 @@ function measure(b: Bench, t0: number): Measurements {
     const { times, keptDays } = schedule();
     const daily = simulateDays(b, times, keptDays, perDay, t0);
     const storage = measureStorage(b);
+    const byRole = storageByRole(b);
     const backups = timeBackups(b);
     const restores = timeRestores(b);
     const proof = timeContentProof(b);
@@ -662,6 +724,7 @@ function measure(b: Bench, t0: number): Measurements {
         keptDays: keptDays.size,
         daily,
         storage,
+        byRole,
         backups,
         restores,
         proof,

@@ -17,7 +17,7 @@ import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
-import { CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
+import { contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import { PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
@@ -306,11 +306,12 @@ async function backupDatabase(
         (v) => v,
         (e: Error) => e,
     );
+    // restic first: its key derivation and index load overlap the connection and the snapshot export.
+    const { restic, resticOut, resticErr, resticExit } = startDumpBackup(repo, time, dataTags, common.target);
     const session = PsqlSession.start(database, ctx.env);
     let finished = false;
     try {
         const { pgSnapshot, sequencesBefore } = await exportSnapshot(session);
-        const { restic, resticOut, resticErr, resticExit } = startDumpBackup(repo, time, dataTags, common.target);
         const { dump, dumpErr, dumpExit } = startPgDump(pgDump, pgSnapshot, database, env);
         // restic's stdin is closed only below, once the dump is known to be complete.
         const piped = heldPipe(dump.stdout!, restic.stdin!);
@@ -346,7 +347,12 @@ async function backupDatabase(
             }),
         };
     } finally {
-        if (!finished) session.kill();
+        if (!finished) {
+            // Killed, never ended: restic saw no end of its input and wrote no snapshot.
+            restic.kill("SIGKILL");
+            session.kill();
+            await resticExit.catch(() => undefined);
+        }
     }
 }
 
@@ -410,7 +416,7 @@ function startManifestQueries(database: string, session: PsqlSession, ctxEnv: No
         (e: Error) => e,
     );
     // Row counts in the same snapshot, while pg_dump runs.
-    const content = session.query<DatabaseContent>(CONTENT_SQL).then(
+    const content = session.query<DatabaseContent>(contentSql()).then(
         (c) => c,
         (e: Error) => e,
     );

@@ -204,13 +204,34 @@ function stopOnSignals(): void {
     }
 }
 
-if (require.main === module) {
-    stopOnSignals();
-    main(process.argv.slice(2)).then(
-        (code) => process.exit(code),
+/**
+ * Exits with the command's exit code once it is known. Node would exit 0 when its event loop empties
+ * while the command is still unfinished (it waits for a promise that nothing can settle any more): that
+ * is a failure, said as such.
+ */
+export function exitWhenDone(outcome: Promise<number>): void {
+    let finished = false;
+    process.once("beforeExit", () => {
+        if (finished) return;
+        log("error", "internal.error", {
+            cause: "the command stopped before it finished: it waited for something that can no longer happen (a bug in the runner); treat its work as not done",
+        });
+        process.exit(exitCodes.failure);
+    });
+    outcome.then(
+        (code) => {
+            finished = true;
+            process.exit(code);
+        },
         (e: Error) => {
+            finished = true;
             log("error", "internal.error", { cause: e.stack ?? String(e) });
             process.exit(exitCodes.failure);
         },
     );
+}
+
+if (require.main === module) {
+    stopOnSignals();
+    exitWhenDone(main(process.argv.slice(2)));
 }

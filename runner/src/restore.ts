@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize } from "node:path";
 import { Transform, type Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { compareContent, CONTENT_SQL, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
+import { compareContent, contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
@@ -22,7 +22,7 @@ import {
     pgProgram,
     quoteIdent,
     quoteLiteral,
-    type PsqlSession,
+    PsqlSession,
 } from "./postgres";
 import {
     collect,
@@ -243,26 +243,35 @@ async function restoreParallel(
  * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
  * Returns the open session: it checks the restored content afterwards.
  */
+/** The restore's target database: a session on it, or "missing"; opened while restic reads the backup. */
+export function openTarget(database: string, env: NodeJS.ProcessEnv): Promise<PsqlSession | "missing" | Error> {
+    return openDatabase(database, env).catch((e: Error) => e);
+}
+
 async function prepareDatabase(
     ctx: Context,
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
+    target: Promise<PsqlSession | "missing" | Error> = openTarget(options.database, ctx.env),
 ): Promise<{ created: boolean; session: PsqlSession }> {
-    let session = await openDatabase(options.database, ctx.env);
-    let created = false;
-    if (session === "missing") {
-        if (!options.create)
-            throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
-        const encoding = manifest.content.encoding;
-        await adminStatement(
-            options.adminDatabase,
-            `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`,
-            ctx.env,
-        );
-        created = true;
-        session = await openDatabase(options.database, ctx.env);
-        if (session === "missing") throw new OperationError(`database ${options.database} could not be created`);
-    }
+    const session = await target;
+    if (session instanceof Error) throw session;
+    if (session !== "missing") return { created: false, session: await checkEmpty(session, options) };
+    if (!options.create)
+        throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
+    const encoding = manifest.content.encoding;
+    await adminStatement(
+        options.adminDatabase,
+        `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`,
+        ctx.env,
+    );
+    // Created from template0 just now: empty. The session connects while pg_restore starts (the proof
+    // afterwards opens a new one should this fail).
+    return { created: true, session: PsqlSession.start(options.database, ctx.env) };
+}
+
+/** Refuses a database with objects unless --force. */
+async function checkEmpty(session: PsqlSession, options: DatabaseRestoreOptions): Promise<PsqlSession> {
     try {
         const objects = await session.query<number>(NON_EMPTY_SQL);
         if (Number(objects) > 0 && !options.force) {
@@ -272,10 +281,9 @@ async function prepareDatabase(
         }
     } catch (e) {
         await session.close();
-        if (created) await dropCreated(ctx, options);
         throw e;
     }
-    return { created, session };
+    return session;
 }
 
 /** Removes a database this restore created, so a failed `--create` leaves nothing behind. */
@@ -381,7 +389,8 @@ async function checkRestored(
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
 ): Promise<string[]> {
-    const sql = `${CONTENT_SQL}; ${SEQUENCES_SQL}`;
+    // The tables' digests with the function the backup used (older manifests: md5).
+    const sql = `${contentSql(manifest.content.tableDigest ?? "md5")}; ${SEQUENCES_SQL}`;
     let answers = await session.queryEach(sql).catch(() => undefined);
     if (!answers) {
         // The session ended meanwhile (a server timeout): one new connection.
@@ -404,6 +413,7 @@ export async function restoreDatabase(
     repo: ResticRepository,
     opened: OpenedBackup & { manifest: DatabaseManifest },
     options: DatabaseRestoreOptions,
+    target?: ReturnType<typeof openTarget>,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
     const { backup, manifest } = opened;
@@ -414,7 +424,7 @@ export async function restoreDatabase(
     let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
     try {
-        ({ created, session } = await prepareDatabase(ctx, manifest, options));
+        ({ created, session } = await prepareDatabase(ctx, manifest, options, target));
         if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
@@ -568,6 +578,8 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
     if (!options.intoDatabase === !options.intoDirectory)
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
+    // The target database is looked at while restic finds and opens the backup.
+    const target = options.intoDatabase ? openTarget(options.intoDatabase, ctx.env) : undefined;
     try {
         const opened = await openBackup(repo, options.selector);
         const { backup, manifest } = opened;
@@ -588,6 +600,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
                       repo,
                       { ...opened, manifest },
                       { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
+                      target,
                   )
                 : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
         if (outcome.problems.length > 0) {
@@ -597,6 +610,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         log("info", "restore.success", { ...outcome, complete: true });
         return outcome;
     } catch (e) {
+        void target?.then((t) => t instanceof PsqlSession && t.kill());
         if (!(e instanceof UsageError) && !/restore of .* is incomplete/.test((e as Error).message)) {
             log("error", "restore.failure", { target: options.target, cause: (e as Error).message });
         }

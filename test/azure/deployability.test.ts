@@ -9,7 +9,9 @@ import { protectionPolicyProperties } from "../../components/azure/fileShareProt
 import { smbProtocolSettings, storageAccountArgs } from "../../components/azure/fileStorage";
 import { postgresServerParameters } from "../../components/azure/postgres";
 import { vaultMonitoringSettings } from "../../components/azure/recoveryVault";
-import { backupAndDrillHoursUtc, storageKeyExpirationDays } from "../../components/azure/settings";
+import { storageKeyExpirationDays } from "../../components/azure/settings";
+import { maintenanceHoursOverlappingBackupUtc } from "../../components/azure/nasJobSchedule";
+import { parseTimeOfDay } from "../../components/kubernetes/schedule";
 import { OfflineResource, OfflineRun, readStackFile, resourcesOfType, runStackOffline } from "../../stacks/offline";
 import { input, only } from "../support/resources";
 
@@ -114,8 +116,13 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
             startHour: number;
         };
         expect(window.customWindow).toBe("Enabled");
-        expect(backupAndDrillHoursUtc).not.toContain(window.startHour);
-        expect(backupAndDrillHoursUtc).toContain(1); // the file-share backup at 01:00 UTC
+        const { dailyBackupTimeUtc } = readStackFile(stack).config["backup-policy:nasBackup"] as {
+            dailyBackupTimeUtc: string;
+        };
+        const backupHours = maintenanceHoursOverlappingBackupUtc(parseTimeOfDay(dailyBackupTimeUtc, "time"));
+        expect(backupHours).not.toContain(window.startHour);
+        // 23:30 UTC and up to 3 × 80 min: the hours 23 to 3 are taken
+        expect(maintenanceHoursOverlappingBackupUtc({ hour: 23, minute: 30 })).toEqual([23, 0, 1, 2, 3]);
     });
 
     it("sets the vault's soft delete as configured (prod: AlwaysON, trial: reversible)", () => {

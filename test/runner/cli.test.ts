@@ -297,6 +297,35 @@ describe("times", () => {
     });
 });
 
+describe("a command that can no longer finish", () => {
+    /** A process that hands `exitWhenDone` the given promise expression, as the CLI hands it main(). */
+    function exitOf(outcome: string): { status: number | null; stderr: string } {
+        const dir = mkdtempSync(join(tmpdir(), "nas-backup-exit-"));
+        try {
+            const script = join(dir, "run.ts");
+            writeFileSync(
+                script,
+                `import { exitWhenDone } from ${JSON.stringify(join(repoRoot, "runner/src/cli.ts"))};\nexitWhenDone(${outcome});\n`,
+            );
+            const r = spawnSync(process.execPath, ["--import", "tsx", script], { cwd: repoRoot, encoding: "utf8" });
+            return { status: r.status, stderr: r.stderr };
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    }
+
+    it("exits 1 with a clear message when the event loop empties while the command is unfinished (Node alone exits 0)", () => {
+        const r = exitOf("new Promise<number>(() => undefined)");
+        expect(r.status).toBe(1);
+        expect(r.stderr).toMatch(/"event":"internal.error".*stopped before it finished/);
+    });
+
+    it("exits with the command's own code when it finishes, also after waiting", () => {
+        expect(exitOf("new Promise<number>((done) => setTimeout(() => done(3), 50))").status).toBe(3);
+        expect(exitOf("Promise.resolve(0)")).toEqual({ status: 0, stderr: "" });
+    });
+});
+
 describe("image build", () => {
     it("compiles with runner/tsconfig.build.json (as the Dockerfile does) and runs with plain node", () => {
         const out = mkdtempSync(join(tmpdir(), "nas-backup-build-"));

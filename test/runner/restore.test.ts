@@ -9,6 +9,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { contentSql, tableDigest, type DatabaseContent } from "../../runner/src/content";
 import { checkRoom } from "../../runner/src/restore";
 import {
     failureCause,
@@ -66,11 +67,12 @@ beforeAll(async () => {
         "plain",
         "CREATE TABLE t (id int PRIMARY KEY, v text); INSERT INTO t SELECT g, 'v' || g FROM generate_series(1, 100) g",
     );
-    source.sql("postgres", "CREATE DATABASE tamper TEMPLATE plain");
+    source.sql("postgres", "CREATE DATABASE tamper TEMPLATE plain; CREATE DATABASE legacy TEMPLATE plain;");
     for (const [target, database] of [
         ["crm", "crm"],
         ["plain", "plain"],
         ["tamper", "tamper"],
+        ["legacy", "legacy"],
     ]) {
         const r = await runCli(["backup", "--target", target, "--database", database], sourceEnv);
         expect(r.code, r.stderr).toBe(0);
@@ -188,6 +190,46 @@ describe.concurrent("the restore proves content, not only counts", () => {
 
         const r = await runCli(
             ["restore", "--target", "tamper", "--into-database", "tamper_new", "--create"],
+            freshEnv,
+        );
+        expect(r.code).toBe(1);
+        const failure = r.events.find((e) => e.event === "restore.failure")!;
+        expect((failure.problems as string[])[0]).toMatch(/^table public\.t: content differs \(same 100 rows/);
+    });
+});
+
+describe("manifests written before the digest function was recorded", () => {
+    it("restores a backup whose manifest hashed the rows with md5, and compares those digests", async () => {
+        const manifestSnapshot = snapshotsOf(nas, "legacy").find((s) => s.tags?.includes("manifest"))!;
+        const manifest = JSON.parse(
+            restic(["dump", manifestSnapshot.id, "/manifest.json"], nas.resticEnv("legacy", "backup")).stdout,
+        ) as { dump: { bytes: number; sha256: string }; content: DatabaseContent };
+        expect(manifest.content.tableDigest).toBe(tableDigest);
+        // The manifest as it was before the function was recorded: md5 digests, no function named.
+        const md5 = JSON.parse(source.sql("legacy", contentSql("md5"))) as DatabaseContent;
+        expect(md5.tables[0].digest).not.toBe(manifest.content.tables[0].digest);
+        const { tableDigest: _recorded, ...content } = { ...manifest.content, tables: md5.tables };
+        const dump = spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", "legacy"], {
+            env: { ...process.env, ...source.env },
+        }).stdout;
+        const forged = (tables: DatabaseContent["tables"]): string =>
+            JSON.stringify({
+                ...manifest,
+                dump: { ...manifest.dump, bytes: dump.length, sha256: createHash("sha256").update(dump).digest("hex") },
+                content: { ...content, tables },
+            });
+        writeBackup("legacy", dump, forged(md5.tables));
+        const restored = await runCli(
+            ["restore", "--target", "legacy", "--into-database", "legacy_md5", "--create"],
+            freshEnv,
+        );
+        expect(restored.code, restored.stderr).toBe(0);
+
+        // The md5 digests are compared, not skipped: one recorded digest off, and the restore fails.
+        await new Promise((r) => setTimeout(r, 1100)); // the next forged backup is the latest
+        writeBackup("legacy", dump, forged([{ ...md5.tables[0], digest: "1" }]));
+        const r = await runCli(
+            ["restore", "--target", "legacy", "--into-database", "legacy_off", "--create"],
             freshEnv,
         );
         expect(r.code).toBe(1);

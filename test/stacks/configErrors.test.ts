@@ -186,7 +186,15 @@ const cases: readonly Case[] = [
         "prod",
         [[["backup-policy:azure", "postgres", "maintenanceWindow"], { dayOfWeek: 0, startHour: 1 }]],
         [
-            `azure.postgres.maintenanceWindow.startHour: 1 (UTC, day 0) overlaps the backups and restore drills (UTC hours 22, 23, 0, 1, 2, 3) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
+            `azure.postgres.maintenanceWindow.startHour: 1 (UTC, day 0) overlaps the NAS database backups (UTC hours 23, 0, 1, 2, 3, from nasBackup.dailyBackupTimeUtc 23:30) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
+        ],
+    ],
+    [
+        "a maintenance window that the default allows, once the NAS backup moved into it (derived from the backup time)",
+        "prod",
+        [[["backup-policy:nasBackup", "dailyBackupTimeUtc"], "03:00"]],
+        [
+            `azure.postgres.maintenanceWindow.startHour: 5 (UTC, day 0) overlaps the NAS database backups (UTC hours 3, 4, 5, 6, from nasBackup.dailyBackupTimeUtc 03:00) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
         ],
     ],
     [
@@ -194,7 +202,7 @@ const cases: readonly Case[] = [
         "trial",
         [[["backup-policy:azure", "postgres", "maintenanceWindow"], { dayOfWeek: 3, startHour: 10 }]],
         [
-            `azure.postgres.maintenanceWindow.startHour: 10 (UTC, day 3) overlaps the backups and restore drills (UTC hours 22, 23, 0, 1, 2, 3) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
+            `azure.postgres.maintenanceWindow.startHour: 10 (UTC, day 3) overlaps the NAS database backups (UTC hours 23, 0, 1, 2, 3, from nasBackup.dailyBackupTimeUtc 23:30) or working hours; allowed: another hour${note(backupPolicy.workingHours)}`,
         ],
     ],
     [
