@@ -30,6 +30,7 @@ import {
     stderrTail,
     UsageError,
     waitForExit,
+    withStdioBuffer,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { dumpRoles, type RoleDefinitions } from "./roles";
@@ -393,16 +394,19 @@ function startDumpBackup(repo: ResticRepository, time: Date, dataTags: readonly 
     return { restic, resticOut, resticErr, resticExit };
 }
 
-/** pg_dump of the database in the exported snapshot. */
+/** pg_dump of the database in the exported snapshot, writing 1 MiB at a time (measured in runner/README.md). */
 function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: NodeJS.ProcessEnv) {
-    const dump = spawnChild(
-        pgDump,
-        ["--format=custom", "--compress=0", `--snapshot=${pgSnapshot}`, "--no-password", `--dbname=${database}`],
-        {
-            env,
-            stdio: ["ignore", "pipe", "pipe"],
-        },
-    );
+    const args = [
+        "--format=custom",
+        "--compress=0",
+        `--snapshot=${pgSnapshot}`,
+        "--no-password",
+        `--dbname=${database}`,
+    ];
+    const dump = spawnChild(...withStdioBuffer("o", pgDump, args), {
+        env,
+        stdio: ["ignore", "pipe", "pipe"],
+    });
     const dumpErr = collect(dump.stderr);
     const dumpExit = waitForExit(dump);
     return { dump, dumpErr, dumpExit };
