@@ -15,8 +15,8 @@ import {
     snapshotsOf,
     startCli,
     type CliResult,
-    useRunnerTestbed,
 } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
 let slowEnv: Record<string, string>;
 

@@ -8,7 +8,8 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { addMonths, civilDate, formatCivilDate, zonedInstant } from "../../runner/src/calendar";
-import { repoRoot, runCli, snapshotsOf, useRunnerTestbed } from "./harness";
+import { repoRoot, runCli, snapshotsOf } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
 const tz = backupPolicy.nas.timeZone.value;
 

@@ -35,7 +35,8 @@ import { prune } from "../../runner/src/prune";
 import { ResticRepository } from "../../runner/src/restic";
 import { tags } from "../../runner/src/snapshots";
 import { verify } from "../../runner/src/verify";
-import { failureCause, freePort, restic, runCli, snapshotsOf, type CliResult, useRunnerTestbed } from "./harness";
+import { failureCause, freePort, restic, runCli, snapshotsOf, type CliResult } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
 const tz = backupPolicy.nas.timeZone.value;
 const DAY_MS = 86_400_000;

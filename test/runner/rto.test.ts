@@ -10,7 +10,8 @@ import { backupPolicy } from "../../components/policy";
 import { DEFAULT_RTO_SHARE_PERCENT } from "../../runner/src/commands/spec";
 import { nasRetention, plan } from "../../runner/src/retention";
 import { tags, type ResticSnapshot } from "../../runner/src/snapshots";
-import { failureCause, runCli, snapshotsOf, useRunnerTestbed } from "./harness";
+import { failureCause, runCli, snapshotsOf } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
 const rtoSeconds = backupPolicy.rtoHours.value * 3600;
 
