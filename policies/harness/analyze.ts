@@ -40,7 +40,7 @@ export type { PolicyConfigInput, ReconciledConfig } from "./policyConfig";
 
 /**
  * The @pulumi/policy release whose runtime (server.js, deserialize.js, the unknown-checking proxy)
- * this module follows. package.json pins exactly this version; test/policies/pinnedRuntime.test.ts
+ * this module follows. package.json pins exactly this version; test/policies/policyConfig.test.ts
  * fails when the installed or pinned version differs, so a new release gets compared before it is used.
  */
 export const copiedFromPolicyVersion = "1.21.0";

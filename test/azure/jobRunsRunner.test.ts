@@ -14,33 +14,26 @@
  * tests run as root, as the image runs as an unprivileged user (initdb refuses root).
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
 import { dirname, join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { AzureNasBackup } from "../../components/azure/nasBackup";
 import { firesOncePerBerlinDay } from "../../components/azure/nasJobSchedule";
 import { readNasBackupTags } from "../../components/kubernetes/nasBackupContract";
 import { scratchPostgresPort } from "../../components/kubernetes/pods";
 import { runnerExecutable } from "../../components/kubernetes/runnerContract";
-import { runStackOffline, type OfflineRun } from "../../stacks/offline";
+import { freePort, repoRoot, type CliResult } from "../runner/harness";
 import {
-    freePort,
-    repoRoot,
-    requireTools,
-    startNas,
-    startPostgres,
-    type CliResult,
-    type Nas,
-    type Postgres,
-} from "../runner/harness";
-import { documents, enableTls, operator, postgresOsUser, selfSignedCertificate } from "../support/nasEndToEnd";
+    documents,
+    expectFullDrillWithinRto,
+    operator,
+    postgresOsUser,
+    selfSignedCertificate,
+    twoMonthsAgoHistory,
+    useNasEndToEnd,
+} from "../support/nasEndToEnd";
 import { localJob, type LocalJob } from "./localJob";
 
-let pg: Postgres;
-let nas: Nas;
-let run: OfflineRun;
-const temp = mkdtempSync(join(tmpdir(), "aca-job-e2e-"));
 const imageHome = "/home/nas-backup";
 
 /** Runs a job's container: its command and arguments, with its environment, as the image would. */
@@ -57,7 +50,7 @@ async function execute(job: LocalJob, env: Record<string, string> = job.env): Pr
             PATH: [join(repoRoot, "runner/bin"), dirname(process.execPath), process.env.PATH].join(":"),
             LANG: "C.UTF-8",
             HOME: home,
-            NAS_BACKUP_PG_BIN_DIR: pg.binDir,
+            NAS_BACKUP_PG_BIN_DIR: e2e.pg.binDir,
             ...Object.fromEntries(Object.entries(env).map(([k, v]) => [k, inImage(v)])),
         },
         stdio: ["ignore", "pipe", "pipe"],
@@ -80,21 +73,9 @@ async function execute(job: LocalJob, env: Record<string, string> = job.env): Pr
     return { code, signal, stdout, stderr, events };
 }
 
-const nasOperator = () => operator(nas, localJob(run, "backup-shop").env.RESTIC_PASSWORD);
-
-beforeAll(async () => {
-    requireTools();
-    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-    const tls = selfSignedCertificate(temp);
-    enableTls(pg, tls, temp);
-    pg.sql("postgres", "CREATE DATABASE shop");
-    pg.sql(
-        "shop",
-        "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'item ' || g FROM generate_series(1, 500) g;",
-    );
-    const appendOnly = await nas.startTlsBackupEndpoint(tls.cert, tls.key);
-    const ca = readFileSync(tls.cert, "utf8");
-    run = await runStackOffline({
+const e2e = useNasEndToEnd({
+    tempPrefix: "aca-job-e2e-",
+    synthesize: (targets) => ({
         stack: "prod",
         program: () => {
             const component = new AzureNasBackup("nas", {
@@ -107,25 +88,8 @@ beforeAll(async () => {
                     "/subscriptions/0/resourceGroups/rg-e2e/providers/Microsoft.OperationalInsights/workspaces/log",
                 image: `ghcr.io/it-manufactory/nas-backup@sha256:${"a".repeat(64)}`,
                 dailyBackupTimeUtc: "23:30",
-                nas: {
-                    appendOnly: { repositoryBase: appendOnly, user: "backup", password: nas.backupPassword },
-                    maintenance: {
-                        repositoryBase: nas.maintenanceBase,
-                        user: "maintenance",
-                        password: nas.maintenancePassword,
-                    },
-                    caCertificate: ca,
-                },
-                databases: [
-                    {
-                        name: "shop",
-                        host: "127.0.0.1",
-                        port: pg.port,
-                        role: pg.user,
-                        password: pg.password,
-                        tls: { mode: "verify-full", caCertificate: ca },
-                    },
-                ],
+                nas: targets.nas,
+                databases: [targets.shop],
                 fileShares: {
                     storageAccountName: "ste2e",
                     storageAccountKey: "storage-key-e2e",
@@ -135,30 +99,20 @@ beforeAll(async () => {
             // Returned so the offline run waits for the jobs (it returns when outputs resolve).
             return { repositoryPassword: component.repositoryPassword, jobNames: component.jobNames };
         },
-    });
-    expect(run.error).toBeUndefined();
-}, 180_000);
-
-afterAll(async () => {
-    pg?.cleanup();
-    await nas?.cleanup();
-    rmSync(temp, { recursive: true, force: true });
+    }),
 });
+const nasOperator = () => operator(e2e.nas, localJob(e2e.run, "backup-shop").env.RESTIC_PASSWORD);
 
 describe.sequential("the Container Apps Jobs run the runner", () => {
     it("backs up the database over verified TLS to the append-only NAS, from the job that declares it", async () => {
-        const job = localJob(run, "backup-shop");
+        const job = localJob(e2e.run, "backup-shop");
         expect(job.command).toEqual([runnerExecutable]);
         expect(job.env.PGSSLMODE).toBe("verify-full");
         expect(readNasBackupTags(job.job.tags)).toMatchObject({ kind: "database", name: "shop" });
         expect(firesOncePerBerlinDay(job.job.configuration.scheduleTriggerConfig.cronExpression)).toBe(true);
-        const twoMonthsAgo = new Date();
-        twoMonthsAgo.setUTCDate(1);
-        twoMonthsAgo.setUTCMonth(twoMonthsAgo.getUTCMonth() - 2);
-        const month = twoMonthsAgo.toISOString().slice(0, 7);
         // History: two backups two months ago (the 5th becomes that month's monthly backup, the 6th a daily one).
-        for (const day of ["05", "06"]) {
-            const seeded = await execute({ ...job, args: [...job.args, "--time", `${month}-${day}T12:00`] });
+        for (const time of twoMonthsAgoHistory()) {
+            const seeded = await execute({ ...job, args: [...job.args, "--time", time] });
             expect(seeded.code, seeded.stderr).toBe(0);
         }
         const result = await execute(job);
@@ -172,8 +126,8 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
     }, 300_000);
 
     it("refuses a database whose certificate the job's CA does not sign (TLS is verified, not only encrypted)", async () => {
-        const job = localJob(run, "backup-shop");
-        const otherDir = mkdtempSync(join(temp, "other-"));
+        const job = localJob(e2e.run, "backup-shop");
+        const otherDir = mkdtempSync(join(e2e.temp, "other-"));
         chmodSync(otherDir, 0o755);
         const other = selfSignedCertificate(otherDir);
         const result = await execute(job, { ...job.env, PGSSLROOTCERT: other.cert });
@@ -183,7 +137,7 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
     }, 300_000);
 
     it("backs up the file share from its environment storage", async () => {
-        const result = await execute(localJob(run, "backup-documents", { documents }));
+        const result = await execute(localJob(e2e.run, "backup-documents", { documents }));
         expect(result.code, result.stderr).toBe(0);
         const manifest = nasOperator().manifestOf("documents");
         expect(manifest.kind).toBe("directory");
@@ -191,36 +145,26 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
     }, 300_000);
 
     it("prunes with the maintenance endpoint: the old daily backup goes, the monthly and the newest stay", async () => {
-        const times = () =>
-            nasOperator()
-                .completeBackups("shop")
-                .map((s) => s.time)
-                .sort();
-        const before = times();
-        const result = await execute(localJob(run, "prune-shop"));
+        const before = nasOperator().backupTimes("shop");
+        const result = await execute(localJob(e2e.run, "prune-shop"));
         expect(result.code, result.stderr).toBe(0);
-        expect(times()).toEqual([before[0], before[2]]);
+        expect(nasOperator().backupTimes("shop")).toEqual([before[0], before[2]]);
     }, 300_000);
 
     it("drills the database restore into the scratch server its own container starts, all data read, within the RTO", async () => {
-        const job = localJob(run, "drill-shop");
+        const job = localJob(e2e.run, "drill-shop");
         expect(job.job.template.containers).toHaveLength(1);
         expect(job.env.PGPORT).toBe(String(scratchPostgresPort));
         const result = await execute(job, { ...job.env, PGPORT: String(await freePort()) });
-        expect(result.code, result.stderr).toBe(0);
-        const check = result.events.find((e) => e.event === "verify.check.success");
-        expect(check?.readDataSubset).toBe("100%");
-        const drill = result.events.find((e) => e.event === "verify.drill.success");
-        expect(drill?.withinRto).toBe(true);
-        expect(drill?.into).toMatch(/nas_backup_drill_shop/);
+        expectFullDrillWithinRto(result);
         // The container ended: its scratch server was stopped with it.
         expect(
-            spawnSync(join(pg.binDir, "pg_ctl"), ["-D", join(job.root, "scratch/pgdata"), "status"]).status,
+            spawnSync(join(e2e.pg.binDir, "pg_ctl"), ["-D", join(job.root, "scratch/pgdata"), "status"]).status,
         ).not.toBe(0);
     }, 300_000);
 
     it("tests the way to the NAS with the manual nas-status job: every target reported", async () => {
-        const job = localJob(run, "nas-status");
+        const job = localJob(e2e.run, "nas-status");
         expect(job.command).toEqual([runnerExecutable]);
         const result = await execute(job);
         expect(result.code, result.stderr).toBe(0);
@@ -229,7 +173,7 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
     }, 300_000);
 
     it("verifies the file share by restoring it into the job's scratch directory", async () => {
-        const result = await execute(localJob(run, "verify-documents"));
+        const result = await execute(localJob(e2e.run, "verify-documents"));
         expect(result.code, result.stderr).toBe(0);
         expect(result.events.map((e) => e.event)).toContain("verify.drill.success");
     }, 300_000);

@@ -9,33 +9,23 @@
  * The one substitution: the drill's scratch PostgreSQL is a sidecar on port 5432 in the pod; here it
  * is a local server on a free port, so PGPORT is replaced (and checked to be the sidecar's first).
  */
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import * as k8s from "@pulumi/kubernetes";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { NasBackup } from "../../components/kubernetes/nasBackup";
 import { scratchPostgresPort } from "../../components/kubernetes/pods";
 import { runnerExecutable } from "../../components/kubernetes/runnerContract";
-import { runStackOffline, type OfflineRun } from "../../stacks/offline";
+import { runCli, type CliResult } from "../runner/harness";
 import {
-    requireTools,
-    runCli,
-    startNas,
-    startPostgres,
-    type CliResult,
-    type Nas,
-    type Postgres,
-} from "../runner/harness";
-import { documents, enableTls, operator, selfSignedCertificate } from "../support/nasEndToEnd";
+    documents,
+    expectFullDrillWithinRto,
+    operator,
+    twoMonthsAgoHistory,
+    useNasEndToEnd,
+} from "../support/nasEndToEnd";
 import { exampleArgs } from "./fixture";
 import { localPod, type LocalPod } from "./localPod";
-
-let pg: Postgres;
-let scratch: Postgres;
-let nas: Nas;
-let run: OfflineRun;
-const temp = mkdtempSync(join(tmpdir(), "cronjob-e2e-"));
 
 /** Runs a pod's container: `nas-backup` is the runner's CLI (the image links it onto PATH). */
 async function execute(
@@ -45,83 +35,43 @@ async function execute(
 ): Promise<CliResult> {
     expect(pod.command).toEqual([runnerExecutable]);
     // The image's own environment (runner/Dockerfile ENV), with this machine's PostgreSQL client.
-    const image = { HOME: join(pod.root, "home/nas-backup"), NAS_BACKUP_PG_BIN_DIR: pg.binDir };
+    const image = { HOME: join(pod.root, "home/nas-backup"), NAS_BACKUP_PG_BIN_DIR: e2e.pg.binDir };
     mkdirSync(image.HOME, { recursive: true });
     return runCli([...pod.args, ...extraArgs], { ...image, ...env });
 }
 
-/** restic as an operator, with the repository key the component generated. */
-const nasOperator = () => operator(nas, localPod(run, "backup-shop").env.RESTIC_PASSWORD);
-const completeBackups = (target: string) => nasOperator().completeBackups(target);
-const manifestOf = (target: string) => nasOperator().manifestOf(target);
-
-beforeAll(async () => {
-    requireTools();
-    [pg, scratch, nas] = await Promise.all([startPostgres(), startPostgres(), startNas()]);
-    const tls = selfSignedCertificate(temp);
-    enableTls(pg, tls, temp);
-    pg.sql("postgres", "CREATE DATABASE shop");
-    pg.sql(
-        "shop",
-        "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'item ' || g FROM generate_series(1, 500) g;",
-    );
-    const appendOnly = await nas.startTlsBackupEndpoint(tls.cert, tls.key);
-    const ca = readFileSync(tls.cert, "utf8");
-    run = await runStackOffline({
+const e2e = useNasEndToEnd({
+    tempPrefix: "cronjob-e2e-",
+    scratchPostgres: true,
+    synthesize: (targets) => ({
         stack: "staging",
         program: () => {
             const provider = new k8s.Provider("cluster", { kubeconfig: "{}" });
             const example = exampleArgs(provider);
             const component = new NasBackup("nas", {
                 ...example,
-                nas: {
-                    appendOnly: { repositoryBase: appendOnly, user: "backup", password: nas.backupPassword },
-                    maintenance: {
-                        repositoryBase: nas.maintenanceBase,
-                        user: "maintenance",
-                        password: nas.maintenancePassword,
-                    },
-                    caCertificate: ca,
-                    cidrs: ["127.0.0.1/32"],
-                },
-                databases: [
-                    {
-                        name: "shop",
-                        host: "127.0.0.1",
-                        port: pg.port,
-                        role: pg.user,
-                        password: pg.password,
-                        tls: { mode: "verify-full", caCertificate: ca },
-                        cidrs: ["127.0.0.1/32"],
-                    },
-                ],
+                nas: { ...targets.nas, cidrs: ["127.0.0.1/32"] },
+                databases: [{ ...targets.shop, cidrs: ["127.0.0.1/32"] }],
                 fileResources: [{ name: "documents", claimName: "documents-claim" }],
             });
             // Returned so the offline run waits for the component's resources (it returns when outputs resolve).
             return { repositoryPassword: component.repositoryPassword };
         },
-    });
-    expect(run.error).toBeUndefined();
-}, 180_000);
-
-afterAll(async () => {
-    pg?.cleanup();
-    scratch?.cleanup();
-    await nas?.cleanup();
-    rmSync(temp, { recursive: true, force: true });
+    }),
 });
+
+/** restic as an operator, with the repository key the component generated. */
+const nasOperator = () => operator(e2e.nas, localPod(e2e.run, "backup-shop").env.RESTIC_PASSWORD);
+const completeBackups = (target: string) => nasOperator().completeBackups(target);
+const manifestOf = (target: string) => nasOperator().manifestOf(target);
 
 describe.sequential("the CronJobs run the runner", () => {
     it("backs up the database over verified TLS to the append-only NAS, with its manifest", async () => {
-        const pod = localPod(run, "backup-shop");
+        const pod = localPod(e2e.run, "backup-shop");
         expect(pod.env.PGSSLMODE).toBe("verify-full");
-        const twoMonthsAgo = new Date();
-        twoMonthsAgo.setUTCDate(1);
-        twoMonthsAgo.setUTCMonth(twoMonthsAgo.getUTCMonth() - 2);
-        const month = twoMonthsAgo.toISOString().slice(0, 7);
         // History: two backups two months ago (the 5th becomes that month's monthly backup, the 6th a daily one).
-        for (const day of ["05", "06"]) {
-            const seeded = await execute(pod, pod.env, ["--time", `${month}-${day}T12:00`]);
+        for (const time of twoMonthsAgoHistory()) {
+            const seeded = await execute(pod, pod.env, ["--time", time]);
             expect(seeded.code, seeded.stderr).toBe(0);
         }
         const result = await execute(pod);
@@ -136,7 +86,7 @@ describe.sequential("the CronJobs run the runner", () => {
     }, 300_000);
 
     it("backs up the file resource from its claim", async () => {
-        const result = await execute(localPod(run, "backup-documents", { "documents-claim": documents }));
+        const result = await execute(localPod(e2e.run, "backup-documents", { "documents-claim": documents }));
         expect(result.code, result.stderr).toBe(0);
         const manifest = manifestOf("documents");
         expect(manifest.kind).toBe("directory");
@@ -144,33 +94,24 @@ describe.sequential("the CronJobs run the runner", () => {
     }, 300_000);
 
     it("prunes with the maintenance endpoint: the old daily backup goes, the monthly and the newest stay", async () => {
-        const before = completeBackups("shop")
-            .map((s) => s.time)
-            .sort();
-        const result = await execute(localPod(run, "prune-shop"));
+        const before = nasOperator().backupTimes("shop");
+        const result = await execute(localPod(e2e.run, "prune-shop"));
         expect(result.code, result.stderr).toBe(0);
-        const after = completeBackups("shop")
-            .map((s) => s.time)
-            .sort();
+        const after = nasOperator().backupTimes("shop");
         expect(after).toEqual([before[0], before[2]]);
     }, 300_000);
 
     it("drills the database restore into the scratch PostgreSQL, all data read, within the RTO", async () => {
-        const pod = localPod(run, "drill-shop");
+        const pod = localPod(e2e.run, "drill-shop");
         expect(pod.podSpec.initContainers?.[0].name).toBe("scratch-postgres");
         expect(pod.env.PGPORT).toBe(String(scratchPostgresPort));
-        scratch.sql("postgres", `ALTER ROLE postgres PASSWORD '${pod.env.PGPASSWORD}'`);
-        const result = await execute(pod, { ...pod.env, PGPORT: String(scratch.port) });
-        expect(result.code, result.stderr).toBe(0);
-        const check = result.events.find((e) => e.event === "verify.check.success");
-        expect(check?.readDataSubset).toBe("100%");
-        const drill = result.events.find((e) => e.event === "verify.drill.success");
-        expect(drill?.withinRto).toBe(true);
-        expect(drill?.into).toMatch(/nas_backup_drill_shop/);
+        e2e.scratch.sql("postgres", `ALTER ROLE postgres PASSWORD '${pod.env.PGPASSWORD}'`);
+        const result = await execute(pod, { ...pod.env, PGPORT: String(e2e.scratch.port) });
+        expectFullDrillWithinRto(result);
     }, 300_000);
 
     it("verifies the file resource by restoring it into the pod's scratch directory", async () => {
-        const result = await execute(localPod(run, "verify-documents"));
+        const result = await execute(localPod(e2e.run, "verify-documents"));
         expect(result.code, result.stderr).toBe(0);
         expect(result.events.map((e) => e.event)).toContain("verify.drill.success");
     }, 300_000);

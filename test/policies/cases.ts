@@ -91,6 +91,141 @@ function withClaimVolume(change: (volume: Record<string, unknown>) => unknown): 
 }
 const annotation = (key: keyof typeof nasBackupAnnotations) => ["metadata", "annotations", nasBackupAnnotations[key]];
 
+export const appsJob = containerAppsJob({ kind: "database", name: "main" });
+const pruneAppsJob = containerAppsJob({ kind: "database", name: "main" }, "prune");
+const drillAppsJob = containerAppsJob({ kind: "database", name: "main" }, "drill");
+const tag = (key: keyof typeof nasBackupAnnotations) => ["tags", nasBackupAnnotations[key].replace("/", ":")];
+
+/** The Container Apps Job with env variable `name` of its runner container replaced by `variable`. */
+function withAppsEnv(base: ResourceUnderTest, name: string, variable: Record<string, unknown>): ResourceUnderTest {
+    const env = (valueAt(base.props, ["template", "containers", 0, "env"]) as { name: string }[]).map((v) =>
+        v.name === name ? { name, ...variable } : v,
+    );
+    return withProp(base, "template.containers.0.env", env);
+}
+
+/** One runtime of the NAS jobs (Kubernetes CronJob, Container Apps Job) as the cases both share see it. */
+interface NasJobRuntime {
+    /** The backup, prune and drill job of the database "main". */
+    readonly jobs: Readonly<Record<"backup" | "prune" | "drill", ResourceUnderTest>>;
+    /** Where a job declares its NAS backup (annotations, tags), and how the rules name it. */
+    readonly declaration: (key: keyof typeof nasBackupAnnotations) => string[];
+    readonly declarationName: (key: keyof typeof nasBackupAnnotations) => string;
+    /** The job with env variable `name` of its runner container replaced by `variable`. */
+    readonly withEnv: (base: ResourceUnderTest, name: string, variable: Record<string, unknown>) => ResourceUnderTest;
+    /** How the rules name the runner container's environment. */
+    readonly env: string;
+    /** What the rules say of a secret variable that is not a reference to a secret. */
+    readonly notASecretReference: string;
+    /** A source of NAS_BACKUP_REPOSITORY_BASE whose value the rules cannot read. */
+    readonly unreadable: { readonly title: string; readonly variable: Record<string, unknown> };
+}
+
+const kubernetesJobs: NasJobRuntime = {
+    jobs: { backup: cronJob, prune: pruneCronJob, drill: drillCronJob },
+    declaration: annotation,
+    declarationName: (key) => `metadata.annotations["${nasBackupAnnotations[key]}"]`,
+    withEnv,
+    env: "containers[0].env",
+    notASecretReference: "is not from a secretKeyRef; secrets must come from a Secret.",
+    unreadable: { title: "a ConfigMap", variable: { valueFrom: { configMapKeyRef: { name: "x", key: "y" } } } },
+};
+
+const containerAppsJobs: NasJobRuntime = {
+    jobs: { backup: appsJob, prune: pruneAppsJob, drill: drillAppsJob },
+    declaration: tag,
+    declarationName: (key) => `tags["${nasBackupAnnotations[key].replace("/", ":")}"]`,
+    withEnv: withAppsEnv,
+    env: "template.containers[0].env",
+    notASecretReference: "is not a secretRef; secrets must come from the job's secrets.",
+    unreadable: { title: "a secret", variable: { secretRef: "restic-password" } },
+};
+
+/**
+ * The cases of the NAS rules that read the same things in both runtimes: the declared retention, the
+ * secrets the runner gets, the NAS endpoints. `secretCases` are the runtime's own ways to get a secret wrong.
+ */
+function nasJobCases(runtime: NasJobRuntime, secretCases: Case["nonCompliant"]): Record<string, Case> {
+    const { jobs, declaration, declarationName, withEnv: changedEnv, env } = runtime;
+    return {
+        "nas-backup-retention": {
+            compliant: jobs.backup,
+            nonCompliant: [
+                {
+                    title: "daily 14",
+                    input: withProp(jobs.backup, declaration("dailyRetentionDays"), "14"),
+                    message: `${declarationName("dailyRetentionDays")} is 14; the policy requires ${nas.dailyRetentionDays.value}.`,
+                },
+                {
+                    title: "monthly 3",
+                    input: withProp(jobs.backup, declaration("monthlyRetentionMonths"), "3"),
+                    message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.`,
+                },
+                {
+                    title: "monthly anchor 15th",
+                    input: withProp(jobs.backup, declaration("monthlyAnchorDayOfMonth"), "15"),
+                    message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.`,
+                },
+                {
+                    title: "daily retention not declared",
+                    input: withProp(jobs.backup, declaration("dailyRetentionDays"), undefined),
+                    message: /daily-retention-days"\] is not set/,
+                },
+                {
+                    title: "monthly retention not declared",
+                    input: withProp(jobs.backup, declaration("monthlyRetentionMonths"), undefined),
+                    message: /monthly-retention-months"\] is not set; the policy requires at least/,
+                },
+            ],
+        },
+        "nas-job-secrets-by-reference": {
+            compliant: jobs.drill,
+            nonCompliant: [
+                {
+                    title: "literal repository key",
+                    input: changedEnv(jobs.backup, "RESTIC_PASSWORD", { value: "hunter2" }),
+                    message: `${env} RESTIC_PASSWORD ${runtime.notASecretReference}`,
+                },
+                {
+                    title: "literal NAS password",
+                    input: changedEnv(jobs.prune, "NAS_BACKUP_MAINTENANCE_PASSWORD", { value: "x" }),
+                    message: `NAS_BACKUP_MAINTENANCE_PASSWORD ${runtime.notASecretReference}`,
+                },
+                ...(["backup", "drill"] as const).map((operation) => ({
+                    title: `no repository key (${operation})`,
+                    input: changedEnv(jobs[operation], "RESTIC_PASSWORD", { name: "UNRELATED" }),
+                    message: /sets neither RESTIC_PASSWORD nor RESTIC_PASSWORD_FILE/,
+                })),
+                ...secretCases,
+            ],
+        },
+        "nas-job-https": {
+            compliant: jobs.prune,
+            nonCompliant: [
+                {
+                    title: "plain http to the NAS",
+                    input: changedEnv(jobs.backup, "NAS_BACKUP_REPOSITORY_BASE", {
+                        value: "rest:http://nas.example:8000/",
+                    }),
+                    message: `${env} NAS_BACKUP_REPOSITORY_BASE is "rest:http://nas.example:8000/"; backups travel to the NAS only over https`,
+                },
+                {
+                    title: "maintenance endpoint over http",
+                    input: changedEnv(jobs.prune, "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE", {
+                        value: "rest:http://10.0.0.5/",
+                    }),
+                    message: /NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE is .*only over https/,
+                },
+                {
+                    title: `endpoint from ${runtime.unreadable.title} (cannot be verified)`,
+                    input: changedEnv(jobs.backup, "NAS_BACKUP_REPOSITORY_BASE", runtime.unreadable.variable),
+                    message: /NAS_BACKUP_REPOSITORY_BASE is not set; set it to the NAS's rest:https:\/\/ URL/,
+                },
+            ],
+        },
+    };
+}
+
 /** A prod/trial-shaped stack: the databases of the main and side services (§2.14) and the shares. */
 const azureDatabases = ["main", ...backupPolicy.sideServices.value];
 const azureTargets = [
@@ -723,57 +858,13 @@ export const cases: Record<string, Case> = {
             },
         ],
     },
-    "nas-job-secrets-by-reference": {
-        compliant: drillCronJob,
-        nonCompliant: [
-            {
-                title: "literal repository key",
-                input: withEnv(cronJob, "RESTIC_PASSWORD", { value: "hunter2" }),
-                message:
-                    "containers[0].env RESTIC_PASSWORD is not from a secretKeyRef; secrets must come from a Secret.",
-            },
-            {
-                title: "literal NAS password",
-                input: withEnv(pruneCronJob, "NAS_BACKUP_MAINTENANCE_PASSWORD", { value: "x" }),
-                message: /NAS_BACKUP_MAINTENANCE_PASSWORD is not from a secretKeyRef/,
-            },
-            {
-                title: "database password from a ConfigMap",
-                input: withEnv(cronJob, "PGPASSWORD", { valueFrom: { configMapKeyRef: { name: "x", key: "y" } } }),
-                message: /PGPASSWORD is not from a secretKeyRef/,
-            },
-            {
-                title: "no repository key",
-                input: withEnv(cronJob, "RESTIC_PASSWORD", { name: "UNRELATED" }),
-                message: /sets neither RESTIC_PASSWORD nor RESTIC_PASSWORD_FILE/,
-            },
-        ],
-    },
-    "nas-job-https": {
-        compliant: pruneCronJob,
-        nonCompliant: [
-            {
-                title: "plain http to the NAS",
-                input: withEnv(cronJob, "NAS_BACKUP_REPOSITORY_BASE", { value: "rest:http://nas.example:8000/" }),
-                message:
-                    /NAS_BACKUP_REPOSITORY_BASE is "rest:http:\/\/nas.example:8000\/"; backups travel to the NAS only over https/,
-            },
-            {
-                title: "maintenance endpoint over http",
-                input: withEnv(pruneCronJob, "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE", {
-                    value: "rest:http://10.0.0.5/",
-                }),
-                message: /NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE is .*only over https/,
-            },
-            {
-                title: "endpoint from a ConfigMap (cannot be verified)",
-                input: withEnv(cronJob, "NAS_BACKUP_REPOSITORY_BASE", {
-                    valueFrom: { configMapKeyRef: { name: "x", key: "y" } },
-                }),
-                message: /NAS_BACKUP_REPOSITORY_BASE is not set; set it to the NAS's rest:https:\/\/ URL/,
-            },
-        ],
-    },
+    ...nasJobCases(kubernetesJobs, [
+        {
+            title: "database password from a ConfigMap",
+            input: withEnv(cronJob, "PGPASSWORD", { valueFrom: { configMapKeyRef: { name: "x", key: "y" } } }),
+            message: /PGPASSWORD is not from a secretKeyRef/,
+        },
+    ]),
     "nas-cronjob-restricted-pod": {
         compliant: drillCronJob,
         nonCompliant: [
@@ -810,31 +901,6 @@ export const cases: Record<string, Case> = {
                 title: "namespace not managed",
                 input: replaced(stackWithNas, "nas-namespace", undefined),
                 message: /runs in namespace "backup", which this stack does not manage/,
-            },
-        ],
-    },
-    "nas-backup-retention": {
-        compliant: cronJob,
-        nonCompliant: [
-            {
-                title: "daily 14",
-                input: withProp(cronJob, annotation("dailyRetentionDays"), "14"),
-                message: `is 14; the policy requires ${nas.dailyRetentionDays.value}.`,
-            },
-            {
-                title: "monthly 3",
-                input: withProp(cronJob, annotation("monthlyRetentionMonths"), "3"),
-                message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.`,
-            },
-            {
-                title: "monthly anchor 15th",
-                input: withProp(cronJob, annotation("monthlyAnchorDayOfMonth"), "15"),
-                message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.`,
-            },
-            {
-                title: "retention not declared",
-                input: withProp(cronJob, annotation("dailyRetentionDays"), undefined),
-                message: /daily-retention-days"\] is not set/,
             },
         ],
     },
@@ -1022,19 +1088,6 @@ export function previewOfStack(): ResourceUnderTest[] {
     });
 }
 
-export const appsJob = containerAppsJob({ kind: "database", name: "main" });
-const pruneAppsJob = containerAppsJob({ kind: "database", name: "main" }, "prune");
-const drillAppsJob = containerAppsJob({ kind: "database", name: "main" }, "drill");
-const tag = (key: keyof typeof nasBackupAnnotations) => ["tags", nasBackupAnnotations[key].replace("/", ":")];
-
-/** The Container Apps Job with env variable `name` of its runner container replaced by `variable`. */
-function withAppsEnv(base: ResourceUnderTest, name: string, variable: Record<string, unknown>): ResourceUnderTest {
-    const env = (valueAt(base.props, ["template", "containers", 0, "env"]) as { name: string }[]).map((v) =>
-        v.name === name ? { name, ...variable } : v,
-    );
-    return withProp(base, "template.containers.0.env", env);
-}
-
 /**
  * The NAS rules that apply to Container Apps Jobs (prod/trial), each with a compliant Container Apps Job
  * (or stack) and non-compliant changes. The Kubernetes-only rules (no overlap, restricted pod, namespace)
@@ -1065,31 +1118,6 @@ export const containerAppsJobCases: Record<string, Case> = {
                 title: "manual trigger",
                 input: withProp(appsJob, "configuration.triggerType", "Manual"),
                 message: 'configuration.triggerType is "Manual"; a NAS backup job requires "Schedule".',
-            },
-        ],
-    },
-    "nas-backup-retention": {
-        compliant: appsJob,
-        nonCompliant: [
-            {
-                title: "daily 14",
-                input: withProp(appsJob, tag("dailyRetentionDays"), "14"),
-                message: `tags["backup-policy.it-manufactory.de:daily-retention-days"] is 14; the policy requires ${nas.dailyRetentionDays.value}.`,
-            },
-            {
-                title: "monthly 3",
-                input: withProp(appsJob, tag("monthlyRetentionMonths"), "3"),
-                message: `is 3; the policy requires at least ${nas.monthlyRetentionMonths.value}.`,
-            },
-            {
-                title: "monthly anchor 15th",
-                input: withProp(appsJob, tag("monthlyAnchorDayOfMonth"), "15"),
-                message: `is 15; the policy requires ${nas.monthlyAnchorDayOfMonth.value}.`,
-            },
-            {
-                title: "retention tag missing",
-                input: withProp(appsJob, tag("monthlyRetentionMonths"), undefined),
-                message: /monthly-retention-months"\] is not set; the policy requires at least/,
             },
         ],
     },
@@ -1147,54 +1175,17 @@ export const containerAppsJobCases: Record<string, Case> = {
             },
         ],
     },
-    "nas-job-secrets-by-reference": {
-        compliant: pruneAppsJob,
-        nonCompliant: [
-            {
-                title: "plain repository key in the environment",
-                input: withAppsEnv(appsJob, "RESTIC_PASSWORD", { value: "hunter2" }),
-                message:
-                    "template.containers[0].env RESTIC_PASSWORD is not a secretRef; secrets must come from the job's secrets.",
-            },
-            {
-                title: "plain database password beside a secretRef",
-                input: withAppsEnv(appsJob, "PGPASSWORD", { value: "x", secretRef: "database-password" }),
-                message: /env PGPASSWORD is not a secretRef/,
-            },
-            {
-                title: "secretRef to a secret the job does not have",
-                input: withAppsEnv(pruneAppsJob, "NAS_BACKUP_MAINTENANCE_PASSWORD", { secretRef: "nas-admin" }),
-                message:
-                    /NAS_BACKUP_MAINTENANCE_PASSWORD references secret "nas-admin", which is not one of configuration.secrets/,
-            },
-            {
-                title: "no repository key",
-                input: withAppsEnv(drillAppsJob, "RESTIC_PASSWORD", { name: "UNRELATED" }),
-                message: /sets neither RESTIC_PASSWORD nor RESTIC_PASSWORD_FILE/,
-            },
-        ],
-    },
-    "nas-job-https": {
-        compliant: drillAppsJob,
-        nonCompliant: [
-            {
-                title: "plain http to the NAS",
-                input: withAppsEnv(appsJob, "NAS_BACKUP_REPOSITORY_BASE", { value: "rest:http://nas.example:8000/" }),
-                message:
-                    /template.containers\[0\].env NAS_BACKUP_REPOSITORY_BASE is "rest:http:\/\/nas.example:8000\/"; backups travel to the NAS only over https/,
-            },
-            {
-                title: "maintenance endpoint over http",
-                input: withAppsEnv(pruneAppsJob, "NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE", {
-                    value: "rest:http://10.0.0.5/",
-                }),
-                message: /NAS_BACKUP_MAINTENANCE_REPOSITORY_BASE is .*only over https/,
-            },
-            {
-                title: "endpoint from a secret (cannot be verified)",
-                input: withAppsEnv(appsJob, "NAS_BACKUP_REPOSITORY_BASE", { secretRef: "restic-password" }),
-                message: /NAS_BACKUP_REPOSITORY_BASE is not set; set it to the NAS's rest:https:\/\/ URL/,
-            },
-        ],
-    },
+    ...nasJobCases(containerAppsJobs, [
+        {
+            title: "plain database password beside a secretRef",
+            input: withAppsEnv(appsJob, "PGPASSWORD", { value: "x", secretRef: "database-password" }),
+            message: /env PGPASSWORD is not a secretRef/,
+        },
+        {
+            title: "secretRef to a secret the job does not have",
+            input: withAppsEnv(pruneAppsJob, "NAS_BACKUP_MAINTENANCE_PASSWORD", { secretRef: "nas-admin" }),
+            message:
+                /NAS_BACKUP_MAINTENANCE_PASSWORD references secret "nas-admin", which is not one of configuration.secrets/,
+        },
+    ]),
 };

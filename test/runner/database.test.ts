@@ -5,35 +5,22 @@
  */
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import {
     failureCause,
     freePort,
     processesMatching,
-    requireTools,
     restic,
     runCli,
     snapshotsOf,
     startCli,
-    startNas,
-    startPostgres,
     type CliResult,
-    type Nas,
-    type Postgres,
 } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
-// Real components: generous limits for slow CI machines (the tests take seconds here).
-vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
-
-let pg: Postgres;
-let nas: Nas;
-let env: Record<string, string>;
 let slowEnv: Record<string, string>;
 
-beforeAll(async () => {
-    requireTools();
-    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-    env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+const testbed = useRunnerTestbed(async ({ pg, nas, env }) => {
     pg.sql("postgres", "CREATE DATABASE shop");
     pg.sql(
         "shop",
@@ -63,16 +50,11 @@ beforeAll(async () => {
     pg.sql("postgres", "CREATE DATABASE big3 TEMPLATE big");
     const slow = await nas.startSlowBackupEndpoint("1M");
     slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
-}, 120_000);
-
-afterAll(async () => {
-    pg?.cleanup();
-    await nas?.cleanup();
 });
 
 /** Everything a restore must reproduce: table contents, sequences, large objects, views, functions. */
 function fingerprint(database: string): string {
-    return pg.sql(
+    return testbed.pg.sql(
         database,
         `
         SELECT n.nspname || '.' || c.relname || '=' ||
@@ -88,7 +70,12 @@ function fingerprint(database: string): string {
 }
 
 function expectNoSecrets(r: CliResult): void {
-    for (const secret of [nas.backupPassword, nas.maintenancePassword, nas.resticPassword, pg.password]) {
+    for (const secret of [
+        testbed.nas.backupPassword,
+        testbed.nas.maintenancePassword,
+        testbed.nas.resticPassword,
+        testbed.pg.password,
+    ]) {
         expect(r.stdout).not.toContain(secret);
         expect(r.stderr).not.toContain(secret);
     }
@@ -96,7 +83,7 @@ function expectNoSecrets(r: CliResult): void {
 
 describe.concurrent("database backup and restore", () => {
     it("backs up a database and restores it equal to the source (schemas, sequences, large objects, non-ASCII text)", async () => {
-        const b = await runCli(["backup", "--target", "shop", "--database", "shop", "--json"], env);
+        const b = await runCli(["backup", "--target", "shop", "--database", "shop", "--json"], testbed.env);
         expect(b.code, b.stderr).toBe(0);
         expectNoSecrets(b);
         const result = JSON.parse(b.stdout) as {
@@ -116,7 +103,7 @@ describe.concurrent("database backup and restore", () => {
         expect(typeof success.durationSeconds).toBe("number");
 
         // Two snapshots: the dump and its manifest, linked by the run tag; the first backup of a month is monthly.
-        const snaps = snapshotsOf(nas, "shop");
+        const snaps = snapshotsOf(testbed.nas, "shop");
         expect(snaps).toHaveLength(2);
         const data = snaps.find((s) => !s.tags?.includes("manifest"))!;
         const manifest = snaps.find((s) => s.tags?.includes("manifest"))!;
@@ -127,7 +114,7 @@ describe.concurrent("database backup and restore", () => {
         expect(result.monthly).toBe(true);
         // The manifest was counted in the dump's snapshot.
         const m = JSON.parse(
-            restic(["dump", manifest.id, "/manifest.json"], nas.resticEnv("shop", "backup")).stdout,
+            restic(["dump", manifest.id, "/manifest.json"], testbed.nas.resticEnv("shop", "backup")).stdout,
         ) as {
             content: {
                 tables: { schema: string; table: string; rows: number }[];
@@ -148,7 +135,7 @@ describe.concurrent("database backup and restore", () => {
 
         const r = await runCli(
             ["restore", "--target", "shop", "--into-database", "shop_restored", "--create", "--json"],
-            env,
+            testbed.env,
         );
         expect(r.code, r.stderr).toBe(0);
         expectNoSecrets(r);
@@ -158,72 +145,75 @@ describe.concurrent("database backup and restore", () => {
     });
 
     it("restores the latest, the latest before a date, or a given snapshot, and refuses a non-empty database unless --force", async () => {
-        pg.sql("postgres", "CREATE DATABASE hist");
-        pg.sql("hist", "CREATE TABLE t (v int); INSERT INTO t VALUES (1)");
+        testbed.pg.sql("postgres", "CREATE DATABASE hist");
+        testbed.pg.sql("hist", "CREATE TABLE t (v int); INSERT INTO t VALUES (1)");
         const old = await runCli(
             ["backup", "--target", "hist", "--database", "hist", "--time", "2020-01-15T10:00", "--json"],
-            env,
+            testbed.env,
         );
         expect(old.code, old.stderr).toBe(0);
-        pg.sql("hist", "INSERT INTO t VALUES (2)");
-        const recent = await runCli(["backup", "--target", "hist", "--database", "hist", "--json"], env);
+        testbed.pg.sql("hist", "INSERT INTO t VALUES (2)");
+        const recent = await runCli(["backup", "--target", "hist", "--database", "hist", "--json"], testbed.env);
         expect(recent.code, recent.stderr).toBe(0);
 
-        const list = await runCli(["restore", "--target", "hist", "--list", "--json"], env);
+        const list = await runCli(["restore", "--target", "hist", "--list", "--json"], testbed.env);
         expect(list.code, list.stderr).toBe(0);
         const listed = JSON.parse(list.stdout) as { snapshot: string; time: string }[];
         expect(listed.map((l) => l.time)).toEqual(["2020-01-15T09:00:00.000Z", expect.any(String)]);
 
         const before = await runCli(
             ["restore", "--target", "hist", "--before", "2020-02-01", "--into-database", "hist_before", "--create"],
-            env,
+            testbed.env,
         );
         expect(before.code, before.stderr).toBe(0);
-        expect(pg.sql("hist_before", "SELECT count(*) FROM t")).toBe("1");
+        expect(testbed.pg.sql("hist_before", "SELECT count(*) FROM t")).toBe("1");
 
-        const latest = await runCli(["restore", "--target", "hist", "--into-database", "hist_latest", "--create"], env);
+        const latest = await runCli(
+            ["restore", "--target", "hist", "--into-database", "hist_latest", "--create"],
+            testbed.env,
+        );
         expect(latest.code, latest.stderr).toBe(0);
-        expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
+        expect(testbed.pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
 
         // hist_latest now has data: refused without --force, and left as it was.
         const oldId = (JSON.parse(old.stdout) as { snapshot: string }).snapshot;
         const refused = await runCli(
             ["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest"],
-            env,
+            testbed.env,
         );
         expect(refused.code).toBe(1);
         expect(failureCause(refused)).toMatch(/hist_latest is not empty.*--force/);
-        expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
+        expect(testbed.pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("2");
         const forced = await runCli(
             ["restore", "--target", "hist", "--snapshot", oldId, "--into-database", "hist_latest", "--force"],
-            env,
+            testbed.env,
         );
         expect(forced.code, forced.stderr).toBe(0);
-        expect(pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("1");
+        expect(testbed.pg.sql("hist_latest", "SELECT count(*) FROM t")).toBe("1");
 
-        const missing = await runCli(["restore", "--target", "hist", "--into-database", "does_not_exist"], env);
+        const missing = await runCli(["restore", "--target", "hist", "--into-database", "does_not_exist"], testbed.env);
         expect(missing.code).toBe(1);
         expect(failureCause(missing)).toMatch(/does_not_exist does not exist.*--create/);
         const tooEarly = await runCli(
             ["restore", "--target", "hist", "--before", "2019-01-01", "--into-database", "x", "--create"],
-            env,
+            testbed.env,
         );
         expect(tooEarly.code).toBe(1);
         expect(failureCause(tooEarly)).toMatch(/no complete backup before 2018-12-31T23:00:00.000Z/);
     });
 
     it("runs two backups of one target at the same time: both succeed and both are restorable", async () => {
-        const first = await runCli(["backup", "--target", "twice", "--database", "shop"], env);
+        const first = await runCli(["backup", "--target", "twice", "--database", "shop"], testbed.env);
         expect(first.code, first.stderr).toBe(0);
         const [a, b] = await Promise.all([
-            runCli(["backup", "--target", "twice", "--database", "shop"], env),
-            runCli(["backup", "--target", "twice", "--database", "shop"], env),
+            runCli(["backup", "--target", "twice", "--database", "shop"], testbed.env),
+            runCli(["backup", "--target", "twice", "--database", "shop"], testbed.env),
         ]);
         expect(a.code, a.stderr).toBe(0);
         expect(b.code, b.stderr).toBe(0);
-        const list = await runCli(["restore", "--target", "twice", "--list", "--json"], env);
+        const list = await runCli(["restore", "--target", "twice", "--list", "--json"], testbed.env);
         expect((JSON.parse(list.stdout) as unknown[]).length).toBe(3);
-        const check = restic(["check"], nas.resticEnv("twice", "maintenance"));
+        const check = restic(["check"], testbed.nas.resticEnv("twice", "maintenance"));
         expect(check.status, check.stderr).toBe(0);
     });
 });
@@ -231,7 +221,7 @@ describe.concurrent("database backup and restore", () => {
 describe.concurrent("failures give a clear cause and a non-zero exit", () => {
     it("NAS down", async () => {
         const r = await runCli(["backup", "--target", "nowhere", "--database", "shop"], {
-            ...env,
+            ...testbed.env,
             NAS_BACKUP_REPOSITORY_BASE: `rest:http://127.0.0.1:${await freePort()}/`,
         });
         expect(r.code).toBe(1);
@@ -240,20 +230,20 @@ describe.concurrent("failures give a clear cause and a non-zero exit", () => {
     });
 
     it("wrong repository password and wrong NAS password", async () => {
-        const made = await runCli(["backup", "--target", "keyed", "--database", "shop"], env);
+        const made = await runCli(["backup", "--target", "keyed", "--database", "shop"], testbed.env);
         expect(made.code, made.stderr).toBe(0);
-        const wrongKey = join(nas.dir, "..", "wrong-key");
+        const wrongKey = join(testbed.nas.dir, "..", "wrong-key");
         writeFileSync(wrongKey, "not the key\n");
         const r = await runCli(["backup", "--target", "keyed", "--database", "shop"], {
-            ...env,
+            ...testbed.env,
             RESTIC_PASSWORD_FILE: wrongKey,
         });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/wrong repository password/);
-        const wrongRest = join(nas.dir, "..", "wrong-rest");
+        const wrongRest = join(testbed.nas.dir, "..", "wrong-rest");
         writeFileSync(wrongRest, "not the password\n");
         const s = await runCli(["backup", "--target", "keyed", "--database", "shop"], {
-            ...env,
+            ...testbed.env,
             NAS_BACKUP_REST_PASSWORD_FILE: wrongRest,
         });
         expect(s.code).toBe(1);
@@ -264,12 +254,12 @@ describe.concurrent("failures give a clear cause and a non-zero exit", () => {
 
     it("database down: no snapshot is written", async () => {
         const r = await runCli(["backup", "--target", "down", "--database", "shop"], {
-            ...env,
+            ...testbed.env,
             PGPORT: String(await freePort()),
         });
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(/database shop: .*(Connection refused|connection to server)/);
-        expect(snapshotsOf(nas, "down")).toEqual([]);
+        expect(snapshotsOf(testbed.nas, "down")).toEqual([]);
         expectNoSecrets(r);
     });
 });
@@ -292,9 +282,9 @@ describe.concurrent("interrupted backups", () => {
         expect(failureCause(r)).toMatch(
             /pg_dump of big failed \(pg_dump was killed by SIGKILL\).*no snapshot was written/,
         );
-        expect(snapshotsOf(nas, "dump-killed")).toEqual([]);
+        expect(snapshotsOf(testbed.nas, "dump-killed")).toEqual([]);
 
-        const next = await runCli(["backup", "--target", "dump-killed", "--database", "big"], env);
+        const next = await runCli(["backup", "--target", "dump-killed", "--database", "big"], testbed.env);
         expect(next.code, next.stderr).toBe(0);
     });
 
@@ -310,28 +300,28 @@ describe.concurrent("interrupted backups", () => {
         expect(pgDumpPids("big2")).toEqual([]);
         // Like an operator who knows the runner died: remove its lock, then check. (`--remove-all`: the killed
         // restic stays a zombie here until PID 1 reaps it, so restic would still consider its lock live.)
-        const unlock = restic(["unlock", "--remove-all"], nas.resticEnv("runner-killed", "maintenance"));
+        const unlock = restic(["unlock", "--remove-all"], testbed.nas.resticEnv("runner-killed", "maintenance"));
         expect(unlock.status, unlock.stderr).toBe(0);
-        const check = restic(["check"], nas.resticEnv("runner-killed", "maintenance"));
+        const check = restic(["check"], testbed.nas.resticEnv("runner-killed", "maintenance"));
         expect(check.status, check.stderr + check.stdout).toBe(0);
-        const listAfter = await runCli(["restore", "--target", "runner-killed", "--list", "--json"], env);
+        const listAfter = await runCli(["restore", "--target", "runner-killed", "--list", "--json"], testbed.env);
         expect(listAfter.code, listAfter.stderr).toBe(0);
         expect(JSON.parse(listAfter.stdout)).toEqual([]);
 
-        const next = await runCli(["backup", "--target", "runner-killed", "--database", "big2"], env);
+        const next = await runCli(["backup", "--target", "runner-killed", "--database", "big2"], testbed.env);
         expect(next.code, next.stderr).toBe(0);
-        const verify = await runCli(["verify", "--target", "runner-killed", "--read-data-subset", "100%"], env);
+        const verify = await runCli(["verify", "--target", "runner-killed", "--read-data-subset", "100%"], testbed.env);
         expect(verify.code, verify.stderr).toBe(0);
     });
 
     it("a NAS that disappears mid-backup is reported within NAS_BACKUP_NAS_TIMEOUT_SECONDS, with no snapshot, and the next backup succeeds", async () => {
         const bound = 10;
         // A NAS of its own (the same store), killed while pg_dump streams into restic.
-        const endpoint = await nas.startSlowBackupEndpoint("1M");
+        const endpoint = await testbed.nas.startSlowBackupEndpoint("1M");
         const nasEnv = { ...slowEnv, NAS_BACKUP_REPOSITORY_BASE: endpoint, NAS_BACKUP_NAS_TIMEOUT_SECONDS: `${bound}` };
         const cli = startCli(["backup", "--target", "nas-lost", "--database", "big3"], nasEnv);
         await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
-        nas.killEndpoint(endpoint);
+        testbed.nas.killEndpoint(endpoint);
         const lostAt = Date.now();
         const r = await cli.done;
         const seconds = (Date.now() - lostAt) / 1000;
@@ -348,17 +338,17 @@ describe.concurrent("interrupted backups", () => {
         expect(seconds).toBeGreaterThanOrEqual(bound - 1);
         expect(seconds).toBeLessThan(bound + 20);
         expect(pgDumpPids("big3")).toEqual([]);
-        expect(snapshotsOf(nas, "nas-lost")).toEqual([]);
+        expect(snapshotsOf(testbed.nas, "nas-lost")).toEqual([]);
 
         // Nothing in a bad state: the killed restic's lock is stale (restic unlock removes only those),
         // the repository passes restic check, and the next backup succeeds.
-        const unlock = restic(["unlock"], nas.resticEnv("nas-lost", "maintenance"));
+        const unlock = restic(["unlock"], testbed.nas.resticEnv("nas-lost", "maintenance"));
         expect(unlock.status, unlock.stderr).toBe(0);
-        const check = restic(["check"], nas.resticEnv("nas-lost", "maintenance"));
+        const check = restic(["check"], testbed.nas.resticEnv("nas-lost", "maintenance"));
         expect(check.status, check.stderr + check.stdout).toBe(0);
-        const next = await runCli(["backup", "--target", "nas-lost", "--database", "big3"], env);
+        const next = await runCli(["backup", "--target", "nas-lost", "--database", "big3"], testbed.env);
         expect(next.code, next.stderr).toBe(0);
-        const list = await runCli(["restore", "--target", "nas-lost", "--list", "--json"], env);
+        const list = await runCli(["restore", "--target", "nas-lost", "--list", "--json"], testbed.env);
         expect(JSON.parse(list.stdout)).toHaveLength(1);
     });
 });

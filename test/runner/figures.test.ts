@@ -5,42 +5,21 @@
 import { spawnSync } from "node:child_process";
 import { readdirSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { addMonths, civilDate, formatCivilDate, zonedInstant } from "../../runner/src/calendar";
-import {
-    repoRoot,
-    requireTools,
-    runCli,
-    snapshotsOf,
-    startNas,
-    startPostgres,
-    type Nas,
-    type Postgres,
-} from "./harness";
+import { repoRoot, runCli, snapshotsOf } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
-vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
-
-let pg: Postgres;
-let nas: Nas;
-let env: Record<string, string>;
 const tz = backupPolicy.nas.timeZone.value;
 
-beforeAll(async () => {
-    requireTools();
-    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-    env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+const testbed = useRunnerTestbed(({ pg }) => {
     pg.sql("postgres", "CREATE DATABASE app");
     // Text that compresses well: restic's "data added" is far above what the NAS stores.
     pg.sql(
         "app",
         "CREATE TABLE note (id int PRIMARY KEY, body text); INSERT INTO note SELECT g, repeat('Lieferschein ' || (g % 50), 40) FROM generate_series(1, 20000) g",
     );
-}, 120_000);
-
-afterAll(async () => {
-    pg?.cleanup();
-    await nas?.cleanup();
 });
 
 /** Bytes of the repository's pack, index and snapshot files on the NAS's disk. */
@@ -50,7 +29,7 @@ function storedOnDisk(target: string): number {
             (n, e) => n + (e.isDirectory() ? sum(join(dir, e.name)) : statSync(join(dir, e.name)).size),
             0,
         );
-    return ["data", "index", "snapshots"].reduce((n, d) => n + sum(join(nas.dir, target, d)), 0);
+    return ["data", "index", "snapshots"].reduce((n, d) => n + sum(join(testbed.nas.dir, target, d)), 0);
 }
 
 interface BackupJson {
@@ -64,7 +43,7 @@ interface BackupJson {
 async function backup(target: string, time?: Date): Promise<BackupJson> {
     const r = await runCli(
         ["backup", "--target", target, "--database", "app", "--json", ...(time ? ["--time", time.toISOString()] : [])],
-        env,
+        testbed.env,
     );
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as BackupJson;
@@ -86,7 +65,7 @@ describe.concurrent("figures that are true", () => {
         // `npx nas-backup … --json` (the package's bin): stdout is the runner's JSON alone, no npm banner.
         const npx = spawnSync("npx", ["nas-backup", "status", "--target", "stored", "--json"], {
             cwd: repoRoot,
-            env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env },
+            env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testbed.env },
             encoding: "utf8",
         });
         expect(npx.status, npx.stderr).toBe(0);
@@ -105,7 +84,7 @@ describe.concurrent("exactly one monthly backup", () => {
         expect([a.monthly, b.monthly]).toEqual([true, true]); // each saw no earlier backup of the month
         await backup("twins");
 
-        const dry = await runCli(["prune", "--target", "twins", "--dry-run", "--json"], env);
+        const dry = await runCli(["prune", "--target", "twins", "--dry-run", "--json"], testbed.env);
         expect(dry.code, dry.stderr).toBe(0);
         const plan = JSON.parse(dry.stdout) as {
             decisions: { snapshotId: string; role: string; action: string; reasons: string[] }[];
@@ -126,7 +105,7 @@ describe.concurrent("exactly one monthly backup", () => {
                 `${formatCivilDate({ ...asOf, day: asOf.day + 1 })}`,
                 "--json",
             ],
-            env,
+            testbed.env,
         );
         expect(later.code, later.stderr).toBe(0);
         const laterPlan = JSON.parse(later.stdout) as typeof plan & { now: string };
@@ -137,12 +116,12 @@ describe.concurrent("exactly one monthly backup", () => {
                 reasons: [expect.stringMatching(/expired/)],
             },
         );
-        const refused = await runCli(["prune", "--target", "twins", "--as-of", formatCivilDate(asOf)], env);
+        const refused = await runCli(["prune", "--target", "twins", "--as-of", formatCivilDate(asOf)], testbed.env);
         expect(refused.code).toBe(2);
-        expect(snapshotsOf(nas, "twins")).toHaveLength(8);
+        expect(snapshotsOf(testbed.nas, "twins")).toHaveLength(8);
 
-        const status = await runCli(["status", "--target", "twins", "--json"], env);
+        const status = await runCli(["status", "--target", "twins", "--json"], testbed.env);
         expect((JSON.parse(status.stdout) as { monthly: number }[])[0].monthly).toBe(3); // the month before, that month, this month
-        expect(snapshotsOf(nas, "twins")).toHaveLength(8);
+        expect(snapshotsOf(testbed.nas, "twins")).toHaveLength(8);
     });
 });

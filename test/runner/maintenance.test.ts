@@ -24,7 +24,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { resticTime } from "../../runner/src/backup";
 import { addMonths, calendarDaysBetween, civilDate, dayNumber, monthKey } from "../../runner/src/calendar";
@@ -35,50 +35,25 @@ import { prune } from "../../runner/src/prune";
 import { ResticRepository } from "../../runner/src/restic";
 import { tags } from "../../runner/src/snapshots";
 import { verify } from "../../runner/src/verify";
-import {
-    failureCause,
-    freePort,
-    requireTools,
-    restic,
-    runCli,
-    snapshotsOf,
-    startNas,
-    startPostgres,
-    type CliResult,
-    type Nas,
-    type Postgres,
-} from "./harness";
+import { failureCause, freePort, restic, runCli, snapshotsOf, type CliResult } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
-// Real components: generous limits for slow CI machines (the tests take seconds here).
-vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
-
-let pg: Postgres;
-let nas: Nas;
-let env: Record<string, string>;
 const tz = backupPolicy.nas.timeZone.value;
 const DAY_MS = 86_400_000;
 const HOUR_MS = 3_600_000;
 
-beforeAll(async () => {
-    requireTools();
-    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-    env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+const testbed = useRunnerTestbed(({ pg }) => {
     pg.sql("postgres", "CREATE DATABASE app");
     pg.sql(
         "app",
         "CREATE TABLE orders (id serial PRIMARY KEY, item text); INSERT INTO orders (item) SELECT 'Bestellung ' || g FROM generate_series(1, 200) g",
     );
-}, 120_000);
-
-afterAll(async () => {
-    pg?.cleanup();
-    await nas?.cleanup();
 });
 
 async function backupAt(target: string, time: Date): Promise<{ snapshot: string; monthly: boolean }> {
     const r = await runCli(
         ["backup", "--target", target, "--database", "app", "--time", time.toISOString(), "--json"],
-        env,
+        testbed.env,
     );
     expect(r.code, r.stderr).toBe(0);
     return JSON.parse(r.stdout) as { snapshot: string; monthly: boolean };
@@ -101,16 +76,16 @@ describe.concurrent("prune", () => {
             const b = await backupAt("history", time);
             made.push({ id: b.snapshot, time: new Date(Math.floor(time.getTime() / 1000) * 1000), monthly: b.monthly });
         }
-        const snapshotsBefore = snapshotsOf(nas, "history");
+        const snapshotsBefore = snapshotsOf(testbed.nas, "history");
         expect(snapshotsBefore).toHaveLength(daysAgo.length * 2);
 
-        const dry = await runCli(["prune", "--target", "history", "--dry-run", "--json"], env);
+        const dry = await runCli(["prune", "--target", "history", "--dry-run", "--json"], testbed.env);
         expect(dry.code, dry.stderr).toBe(0);
-        expect(snapshotsOf(nas, "history")).toHaveLength(snapshotsBefore.length);
+        expect(snapshotsOf(testbed.nas, "history")).toHaveLength(snapshotsBefore.length);
         const plan = JSON.parse(dry.stdout) as {
             decisions: { snapshotId: string; role: string; action: string; reasons: string[] }[];
         };
-        const text = await runCli(["prune", "--target", "history", "--dry-run"], env);
+        const text = await runCli(["prune", "--target", "history", "--dry-run"], testbed.env);
         expect(text.stdout).toMatch(/^\(dry run: nothing deleted\)/);
         expect(text.stdout).toMatch(/keep +[0-9a-f]{8} .*daily backup/);
         expect(text.stdout).toMatch(/delete +[0-9a-f]{8} .*older than/);
@@ -136,17 +111,17 @@ describe.concurrent("prune", () => {
         const toDelete = plan.decisions.filter((d) => d.action === "delete").map((d) => d.snapshotId);
         expect(toDelete.length).toBeGreaterThanOrEqual(2); // at least 215 days ago and one more, each with its manifest
 
-        const pruned = await runCli(["prune", "--target", "history"], env);
+        const pruned = await runCli(["prune", "--target", "history"], testbed.env);
         expect(pruned.code, pruned.stderr).toBe(0);
         expect(pruned.events.find((e) => e.event === "prune.success")).toMatchObject({ deleted: toDelete.length });
-        const after = snapshotsOf(nas, "history").map((s) => s.id);
+        const after = snapshotsOf(testbed.nas, "history").map((s) => s.id);
         expect(after.sort()).toEqual(
             snapshotsBefore
                 .map((s) => s.id)
                 .filter((id) => !toDelete.includes(id))
                 .sort(),
         );
-        const check = restic(["check"], nas.resticEnv("history", "maintenance"));
+        const check = restic(["check"], testbed.nas.resticEnv("history", "maintenance"));
         expect(check.status, check.stderr).toBe(0);
     });
 });
@@ -154,7 +129,7 @@ describe.concurrent("prune", () => {
 describe.concurrent("status", () => {
     it(`reports the newest backup's age against the RPO of ${backupPolicy.rpoHours.value} h and exits 3 when it is older`, async () => {
         await backupAt("stale", new Date(Date.now() - (backupPolicy.rpoHours.value + 1) * 3_600_000));
-        const stale = await runCli(["status", "--target", "stale", "--target", "never", "--json"], env);
+        const stale = await runCli(["status", "--target", "stale", "--target", "never", "--json"], testbed.env);
         expect(stale.code).toBe(3);
         const rows = JSON.parse(stale.stdout) as {
             target: string;
@@ -174,7 +149,7 @@ describe.concurrent("status", () => {
         });
 
         await backupAt("stale", new Date());
-        const fresh = await runCli(["status", "--target", "stale"], env);
+        const fresh = await runCli(["status", "--target", "stale"], testbed.env);
         expect(fresh.code, fresh.stderr).toBe(0);
         expect(fresh.stdout).toMatch(/^TARGET +NEWEST \(UTC\)/);
         expect(fresh.stdout).toMatch(/\nstale +\S+ +0\.\d +ok +2 +[12] /);
@@ -184,7 +159,10 @@ describe.concurrent("status", () => {
 describe.concurrent("verify", () => {
     it("passes check and restore drill on a healthy repository, and fails when a pack file on the NAS is corrupted", async () => {
         await backupAt("verified", new Date());
-        const ok = await runCli(["verify", "--target", "verified", "--read-data-subset", "100%", "--json"], env);
+        const ok = await runCli(
+            ["verify", "--target", "verified", "--read-data-subset", "100%", "--json"],
+            testbed.env,
+        );
         expect(ok.code, ok.stderr).toBe(0);
         const result = JSON.parse(ok.stdout) as {
             ok: boolean;
@@ -201,10 +179,14 @@ describe.concurrent("verify", () => {
             expect.arrayContaining(["verify.check.success", "verify.drill.success", "verify.success"]),
         );
         // The scratch database is gone again.
-        expect(pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'nas_backup_drill%'")).toBe("0");
+        expect(
+            testbed.pg.sql("postgres", "SELECT count(*) FROM pg_database WHERE datname LIKE 'nas_backup_drill%'"),
+        ).toBe("0");
 
         // Flip bytes in the middle of the largest pack file (the dump's data).
-        const packs = filesBelow(join(nas.dir, "verified", "data")).sort((a, b) => statSync(b).size - statSync(a).size);
+        const packs = filesBelow(join(testbed.nas.dir, "verified", "data")).sort(
+            (a, b) => statSync(b).size - statSync(a).size,
+        );
         const fd = openSync(packs[0], "r+");
         const at = Math.floor(statSync(packs[0]).size / 2);
         const buf = Buffer.alloc(64);
@@ -213,7 +195,7 @@ describe.concurrent("verify", () => {
         writeSync(fd, buf, 0, 64, at);
         closeSync(fd);
 
-        const bad = await runCli(["verify", "--target", "verified", "--read-data-subset", "100%"], env);
+        const bad = await runCli(["verify", "--target", "verified", "--read-data-subset", "100%"], testbed.env);
         expect(bad.code).toBe(1);
         expect(bad.stdout).toMatch(/verify verified: FAILED/);
         expect(bad.events.find((e) => e.event === "verify.check.failure")).toBeDefined();
@@ -238,19 +220,19 @@ async function purgeConfirmed(target: string, reason: string, auditFile: string)
             auditFile,
             "--json",
         ],
-        env,
+        testbed.env,
     );
 }
 
 /** No snapshot and no pack file of the target remain; its index lists no pack. */
 function expectPurged(target: string): void {
-    expect(snapshotsOf(nas, target)).toEqual([]);
+    expect(snapshotsOf(testbed.nas, target)).toEqual([]);
     for (const dir of ["data", "snapshots"]) {
-        expect(filesBelow(join(nas.dir, target, dir)), dir).toEqual([]);
+        expect(filesBelow(join(testbed.nas.dir, target, dir)), dir).toEqual([]);
     }
     // What remains is the repository's config, key and an index that lists no pack.
-    for (const index of filesBelow(join(nas.dir, target, "index"))) {
-        const content = restic(["cat", "index", index.split("/").pop()!], nas.resticEnv(target, "maintenance"));
+    for (const index of filesBelow(join(testbed.nas.dir, target, "index"))) {
+        const content = restic(["cat", "index", index.split("/").pop()!], testbed.nas.resticEnv(target, "maintenance"));
         expect(JSON.parse(content.stdout)).toMatchObject({ packs: [] });
     }
 }
@@ -278,7 +260,7 @@ function expectAuditRecord(stdout: string, auditFile: string): void {
     // The audit record is also kept on the NAS.
     const audit = restic(
         ["dump", "latest", `/purge-customer-a-${record.completedAt.replace(/[:.]/g, "")}.json`],
-        nas.resticEnv("_audit", "maintenance"),
+        testbed.nas.resticEnv("_audit", "maintenance"),
     );
     expect(audit.status, audit.stderr).toBe(0);
     expect(JSON.parse(audit.stdout)).toEqual(record);
@@ -290,22 +272,22 @@ describe.concurrent("purge (§2.12)", () => {
             await backupAt(target, new Date(Date.now() - DAY_MS));
             await backupAt(target, new Date());
         }
-        const unconfirmed = await runCli(["purge", "--target", "customer-a", "--reason", "ticket 42"], env);
+        const unconfirmed = await runCli(["purge", "--target", "customer-a", "--reason", "ticket 42"], testbed.env);
         expect(unconfirmed.code).toBe(2);
-        expect(snapshotsOf(nas, "customer-a")).toHaveLength(4);
+        expect(snapshotsOf(testbed.nas, "customer-a")).toHaveLength(4);
 
-        const auditFile = join(nas.dir, "..", "audit.jsonl");
+        const auditFile = join(testbed.nas.dir, "..", "audit.jsonl");
         const r = await purgeConfirmed("customer-a", "ticket 42: contract ended", auditFile);
         expect(r.code, r.stderr).toBe(0);
         expectPurged("customer-a");
-        expect(snapshotsOf(nas, "customer-b")).toHaveLength(4);
-        expect(restic(["check"], nas.resticEnv("customer-b", "maintenance")).status).toBe(0);
+        expect(snapshotsOf(testbed.nas, "customer-b")).toHaveLength(4);
+        expect(restic(["check"], testbed.nas.resticEnv("customer-b", "maintenance")).status).toBe(0);
         expectAuditRecord(r.stdout, auditFile);
     });
 
     it("refuses a target that has no repository (a mistyped name): nothing deleted, no audit record", async () => {
         await backupAt("customer-c", new Date());
-        const auditFile = join(nas.dir, "..", "audit-typo.jsonl");
+        const auditFile = join(testbed.nas.dir, "..", "audit-typo.jsonl");
         const r = await runCli(
             [
                 "purge",
@@ -320,27 +302,29 @@ describe.concurrent("purge (§2.12)", () => {
                 "--audit-file",
                 auditFile,
             ],
-            env,
+            testbed.env,
         );
         expect(r.code).toBe(1);
         expect(failureCause(r)).toMatch(
             /there is no repository for target customer-cc .*nothing was deleted and no audit record was written/,
         );
         expect(existsSync(auditFile)).toBe(false);
-        expect(snapshotsOf(nas, "customer-c")).toHaveLength(2);
+        expect(snapshotsOf(testbed.nas, "customer-c")).toHaveLength(2);
     });
 });
 
 describe.concurrent("credentials", () => {
     it("the append-only backup credentials cannot delete anything", async () => {
         await backupAt("guarded", new Date());
-        const [snapshot] = snapshotsOf(nas, "guarded");
-        const backupEnv = nas.resticEnv("guarded", "backup");
+        const [snapshot] = snapshotsOf(testbed.nas, "guarded");
+        const backupEnv = testbed.nas.resticEnv("guarded", "backup");
         // The REST server refuses the DELETE outright…
         const url = new URL(backupEnv.RESTIC_REPOSITORY.slice("rest:".length));
         const status = await fetch(`http://127.0.0.1:${url.port}/guarded/snapshots/${snapshot.id}`, {
             method: "DELETE",
-            headers: { authorization: `Basic ${Buffer.from(`backup:${nas.backupPassword}`).toString("base64")}` },
+            headers: {
+                authorization: `Basic ${Buffer.from(`backup:${testbed.nas.backupPassword}`).toString("base64")}`,
+            },
         }).then((res) => res.status);
         expect(status).toBe(403);
         // …and so restic's forget fails (it retries for a while; stop it after the first refusal).
@@ -356,13 +340,13 @@ describe.concurrent("credentials", () => {
             forget.on("close", () => resolve());
         });
         expect(stderr).toMatch(/403 Forbidden/);
-        expect(snapshotsOf(nas, "guarded").map((s) => s.id)).toContain(snapshot.id);
+        expect(snapshotsOf(testbed.nas, "guarded").map((s) => s.id)).toContain(snapshot.id);
     });
 });
 
 describe.concurrent("TLS to the NAS", () => {
     it("backs up over https with the NAS's CA certificate (NAS_BACKUP_CACERT) and refuses an unknown certificate", async () => {
-        const dir = join(nas.dir, "..", "tls");
+        const dir = join(testbed.nas.dir, "..", "tls");
         mkdirSync(dir);
         const cert = join(dir, "cert.pem");
         const key = join(dir, "key.pem");
@@ -388,10 +372,10 @@ describe.concurrent("TLS to the NAS", () => {
             { encoding: "utf8" },
         );
         expect(r.status, `openssl (install openssl): ${r.stderr}`).toBe(0);
-        const base = await nas.startTlsBackupEndpoint(cert, key);
+        const base = await testbed.nas.startTlsBackupEndpoint(cert, key);
 
         const unknown = await runCli(["backup", "--target", "tls", "--database", "app"], {
-            ...env,
+            ...testbed.env,
             NAS_BACKUP_REPOSITORY_BASE: base,
         });
         expect(unknown.code).toBe(1);
@@ -399,7 +383,7 @@ describe.concurrent("TLS to the NAS", () => {
             /NAS not reachable at rest:https:\/\/127\.0\.0\.1:\d+\/tls\/: (DEPTH_ZERO_SELF_SIGNED_CERT|SELF_SIGNED|UNABLE_TO_VERIFY)/,
         );
 
-        const trusted = { ...env, NAS_BACKUP_REPOSITORY_BASE: base, NAS_BACKUP_CACERT: cert };
+        const trusted = { ...testbed.env, NAS_BACKUP_REPOSITORY_BASE: base, NAS_BACKUP_CACERT: cert };
         const ok = await runCli(["backup", "--target", "tls", "--database", "app"], trusted);
         expect(ok.code, ok.stderr).toBe(0);
         const st = await runCli(["status", "--target", "tls"], trusted);
@@ -433,7 +417,7 @@ describe.concurrent("Pushgateway metrics", () => {
 
     it("pushes last success, duration and bytes added per target, and the failure time when a backup fails", async () => {
         const ok = await runCli(["backup", "--target", "metered", "--database", "app", "--json"], {
-            ...env,
+            ...testbed.env,
             NAS_BACKUP_PUSHGATEWAY_URL: gateway,
         });
         expect(ok.code, ok.stderr).toBe(0);
@@ -450,7 +434,7 @@ describe.concurrent("Pushgateway metrics", () => {
 
         pushes.length = 0;
         const failed = await runCli(["backup", "--target", "metered", "--database", "app"], {
-            ...env,
+            ...testbed.env,
             NAS_BACKUP_PUSHGATEWAY_URL: gateway,
             PGPORT: String(await freePort()),
         });
@@ -461,7 +445,7 @@ describe.concurrent("Pushgateway metrics", () => {
 
         // An unreachable Pushgateway does not fail the backup.
         const unreachable = await runCli(["backup", "--target", "metered", "--database", "app"], {
-            ...env,
+            ...testbed.env,
             NAS_BACKUP_PUSHGATEWAY_URL: `http://127.0.0.1:${await freePort()}`,
         });
         expect(unreachable.code, unreachable.stderr).toBe(0);

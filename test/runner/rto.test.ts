@@ -5,43 +5,22 @@
  * PostgreSQL, restic 0.14 and `rclone serve restic`; the retention of drill records in-process.
  */
 import { createServer, type Server } from "node:http";
-import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
+import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
 import { DEFAULT_RTO_SHARE_PERCENT } from "../../runner/src/commands/spec";
 import { nasRetention, plan } from "../../runner/src/retention";
 import { tags, type ResticSnapshot } from "../../runner/src/snapshots";
-import {
-    failureCause,
-    requireTools,
-    runCli,
-    snapshotsOf,
-    startNas,
-    startPostgres,
-    type Nas,
-    type Postgres,
-} from "./harness";
+import { failureCause, runCli, snapshotsOf } from "./harness";
+import { useRunnerTestbed } from "./testbed";
 
-vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
-
-let pg: Postgres;
-let nas: Nas;
-let env: Record<string, string>;
 const rtoSeconds = backupPolicy.rtoHours.value * 3600;
 
-beforeAll(async () => {
-    requireTools();
-    [pg, nas] = await Promise.all([startPostgres(), startNas()]);
-    env = { ...nas.env, ...pg.env, NAS_BACKUP_PROGRESS_SECONDS: "0" };
+const testbed = useRunnerTestbed(({ pg }) => {
     pg.sql("postgres", "CREATE DATABASE growing");
     pg.sql(
         "growing",
         "CREATE TABLE orders (id serial PRIMARY KEY, note text); INSERT INTO orders (note) SELECT md5(g::text) FROM generate_series(1, 20000) g",
     );
-}, 120_000);
-
-afterAll(async () => {
-    pg?.cleanup();
-    await nas?.cleanup();
 });
 
 interface StatusRow {
@@ -54,14 +33,14 @@ interface StatusRow {
 }
 
 async function statusOf(target: string, extra: string[] = []): Promise<{ code: number | null; row: StatusRow }> {
-    const r = await runCli(["status", "--target", target, "--json", ...extra], env);
+    const r = await runCli(["status", "--target", target, "--json", ...extra], testbed.env);
     expect(r.stdout, r.stderr).not.toBe("");
     return { code: r.code, row: (JSON.parse(r.stdout) as StatusRow[])[0] };
 }
 
 describe("the RTO watched", () => {
     it("verify records the drill's throughput; status projects the restore time at the current size and fails above --rto-share", async () => {
-        const first = await runCli(["backup", "--target", "growing", "--database", "growing", "--json"], env);
+        const first = await runCli(["backup", "--target", "growing", "--database", "growing", "--json"], testbed.env);
         expect(first.code, first.stderr).toBe(0);
         const firstBytes = (JSON.parse(first.stdout) as { bytes: number }).bytes;
 
@@ -70,11 +49,11 @@ describe("the RTO watched", () => {
         expect(before.code).toBe(0);
         expect(before.row).toMatchObject({ projectedRestoreSeconds: null, withinRestoreBudget: null });
 
-        const v = await runCli(["verify", "--target", "growing", "--read-data-subset", "1/7", "--json"], env);
+        const v = await runCli(["verify", "--target", "growing", "--read-data-subset", "1/7", "--json"], testbed.env);
         expect(v.code, v.stderr).toBe(0);
         const drill = (JSON.parse(v.stdout) as { drill: { durationSeconds: number; bytes: number } }).drill;
         expect(drill.bytes).toBe(firstBytes);
-        const records = snapshotsOf(nas, "growing").filter((s) => s.tags?.includes("drill"));
+        const records = snapshotsOf(testbed.nas, "growing").filter((s) => s.tags?.includes("drill"));
         expect(records).toHaveLength(1);
         expect(records[0].tags).toEqual(
             expect.arrayContaining([`restore-bytes=${firstBytes}`, `restore-seconds=${drill.durationSeconds}`]),
@@ -91,11 +70,11 @@ describe("the RTO watched", () => {
         });
 
         // The database grows about fourfold; the next backup's size is projected at the drill's throughput.
-        pg.sql(
+        testbed.pg.sql(
             "growing",
             "INSERT INTO orders (note) SELECT md5(g::text) || md5(g::text) FROM generate_series(1, 60000) g",
         );
-        const grown = await runCli(["backup", "--target", "growing", "--database", "growing", "--json"], env);
+        const grown = await runCli(["backup", "--target", "growing", "--database", "growing", "--json"], testbed.env);
         expect(grown.code, grown.stderr).toBe(0);
         const grownBytes = (JSON.parse(grown.stdout) as { bytes: number }).bytes;
         expect(grownBytes).toBeGreaterThan(3 * firstBytes);
@@ -105,7 +84,7 @@ describe("the RTO watched", () => {
 
         // A share of the RTO below the projection: status exits 4 and names the risk.
         const percent = ((after.row.projectedRestoreSeconds! / rtoSeconds) * 100) / 2;
-        const risky = await runCli(["status", "--target", "growing", "--rto-share", String(percent)], env);
+        const risky = await runCli(["status", "--target", "growing", "--rto-share", String(percent)], testbed.env);
         expect(risky.code, risky.stderr).toBe(4);
         expect(risky.stdout).toMatch(/AT RISK/);
         expect(failureCause(risky)).toMatch(/projected restore time .* exceeds .* of the RTO/);
@@ -127,13 +106,13 @@ describe("the RTO watched", () => {
         try {
             const address = server.address();
             const gateway = `http://127.0.0.1:${typeof address === "object" && address ? address.port : 0}`;
-            const b = await runCli(["backup", "--target", "tight", "--database", "growing"], env);
+            const b = await runCli(["backup", "--target", "tight", "--database", "growing"], testbed.env);
             expect(b.code, b.stderr).toBe(0);
             // A budget of a millisecond: every drill exceeds it.
             const share = String((0.001 / rtoSeconds) * 100);
             const v = await runCli(
                 ["verify", "--target", "tight", "--read-data-subset", "1/7", "--rto-share", share, "--json"],
-                { ...env, NAS_BACKUP_PUSHGATEWAY_URL: gateway },
+                { ...testbed.env, NAS_BACKUP_PUSHGATEWAY_URL: gateway },
             );
             expect(v.code, v.stderr).toBe(1);
             const result = JSON.parse(v.stdout) as {
@@ -147,14 +126,14 @@ describe("the RTO watched", () => {
             expect(metric("nas_backup_restore_budget_seconds")).toBe(0.001);
             expect(metric("nas_backup_last_run_success")).toBe(0);
             // The drill's throughput is recorded all the same: status projects from it.
-            expect(snapshotsOf(nas, "tight").filter((s) => s.tags?.includes("drill"))).toHaveLength(1);
+            expect(snapshotsOf(testbed.nas, "tight").filter((s) => s.tags?.includes("drill"))).toHaveLength(1);
         } finally {
             await new Promise<void>((r) => server.close(() => r()));
         }
     });
 
     it("refuses a share that is not a percentage above 0 and at most 100", async () => {
-        const r = await runCli(["status", "--target", "growing", "--rto-share", "0"], env);
+        const r = await runCli(["status", "--target", "growing", "--rto-share", "0"], testbed.env);
         expect(r.code).toBe(2);
         expect(r.stderr).toMatch(/--rto-share 0: expected a percentage of the RTO above 0 and at most 100/);
     });

@@ -4,7 +4,8 @@
  * the top, lists).
  */
 import { describe, expect, it } from "vitest";
-import { azureDefaults, ConfigError, validateStackConfig } from "../../stacks/config";
+import { azureDefaults } from "../../stacks/azureConfig";
+import { ConfigError, validateStackConfig } from "../../stacks/config";
 import { backupPolicy } from "../../components/policy";
 import { supportedPostgresVersions } from "../../components/azure/settings";
 import { configWith, ConfigPath } from "../support/stackConfig";
