@@ -16,7 +16,7 @@
  *     that bare `pg_restore`, and the drill's share of the RTO.
  * Prints a table and writes bench-results/runner-bench.json.
  *
- * Options: --days N (200) --size-mb N (100) --repeat N (3) --out PATH --workload churn|hot
+ * Options (`--help`): --days N (200) --size-mb N (100) --repeat N (3) --out PATH --workload churn|hot
  *
  * Workloads (about 1 % of the rows change a day):
  *  - churn (default): +0.5 % new orders, the oldest 0.4 % deleted (a retention job), 0.3 % status
@@ -35,15 +35,29 @@ import { nasRetention, plan } from "../src/retention";
 import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
 
 const repoRoot = resolve(__dirname, "../..");
-const { values } = parseArgs({
-    options: {
-        days: { type: "string", default: "200" },
-        "size-mb": { type: "string", default: "100" },
-        repeat: { type: "string", default: "3" },
-        out: { type: "string", default: join(repoRoot, "bench-results/runner-bench.json") },
-        workload: { type: "string", default: "churn" },
-    },
-});
+const usage =
+    "usage: npm run bench -- [--days N (200)] [--size-mb N (100)] [--repeat N (3)] [--out PATH] [--workload churn|hot]";
+const { values } = (() => {
+    try {
+        return parseArgs({
+            options: {
+                days: { type: "string", default: "200" },
+                "size-mb": { type: "string", default: "100" },
+                repeat: { type: "string", default: "3" },
+                out: { type: "string", default: join(repoRoot, "bench-results/runner-bench.json") },
+                workload: { type: "string", default: "churn" },
+                help: { type: "boolean", short: "h", default: false },
+            },
+        });
+    } catch (e) {
+        console.error(`bench: ${(e as Error).message}\n${usage}`);
+        process.exit(2);
+    }
+})();
+if (values.help) {
+    console.log(usage);
+    process.exit(0);
+}
 const DAYS = Number(values.days);
 const SIZE_MB = Number(values["size-mb"]);
 const REPEAT = Number(values.repeat);
