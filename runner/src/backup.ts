@@ -245,25 +245,12 @@ interface ManifestWriter {
 
 function startManifest(repo: ResticRepository, time: Date, run: string, monthly: boolean): ManifestWriter {
     const manifestTags = [tags.target(repo.target), tags.manifest, tags.run(run), ...(monthly ? [tags.monthly] : [])];
-    const restic = repo.spawn(
-        [
-            "backup",
-            "--stdin",
-            "--stdin-filename",
-            manifestFileName,
-            "--host",
-            repo.target,
-            "--time",
-            resticTime(time),
-            "--json",
-            ...tagArgs(manifestTags),
-        ],
-        ["pipe", "pipe", "pipe"],
-    );
-    const stdout = collect(restic.stdout, 1024 * 1024);
-    const stderr = collect(restic.stderr);
-    const exit = waitForExit(restic);
-    restic.stdin!.on("error", () => undefined); // the exit status tells why
+    const {
+        restic,
+        resticOut: stdout,
+        resticErr: stderr,
+        resticExit: exit,
+    } = startStdinBackup(repo, manifestFileName, time, manifestTags);
     return {
         monthly,
         async commit(text) {
@@ -308,7 +295,8 @@ async function backupDatabase(
         (e: Error) => e,
     );
     // restic first: its key derivation and index load overlap the connection and the snapshot export.
-    const { restic, resticOut, resticErr, resticExit } = startDumpBackup(repo, time, dataTags, common.target);
+    const dumpBackup = startStdinBackup(repo, dumpFileName(repo.target), time, dataTags);
+    const { restic, resticOut, resticErr, resticExit } = dumpBackup;
     const session = PsqlSession.start(database, ctx.env);
     let finished = false;
     try {
@@ -370,20 +358,20 @@ async function exportSnapshot(
     return { pgSnapshot: snapshotId as string, sequencesBefore: sequencesBefore as SequenceContent[] };
 }
 
-/** `restic backup --stdin` of the dump; it writes its snapshot only once its input ends. */
-function startDumpBackup(repo: ResticRepository, time: Date, dataTags: readonly string[], target: string) {
+/** `restic backup --stdin` of one file of the target (the dump, the manifest); it writes its snapshot only once its input ends. */
+function startStdinBackup(repo: ResticRepository, fileName: string, time: Date, snapshotTags: readonly string[]) {
     const restic = repo.spawn(
         [
             "backup",
             "--stdin",
             "--stdin-filename",
-            dumpFileName(target),
+            fileName,
             "--host",
-            target,
+            repo.target,
             "--time",
             resticTime(time),
             "--json",
-            ...tagArgs(dataTags),
+            ...tagArgs(snapshotTags),
         ],
         ["pipe", "pipe", "pipe"],
     );
