@@ -66,6 +66,8 @@ export interface DatabaseContent {
     readonly largeObjects: number;
     /** Absent in manifests made before it was recorded. */
     readonly objects?: readonly SchemaObject[];
+    /** The database's size on its server (pg_database_size): what a drill's scratch needs; absent in older manifests. */
+    readonly bytes?: number;
 }
 
 /** Renderings that do not depend on the session (time zone, date style, float digits, search path). */
@@ -140,7 +142,8 @@ SELECT jsonb_build_object(
   'tables', ${tables(digest)},
   'sequences', '[]'::jsonb,
   'largeObjects', (SELECT count(*) FROM pg_largeobject_metadata),
-  'objects', ${OBJECTS}
+  'objects', ${OBJECTS},
+  'bytes', pg_database_size(current_database())
 )`;
 
 const majorVersion = (version: string): string => version.split(/[.\s]/)[0];

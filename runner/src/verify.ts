@@ -15,6 +15,7 @@ import { adminStatement, quoteIdent } from "./postgres";
 import { OperationError } from "./proc";
 import type { ResticRepository } from "./restic";
 import { budgetCause, recordDrill, restoreBudget, type RestoreBudget } from "./rto";
+import { checkScratchRoom } from "./scratch";
 import {
     openBackup,
     restoreDatabase,
@@ -40,7 +41,15 @@ export interface VerifyOptions {
     readonly target: string;
     readonly readDataSubset: string | undefined;
     readonly adminDatabase: string;
+    /**
+     * Where the drill restores: a directory target's files, or the filesystem of the scratch server's
+     * data directory (a database target; when given, checked for room like a directory's).
+     */
     readonly scratchDirectory: string | undefined;
+    /** At most this many bytes of the scratch filesystem count as available (--scratch-limit). */
+    readonly scratchLimitBytes?: number;
+    /** What to raise when the scratch is too small (--scratch-hint). */
+    readonly scratchHint?: string;
     /** Share of the RTO the drill may take (0 < share ≤ 1): above it verify fails, long before the RTO is at risk. */
     readonly rtoShare: number;
 }
@@ -158,6 +167,10 @@ async function restoreIntoScratch(
 ): Promise<RestoreOutcome> {
     const { target } = options;
     const { backup, manifest } = opened;
+    await checkRoom(options, manifest).catch(async (e: Error) => {
+        await stopDump(opened.dump);
+        throw e;
+    });
     if (manifest.kind === "database") {
         const scratch = drillDatabaseName(target);
         const drop = `DROP DATABASE IF EXISTS ${quoteIdent(scratch)} WITH (FORCE)`;
@@ -193,6 +206,28 @@ async function restoreIntoScratch(
             await rm(scratch, { recursive: true, force: true });
         }
     }
+}
+
+/**
+ * Before anything is restored: room on the scratch filesystem for what the backup's manifest says it
+ * holds. A database drill is checked only when told where its scratch server keeps its data.
+ */
+async function checkRoom(options: VerifyOptions, manifest: OpenedBackup["manifest"]): Promise<void> {
+    const database = manifest.kind === "database";
+    if (database && options.scratchDirectory === undefined) return;
+    const room = await checkScratchRoom({
+        target: options.target,
+        directory: options.scratchDirectory ?? tmpdir(),
+        manifest,
+        scratchServer: database,
+        limitBytes: options.scratchLimitBytes,
+        hint: options.scratchHint,
+    });
+    log("info", "verify.drill.room", {
+        target: options.target,
+        neededBytes: room.needed,
+        availableBytes: room.available,
+    });
 }
 
 /** The drill passes when the restored data matches the manifest within the RTO and the restore budget. */

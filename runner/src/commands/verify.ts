@@ -14,7 +14,7 @@ import {
 export const verifySpec = {
     name: "verify",
     summary: "check the repository's integrity and run a restore drill",
-    usage: "nas-backup verify --target NAME [--read-data-subset N/T|X%] [--admin-database NAME] [--scratch-directory PATH] [--rto-share PERCENT] [--json]",
+    usage: "nas-backup verify --target NAME [--read-data-subset N/T|X%] [--admin-database NAME] [--scratch-directory PATH [--scratch-limit SIZE] [--scratch-hint TEXT]] [--rto-share PERCENT] [--json]",
     description: [
         "`restic check --read-data-subset` (default: one seventh of the pack files, a different one each day), then",
         "restores the latest complete backup into a scratch database (nas_backup_drill_<target>, dropped afterwards) or a",
@@ -41,7 +41,24 @@ export const verifySpec = {
             type: "string",
             placeholder: "PATH",
             env: "NAS_BACKUP_SCRATCH_DIRECTORY",
-            description: "where directory drills restore to (default: the system temp directory).",
+            description:
+                "where directory drills restore to (default: the system temp directory); for a database, the directory the scratch server keeps its data in. Checked for room before the drill restores.",
+        },
+        {
+            flag: "scratch-limit",
+            type: "string",
+            placeholder: "SIZE",
+            env: "NAS_BACKUP_SCRATCH_LIMIT",
+            description:
+                "count at most SIZE of the scratch filesystem as available (e.g. 20G; binary units), for a filesystem other jobs share.",
+        },
+        {
+            flag: "scratch-hint",
+            type: "string",
+            placeholder: "TEXT",
+            env: "NAS_BACKUP_SCRATCH_HINT",
+            description:
+                "what the error names to raise when the scratch is too small (e.g. the configuration key that sizes it).",
         },
         options.repositoryBase,
         options.json,
@@ -59,9 +76,10 @@ export const verifySpec = {
 } as const satisfies CommandSpec;
 
 async function run(cli: Invocation<typeof verifySpec>): Promise<Outcome> {
-    const [{ verify, VerifyFailed }, { rtoShareFraction }] = await Promise.all([
+    const [{ verify, VerifyFailed }, { rtoShareFraction }, { parseSize }] = await Promise.all([
         import("../verify"),
         import("../config"),
+        import("../scratch"),
     ]);
     const show = (result: VerifyResult): void => cli.print(cli.json ? JSON.stringify(result) : verifyText(result));
     try {
@@ -71,6 +89,8 @@ async function run(cli: Invocation<typeof verifySpec>): Promise<Outcome> {
                 readDataSubset: cli.string("read-data-subset"),
                 adminDatabase: cli.string("admin-database") ?? "postgres",
                 scratchDirectory: cli.string("scratch-directory"),
+                scratchLimitBytes: parseSize("scratch-limit", cli.string("scratch-limit")),
+                scratchHint: cli.string("scratch-hint"),
                 rtoShare: rtoShareFraction(cli.string("rto-share"), DEFAULT_RTO_SHARE_PERCENT),
             }),
         );
