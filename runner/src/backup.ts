@@ -34,7 +34,6 @@ import {
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { dumpRoles, type RoleDefinitions } from "./roles";
-import { isMonthlyBackup, nasRetention } from "./retention";
 import { dumpFileName, manifestFileName, tags, type TargetKind } from "./snapshots";
 import { watchNas, type NasWatchdog } from "./watchdog";
 
@@ -53,7 +52,6 @@ export interface BackupResult {
     readonly manifestSnapshot: string;
     /** Time recorded for the backup (ISO 8601). */
     readonly snapshotTime: string;
-    readonly monthly: boolean;
     /** Size of the dump, or of the files read. */
     readonly bytes: number;
     /** New data after deduplication, before compression (restic's data_added). */
@@ -104,7 +102,7 @@ function kindAndTime(options: BackupOptions): { kind: TargetKind; time: Date } {
     // A future time would make this the newest backup (restore's latest, status, prune) while it holds today's data.
     if (options.time && options.time.getTime() > Date.now())
         throw new UsageError(`--time ${options.time.toISOString()} is in the future`);
-    // restic records seconds; the manifest and the monthly decision use the same instant.
+    // restic records seconds; the data, the manifest and its `time` use the same instant.
     const time = new Date(Math.floor((options.time ?? new Date()).getTime() / 1000) * 1000);
     return { kind, time };
 }
@@ -139,26 +137,22 @@ async function reportFailure(
 
 /**
  * The data's backup with the manifest's restic started alongside; once the data is in, the manifest is
- * committed. If the data fails, the manifest's restic is aborted and nothing of the run counts.
+ * committed. If the data fails, the manifest's restic is aborted and nothing of the run counts. No
+ * snapshot listing: which backup is a month's monthly one is decided from the complete backups by
+ * whoever reads them (prune, status, restore --list: `classify` in retention.ts), never by a tag.
  */
 async function backupWithManifest(
     ctx: Context,
     repo: ResticRepository,
     options: BackupOptions,
     step: { kind: TargetKind; time: Date; onCommit: () => void },
-): Promise<{ data: DataResult; monthly: boolean; manifestSummary: ResticSummary }> {
+): Promise<{ data: DataResult; manifestSummary: ResticSummary }> {
     const { target } = options;
     const { kind, time, onCommit } = step;
     const run = randomUUID();
-    // Listed while the data streams: decides the monthly tag. The manifest's restic then starts at
-    // once (key derivation, index) and waits for its input, which it gets only at commit time.
-    let failed = false;
-    const manifest = repo
-        .snapshots()
-        .then((listed) =>
-            failed ? undefined : startManifest(repo, time, run, isMonthlyBackup(listed, time, nasRetention())),
-        )
-        .catch((e: Error) => e);
+    // The manifest's restic starts at once (key derivation, index) and waits for its input, which it
+    // gets only at commit time.
+    const writer = startManifest(repo, time, run);
     const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily];
     const common = { format: 1 as const, target, run, time: time.toISOString() };
     let data: DataResult;
@@ -168,17 +162,12 @@ async function backupWithManifest(
                 ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
                 : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
     } catch (e) {
-        failed = true;
-        await manifest.then((m) => (m instanceof Error ? undefined : m?.abort()));
+        await writer.abort();
         throw e;
     }
     onCommit();
-    const writer = await manifest;
-    if (writer instanceof Error) throw writer;
-    if (!writer) throw new OperationError("the manifest's restic was not started");
-    const { monthly } = writer;
     const manifestSummary = await writer.commit(`${JSON.stringify(data.manifest(data.snapshot), null, 1)}\n`);
-    return { data, monthly, manifestSummary };
+    return { data, manifestSummary };
 }
 
 export async function backup(ctx: Context, options: BackupOptions): Promise<BackupResult> {
@@ -206,7 +195,7 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             (files) => files,
             (e: Error) => e,
         );
-        const { data, monthly, manifestSummary } = await backupWithManifest(ctx, repo, options, {
+        const { data, manifestSummary } = await backupWithManifest(ctx, repo, options, {
             kind,
             time,
             onCommit: () => (committing = true),
@@ -217,7 +206,6 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
             snapshot: data.snapshot,
             manifestSnapshot: manifestSummary.snapshot_id,
             snapshotTime: time.toISOString(),
-            monthly,
             bytes: data.bytes,
             bytesNew: data.bytesNew + manifestSummary.data_added,
             bytesStored: await bytesStored(repo, storedBefore),
@@ -237,14 +225,13 @@ export async function backup(ctx: Context, options: BackupOptions): Promise<Back
 
 /** `restic backup --stdin` of the manifest, started early and held: it writes its snapshot only once `commit` ends its input. */
 interface ManifestWriter {
-    readonly monthly: boolean;
     commit(text: string): Promise<ResticSummary>;
     /** Kills restic before it saw the end of its input: no snapshot. */
     abort(): Promise<void>;
 }
 
-function startManifest(repo: ResticRepository, time: Date, run: string, monthly: boolean): ManifestWriter {
-    const manifestTags = [tags.target(repo.target), tags.manifest, tags.run(run), ...(monthly ? [tags.monthly] : [])];
+function startManifest(repo: ResticRepository, time: Date, run: string): ManifestWriter {
+    const manifestTags = [tags.target(repo.target), tags.manifest, tags.run(run)];
     const {
         restic,
         resticOut: stdout,
@@ -252,7 +239,6 @@ function startManifest(repo: ResticRepository, time: Date, run: string, monthly:
         resticExit: exit,
     } = startStdinBackup(repo, manifestFileName, time, manifestTags);
     return {
-        monthly,
         async commit(text) {
             restic.stdin!.end(text);
             const e = await exit;

@@ -74,8 +74,10 @@ export interface ClassifiedBackup extends Backup {
 
 /**
  * Marks the monthly backups: in each calendar month exactly one, the first complete backup on or after
- * the anchor day (the 1st; if the 1st failed, the next success of that month). The `monthly` tag is not
- * trusted: two backups started together on the 1st both carry it (each saw no earlier one).
+ * the anchor day (the 1st; if the 1st failed, the next success of that month). Backups carry no
+ * `monthly` tag (the runner stopped writing it in issue 13: deciding it took a snapshot listing, one
+ * more restic start, at every backup); the tag of older backups is ignored: two backups started
+ * together on the 1st both carried it (each saw no earlier one).
  */
 export function classify(snapshots: readonly ResticSnapshot[], policy: RetentionPolicy): ClassifiedBackup[] {
     const { backups } = groupSnapshots(snapshots);
@@ -96,22 +98,6 @@ export function classify(snapshots: readonly ResticSnapshot[], policy: Retention
             monthly: complete && firstOfMonth.get(monthKey(civil)) === b.id,
         };
     });
-}
-
-/**
- * Whether a backup taken at `time` is the monthly one: no complete backup on or after the anchor day
- * of the same calendar month exists yet.
- */
-export function isMonthlyBackup(existing: readonly ResticSnapshot[], time: Date, policy: RetentionPolicy): boolean {
-    const c = civilDate(time, policy.timeZone);
-    if (c.day < policy.monthlyAnchorDayOfMonth) return false;
-    return !classify(existing, policy).some(
-        (b) =>
-            b.complete &&
-            monthKey(b.civil) === monthKey(c) &&
-            b.civil.day >= policy.monthlyAnchorDayOfMonth &&
-            b.time.getTime() <= time.getTime(),
-    );
 }
 
 /** The last calendar day on which a monthly backup must still exist. */

@@ -5,10 +5,10 @@
  * - the data snapshot: the dump (`<target>.pgdump`, `pg_dump -Fc -Z0`) or the directory tree, tagged
  *   `target=<name>`, `kind=database|directory`, `run=<uuid of this backup run>` and `daily`;
  * - the manifest snapshot, written only after the data snapshot was committed AND pg_dump (or the
- *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `run=<same uuid>`, and
- *   `monthly` when it commits the first successful backup of a calendar month (decided at commit time,
- *   when success is known). It holds what a restore must reproduce (row counts taken in the dump's
- *   own MVCC snapshot).
+ *   file scan) succeeded: `manifest.json` tagged `manifest`, `target=<name>`, `run=<same uuid>`. It
+ *   holds what a restore must reproduce (row counts taken in the dump's own MVCC snapshot). Which
+ *   backup is a month's monthly one is not tagged: `classify` (retention.ts) decides it from the
+ *   complete backups (older backups' `monthly` tag is ignored).
  *
  * The manifest is the commit record: a data snapshot without a manifest is incomplete and never
  * restored, counted or kept as a backup. (A failed pg_dump leaves no data snapshot at all, see
@@ -30,7 +30,6 @@ export type TargetKind = "database" | "directory";
 
 export const tags = {
     daily: "daily",
-    monthly: "monthly",
     manifest: "manifest",
     target: (name: string): string => `target=${name}`,
     kind: (kind: TargetKind): string => `kind=${kind}`,

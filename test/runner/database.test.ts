@@ -3,7 +3,9 @@
  * round trip, restore selection, and the failure cases of issue 3. Every test has its own targets,
  * so they run concurrently.
  */
-import { writeFileSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -92,7 +94,6 @@ describe.concurrent("database backup and restore", () => {
             bytesNew: number;
             bytesStored: number;
             durationSeconds: number;
-            monthly: boolean;
         };
         expect(result.bytes).toBeGreaterThan(0);
         expect(result.bytesNew).toBeGreaterThan(0);
@@ -102,16 +103,15 @@ describe.concurrent("database backup and restore", () => {
         expect(success).toMatchObject({ target: "shop", bytes: result.bytes, bytesStored: result.bytesStored });
         expect(typeof success.durationSeconds).toBe("number");
 
-        // Two snapshots: the dump and its manifest, linked by the run tag; the first backup of a month is monthly.
+        // Two snapshots: the dump and its manifest, linked by the run tag.
         const snaps = snapshotsOf(testbed.nas, "shop");
         expect(snaps).toHaveLength(2);
         const data = snaps.find((s) => !s.tags?.includes("manifest"))!;
         const manifest = snaps.find((s) => s.tags?.includes("manifest"))!;
         expect(data.paths).toEqual(["/shop.pgdump"]);
         expect(data.tags).toEqual(expect.arrayContaining(["target=shop", "kind=database", "daily"]));
-        expect(manifest.tags).toEqual(expect.arrayContaining(["target=shop", "manifest", "monthly"]));
+        expect(manifest.tags).toEqual(expect.arrayContaining(["target=shop", "manifest"]));
         expect(manifest.tags!.find((t) => t.startsWith("run="))).toBe(data.tags!.find((t) => t.startsWith("run=")));
-        expect(result.monthly).toBe(true);
         // The manifest was counted in the dump's snapshot.
         const m = JSON.parse(
             restic(["dump", manifest.id, "/manifest.json"], testbed.nas.resticEnv("shop", "backup")).stdout,
@@ -215,6 +215,50 @@ describe.concurrent("database backup and restore", () => {
         expect((JSON.parse(list.stdout) as unknown[]).length).toBe(3);
         const check = restic(["check"], testbed.nas.resticEnv("twice", "maintenance"));
         expect(check.status, check.stderr).toBe(0);
+    });
+});
+
+/** The runner's environment with a `restic` on PATH that logs every start (its arguments) before running restic. */
+function countingRestic(): { env: Record<string, string>; starts: () => string[] } {
+    const dir = mkdtempSync(join(tmpdir(), "restic-starts-"));
+    const log = join(dir, "starts.log");
+    const real = spawnSync("sh", ["-c", "command -v restic"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(join(dir, "restic"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
+    writeFileSync(log, "");
+    return {
+        env: { ...testbed.env, PATH: `${dir}:${process.env.PATH}` },
+        starts: () => {
+            const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
+            writeFileSync(log, "");
+            return lines;
+        },
+    };
+}
+
+describe.concurrent("fixed cost: restic starts per run", () => {
+    it("starts restic twice per backup (the dump, the manifest), with no snapshot listing; the monthly backup is decided when listed", async () => {
+        const { env, starts } = countingRestic();
+        const backup = async (): Promise<Record<string, unknown>> => {
+            const b = await runCli(["backup", "--target", "counted", "--database", "shop", "--json"], env);
+            expect(b.code, b.stderr).toBe(0);
+            return JSON.parse(b.stdout) as Record<string, unknown>;
+        };
+        const first = await backup();
+        expect(starts().map((s) => s.split(" ")[0])).toEqual(["init", "backup", "backup"]);
+        const second = await backup();
+        const started = starts();
+        expect(started).toHaveLength(2);
+        expect(started.every((s) => s.startsWith("backup --stdin"))).toBe(true);
+        // The backup does not claim to be monthly: it cannot know without a listing. `restore --list`
+        // (as prune and status) names the month's first complete backup.
+        expect(first).not.toHaveProperty("monthly");
+        expect(snapshotsOf(testbed.nas, "counted").some((s) => s.tags?.includes("monthly"))).toBe(false);
+        const list = await runCli(["restore", "--target", "counted", "--list", "--json"], testbed.env);
+        const listed = JSON.parse(list.stdout) as { snapshot: string; monthly: boolean }[];
+        expect(listed.map((l) => [l.snapshot.slice(0, 8), l.monthly])).toEqual([
+            [first.snapshot, true],
+            [second.snapshot, false],
+        ]);
     });
 });
 

@@ -68,8 +68,8 @@ describe("directory backup and restore", () => {
     it("backs up a directory and restores it identical, refusing a non-empty target directory unless --force", async () => {
         const b = await runCli(["backup", "--target", "documents", "--directory", share, "--json"], env);
         expect(b.code, b.stderr).toBe(0);
-        const result = JSON.parse(b.stdout) as { kind: string; bytes: number; monthly: boolean };
-        expect(result).toMatchObject({ kind: "directory", monthly: true });
+        const result = JSON.parse(b.stdout) as { kind: string; bytes: number };
+        expect(result).toMatchObject({ kind: "directory" });
         expect(result.bytes).toBe(200_000 + Buffer.byteLength("Sehr geehrte Frau Müller, …\n"));
         const data = snapshotsOf(nas, "documents").find((s) => !s.tags?.includes("manifest"))!;
         expect(data.paths).toEqual([share]);

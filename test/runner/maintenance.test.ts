@@ -50,13 +50,13 @@ const testbed = useRunnerTestbed(({ pg }) => {
     );
 });
 
-async function backupAt(target: string, time: Date): Promise<{ snapshot: string; monthly: boolean }> {
+async function backupAt(target: string, time: Date): Promise<{ snapshot: string }> {
     const r = await runCli(
         ["backup", "--target", target, "--database", "app", "--time", time.toISOString(), "--json"],
         testbed.env,
     );
     expect(r.code, r.stderr).toBe(0);
-    return JSON.parse(r.stdout) as { snapshot: string; monthly: boolean };
+    return JSON.parse(r.stdout) as { snapshot: string };
 }
 
 function filesBelow(dir: string): string[] {
@@ -70,11 +70,11 @@ describe.concurrent("prune", () => {
     it("applies the retention to a simulated history: --dry-run shows the plan and changes nothing, prune then does exactly that", async () => {
         const now = Date.now();
         const daysAgo = [215, 100, 40, 33, 29, 1, 0];
-        const made: { id: string; time: Date; monthly: boolean }[] = [];
+        const made: { id: string; time: Date }[] = [];
         for (const d of daysAgo) {
             const time = new Date(now - d * DAY_MS - 60_000);
             const b = await backupAt("history", time);
-            made.push({ id: b.snapshot, time: new Date(Math.floor(time.getTime() / 1000) * 1000), monthly: b.monthly });
+            made.push({ id: b.snapshot, time: new Date(Math.floor(time.getTime() / 1000) * 1000) });
         }
         const snapshotsBefore = snapshotsOf(testbed.nas, "history");
         expect(snapshotsBefore).toHaveLength(daysAgo.length * 2);
@@ -90,6 +90,10 @@ describe.concurrent("prune", () => {
         expect(text.stdout).toMatch(/keep +[0-9a-f]{8} .*daily backup/);
         expect(text.stdout).toMatch(/delete +[0-9a-f]{8} .*older than/);
 
+        // `restore --list` names the monthly backups (no tag: decided from the complete backups).
+        const listed = JSON.parse(
+            (await runCli(["restore", "--target", "history", "--list", "--json"], testbed.env)).stdout,
+        ) as { snapshot: string; monthly: boolean }[];
         // Expectations from the policy, in the Berlin calendar.
         const today = civilDate(new Date(), tz);
         const firstOfMonth = new Map<string, string>();
@@ -103,7 +107,10 @@ describe.concurrent("prune", () => {
                 firstOfMonth.get(monthKey(c)) === m.id &&
                 dayNumber(today) <= dayNumber(addMonths(c, backupPolicy.nas.monthlyRetentionMonths.value));
             const decision = plan.decisions.find((d) => d.snapshotId.startsWith(m.id) && d.role === "data")!;
-            expect(m.monthly, `${m.time.toISOString()} tagged monthly`).toBe(firstOfMonth.get(monthKey(c)) === m.id);
+            expect(
+                listed.find((l) => l.snapshot.startsWith(m.id))?.monthly,
+                `${m.time.toISOString()} listed monthly`,
+            ).toBe(firstOfMonth.get(monthKey(c)) === m.id);
             expect(decision.action, `${m.time.toISOString()}: ${decision.reasons.join("; ")}`).toBe(
                 daily || monthly ? "keep" : "delete",
             );

@@ -10,7 +10,7 @@ import {
     zonedInstant,
     type CivilDate,
 } from "../../runner/src/calendar";
-import { isMonthlyBackup, nasRetention, plan, type RetentionPolicy } from "../../runner/src/retention";
+import { classify, nasRetention, plan } from "../../runner/src/retention";
 import { selectBackup, tags, type ResticSnapshot } from "../../runner/src/snapshots";
 
 const policy = nasRetention();
@@ -23,13 +23,11 @@ function fakeId(): string {
     return counter.toString(16).padStart(64, "0");
 }
 
-/** What the runner writes for one backup attempt (see runner/src/snapshots.ts). */
-function backupSnapshots(
-    existing: readonly ResticSnapshot[],
-    time: Date,
-    complete: boolean,
-    p: RetentionPolicy = policy,
-): ResticSnapshot[] {
+/**
+ * What the runner writes for one backup attempt (see runner/src/snapshots.ts). `monthlyTag`: what
+ * runners before issue 13 added to the manifest of a backup that saw no earlier one of its month.
+ */
+function backupSnapshots(time: Date, complete: boolean, monthlyTag = false): ResticSnapshot[] {
     const id = fakeId();
     const run = `run-${id}`;
     const data: ResticSnapshot = {
@@ -39,12 +37,7 @@ function backupSnapshots(
         paths: ["/db.pgdump"],
     };
     if (!complete) return [data];
-    const m = [
-        tags.target("db"),
-        tags.manifest,
-        tags.run(run),
-        ...(isMonthlyBackup(existing, time, p) ? [tags.monthly] : []),
-    ];
+    const m = [tags.target("db"), tags.manifest, tags.run(run), ...(monthlyTag ? ["monthly"] : [])];
     return [data, { id: fakeId(), time: time.toISOString(), tags: m, paths: ["/manifest.json"] }];
 }
 
@@ -53,9 +46,25 @@ function at(date: string, hour: number, minute = 0): Date {
     return zonedInstant({ year, month, day }, hour, minute, tz);
 }
 
-/** Times of the backups whose manifest carries the monthly tag. */
+/** Times of the backups `classify` takes as the monthly ones. */
 function monthlyTimes(repo: readonly ResticSnapshot[]): string[] {
-    return repo.filter((s) => s.tags?.includes(tags.manifest) && s.tags.includes(tags.monthly)).map((s) => s.time);
+    return classify(repo, policy)
+        .filter((b) => b.monthly)
+        .map((b) => b.time.toISOString());
+}
+
+/** Times of the first complete backup on or after the anchor day of each month (the policy, computed here). */
+function firstOfMonthTimes(repo: readonly ResticSnapshot[]): string[] {
+    const done = repo
+        .filter((s) => completeIds(repo).has(s.id))
+        .map((s) => new Date(s.time))
+        .sort((a, b) => a.getTime() - b.getTime());
+    const first = new Map<string, Date>();
+    for (const t of done) {
+        const c = civilDate(t, tz);
+        if (c.day >= policy.monthlyAnchorDayOfMonth && !first.has(monthKey(c))) first.set(monthKey(c), t);
+    }
+    return [...first.values()].map((t) => t.toISOString());
 }
 
 /** Ids of data snapshots whose manifest (same run tag) exists. */
@@ -82,14 +91,14 @@ describe("retention plan", () => {
             d <= dayNumber({ year: 2025, month: 5, day: 29 });
             d++
         ) {
-            repo.push(...backupSnapshots(repo, zonedInstant(fromDayNumber(d), 1, 30, tz), true));
+            repo.push(...backupSnapshots(zonedInstant(fromDayNumber(d), 1, 30, tz), true));
         }
         const now = at("2025-05-30", 4);
         const result = plan(repo, now, policy);
         const data = result.decisions.filter((d) => d.role === "data");
         for (const d of data) {
             const age = calendarDaysBetween(civilDate(d.time, tz), civilDate(now, tz));
-            const monthly = monthlyTimes(repo).includes(d.time.toISOString());
+            const monthly = firstOfMonthTimes(repo).includes(d.time.toISOString());
             const within = age <= policy.dailyRetentionDays;
             expect(d.keep, `${d.time.toISOString()} age ${age}`).toBe(within || monthly);
             expect(d.reasons.join(" ")).toMatch(within ? /daily backup/ : monthly ? /monthly backup of/ : /older than/);
@@ -107,26 +116,27 @@ describe("retention plan", () => {
         // 00:30 on 1 March in Berlin is 23:30 UTC on 28 February.
         const first = at("2025-03-01", 0, 30);
         expect(first.toISOString()).toBe("2025-02-28T23:30:00.000Z");
-        let repo = backupSnapshots([], at("2025-02-27", 0, 30), true);
-        repo = [...repo, ...backupSnapshots(repo, first, true)];
+        let repo = backupSnapshots(at("2025-02-27", 0, 30), true);
+        repo = [...repo, ...backupSnapshots(first, true)];
         expect(monthlyTimes(repo)).toEqual([at("2025-02-27", 0, 30).toISOString(), first.toISOString()]);
     });
 
     it("makes the next success of the month the monthly one when the 1st failed", () => {
-        let repo = backupSnapshots([], at("2025-06-01", 1), false); // pg_dump killed: data without manifest
-        repo = [...repo, ...backupSnapshots(repo, at("2025-06-02", 1), true)];
-        repo = [...repo, ...backupSnapshots(repo, at("2025-06-03", 1), true)];
+        let repo = backupSnapshots(at("2025-06-01", 1), false); // pg_dump killed: data without manifest
+        repo = [...repo, ...backupSnapshots(at("2025-06-02", 1), true)];
+        repo = [...repo, ...backupSnapshots(at("2025-06-03", 1), true)];
         expect(monthlyTimes(repo).map((t) => civilDate(new Date(t), tz).day)).toEqual([2]);
     });
 
-    it("keeps exactly one monthly backup when two backups started together on the 1st both carry the monthly tag", () => {
-        const old = backupSnapshots([], at("2025-02-27", 1), true);
-        // Both saw no earlier backup of March, so both manifests say monthly.
-        const first = backupSnapshots(old, at("2025-03-01", 0, 30), true);
-        const second = backupSnapshots(old, new Date(at("2025-03-01", 0, 30).getTime() + 5000), true);
-        const newer = backupSnapshots([...old, ...first, ...second], at("2025-08-15", 1), true);
+    it("keeps exactly one monthly backup when two backups started together on the 1st both carry an old runner's monthly tag", () => {
+        const old = backupSnapshots(at("2025-02-27", 1), true, true);
+        // Both saw no earlier backup of March, so both manifests said monthly.
+        const first = backupSnapshots(at("2025-03-01", 0, 30), true, true);
+        const second = backupSnapshots(new Date(at("2025-03-01", 0, 30).getTime() + 5000), true, true);
+        const newer = backupSnapshots(at("2025-08-15", 1), true, true);
         const repo = [...old, ...first, ...second, ...newer];
-        expect(monthlyTimes(repo)).toHaveLength(4); // February, March twice, August
+        expect(repo.filter((s) => s.tags?.includes("monthly"))).toHaveLength(4); // February, March twice, August
+        expect(monthlyTimes(repo)).toHaveLength(3); // one a month
         const result = plan(repo, at("2025-08-20", 12), policy);
         const data = (id: string): { keep: boolean; reasons: readonly string[] } =>
             result.decisions.find((d) => d.snapshotId === id)!;
@@ -142,8 +152,8 @@ describe("retention plan", () => {
 
     it(`keeps a monthly backup for ${policy.monthlyRetentionMonths} months, through the same calendar day, then deletes it`, () => {
         const monthlyTime = at("2025-01-01", 1);
-        let repo = backupSnapshots([], monthlyTime, true);
-        repo = [...repo, ...backupSnapshots(repo, at("2025-12-31", 1), true)]; // a newer backup, so "newest" does not apply
+        let repo = backupSnapshots(monthlyTime, true);
+        repo = [...repo, ...backupSnapshots(at("2025-12-31", 1), true)]; // a newer backup, so "newest" does not apply
         const lastDay = addMonths(civilDate(monthlyTime, tz), policy.monthlyRetentionMonths);
         const lastDayIso = `${monthKey(lastDay)}-${String(lastDay.day).padStart(2, "0")}`;
         const keptOnLastDay = plan(repo, at(lastDayIso, 23, 59), policy).decisions.find(
@@ -158,8 +168,8 @@ describe("retention plan", () => {
     });
 
     it("never deletes the newest backup, however old, and never counts an incomplete one as newest", () => {
-        let repo = backupSnapshots([], at("2023-05-10", 1), true);
-        repo = [...repo, ...backupSnapshots(repo, at("2023-05-11", 1), false)];
+        let repo = backupSnapshots(at("2023-05-10", 1), true);
+        repo = [...repo, ...backupSnapshots(at("2023-05-11", 1), false)];
         const result = plan(repo, at("2025-01-01", 1), policy);
         expect(result.keep.map((d) => d.snapshotId).sort()).toEqual([repo[0].id, repo[1].id].sort());
         expect(result.keep[0].reasons.join()).toMatch(/newest backup/);
@@ -168,7 +178,7 @@ describe("retention plan", () => {
     });
 
     it(`keeps a backup without manifest younger than ${policy.unfinishedGraceHours} h (it may still be running)`, () => {
-        const repo = backupSnapshots([], at("2025-02-10", 1), false);
+        const repo = backupSnapshots(at("2025-02-10", 1), false);
         expect(plan(repo, at("2025-02-10", 3), policy).keep.map((d) => d.snapshotId)).toEqual([repo[0].id]);
         expect(
             plan(repo, new Date(at("2025-02-10", 1).getTime() + policy.unfinishedGraceHours * 3_600_000), policy).keep,
@@ -244,7 +254,7 @@ describe("retention over years of simulated daily runs", () => {
                         ensure(withManifest.has(s.id), `${where}: manifest of ${s.time.toISOString()} missing`);
                     }
                 }
-                // Monthly: the first success on/after the anchor day of every month is there for 6 months, tagged monthly.
+                // Monthly: the first success on/after the anchor day of every month is there for 6 months, and is the one `classify` names.
                 const firstOfMonth = new Map<string, Success>();
                 for (const s of done) {
                     if (s.civil.day >= policy.monthlyAnchorDayOfMonth && !firstOfMonth.has(monthKey(s.civil)))
@@ -256,7 +266,7 @@ describe("retention over years of simulated daily runs", () => {
                         ensure(present.has(s.id), `${where}: monthly of ${month} missing`);
                         ensure(
                             monthlyTimes(repo).includes(s.time.toISOString()),
-                            `${where}: monthly of ${month} not tagged`,
+                            `${where}: monthly of ${month} not classified monthly`,
                         );
                     }
                 }
@@ -290,7 +300,7 @@ describe("retention over years of simulated daily runs", () => {
                         continue;
                     }
                     const daily = ageDays <= policy.dailyRetentionDays || ageHours < policy.dailyRetentionDays * 24;
-                    // Exactly one monthly per month: a second backup tagged monthly (started together) is not kept for it.
+                    // Exactly one monthly per month: a second backup of the 1st (started together) is not kept for it.
                     const monthly =
                         monthlyIds.has(snap.id) &&
                         dayNumber(today) <= dayNumber(addMonths(civilDate(time, tz), policy.monthlyRetentionMonths));
@@ -324,20 +334,19 @@ describe("retention over years of simulated daily runs", () => {
                     const outcome =
                         outageDaysLeft > 0 ? "nothing" : r < 0.08 ? "nothing" : r < 0.16 ? "incomplete" : "success";
                     if (outcome !== "nothing") {
-                        const written = backupSnapshots(repo, time, outcome === "success");
+                        const written = backupSnapshots(time, outcome === "success");
                         repo = [...repo, ...written];
                         if (outcome === "success")
                             successes.push({ id: written[0].id, time, civil: civilDate(time, tz) });
                     }
                     minuteOfDay = Math.min(1439, minuteOfDay + 1 + Math.floor(random() * 120));
                 }
-                // Two backups started together on the anchor day (a rerun racing the CronJob): both see no
-                // earlier backup of the month, so both manifests carry the monthly tag.
+                // Two backups started together on the anchor day (a rerun racing the CronJob): only the
+                // earlier one is the month's monthly backup.
                 if (outageDaysLeft === 0 && date.day === policy.monthlyAnchorDayOfMonth && random() < 0.3) {
                     const time = zonedInstant(date, Math.floor(minuteOfDay / 60), minuteOfDay % 60, tz);
-                    const before = repo;
                     for (const offset of [0, 1000 + Math.floor(random() * 30_000)]) {
-                        const written = backupSnapshots(before, new Date(time.getTime() + offset), true);
+                        const written = backupSnapshots(new Date(time.getTime() + offset), true);
                         repo = [...repo, ...written];
                         successes.push({
                             id: written[0].id,

@@ -11,7 +11,8 @@ export const backupSpec = {
         "MVCC snapshot, streamed into restic; a manifest with every table's row count, taken in the same snapshot,",
         "is stored as a second snapshot and is the backup's commit record. If pg_dump fails or is killed, no",
         "snapshot is written. Directory: restic backup of the tree; a file that cannot be read fails the backup.",
-        `Tags: target=NAME, daily, and monthly on the first successful backup of a calendar month (${backupPolicy.nas.timeZone.value}).`,
+        `Tags: target=NAME, kind, run, daily. The monthly backup (the first complete one of a calendar month in ${backupPolicy.nas.timeZone.value})`,
+        "is not tagged: prune, status and restore --list decide it from the complete backups.",
         "Uses the append-only credentials; creates the target's repository on its first backup.",
     ].join("\n"),
     role: "backup",
@@ -68,7 +69,7 @@ async function run(cli: Invocation<typeof backupSpec>): Promise<Outcome> {
     cli.print(
         cli.json
             ? JSON.stringify(result)
-            : `backup of ${target}: snapshot ${result.snapshot}${result.monthly ? " (monthly)" : ""}, ${result.bytes} bytes read, ${result.bytesNew} bytes new (uncompressed), ${result.bytesStored} bytes stored on the NAS, ${result.durationSeconds} s`,
+            : `backup of ${target}: snapshot ${result.snapshot}, ${result.bytes} bytes read, ${result.bytesNew} bytes new (uncompressed), ${result.bytesStored} bytes stored on the NAS, ${result.durationSeconds} s`,
     );
     return "ok";
 }

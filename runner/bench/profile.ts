@@ -1,0 +1,129 @@
+/**
+ * Profile of the fixed cost (not part of the test suite): one backup and one restore of an empty
+ * database under `strace -f -tt -e trace=execve,exit_group`, against real PostgreSQL and
+ * `rclone serve restic` on 127.0.0.1, with the runner compiled as in the image. Prints, for every
+ * child process, when it started and ended relative to the runner's start.
+ *
+ *     npx tsx runner/bench/profile.ts [--repeat N]
+ */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join, resolve } from "node:path";
+import { startNas, startPostgres } from "../../test/runner/harness";
+
+const repoRoot = resolve(__dirname, "../..");
+const repeat = Number(process.argv[process.argv.indexOf("--repeat") + 1] || 3);
+
+function compile(build: string): string {
+    const r = spawnSync(process.execPath, [
+        join(repoRoot, "node_modules/typescript/bin/tsc"),
+        "-p",
+        join(repoRoot, "runner/tsconfig.build.json"),
+        "--outDir",
+        build,
+    ]);
+    if (r.status !== 0) throw new Error(String(r.stdout));
+    mkdirSync(join(build, "node_modules"));
+    symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
+    return join(build, "runner/src/cli.js");
+}
+
+interface Proc {
+    pid: string;
+    start: number;
+    end?: number;
+    what: string;
+}
+
+function parse(file: string): { total: number; procs: Proc[] } {
+    const procs = new Map<string, Proc>();
+    let t0 = -1;
+    let last = 0;
+    for (const line of readFileSync(file, "utf8").split("\n")) {
+        const m = /^(\d+)\s+(\d+):(\d+):([\d.]+)\s+(.*)$/.exec(line);
+        if (!m) continue;
+        const t = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
+        if (t0 < 0) t0 = t;
+        last = t - t0;
+        const [pid, rest] = [m[1], m[5]];
+        const exec = /^execve\("([^"]+)", \[(.*?)\]/.exec(rest);
+        if (exec && !/= -1/.test(rest)) {
+            const argv = exec[2]
+                .split(", ")
+                .map((a) => a.replace(/^"|"$/g, ""))
+                .filter((a) => !/^(--pdeathsig|KILL|--|-o|-i|1M)$/.test(a) && !/setpriv|stdbuf/.test(a));
+            const name = argv[0]?.split("/").pop() ?? "?";
+            if (/setpriv|stdbuf/.test(exec[1])) continue;
+            const what = [name, ...argv.slice(1, 3)].join(" ");
+            const p = procs.get(pid);
+            if (p && !/node/.test(what)) p.what = what;
+            else if (!p) procs.set(pid, { pid, start: t - t0, what });
+        }
+        if (/exit_group|\+\+\+ exited/.test(rest)) {
+            const p = procs.get(pid);
+            if (p && p.end === undefined) p.end = t - t0;
+        }
+    }
+    return { total: last, procs: [...procs.values()] };
+}
+
+async function main(): Promise<void> {
+    const work = mkdtempSync(join(tmpdir(), "nas-backup-profile-"));
+    const cli = compile(join(work, "build"));
+    const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
+    try {
+        pg.sql("postgres", "CREATE DATABASE empty");
+        const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
+        const traced = (name: string, args: string[]): { total: number; procs: Proc[] } => {
+            const out = join(work, `${name}.strace`);
+            const r = spawnSync(
+                "strace",
+                ["-f", "-tt", "-e", "trace=execve,exit_group", "-o", out, process.execPath, cli, ...args],
+                {
+                    env,
+                    encoding: "utf8",
+                },
+            );
+            if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
+            return parse(out);
+        };
+        spawnSync(process.execPath, [cli, "backup", "--target", "empty", "--database", "empty"], { env });
+        for (let i = 0; i < repeat; i++) {
+            for (const [name, args] of [
+                ["backup", ["backup", "--target", "empty", "--database", "empty"]],
+                ["restore", ["restore", "--target", "empty", "--into-database", `r${i}`, "--create"]],
+            ] as const) {
+                const { total, procs } = traced(`${name}${i}`, [...args]);
+                console.log(`\n${name} #${i + 1}: ${total.toFixed(3)} s (runner start to exit)`);
+                for (const p of procs)
+                    console.log(
+                        `  ${p.start.toFixed(3).padStart(7)} → ${(p.end ?? NaN).toFixed(3).padStart(7)}  (${((p.end ?? NaN) - p.start).toFixed(3)} s)  ${p.what}`,
+                    );
+            }
+        }
+        const restic = (): number => {
+            const s = performance.now();
+            spawnSync("restic", ["snapshots", "--no-lock", "--json"], {
+                env: { ...process.env, ...nas.resticEnv("empty", "backup") },
+            });
+            return performance.now() - s;
+        };
+        const node = (): number => {
+            const s = performance.now();
+            spawnSync(process.execPath, [cli, "--help"], { env });
+            return performance.now() - s;
+        };
+        console.log(
+            `\none restic start (snapshots): ${[restic(), restic(), restic()].map((x) => (x / 1000).toFixed(3)).join(" ")} s`,
+        );
+        console.log(
+            `compiled runner --help: ${[node(), node(), node()].map((x) => (x / 1000).toFixed(3)).join(" ")} s`,
+        );
+    } finally {
+        pg.cleanup();
+        await nas.cleanup();
+        rmSync(work, { recursive: true, force: true });
+    }
+}
+void main();
