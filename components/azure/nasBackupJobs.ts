@@ -62,13 +62,32 @@ export const consumptionProfile = "Consumption";
 
 /**
  * CPU and memory of a runner replica: combinations the Consumption profile accepts (Microsoft Learn,
- * "Containers in Azure Container Apps", vCPU and memory allocation). They also set the replica's ephemeral
- * storage, where a verify or drill restores (`EmptyDir` /scratch): 4 GiB up to 1 vCPU, 8 GiB above
- * ("Use storage mounts in Azure Container Apps"); README.md lists what this limits.
+ * "Containers in Azure Container Apps", vCPU and memory allocation).
  */
 export const runnerResources = Object.freeze({ cpu: 1, memory: "2Gi" });
-/** A drill replica also runs the scratch server. */
+/**
+ * A verify or drill replica: more than 1 vCPU for the largest ephemeral storage a replica gets (8 GiB,
+ * see `ephemeralStorageGiB`), where it restores (`EmptyDir` /scratch); a database's also runs the
+ * scratch server.
+ */
 export const drillResources = Object.freeze({ cpu: 2, memory: "4Gi" });
+
+/**
+ * A replica's ephemeral storage (container file systems and `EmptyDir` volumes together) by its vCPUs:
+ * Microsoft Learn, "Use storage mounts in Azure Container Apps", ephemeral storage table. No profile
+ * gives more: a Dedicated workload profile is also held at 8 GiB (microsoft/azure-container-apps
+ * issues 896, 1779). `statfs` on the `EmptyDir` shows the node's disk, not this limit, so the jobs tell
+ * the runner (`--scratch-limit`).
+ */
+export function ephemeralStorageGiB(cpu: number): number {
+    if (cpu <= 0.25) return 1;
+    if (cpu <= 0.5) return 2;
+    return cpu <= 1 ? 4 : 8;
+}
+
+/** What the runner's room error tells the operator when a target outgrew the replica's ephemeral storage. */
+export const scratchHint =
+    "nothing in the job: a Container Apps replica has at most 8 GiB of ephemeral storage; this target needs the drill scratch share of README.md (NAS backups of prod and trial, drill scratch space)";
 
 /** The job secrets' values (made Pulumi secrets by the component). */
 export interface JobSecretValues {
@@ -302,10 +321,14 @@ function verifyPlan(operation: "verify" | "drill", target: AzureTarget, plan: Jo
         volume: { name: "scratch", storageType: "EmptyDir" },
         mount: { volumeName: "scratch", mountPath: scratchMount },
     };
+    // The room check before the drill restores: the scratch server's data (databases) or the files live
+    // on /scratch; statfs there shows the node's disk, the replica may use its ephemeral storage only.
     const args = commandLine(verifySpec, {
         target: target.target,
         ...(operation === "drill" ? { "read-data-subset": "100%" } : {}),
-        ...(target.kind === "file-share" ? { "scratch-directory": scratchMount } : {}),
+        "scratch-directory": scratchMount,
+        "scratch-limit": `${ephemeralStorageGiB(drillResources.cpu)}G`,
+        "scratch-hint": scratchHint,
     });
     const database = target.kind === "database";
     return jobPlan(operation, target, plan, verifySpec, {
@@ -318,7 +341,7 @@ function verifyPlan(operation: "verify" | "drill", target: AzureTarget, plan: Jo
             ...(database ? scratchDatabaseRunnerEnv(verifySpec, scratchPostgresPort, false) : []),
         ],
         volumes: [scratch],
-        resources: database ? drillResources : runnerResources,
+        resources: drillResources,
         databaseCa: false,
     });
 }

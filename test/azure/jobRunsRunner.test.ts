@@ -157,6 +157,10 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
         expect(job.env.PGPORT).toBe(String(scratchPostgresPort));
         const result = await execute(job, { ...job.env, PGPORT: String(await freePort()) });
         expectFullDrillWithinRto(result);
+        // Checked for room where the scratch server keeps its data, within the replica's ephemeral storage.
+        expect(Number(result.events.find((e) => e.event === "verify.drill.room")?.availableBytes)).toBeLessThanOrEqual(
+            8 * 1024 ** 3,
+        );
         // The container ended: its scratch server was stopped with it.
         expect(
             spawnSync(join(e2e.pg.binDir, "pg_ctl"), ["-D", join(job.root, "scratch/pgdata"), "status"]).status,
@@ -176,5 +180,9 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
         const result = await execute(localJob(e2e.run, "verify-documents"));
         expect(result.code, result.stderr).toBe(0);
         expect(result.events.map((e) => e.event)).toContain("verify.drill.success");
+        // The room check ran against the replica's ephemeral storage, not the machine's disk.
+        const room = result.events.find((e) => e.event === "verify.drill.room");
+        expect(Number(room?.availableBytes)).toBeLessThanOrEqual(8 * 1024 ** 3);
+        expect(Number(room?.neededBytes)).toBeGreaterThan(0);
     }, 300_000);
 });

@@ -6,6 +6,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { containerAppsJobBounds, firesOncePerBerlinDay, utcNasSchedules } from "../../components/azure/nasJobSchedule";
+import { ephemeralStorageGiB } from "../../components/azure/nasBackupJobs";
 import { failedExecutionLog, nasJobFailureQuery } from "../../components/azure/nasBackupAlerts";
 import { postgresRootCaBundle } from "../../components/azure/postgresCa";
 import { readNasBackupTags } from "../../components/kubernetes/nasBackupContract";
@@ -51,6 +52,7 @@ interface JobInputs {
             command: string[];
             args: string[];
             env: Env[];
+            resources: { cpu: number; memory: string };
             volumeMounts?: { volumeName: string; mountPath: string }[];
         }[];
         volumes?: {
@@ -214,12 +216,36 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
         for (const database of databases) {
             const drill = job(run, `drill-${database}`).template.containers[0];
             expect(drill.command.slice(0, 2)).toEqual(["/bin/sh", "-c"]);
-            expect(drill.args).toEqual(["verify", "--target", database, "--read-data-subset", "100%"]);
+            expect(drill.args.slice(0, 5)).toEqual(["verify", "--target", database, "--read-data-subset", "100%"]);
             expect(job(run, `drill-${database}`).template.containers).toHaveLength(1);
         }
         for (const share of shares) {
             expect(job(run, `drill-${share}`).template.containers[0].args).toContain("--scratch-directory");
         }
+    });
+
+    it("has every verify and drill check its scratch for room within the replica's 8 GiB of ephemeral storage", () => {
+        for (const target of [...databases, ...shares]) {
+            for (const operation of ["verify", "drill"]) {
+                const inputs = job(run, `${operation}-${target}`);
+                const container = inputs.template.containers[0];
+                const option = (flag: string) => container.args[container.args.indexOf(flag) + 1];
+                expect(option("--scratch-directory"), `${operation}-${target}`).toBe("/scratch");
+                const scratch = inputs.template.volumes?.find(
+                    (v) => v.name === container.volumeMounts?.find((m) => m.mountPath === "/scratch")?.volumeName,
+                );
+                expect(scratch?.storageType).toBe("EmptyDir");
+                // More than 1 vCPU: the largest ephemeral storage a replica gets, and the runner counts no more.
+                expect(container.resources.cpu).toBeGreaterThan(1);
+                expect(ephemeralStorageGiB(container.resources.cpu)).toBe(8);
+                expect(option("--scratch-limit")).toBe("8G");
+                expect(option("--scratch-hint")).toMatch(/at most 8 GiB of ephemeral storage.*drill scratch/);
+            }
+        }
+    });
+
+    it("knows a replica's ephemeral storage by its vCPUs (Microsoft Learn, storage mounts)", () => {
+        expect([0.25, 0.5, 0.75, 1, 1.25, 2, 4].map(ephemeralStorageGiB)).toEqual([1, 2, 4, 4, 8, 8, 8]);
     });
 
     it("keeps every secret out of plain text: job secrets referenced by secretRef, marked secret", () => {
