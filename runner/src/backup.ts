@@ -13,12 +13,13 @@ import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
+import type { Readable } from "node:stream";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
 import { contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
-import { PsqlSession, pgEnv, pgProgram } from "./postgres";
+import { archivePgDumpVersion, PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
     describeExit,
@@ -262,8 +263,28 @@ async function bytesStored(repo: ResticRepository, before: Promise<Map<string, n
     return bytes;
 }
 
-async function pgDumpVersion(program: string, env: NodeJS.ProcessEnv): Promise<string> {
-    return (await run(program, ["--version"], { env })).stdout.trim();
+/**
+ * pg_dump's version as `pg_dump --version` words it, read from the archive header it writes first (no
+ * process started to ask it); `pg_dump --version` only if the header cannot be read.
+ */
+function pgDumpVersion(dump: Readable, program: string, env: NodeJS.ProcessEnv): Promise<string> {
+    return new Promise<Buffer>((resolve) => {
+        let head = Buffer.alloc(0);
+        const onData = (chunk: Buffer): void => {
+            head = Buffer.concat([head, chunk]);
+            if (head.length >= 4096) done();
+        };
+        const done = (): void => {
+            dump.off("data", onData);
+            resolve(head);
+        };
+        dump.on("data", onData);
+        dump.once("end", done);
+        dump.once("close", done);
+    }).then(async (head) => {
+        const version = archivePgDumpVersion(head);
+        return version ? `pg_dump (PostgreSQL) ${version}` : (await run(program, ["--version"], { env })).stdout.trim();
+    });
 }
 
 async function backupDatabase(
@@ -276,10 +297,6 @@ async function backupDatabase(
 ): Promise<DataResult> {
     const env = pgEnv(ctx.env);
     const pgDump = pgProgram("pg_dump", ctx.env);
-    const version = pgDumpVersion(pgDump, env).then(
-        (v) => v,
-        (e: Error) => e,
-    );
     // restic first: its key derivation and index load overlap the connection and the snapshot export.
     const dumpBackup = startStdinBackup(repo, dumpFileName(repo.target), time, dataTags);
     const { restic, resticOut, resticErr, resticExit } = dumpBackup;
@@ -288,6 +305,11 @@ async function backupDatabase(
     try {
         const { pgSnapshot, sequencesBefore } = await exportSnapshot(session);
         const { dump, dumpErr, dumpExit } = startPgDump(pgDump, pgSnapshot, database, env);
+        const versionText = pgDumpVersion(dump.stdout!, pgDump, env);
+        const version = versionText.then(
+            (v) => v,
+            (e: Error) => e,
+        );
         // restic's stdin is closed only below, once the dump is known to be complete.
         const piped = heldPipe(dump.stdout!, restic.stdin!);
         const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({
@@ -295,7 +317,7 @@ async function backupDatabase(
             bytesRead: piped.bytes(),
         }));
 
-        const { roles, content } = startManifestQueries(database, session, ctx.env);
+        const { roles, content } = startManifestQueries(database, session, ctx.env, versionText);
         const abort = abortDumpBackup(stopProgress, { restic, dump, resticExit, dumpExit });
 
         await dumpEnded({ dumpExit, resticExit, resticErr, dumpErr, repo, database, abort });
@@ -387,9 +409,14 @@ function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: 
 }
 
 /** The server's roles and the row counts in the same snapshot, read while pg_dump runs. */
-function startManifestQueries(database: string, session: PsqlSession, ctxEnv: NodeJS.ProcessEnv) {
+function startManifestQueries(
+    database: string,
+    session: PsqlSession,
+    ctxEnv: NodeJS.ProcessEnv,
+    pgDumpVersionText: Promise<string>,
+) {
     // The server's roles, so a restore onto a new server can create them before the data.
-    const roles = dumpRoles(database, ctxEnv).then(
+    const roles = dumpRoles(database, ctxEnv, pgDumpVersionText).then(
         (r) => r,
         (e: Error) => e,
     );

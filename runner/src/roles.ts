@@ -18,21 +18,25 @@ export interface RoleDefinitions {
     readonly sql: string;
 }
 
-/** Dumps the role definitions of the server `database` lives on. */
-export async function dumpRoles(database: string, env: NodeJS.ProcessEnv): Promise<RoleDefinitions> {
+/**
+ * Dumps the role definitions of the server `database` lives on. `pgDumpVersion` is what pg_dump
+ * reports: pg_dumpall runs only with the pg_dump of its own directory and version (it checks
+ * `pg_dump -V` itself), so its version is pg_dump's, and no process is started to ask it.
+ */
+export async function dumpRoles(
+    database: string,
+    env: NodeJS.ProcessEnv,
+    pgDumpVersion: Promise<string>,
+): Promise<RoleDefinitions> {
     const program = pgProgram("pg_dumpall", env);
-    const clientEnv = pgEnv(env);
     const args = ["--globals-only", "--no-role-passwords", "--no-password", `--database=${database}`];
-    const [version, dump] = await Promise.all([
-        run(program, ["--version"], { env: clientEnv }),
-        run(program, args, { env: clientEnv }),
-    ]);
+    const dump = await run(program, args, { env: pgEnv(env) });
     if (dump.code !== 0 || dump.signal) {
         throw new OperationError(
             `pg_dumpall --globals-only (the server's roles) failed: ${stderrTail(dump.stderr) || `exit status ${dump.code}`}`,
         );
     }
-    return { pgDumpallVersion: version.stdout.trim(), sql: dump.stdout };
+    return { pgDumpallVersion: (await pgDumpVersion).replace(/^pg_dump /, "pg_dumpall "), sql: dump.stdout };
 }
 
 const IDENT = String.raw`("(?:[^"]|"")+"|[A-Za-z_][A-Za-z0-9_$]*)`;

@@ -121,8 +121,14 @@ describe.concurrent("database backup and restore", () => {
                 largeObjects: number;
                 tableDigest: string;
             };
-            dump: { bytes: number };
+            dump: { bytes: number; pgDumpVersion: string };
+            roles: { pgDumpallVersion: string };
         };
+        // The versions as the programs report them (read from the archive header: no process asked).
+        const version = (program: string): string =>
+            spawnSync(join(testbed.pg.binDir, program), ["--version"], { encoding: "utf8" }).stdout.trim();
+        expect(m.dump.pgDumpVersion).toBe(version("pg_dump"));
+        expect(m.roles.pgDumpallVersion).toBe(version("pg_dumpall"));
         expect(m.content.tables).toEqual(
             expect.arrayContaining([
                 { schema: "Lager ü", table: "Artikel", rows: 300, digest: expect.stringMatching(/^-?\d+$/) },

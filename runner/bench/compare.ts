@@ -1,0 +1,128 @@
+/**
+ * Fixed cost, before and after (not part of the test suite): the runner of a git commit and the one
+ * in this working tree, both compiled as in the image, run interleaved on an empty database against
+ * real PostgreSQL and `rclone serve restic` on 127.0.0.1, so both see the same load. Prints medians
+ * of the fixed cost (runner − bare pg_dump, or − bare CREATE DATABASE + pg_restore, as `npm run
+ * bench` measures it) in seconds and in restic starts, and the client CPU of each run.
+ *
+ *     npx tsx runner/bench/compare.ts <commit> [rounds (5)]
+ */
+import { execSync, spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir, loadavg } from "node:os";
+import { join, resolve } from "node:path";
+import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
+
+const repoRoot = resolve(__dirname, "../..");
+const ref = process.argv[2];
+if (!ref) throw new Error("usage: npx tsx runner/bench/compare.ts <commit> [rounds]");
+const rounds = Number(process.argv[3] ?? 5);
+
+function compile(src: string, build: string): string {
+    const r = spawnSync(
+        process.execPath,
+        [
+            join(repoRoot, "node_modules/typescript/bin/tsc"),
+            "-p",
+            join(src, "runner/tsconfig.build.json"),
+            "--outDir",
+            build,
+        ],
+        { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(r.stdout);
+    mkdirSync(join(build, "node_modules"));
+    symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
+    return join(build, "runner/src/cli.js");
+}
+function cpuRun(cli: string, args: string[], env: NodeJS.ProcessEnv): { wall: number; cpu: number } {
+    const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", process.execPath, cli, ...args], { env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(r.stderr);
+    const [e, u, s] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+    return { wall: e, cpu: u + s };
+}
+const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const load = (): string =>
+    loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ");
+type Runs = Record<string, Record<"backup" | "restore", { wall: number; cpu: number }[]>>;
+interface Baseline {
+    dump: number[];
+    restore: number[];
+    restic: number[];
+}
+
+/** One round of the baselines: bare pg_dump, bare CREATE DATABASE + pg_restore, one restic start. */
+function baselineRound(pg: Postgres, nas: Nas, emptyDump: string, base: Baseline): void {
+    const penv = { ...process.env, ...pg.env };
+    let t = performance.now();
+    spawnSync("sh", ["-c", `"${join(pg.binDir, "pg_dump")}" -Fc -Z0 -d empty > /dev/null`], { env: penv });
+    base.dump.push((performance.now() - t) / 1000);
+    pg.sql("postgres", "DROP DATABASE IF EXISTS bare");
+    t = performance.now();
+    pg.sql("postgres", "CREATE DATABASE bare");
+    spawnSync(join(pg.binDir, "pg_restore"), ["--single-transaction", "-d", "bare", emptyDump], { env: penv });
+    base.restore.push((performance.now() - t) / 1000);
+    t = performance.now();
+    spawnSync("restic", ["snapshots", "--no-lock", "--json"], {
+        env: { ...process.env, ...nas.resticEnv("e-after", "backup") },
+    });
+    base.restic.push((performance.now() - t) / 1000);
+}
+
+function report(res: Runs, base: Baseline): void {
+    const r1 = med(base.restic);
+    console.log(
+        `medians of ${rounds}, interleaved: bare pg_dump ${med(base.dump).toFixed(2)} s, bare createdb+pg_restore ${med(base.restore).toFixed(2)} s, one restic start ${r1.toFixed(2)} s`,
+    );
+    for (const k of ["before", "after"]) {
+        for (const op of ["backup", "restore"] as const) {
+            const wall = med(res[k][op].map((x) => x.wall));
+            const cpu = med(res[k][op].map((x) => x.cpu));
+            const fixed = wall - (op === "backup" ? med(base.dump) : med(base.restore));
+            console.log(
+                `${k.padEnd(6)} ${op.padEnd(7)} wall ${wall.toFixed(2)} s, fixed ${fixed.toFixed(2)} s = ${(fixed / r1).toFixed(2)} restic starts; client CPU ${cpu.toFixed(2)} s`,
+            );
+        }
+    }
+}
+
+async function main(): Promise<void> {
+    const work = mkdtempSync(join(tmpdir(), "compare-"));
+    const old = join(work, "old");
+    mkdirSync(old);
+    execSync(`git -C ${repoRoot} archive ${ref} | tar -x -C ${old}`);
+    symlinkSync(join(repoRoot, "node_modules"), join(old, "node_modules"));
+    const clis = { before: compile(old, join(work, "bold")), after: compile(repoRoot, join(work, "bnew")) };
+    const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
+    try {
+        pg.sql("postgres", "CREATE DATABASE empty");
+        const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
+        const res: Runs = { before: { backup: [], restore: [] }, after: { backup: [], restore: [] } };
+        const base: Baseline = { dump: [], restore: [], restic: [] };
+        for (const [k, cli] of Object.entries(clis))
+            cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", "empty"], env);
+        const emptyDump = join(work, "e.dump");
+        spawnSync(join(pg.binDir, "pg_dump"), ["-Fc", "-Z0", "-d", "empty", "-f", emptyDump], {
+            env: { ...process.env, ...pg.env },
+        });
+        console.log(`load before: ${load()}`);
+        for (let i = 0; i < rounds; i++) {
+            for (const [k, cli] of Object.entries(clis)) {
+                res[k].backup.push(cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", "empty"], env));
+                pg.sql("postgres", `DROP DATABASE IF EXISTS r_${k}`);
+                const restore = ["restore", "--target", `e-${k}`, "--into-database", `r_${k}`, "--create"];
+                res[k].restore.push(cpuRun(cli, restore, env));
+            }
+            baselineRound(pg, nas, emptyDump, base);
+        }
+        console.log(`load after: ${load()}`);
+        report(res, base);
+    } finally {
+        pg.cleanup();
+        await nas.cleanup();
+        rmSync(work, { recursive: true, force: true });
+    }
+}
+void main();
