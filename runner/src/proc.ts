@@ -7,7 +7,7 @@ import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from "
 import { createHash } from "node:crypto";
 import { accessSync, constants } from "node:fs";
 import { delimiter, isAbsolute, join } from "node:path";
-import { PassThrough, type Readable, type Writable } from "node:stream";
+import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
 import { redact } from "./log";
 
 export class UsageError extends Error {}
@@ -162,37 +162,62 @@ export interface PipedStream {
     bytes(): number;
     /** Hex SHA-256 of everything that passed; call once the source has ended. */
     sha256(): string;
-    /** Resolves once the source ended and everything it produced was handed to the consumer. */
+    /** Resolves once the source ended and everything it produced was handed to the consumer (but a held-back last chunk). */
     readonly drained: Promise<void>;
+    /** With `holdLastChunk`: hands the held-back last chunk to the consumer (after `drained`). */
+    release(): void;
 }
 
 /**
  * Pipes `from` into `to` but never ends `to`: the caller ends it (commit) only once it knows the
  * source is complete, or kills the consumer (abort), so a truncated stream can never be committed.
- * Counts and hashes what passes through.
+ * Counts and hashes what passes through. With `holdLastChunk`, the source's last chunk also stays
+ * back until `release`: a consumer that needs every byte of its input to finish (pg_restore needs an
+ * archive's last bytes, the end of its last data block, before it can commit) cannot finish before
+ * the caller checked the whole stream.
  */
-export function heldPipe(from: Readable, to: Writable): PipedStream {
+export function heldPipe(from: Readable, to: Writable, options: { holdLastChunk?: boolean } = {}): PipedStream {
     const hash = createHash("sha256");
     let bytes = 0;
     let digest: string | undefined;
-    const drained = new Promise<void>((resolve) => {
-        from.once("end", resolve);
-        from.once("close", resolve);
-    });
     from.on("data", (chunk: Buffer) => {
         hash.update(chunk);
         bytes += chunk.length;
     });
-    from.pipe(to, { end: false });
+    let last: Buffer | undefined;
+    const source = options.holdLastChunk
+        ? from.pipe(
+              new Transform({
+                  transform(chunk: Buffer, _encoding, done) {
+                      const previous = last;
+                      last = chunk;
+                      done(null, previous);
+                  },
+              }),
+          )
+        : from;
+    const drained = new Promise<void>((resolve) => {
+        source.once("end", resolve);
+        source.once("close", resolve);
+    });
+    source.pipe(to, { end: false });
     // A consumer that stops reading (pg_restore may exit after the last entry, before the end of its
     // input; restic may die) makes pipe() unpipe and pause the source: keep reading it, so what it
     // produced is still counted and hashed and `drained` resolves instead of waiting forever.
     const keepReading = (): void => {
-        from.resume();
+        source.resume();
     };
     to.once("error", keepReading);
     to.once("close", keepReading);
-    return { bytes: () => bytes, sha256: () => (digest ??= hash.digest("hex")), drained };
+    return {
+        bytes: () => bytes,
+        sha256: () => (digest ??= hash.digest("hex")),
+        drained,
+        release: () => {
+            if (last) to.write(last);
+            last = undefined;
+        },
+    };
 }
 
 /**

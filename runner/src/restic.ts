@@ -158,6 +158,13 @@ export class ResticRepository {
         return files;
     }
 
+    /** The ids of the repository's snapshots, from the REST server's listing (no restic start). */
+    async snapshotFiles(): Promise<string[]> {
+        const { status, body } = await this.rest("GET", "snapshots/");
+        if (status !== 200) this.refuse(status);
+        return (JSON.parse(body) as { name: string }[]).map((f) => f.name);
+    }
+
     /** Creates the repository (format version 2: compression) on the first backup of a target. */
     async ensureInitialized(): Promise<void> {
         if ((await this.probe()) === "exists") return;
@@ -196,9 +203,15 @@ export class ResticRepository {
         return JSON.parse(result.stdout || "[]") as ResticSnapshot[];
     }
 
-    async readFile(snapshotId: string, path: string): Promise<string> {
-        return (await this.run(`reading ${path} of snapshot ${snapshotId.slice(0, 8)}`, ["dump", snapshotId, path]))
-            .stdout;
+    /**
+     * A (small) file of a snapshot; `latest` with `latestTags` (restic 0.14 `dump --tag a,b`: both
+     * tags): of the newest such snapshot. Without a lock, like the listing: restic 0.14 sleeps 200 ms
+     * after creating one; a prune that removes the file meanwhile makes this fail, nothing else.
+     */
+    async readFile(snapshotId: string, path: string, latestTags: readonly string[] = []): Promise<string> {
+        const filter = latestTags.length > 0 ? ["--tag", latestTags.join(",")] : [];
+        const what = `reading ${path} of snapshot ${snapshotId.slice(0, 8)}`;
+        return (await this.run(what, ["dump", "--no-lock", ...filter, snapshotId, path])).stdout;
     }
 
     /** Removes locks of restic processes that died (never a live lock). */

@@ -37,6 +37,7 @@ import {
     waitForExit,
     withStdioBuffer,
     type Exit,
+    type PipedStream,
 } from "./proc";
 import { explainResticFailure, type ResticRepository } from "./restic";
 import { createMissingRoles, dropRoles } from "./roles";
@@ -45,8 +46,10 @@ import {
     manifestFileName,
     selectBackup,
     SelectionError,
+    tags,
     type Backup,
     type BackupSelector,
+    type TargetKind,
 } from "./snapshots";
 
 export interface RestoreOutcome {
@@ -70,8 +73,19 @@ export interface StartedDump {
     readonly exit: Promise<Exit>;
 }
 
-function startDump(repo: ResticRepository, backup: Backup): StartedDump {
-    const child = repo.spawn(["dump", backup.id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
+/** The snapshot a restore reads: a listed backup, or the one the newest manifest names. */
+export type RestoredSnapshot = Pick<Backup, "id" | "shortId" | "time">;
+
+/** Thrown when the dump read back is not the one the manifest commits; nothing was restored. */
+export class DumpMismatchError extends OperationError {}
+
+/** `restic dump` of the dump file of `snapshot` (`latest` with `latestTags`: of the newest such snapshot). */
+function startDump(repo: ResticRepository, snapshot: string, latestTags: readonly string[] = []): StartedDump {
+    const filter = latestTags.length > 0 ? ["--tag", latestTags.join(",")] : [];
+    const child = repo.spawn(
+        ["dump", ...filter, snapshot, `/${dumpFileName(repo.target)}`],
+        ["ignore", "pipe", "pipe"],
+    );
     return { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
 }
 
@@ -85,9 +99,16 @@ export async function stopDump(dump: StartedDump | undefined): Promise<void> {
 
 /** The backup to restore, its manifest, and for a database backup its dump already streaming from the NAS. */
 export interface OpenedBackup {
-    readonly backup: Backup;
+    readonly backup: RestoredSnapshot;
     readonly manifest: Manifest;
     readonly dump?: StartedDump;
+    /**
+     * Opened without a listing: the newest manifest, and `restic dump latest` of the newest database
+     * dump, read side by side. That dump is restored only if it is exactly the manifest's (size and
+     * SHA-256, checked before pg_restore can commit); otherwise `DumpMismatchError`, and
+     * `withOpenedBackup` opens the backup the listing selects.
+     */
+    readonly withoutListing?: boolean;
 }
 
 async function selectFromRepository(repo: ResticRepository, selector: BackupSelector): Promise<Backup> {
@@ -117,16 +138,90 @@ async function readManifest(repo: ResticRepository, backup: Backup): Promise<Man
 /**
  * Finds the backup to restore and reads its manifest. For a database backup (its `kind=` tag) the
  * dump is started at the same time: the two restic processes derive the key and load the index in
- * parallel, and the dump's output waits for pg_restore.
+ * parallel, and the dump's output waits for pg_restore. The latest backup is opened without a
+ * listing (one key derivation on the critical path instead of two), unless `list`.
  */
-export async function openBackup(repo: ResticRepository, selector: BackupSelector): Promise<OpenedBackup> {
+export async function openBackup(
+    repo: ResticRepository,
+    selector: BackupSelector,
+    options: { kind?: TargetKind; list?: boolean } = {},
+): Promise<OpenedBackup> {
+    if (selector.snapshot === "latest" && !selector.before && !options.list) {
+        const opened = await openLatest(repo, options.kind);
+        if (opened) return opened;
+    }
     const backup = await selectFromRepository(repo, selector);
-    const dump = backup.kind === "database" ? startDump(repo, backup) : undefined;
+    const dump = backup.kind === "database" ? startDump(repo, backup.id) : undefined;
     try {
         return { backup, manifest: await readManifest(repo, backup), dump };
     } catch (e) {
         await stopDump(dump);
         throw e;
+    }
+}
+
+/**
+ * The newest manifest (`restic dump latest --tag manifest`) and, unless a directory is expected, the
+ * newest database dump, side by side. The manifest is the commit record: the backup it names is
+ * complete. Undefined (the listing decides) when there is no readable manifest or it names a data
+ * snapshot the NAS does not hold (a manifest whose backup was deleted).
+ */
+async function openLatest(repo: ResticRepository, kind: TargetKind | undefined): Promise<OpenedBackup | undefined> {
+    const dump = kind === "directory" ? undefined : startDump(repo, "latest", [tags.kind("database")]);
+    const [probe, text, stored] = await Promise.allSettled([
+        repo.requireExisting(),
+        repo.readFile("latest", `/${manifestFileName}`, [tags.manifest, tags.target(repo.target)]),
+        repo.snapshotFiles(),
+    ]);
+    if (probe.status === "rejected") {
+        await stopDump(dump);
+        throw probe.reason;
+    }
+    const manifest = text.status === "fulfilled" ? parsedOrUndefined(text.value) : undefined;
+    const data = manifest?.dataSnapshot;
+    const held = stored.status === "fulfilled" && data !== undefined && stored.value.some((id) => id.startsWith(data));
+    if (!manifest || !held) {
+        await stopDump(dump);
+        return undefined;
+    }
+    const backup = {
+        id: manifest.dataSnapshot,
+        shortId: manifest.dataSnapshot.slice(0, 8),
+        time: new Date(manifest.time),
+    };
+    if (manifest.kind !== "database") {
+        await stopDump(dump);
+        return { backup, manifest, withoutListing: true };
+    }
+    return { backup, manifest, dump: dump ?? startDump(repo, backup.id), withoutListing: true };
+}
+
+function parsedOrUndefined(text: string): Manifest | undefined {
+    try {
+        return parseManifest(text);
+    } catch {
+        return undefined; // the listing path names the backup whose manifest is unreadable
+    }
+}
+
+/**
+ * Opens the backup and restores it with `attempt`. Should the latest backup, opened without a
+ * listing, turn out not to be the newest manifest's (a newer backup without manifest: nothing was
+ * restored), the backup the listing selects is opened and restored instead.
+ */
+export async function withOpenedBackup<T>(
+    repo: ResticRepository,
+    selector: BackupSelector,
+    kind: TargetKind | undefined,
+    attempt: (opened: OpenedBackup) => Promise<T>,
+): Promise<T> {
+    const opened = await openBackup(repo, selector, { kind });
+    try {
+        return await attempt(opened);
+    } catch (e) {
+        if (!(e instanceof DumpMismatchError) || !opened.withoutListing) throw e;
+        log("warn", "restore.latest_not_complete", { target: repo.target, cause: e.message });
+        return await attempt(await openBackup(repo, selector, { kind, list: true }));
     }
 }
 
@@ -173,13 +268,22 @@ export async function checkRoom(directory: string, bytes: number): Promise<void>
     }
 }
 
+/** Fails (DumpMismatchError) unless what was read is exactly the dump the manifest commits. */
+function checkDumpRead(read: { bytes: number; sha256: string }, manifest: DatabaseManifest, outcome: string): void {
+    const { bytes, sha256 } = read;
+    if (bytes === manifest.dump.bytes && sha256 === manifest.dump.sha256) return;
+    throw new DumpMismatchError(
+        `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…; ${outcome}`,
+    );
+}
+
 /**
  * Lands the dump in `folder`, counting and hashing it, and checks it against the manifest before
  * anything is restored.
  */
 async function landDump(
     repo: ResticRepository,
-    backup: Backup,
+    backup: RestoredSnapshot,
     manifest: DatabaseManifest,
     dump: StartedDump,
     folder: string,
@@ -204,11 +308,7 @@ async function landDump(
         }),
     ]);
     const sha256 = hash.digest("hex");
-    if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
-        throw new OperationError(
-            `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…; nothing was restored`,
-        );
-    }
+    checkDumpRead({ bytes, sha256 }, manifest, "nothing was restored");
     return { file, bytes, sha256 };
 }
 
@@ -300,7 +400,7 @@ async function dropCreated(ctx: Context, options: DatabaseRestoreOptions): Promi
 async function createRoles(
     ctx: Context,
     repo: ResticRepository,
-    backup: Backup,
+    backup: RestoredSnapshot,
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
 ): Promise<string[]> {
@@ -321,17 +421,44 @@ async function createRoles(
 }
 
 /**
- * Feeds `restic dump` (already started) into pg_restore in one transaction. pg_restore sees the end
- * of its input only after restic exited 0 and every byte was handed over: a partial read can never
- * commit. The cause of a failure is the program that failed first, not the one the runner killed.
+ * Once restic's dump ended: pg_restore gets the held-back last chunk and the end of its input (and
+ * commits) only if restic succeeded and what it read is exactly the manifest's dump; else it is killed.
+ */
+async function commitOrKill(
+    dumpExit: Exit,
+    piped: PipedStream,
+    restore: ChildProcess,
+    manifest: DatabaseManifest,
+): Promise<"restic" | "mismatch" | undefined> {
+    if (dumpExit.code !== 0 || dumpExit.signal) {
+        restore.kill("SIGKILL");
+        return "restic";
+    }
+    await piped.drained;
+    if (piped.bytes() !== manifest.dump.bytes || piped.sha256() !== manifest.dump.sha256) {
+        restore.kill("SIGKILL");
+        return "mismatch";
+    }
+    piped.release();
+    restore.stdin!.end();
+    return undefined;
+}
+
+/**
+ * Feeds `restic dump` (already started) into pg_restore in one transaction. pg_restore gets the last
+ * chunk and the end of its input only after restic exited 0 and every byte read matches the
+ * manifest's size and SHA-256 (it needs an archive's last bytes before it can commit): a partial or
+ * different dump can never commit. The cause of a failure is the program that failed first, not the
+ * one the runner killed.
  */
 async function streamIntoPgRestore(
     ctx: Context,
     repo: ResticRepository,
-    backup: Backup,
+    opened: { backup: RestoredSnapshot; manifest: DatabaseManifest },
     dump: StartedDump,
     options: DatabaseRestoreOptions,
 ): Promise<{ bytes: number; sha256: string }> {
+    const { backup, manifest } = opened;
     const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
     if (options.noOwner) args.push("--no-owner", "--no-acl");
     if (options.force) args.push("--clean", "--if-exists");
@@ -342,21 +469,16 @@ async function streamIntoPgRestore(
     });
     const restoreErr = collect(restore.stderr);
     restore.stdin!.on("error", () => undefined);
-    const piped = heldPipe(dump.output, restore.stdin!);
+    const piped = heldPipe(dump.output, restore.stdin!, { holdLastChunk: true });
     const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({
         target: repo.target,
         bytesRestored: piped.bytes(),
     }));
-    let failedFirst: "restic" | "pg_restore" | undefined;
+    let failedFirst: "restic" | "pg_restore" | "mismatch" | undefined;
     const [dumpExit, pgExit] = await Promise.all([
         dump.exit.then(async (e) => {
-            if (e.code !== 0 || e.signal) {
-                failedFirst ??= "restic";
-                restore.kill("SIGKILL");
-            } else {
-                await piped.drained;
-                restore.stdin!.end();
-            }
+            const failed = await commitOrKill(e, piped, restore, manifest);
+            if (failed) failedFirst ??= failed;
             return e;
         }),
         waitForExit(restore).then((e) => {
@@ -369,6 +491,7 @@ async function streamIntoPgRestore(
     ]);
     stopProgress();
     const nothing = "nothing was restored (one transaction)";
+    if (failedFirst === "mismatch") checkDumpRead({ bytes: piped.bytes(), sha256: piped.sha256() }, manifest, nothing);
     if (failedFirst === "pg_restore" || (failedFirst === undefined && (pgExit.code !== 0 || pgExit.signal))) {
         const hint = /role ".*" does not exist/.test(restoreErr())
             ? "; the backup's roles do not exist on this server: pass --create-roles to create them (without passwords) before the data"
@@ -409,7 +532,7 @@ async function checkRestored(
     return compareContent(manifest.content, { ...content, sequences }, { access: !options.noOwner });
 }
 
-/** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the manifest. */
+/** Streams `restic dump` of the dump file into pg_restore (one transaction), then checks the content against the manifest. */
 export async function restoreDatabase(
     ctx: Context,
     repo: ResticRepository,
@@ -421,7 +544,7 @@ export async function restoreDatabase(
     const { backup, manifest } = opened;
     // restic opens the repository (key derivation, index) while the database is prepared; its
     // output is kept until pg_restore reads it.
-    const dump = opened.dump ?? startDump(repo, backup);
+    const dump = opened.dump ?? startDump(repo, backup.id);
     let created = false;
     let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
@@ -436,17 +559,12 @@ export async function restoreDatabase(
             jobs: options.jobs ?? 1,
         });
         const jobs = options.jobs ?? 1;
-        const { bytes, sha256 } =
+        // Both check the dump read back against the manifest's size and SHA-256 before anything is committed.
+        const { bytes } =
             jobs > 1
                 ? await restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
-                : await streamIntoPgRestore(ctx, repo, backup, dump, options);
-        const problems: string[] = [];
-        if (bytes !== manifest.dump.bytes || sha256 !== manifest.dump.sha256) {
-            problems.push(
-                `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…`,
-            );
-        }
-        problems.push(...(await checkRestored(ctx, session, manifest, options)));
+                : await streamIntoPgRestore(ctx, repo, opened, dump, options);
+        const problems = await checkRestored(ctx, session, manifest, options);
         await session.close();
         return {
             target: repo.target,
@@ -503,7 +621,7 @@ export async function countFiles(dir: string): Promise<{ files: number; bytes: n
  */
 export async function restoreDirectory(
     repo: ResticRepository,
-    backup: Backup,
+    backup: RestoredSnapshot,
     manifest: DirectoryManifest,
     into: string,
     force: boolean,
@@ -576,35 +694,50 @@ export interface RestoreCommandOptions {
     readonly scratchDirectory?: string;
 }
 
+/** Restores an opened backup as the command asked (refusing a backup of the other kind). */
+async function restoreOpened(
+    ctx: Context,
+    repo: ResticRepository,
+    opened: OpenedBackup,
+    options: RestoreCommandOptions,
+    target: ReturnType<typeof openTarget> | undefined,
+): Promise<RestoreOutcome> {
+    const { backup, manifest } = opened;
+    if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
+        await stopDump(opened.dump);
+        throw new UsageError("--jobs restores databases only");
+    }
+    if (manifest.kind !== (options.intoDatabase ? "database" : "directory")) {
+        await stopDump(opened.dump);
+        throw new UsageError(
+            `${backup.shortId} is a ${manifest.kind} backup: use --into-${manifest.kind === "database" ? "database" : "directory"}`,
+        );
+    }
+    return manifest.kind === "database"
+        ? await restoreDatabase(
+              ctx,
+              repo,
+              { ...opened, manifest },
+              { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
+              target,
+          )
+        : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
+}
+
 export async function restoreCommand(ctx: Context, options: RestoreCommandOptions): Promise<RestoreOutcome> {
     if (!options.intoDatabase === !options.intoDirectory)
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
-    // The target database is looked at while restic finds and opens the backup.
-    const target = options.intoDatabase ? openTarget(options.intoDatabase, ctx.env) : undefined;
+    // The target database is looked at while restic finds and opens the backup (first attempt only).
+    const early = options.intoDatabase ? openTarget(options.intoDatabase, ctx.env) : undefined;
+    let target = early;
     try {
-        const opened = await openBackup(repo, options.selector);
-        const { backup, manifest } = opened;
-        if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
-            await stopDump(opened.dump);
-            throw new UsageError("--jobs restores databases only");
-        }
-        if (manifest.kind !== (options.intoDatabase ? "database" : "directory")) {
-            await stopDump(opened.dump);
-            throw new UsageError(
-                `${backup.shortId} is a ${manifest.kind} backup: use --into-${manifest.kind === "database" ? "database" : "directory"}`,
-            );
-        }
-        const outcome =
-            manifest.kind === "database"
-                ? await restoreDatabase(
-                      ctx,
-                      repo,
-                      { ...opened, manifest },
-                      { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
-                      target,
-                  )
-                : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
+        const kind = options.intoDatabase ? "database" : "directory";
+        const outcome = await withOpenedBackup(repo, options.selector, kind, (opened) => {
+            const session = target;
+            target = undefined;
+            return restoreOpened(ctx, repo, opened, options, session);
+        });
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });
             throw new OperationError(`restore of ${outcome.snapshot} is incomplete: ${outcome.problems.join("; ")}`);
@@ -612,7 +745,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         log("info", "restore.success", { ...outcome, complete: true });
         return outcome;
     } catch (e) {
-        void target?.then((t) => t instanceof PsqlSession && t.kill());
+        void early?.then((t) => t instanceof PsqlSession && t.kill());
         if (!(e instanceof UsageError) && !/restore of .* is incomplete/.test((e as Error).message)) {
             log("error", "restore.failure", { target: options.target, cause: (e as Error).message });
         }

@@ -17,7 +17,7 @@ import type { ResticRepository } from "./restic";
 import { budgetCause, recordDrill, restoreBudget, type RestoreBudget } from "./rto";
 import { checkScratchRoom } from "./scratch";
 import {
-    openBackup,
+    withOpenedBackup,
     restoreDatabase,
     restoreDirectory,
     stopDump,
@@ -134,19 +134,21 @@ async function restoreDrill(
     const budget = restoreBudget(options.rtoShare);
     try {
         const drillStart = performance.now();
-        const opened = await openBackup(repo, { snapshot: "latest" });
-        const { backup } = opened;
-        log("info", "verify.drill.start", {
-            target,
-            snapshot: backup.shortId,
-            snapshotTime: backup.time.toISOString(),
+        let backup: OpenedBackup["backup"] | undefined;
+        const outcome = await withOpenedBackup(repo, { snapshot: "latest" }, undefined, (opened) => {
+            backup = opened.backup;
+            log("info", "verify.drill.start", {
+                target,
+                snapshot: backup.shortId,
+                snapshotTime: backup.time.toISOString(),
+            });
+            return restoreIntoScratch(ctx, repo, opened, options);
         });
-        const outcome = await restoreIntoScratch(ctx, repo, opened, options);
         const durationSeconds = secondsSince(drillStart);
         const drill = judgeDrill(outcome, durationSeconds, budget);
         // The throughput of a complete drill is what status projects restore times from.
         if (outcome.problems.length === 0) {
-            await recordDrill(repo, backup.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
+            await recordDrill(repo, backup!.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
                 log("warn", "verify.drill.record_failed", { target, cause: e.message }),
             );
         }

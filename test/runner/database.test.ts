@@ -260,6 +260,59 @@ describe.concurrent("fixed cost: restic starts per run", () => {
             [second.snapshot, false],
         ]);
     });
+
+    it("starts restic twice per restore of the latest backup (its manifest and its dump, side by side), with no snapshot listing", async () => {
+        const { env, starts } = countingRestic();
+        const b = await runCli(["backup", "--target", "counted-restore", "--database", "shop", "--json"], env);
+        expect(b.code, b.stderr).toBe(0);
+        starts();
+        const r = await runCli(
+            ["restore", "--target", "counted-restore", "--into-database", "counted_r", "--create"],
+            env,
+        );
+        expect(r.code, r.stderr).toBe(0);
+        const started = starts();
+        expect(started).toHaveLength(2);
+        expect(started.every((s) => s.startsWith("dump "))).toBe(true);
+        expect(started.some((s) => s.includes("/manifest.json"))).toBe(true);
+        expect(started.some((s) => s.includes("/counted-restore.pgdump"))).toBe(true);
+        expect(fingerprint("counted_r")).toBe(fingerprint("shop"));
+        expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({
+            snapshot: (JSON.parse(b.stdout) as { snapshot: string }).snapshot,
+            complete: true,
+        });
+    });
+
+    it("never restores a newer dump without manifest: the latest complete backup is restored instead", async () => {
+        const b = await runCli(["backup", "--target", "stale", "--database", "shop", "--json"], testbed.env);
+        expect(b.code, b.stderr).toBe(0);
+        // A newer data snapshot without manifest (a runner killed between the two commits), holding a
+        // valid dump of another database: pg_restore would restore it happily.
+        testbed.pg.sql("postgres", "CREATE DATABASE other");
+        testbed.pg.sql("other", "CREATE TABLE intruder (x int); INSERT INTO intruder VALUES (1)");
+        const otherDump = spawnSync(join(testbed.pg.binDir, "pg_dump"), ["-Fc", "-Z0", "-d", "other"], {
+            env: { ...process.env, ...testbed.pg.env },
+        }).stdout;
+        const tags = ["target=stale", "kind=database", "run=killed", "daily"].flatMap((t) => ["--tag", t]);
+        const incomplete = spawnSync(
+            "restic",
+            ["backup", "--stdin", "--stdin-filename", "stale.pgdump", "--host", "stale", ...tags],
+            {
+                input: otherDump,
+                env: { PATH: process.env.PATH, HOME: process.env.HOME, ...testbed.nas.resticEnv("stale", "backup") },
+            },
+        );
+        expect(incomplete.status, incomplete.stderr?.toString()).toBe(0);
+
+        const r = await runCli(["restore", "--target", "stale", "--into-database", "stale_r", "--create"], testbed.env);
+        expect(r.code, r.stderr).toBe(0);
+        expect(r.events.map((e) => e.event)).toContain("restore.latest_not_complete");
+        expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({
+            snapshot: (JSON.parse(b.stdout) as { snapshot: string }).snapshot,
+        });
+        expect(fingerprint("stale_r")).toBe(fingerprint("shop"));
+        expect(testbed.pg.sql("stale_r", "SELECT count(*) FROM pg_class WHERE relname = 'intruder'")).toBe("0");
+    });
 });
 
 describe.concurrent("failures give a clear cause and a non-zero exit", () => {

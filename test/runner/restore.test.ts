@@ -144,7 +144,7 @@ describe.concurrent("restore onto a new server", () => {
         );
         await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
         const restore = runCli(["restore", "--target", "plain", "--into-database", "plain_slow"], freshEnv);
-        const dumping = (): number[] => processesMatching(/restic.* dump [0-9a-f]{64} \/plain\.pgdump/);
+        const dumping = (): number[] => processesMatching(/restic.* dump .*(latest|[0-9a-f]{64}) \/plain\.pgdump/);
         await vi.waitFor(() => expect(dumping().length).toBeGreaterThan(0), { timeout: 60_000, interval: 20 });
         await vi.waitFor(() => expect(dumping()).toEqual([]), { timeout: 60_000, interval: 50 });
         psql.stdin.end("COMMIT;\n");
