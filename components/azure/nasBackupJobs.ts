@@ -87,7 +87,7 @@ export function ephemeralStorageGiB(cpu: number): number {
 
 /** What the runner's room error tells the operator when a target outgrew the replica's ephemeral storage. */
 export const scratchHint =
-    "nothing in the job: a Container Apps replica has at most 8 GiB of ephemeral storage; this target needs the drill scratch share of README.md (NAS backups of prod and trial, drill scratch space)";
+    "no setting of this job can give it more: a Container Apps replica has at most 8 GiB of ephemeral storage; this target needs the drill scratch share of README.md (NAS backups of prod and trial, drill scratch space)";
 
 /** The job secrets' values (made Pulumi secrets by the component). */
 export interface JobSecretValues {

@@ -69,7 +69,7 @@ export interface ScratchRoomOptions {
     readonly scratchServer: boolean;
     /** Count at most this many bytes as available (--scratch-limit), e.g. a filesystem other jobs share. */
     readonly limitBytes?: number;
-    /** What to raise when it is too small (--scratch-hint), e.g. the stack configuration key that sizes it. */
+    /** What the operator can do when it is too small (--scratch-hint), e.g. raise the stack configuration key that sizes it. */
     readonly hint?: string;
 }
 
@@ -89,9 +89,9 @@ export async function checkScratchRoom(options: ScratchRoomOptions): Promise<{ n
     const needed = roomNeeded(options.manifest, room.bsize, options.scratchServer);
     if (room.free < needed.bytes) {
         const limited = options.limitBytes === undefined ? "" : ` (--scratch-limit ${options.limitBytes})`;
-        const raise = options.hint ?? "more free space on that filesystem, or another --scratch-directory";
+        const todo = options.hint ?? "free space on that filesystem, or pass another --scratch-directory";
         throw new OperationError(
-            `target ${target}: the restore needs ${needed.bytes} bytes on the scratch directory ${directory} (${needed.basis}); ${room.free} bytes are available${limited}: nothing was restored; raise ${raise}`,
+            `target ${target}: the restore needs ${needed.bytes} bytes on the scratch directory ${directory} (${needed.basis}); ${room.free} bytes are available${limited}: nothing was restored; ${todo}`,
         );
     }
     return { needed: needed.bytes, available: room.free };

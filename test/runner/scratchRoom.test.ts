@@ -15,7 +15,7 @@ import { useRunnerTestbed } from "./testbed";
 
 const work = mkdtempSync(join(tmpdir(), "nas-backup-room-"));
 const share = join(work, "documents");
-const hint = "backup-policy:nasBackup.scratch.sizeGiB";
+const hint = "raise backup-policy:nasBackup.scratchGiB";
 
 const testbed = useRunnerTestbed(({ pg }) => {
     mkdirSync(join(share, "Rechnungen"), { recursive: true });
@@ -51,7 +51,7 @@ describe("verify: room on the scratch space before the drill restores", () => {
         const cause = failureCause(tooSmall);
         expect(cause).toMatch(
             new RegExp(
-                `^target documents: the restore needs \\d+ bytes on the scratch directory ${scratch} \\(3 files of 318000 bytes.*; \\d+ bytes are available \\(--scratch-limit 67108864\\): nothing was restored; raise ${hint}$`,
+                `^target documents: the restore needs \\d+ bytes on the scratch directory ${scratch} \\(3 files of 318000 bytes.*; \\d+ bytes are available \\(--scratch-limit 67108864\\): nothing was restored; ${hint}$`,
             ),
         );
         const [needed, available] = sizes(cause);
@@ -87,7 +87,7 @@ describe("verify: room on the scratch space before the drill restores", () => {
         expect(tooSmall.code).toBe(1);
         const cause = failureCause(tooSmall);
         expect(cause).toMatch(/^target crm: the restore needs .*the database's \d+ bytes when it was backed up/);
-        expect(cause).toMatch(new RegExp(`raise ${hint}$`));
+        expect(cause).toMatch(new RegExp(`; ${hint}$`));
         expect(sizes(cause)).toEqual([
             manifest.content.bytes + SCRATCH_SERVER_WAL_BYTES + SCRATCH_RESERVE_BYTES,
             1024 ** 3,

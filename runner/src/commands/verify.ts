@@ -58,7 +58,7 @@ export const verifySpec = {
             placeholder: "TEXT",
             env: "NAS_BACKUP_SCRATCH_HINT",
             description:
-                "what the error names to raise when the scratch is too small (e.g. the configuration key that sizes it).",
+                "what the error tells the operator to do when the scratch is too small (e.g. raise the configuration key that sizes it).",
         },
         options.repositoryBase,
         options.json,
