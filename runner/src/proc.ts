@@ -201,8 +201,8 @@ export function heldPipe(from: Readable, to: Writable, options: { holdLastChunk?
         source.once("close", resolve);
     });
     source.pipe(to, { end: false });
-    // A consumer that stops reading (pg_restore may exit after the last entry, before the end of its
-    // input; restic may die) makes pipe() unpipe and pause the source: keep reading it, so what it
+    // A consumer that stops reading (pg_restore exits at its first error, --exit-on-error; restic may
+    // die) makes pipe() unpipe and pause the source: keep reading it, so what it
     // produced is still counted and hashed and `drained` resolves instead of waiting forever.
     const keepReading = (): void => {
         source.resume();

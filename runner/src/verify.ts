@@ -134,21 +134,19 @@ async function restoreDrill(
     const budget = restoreBudget(options.rtoShare);
     try {
         const drillStart = performance.now();
-        let backup: OpenedBackup["backup"] | undefined;
-        const outcome = await withOpenedBackup(repo, { snapshot: "latest" }, undefined, (opened) => {
-            backup = opened.backup;
+        const { backup, outcome } = await withOpenedBackup(repo, { snapshot: "latest" }, undefined, async (opened) => {
             log("info", "verify.drill.start", {
                 target,
-                snapshot: backup.shortId,
-                snapshotTime: backup.time.toISOString(),
+                snapshot: opened.backup.shortId,
+                snapshotTime: opened.backup.time.toISOString(),
             });
-            return restoreIntoScratch(ctx, repo, opened, options);
+            return { backup: opened.backup, outcome: await restoreIntoScratch(ctx, repo, opened, options) };
         });
         const durationSeconds = secondsSince(drillStart);
         const drill = judgeDrill(outcome, durationSeconds, budget);
         // The throughput of a complete drill is what status projects restore times from.
         if (outcome.problems.length === 0) {
-            await recordDrill(repo, backup!.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
+            await recordDrill(repo, backup.id, outcome.bytes, durationSeconds, new Date()).catch((e: Error) =>
                 log("warn", "verify.drill.record_failed", { target, cause: e.message }),
             );
         }
