@@ -52,6 +52,11 @@ export interface ResticOptions {
     readonly cacert: string | undefined;
 }
 
+/** restic 0.14's filter of `latest`: the newest snapshot carrying every one of `tags` (`--tag a,b`). */
+export function latestFilter(tags: readonly string[]): string[] {
+    return tags.length > 0 ? ["--tag", tags.join(",")] : [];
+}
+
 export class ResticRepository {
     readonly program: string;
 
@@ -209,9 +214,8 @@ export class ResticRepository {
      * after creating one; a prune that removes the file meanwhile makes this fail, nothing else.
      */
     async readFile(snapshotId: string, path: string, latestTags: readonly string[] = []): Promise<string> {
-        const filter = latestTags.length > 0 ? ["--tag", latestTags.join(",")] : [];
         const what = `reading ${path} of snapshot ${snapshotId.slice(0, 8)}`;
-        return (await this.run(what, ["dump", "--no-lock", ...filter, snapshotId, path])).stdout;
+        return (await this.run(what, ["dump", "--no-lock", ...latestFilter(latestTags), snapshotId, path])).stdout;
     }
 
     /** Removes locks of restic processes that died (never a live lock). */

@@ -39,7 +39,7 @@ import {
     type Exit,
     type PipedStream,
 } from "./proc";
-import { explainResticFailure, type ResticRepository } from "./restic";
+import { explainResticFailure, latestFilter, type ResticRepository } from "./restic";
 import { createMissingRoles, dropRoles } from "./roles";
 import {
     dumpFileName,
@@ -81,9 +81,8 @@ export class DumpMismatchError extends OperationError {}
 
 /** `restic dump` of the dump file of `snapshot` (`latest` with `latestTags`: of the newest such snapshot). */
 function startDump(repo: ResticRepository, snapshot: string, latestTags: readonly string[] = []): StartedDump {
-    const filter = latestTags.length > 0 ? ["--tag", latestTags.join(",")] : [];
     const child = repo.spawn(
-        ["dump", ...filter, snapshot, `/${dumpFileName(repo.target)}`],
+        ["dump", ...latestFilter(latestTags), snapshot, `/${dumpFileName(repo.target)}`],
         ["ignore", "pipe", "pipe"],
     );
     return { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
