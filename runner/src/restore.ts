@@ -177,17 +177,15 @@ async function openLatest(repo: ResticRepository, kind: TargetKind | undefined):
         throw probe.reason;
     }
     const manifest = text.status === "fulfilled" ? parsedOrUndefined(text.value) : undefined;
+    // The manifest names its data snapshot by restic's short id; the NAS's listing gives the full one,
+    // as a listed backup has (status compares the drill record's id with the newest backup's).
     const data = manifest?.dataSnapshot;
-    const held = stored.status === "fulfilled" && data !== undefined && stored.value.some((id) => id.startsWith(data));
-    if (!manifest || !held) {
+    const id = stored.status === "fulfilled" && data ? stored.value.find((s) => s.startsWith(data)) : undefined;
+    if (!manifest || !id) {
         await stopDump(dump);
         return undefined;
     }
-    const backup = {
-        id: manifest.dataSnapshot,
-        shortId: manifest.dataSnapshot.slice(0, 8),
-        time: new Date(manifest.time),
-    };
+    const backup = { id, shortId: id.slice(0, 8), time: new Date(manifest.time) };
     if (manifest.kind !== "database") {
         await stopDump(dump);
         return { backup, manifest, withoutListing: true };

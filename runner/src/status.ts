@@ -48,7 +48,7 @@ async function projection(
     if (!newest || !drill) return { bytes: null, projectedRestoreSeconds: null, withinRestoreBudget: null };
     // The drilled backup's size is in the record; a newer backup's is in its manifest (one restic start).
     const bytes =
-        drill.drilled !== "" && newest.id.startsWith(drill.drilled) // the drill may name it by its short id
+        newest.id === drill.drilled
             ? drill.bytes
             : manifestBytes(parseManifest(await repo.readFile(newest.manifestSnapshotId!, `/${manifestFileName}`)));
     const projected = projectRestoreSeconds(bytes, drill);

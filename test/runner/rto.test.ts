@@ -58,6 +58,10 @@ describe("the RTO watched", () => {
         expect(records[0].tags).toEqual(
             expect.arrayContaining([`restore-bytes=${firstBytes}`, `restore-seconds=${drill.durationSeconds}`]),
         );
+        // The record names the drilled backup by its full id, as status's listing does.
+        const data = snapshotsOf(testbed.nas, "growing").find((s) => s.tags?.includes("kind=database"));
+        expect(data?.id).toHaveLength(64);
+        expect(records[0].tags).toContain(`drilled=${data?.id}`);
 
         // The drilled backup is the newest: its projection is the drill itself, within half the RTO.
         const same = await statusOf("growing");
