@@ -44,8 +44,8 @@ export function roomNeeded(manifest: Manifest, blockSize: number, scratchServer:
               basis: `at least the dump's ${manifest.dump.bytes} bytes (this backup does not record the database's size)${walText} and ${SCRATCH_RESERVE_BYTES} bytes to spare`,
           }
         : {
-              bytes: Number(recorded) + wal + SCRATCH_RESERVE_BYTES,
-              basis: `the database's ${Number(recorded)} bytes when it was backed up${walText} and ${SCRATCH_RESERVE_BYTES} bytes to spare`,
+              bytes: recorded + wal + SCRATCH_RESERVE_BYTES,
+              basis: `the database's ${recorded} bytes when it was backed up${walText} and ${SCRATCH_RESERVE_BYTES} bytes to spare`,
           };
 }
 
