@@ -42,11 +42,13 @@ const testbed = useRunnerTestbed(async ({ pg, nas, env }) => {
         CREATE FUNCTION sales.greeting(name text) RETURNS text LANGUAGE sql AS $$ SELECT 'Grüß Gott, ' || name $$;
         `,
     );
-    // ~30 MB of text behind a 1 MB/s NAS: pg_dump is mid-stream for many seconds.
+    // ~100 MB of text (~50 MB after restic's compression) behind a 1 MB/s NAS: more than restic holds in
+    // flight (5 REST connections of 4 MiB packs), so pg_dump is held mid-stream by backpressure for many
+    // seconds. With ~30 MB, a fast pg_dump could finish into restic's buffers before the kill.
     pg.sql("postgres", "CREATE DATABASE big");
     pg.sql(
         "big",
-        "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 300000) g",
+        "CREATE TABLE big AS SELECT g AS id, md5(g::text) || md5((g * 7)::text) || md5((g * 13)::text) AS payload FROM generate_series(1, 1000000) g",
     );
     pg.sql("postgres", "CREATE DATABASE big2 TEMPLATE big");
     pg.sql("postgres", "CREATE DATABASE big3 TEMPLATE big");
