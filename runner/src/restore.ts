@@ -338,34 +338,73 @@ async function restoreParallel(
 }
 
 /**
- * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
- * Returns the open session: it checks the restored content afterwards.
+ * What a restore opens while restic reads the backup (first attempt only): the target database (a
+ * session on it, "missing", or why it cannot be reached), and with `--create` the session in the
+ * admin database that asked whether it exists and runs `CREATE DATABASE` once the manifest names the
+ * encoding (its psql start and connection are then off the path; no session is opened on a database
+ * that does not exist).
  */
+export interface EarlySessions {
+    readonly target: Promise<PsqlSession | "missing" | Error>;
+    readonly admin?: PsqlSession;
+}
+
 /** The restore's target database: a session on it, or "missing"; opened while restic reads the backup. */
 export function openTarget(database: string, env: NodeJS.ProcessEnv): Promise<PsqlSession | "missing" | Error> {
     return openDatabase(database, env).catch((e: Error) => e);
 }
 
+/** Opens the early sessions (after restic's start: restic's key derivation is the longer path). */
+export function openEarly(
+    options: { database: string; adminDatabase: string; create: boolean },
+    env: NodeJS.ProcessEnv,
+): EarlySessions {
+    if (!options.create) return { target: openTarget(options.database, env) };
+    const admin = PsqlSession.start(options.adminDatabase, env);
+    const exists = `SELECT to_jsonb(EXISTS (SELECT FROM pg_database WHERE datname = ${quoteLiteral(options.database)}))`;
+    const target = admin.query<boolean>(exists).then(
+        (found) => (found ? openTarget(options.database, env) : ("missing" as const)),
+        (e: Error) => e,
+    );
+    return { target, admin };
+}
+
+/** Ends the early sessions a restore did not use. */
+export function closeEarly(early: EarlySessions | undefined): void {
+    void early?.target.then((t) => t instanceof PsqlSession && t.kill());
+    early?.admin?.kill();
+}
+
+/**
+ * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
+ * Returns the open session on an existing database (it checks the restored content afterwards); a
+ * database created just now from template0 is empty, and its session is started by the caller.
+ */
 async function prepareDatabase(
     ctx: Context,
     manifest: DatabaseManifest,
     options: DatabaseRestoreOptions,
-    target: Promise<PsqlSession | "missing" | Error> = openTarget(options.database, ctx.env),
-): Promise<{ created: boolean; session: PsqlSession }> {
-    const session = await target;
-    if (session instanceof Error) throw session;
-    if (session !== "missing") return { created: false, session: await checkEmpty(session, options) };
+    early: EarlySessions = { target: openTarget(options.database, ctx.env) },
+): Promise<{ created: boolean; session?: PsqlSession }> {
+    const session = await early.target;
+    if (session instanceof Error || session !== "missing") {
+        void early.admin?.close();
+        if (session instanceof Error) throw session;
+        return { created: false, session: await checkEmpty(session, options) };
+    }
     if (!options.create)
         throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
     const encoding = manifest.content.encoding;
-    await adminStatement(
-        options.adminDatabase,
-        `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`,
-        ctx.env,
-    );
-    // Created from template0 just now: empty. The session connects while pg_restore starts (the proof
-    // afterwards opens a new one should this fail).
-    return { created: true, session: PsqlSession.start(options.database, ctx.env) };
+    const create = `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`;
+    if (!early.admin) await adminStatement(options.adminDatabase, create, ctx.env);
+    else {
+        try {
+            await early.admin.execute(create);
+        } finally {
+            void early.admin.close();
+        }
+    }
+    return { created: true };
 }
 
 /** Refuses a database with objects unless --force. */
@@ -535,7 +574,7 @@ export async function restoreDatabase(
     repo: ResticRepository,
     opened: OpenedBackup & { manifest: DatabaseManifest },
     options: DatabaseRestoreOptions,
-    target?: ReturnType<typeof openTarget>,
+    early?: EarlySessions,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
     const { backup, manifest } = opened;
@@ -546,7 +585,7 @@ export async function restoreDatabase(
     let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
     try {
-        ({ created, session } = await prepareDatabase(ctx, manifest, options, target));
+        ({ created, session } = await prepareDatabase(ctx, manifest, options, early));
         if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
@@ -557,10 +596,13 @@ export async function restoreDatabase(
         });
         const jobs = options.jobs ?? 1;
         // Both check the dump read back against the manifest's size and SHA-256 before anything is committed.
-        const { bytes } =
+        const restoring =
             jobs > 1
-                ? await restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
-                : await streamIntoPgRestore(ctx, repo, opened, dump, options);
+                ? restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
+                : streamIntoPgRestore(ctx, repo, opened, dump, options);
+        // A database created just now: its session connects while pg_restore (started first) runs.
+        session ??= PsqlSession.start(options.database, ctx.env);
+        const { bytes } = await restoring;
         const problems = await checkRestored(ctx, session, manifest, options);
         await session.close();
         return {
@@ -697,7 +739,7 @@ async function restoreOpened(
     repo: ResticRepository,
     opened: OpenedBackup,
     options: RestoreCommandOptions,
-    target: ReturnType<typeof openTarget> | undefined,
+    early: EarlySessions | undefined,
 ): Promise<RestoreOutcome> {
     const { backup, manifest } = opened;
     if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
@@ -716,7 +758,7 @@ async function restoreOpened(
               repo,
               { ...opened, manifest },
               { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
-              target,
+              early,
           )
         : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
 }
@@ -725,16 +767,18 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
     if (!options.intoDatabase === !options.intoDirectory)
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
-    // The target database is looked at while restic finds and opens the backup (first attempt only).
-    const early = options.intoDatabase ? openTarget(options.intoDatabase, ctx.env) : undefined;
-    let target = early;
+    let early: EarlySessions | undefined;
+    let unused: EarlySessions | undefined;
     try {
         const kind = options.intoDatabase ? "database" : "directory";
-        const outcome = await withOpenedBackup(repo, options.selector, kind, (opened) => {
-            const session = target;
-            target = undefined;
-            return restoreOpened(ctx, repo, opened, options, session);
+        // restic is started first (in its synchronous part); the early sessions serve the first attempt only.
+        const restored = withOpenedBackup(repo, options.selector, kind, (opened) => {
+            const sessions = unused;
+            unused = undefined;
+            return restoreOpened(ctx, repo, opened, options, sessions);
         });
+        if (options.intoDatabase) early = unused = openEarly({ ...options, database: options.intoDatabase }, ctx.env);
+        const outcome = await restored;
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });
             throw new OperationError(`restore of ${outcome.snapshot} is incomplete: ${outcome.problems.join("; ")}`);
@@ -742,7 +786,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         log("info", "restore.success", { ...outcome, complete: true });
         return outcome;
     } catch (e) {
-        void early?.then((t) => t instanceof PsqlSession && t.kill());
+        closeEarly(early);
         if (!(e instanceof UsageError) && !/restore of .* is incomplete/.test((e as Error).message)) {
             log("error", "restore.failure", { target: options.target, cause: (e as Error).message });
         }
