@@ -151,17 +151,19 @@ async function backupWithManifest(
     const { target } = options;
     const { kind, time, onCommit } = step;
     const run = randomUUID();
-    // The manifest's restic starts at once (key derivation, index) and waits for its input, which it
-    // gets only at commit time.
-    const writer = startManifest(repo, time, run);
     const dataTags = [tags.target(target), tags.kind(kind), tags.run(run), tags.daily];
     const common = { format: 1 as const, target, run, time: time.toISOString() };
+    // The data's restic (and a database's psql session) start first: they are the critical path.
+    const backedUp =
+        kind === "database"
+            ? backupDatabase(ctx, repo, options.database!, time, dataTags, common)
+            : backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+    // The manifest's restic starts at once too (key derivation, lock, index), at a lower priority, and
+    // waits for its input, which it gets only at commit time.
+    const writer = startManifest(repo, time, run);
     let data: DataResult;
     try {
-        data =
-            kind === "database"
-                ? await backupDatabase(ctx, repo, options.database!, time, dataTags, common)
-                : await backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
+        data = await backedUp;
     } catch (e) {
         await writer.abort();
         throw e;
@@ -238,7 +240,7 @@ function startManifest(repo: ResticRepository, time: Date, run: string): Manifes
         resticOut: stdout,
         resticErr: stderr,
         resticExit: exit,
-    } = startStdinBackup(repo, manifestFileName, time, manifestTags);
+    } = startStdinBackup(repo, manifestFileName, time, manifestTags, { lowPriority: true });
     return {
         async commit(text) {
             restic.stdin!.end(text);
@@ -367,7 +369,13 @@ async function exportSnapshot(
 }
 
 /** `restic backup --stdin` of one file of the target (the dump, the manifest); it writes its snapshot only once its input ends. */
-function startStdinBackup(repo: ResticRepository, fileName: string, time: Date, snapshotTags: readonly string[]) {
+function startStdinBackup(
+    repo: ResticRepository,
+    fileName: string,
+    time: Date,
+    snapshotTags: readonly string[],
+    options: { lowPriority?: boolean } = {},
+) {
     const restic = repo.spawn(
         [
             "backup",
@@ -382,6 +390,7 @@ function startStdinBackup(repo: ResticRepository, fileName: string, time: Date, 
             ...tagArgs(snapshotTags),
         ],
         ["pipe", "pipe", "pipe"],
+        options,
     );
     const resticOut = collect(restic.stdout, 1024 * 1024);
     const resticErr = collect(restic.stderr);
