@@ -14,16 +14,7 @@ import { compareContent, contentSql, SEQUENCES_SQL, type DatabaseContent, type S
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import {
-    adminStatement,
-    NON_EMPTY_SQL,
-    openDatabase,
-    pgEnv,
-    pgProgram,
-    quoteIdent,
-    quoteLiteral,
-    PsqlSession,
-} from "./postgres";
+import { openDatabase, pgEnv, pgProgram, PsqlSession } from "./postgres";
 import {
     collect,
     describeExit,
@@ -41,6 +32,7 @@ import {
 } from "./proc";
 import { explainResticFailure, latestFilter, type ResticRepository } from "./restic";
 import { createMissingRoles, dropRoles } from "./roles";
+import { dropCreated, TargetDatabase } from "./targetDatabase";
 import {
     dumpFileName,
     manifestFileName,
@@ -337,101 +329,6 @@ async function restoreParallel(
     }
 }
 
-/**
- * What a restore opens while restic reads the backup (first attempt only): the target database (a
- * session on it, "missing", or why it cannot be reached), and with `--create` the session in the
- * admin database that asked whether it exists and runs `CREATE DATABASE` once the manifest names the
- * encoding (its psql start and connection are then off the path; no session is opened on a database
- * that does not exist).
- */
-export interface EarlySessions {
-    readonly target: Promise<PsqlSession | "missing" | Error>;
-    readonly admin?: PsqlSession;
-}
-
-/** The restore's target database: a session on it, or "missing"; opened while restic reads the backup. */
-export function openTarget(database: string, env: NodeJS.ProcessEnv): Promise<PsqlSession | "missing" | Error> {
-    return openDatabase(database, env).catch((e: Error) => e);
-}
-
-/** Opens the early sessions (after restic's start: restic's key derivation is the longer path). */
-export function openEarly(
-    options: { database: string; adminDatabase: string; create: boolean },
-    env: NodeJS.ProcessEnv,
-): EarlySessions {
-    if (!options.create) return { target: openTarget(options.database, env) };
-    const admin = PsqlSession.start(options.adminDatabase, env);
-    const exists = `SELECT to_jsonb(EXISTS (SELECT FROM pg_database WHERE datname = ${quoteLiteral(options.database)}))`;
-    const target = admin.query<boolean>(exists).then(
-        (found) => (found ? openTarget(options.database, env) : ("missing" as const)),
-        (e: Error) => e,
-    );
-    return { target, admin };
-}
-
-/** Ends the early sessions a restore did not use. */
-export function closeEarly(early: EarlySessions | undefined): void {
-    void early?.target.then((t) => t instanceof PsqlSession && t.kill());
-    early?.admin?.kill();
-}
-
-/**
- * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
- * Returns the open session on an existing database (it checks the restored content afterwards); a
- * database created just now from template0 is empty, and its session is started by the caller.
- */
-async function prepareDatabase(
-    ctx: Context,
-    manifest: DatabaseManifest,
-    options: DatabaseRestoreOptions,
-    early: EarlySessions = { target: openTarget(options.database, ctx.env) },
-): Promise<{ created: boolean; session?: PsqlSession }> {
-    const session = await early.target;
-    if (session instanceof Error || session !== "missing") {
-        void early.admin?.close();
-        if (session instanceof Error) throw session;
-        return { created: false, session: await checkEmpty(session, options) };
-    }
-    if (!options.create)
-        throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
-    const encoding = manifest.content.encoding;
-    const create = `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`;
-    if (!early.admin) await adminStatement(options.adminDatabase, create, ctx.env);
-    else {
-        try {
-            await early.admin.execute(create);
-        } finally {
-            void early.admin.close();
-        }
-    }
-    return { created: true };
-}
-
-/** Refuses a database with objects unless --force. */
-async function checkEmpty(session: PsqlSession, options: DatabaseRestoreOptions): Promise<PsqlSession> {
-    try {
-        const objects = await session.query<number>(NON_EMPTY_SQL);
-        if (Number(objects) > 0 && !options.force) {
-            throw new OperationError(
-                `database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`,
-            );
-        }
-    } catch (e) {
-        await session.close();
-        throw e;
-    }
-    return session;
-}
-
-/** Removes a database this restore created, so a failed `--create` leaves nothing behind. */
-async function dropCreated(ctx: Context, options: DatabaseRestoreOptions): Promise<void> {
-    await adminStatement(
-        options.adminDatabase,
-        `DROP DATABASE IF EXISTS ${quoteIdent(options.database)} WITH (FORCE)`,
-        ctx.env,
-    ).catch((e: Error) => log("warn", "restore.cleanup_failed", { database: options.database, cause: e.message }));
-}
-
 /** Creates the backup's roles this server lacks; reports them (they have no passwords). */
 async function createRoles(
     ctx: Context,
@@ -574,18 +471,19 @@ export async function restoreDatabase(
     repo: ResticRepository,
     opened: OpenedBackup & { manifest: DatabaseManifest },
     options: DatabaseRestoreOptions,
-    early?: EarlySessions,
+    target?: TargetDatabase,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
     const { backup, manifest } = opened;
     // restic opens the repository (key derivation, index) while the database is prepared; its
     // output is kept until pg_restore reads it.
     const dump = opened.dump ?? startDump(repo, backup.id);
+    const database = target ?? TargetDatabase.open(options, ctx.env, manifest.content.encoding);
     let created = false;
     let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
     try {
-        ({ created, session } = await prepareDatabase(ctx, manifest, options, early));
+        ({ created, session } = await database.prepare(manifest.content.encoding));
         if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
@@ -618,7 +516,8 @@ export async function restoreDatabase(
     } catch (e) {
         session?.kill();
         await stopDump(dump);
-        if (created) await dropCreated(ctx, options);
+        await database.abandon();
+        if (created) await dropCreated(options, ctx.env);
         await dropRoles(rolesCreated, options.adminDatabase, ctx.env);
         throw e;
     }
@@ -739,7 +638,7 @@ async function restoreOpened(
     repo: ResticRepository,
     opened: OpenedBackup,
     options: RestoreCommandOptions,
-    early: EarlySessions | undefined,
+    target: TargetDatabase | undefined,
 ): Promise<RestoreOutcome> {
     const { backup, manifest } = opened;
     if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
@@ -758,7 +657,7 @@ async function restoreOpened(
               repo,
               { ...opened, manifest },
               { ...options, database: options.intoDatabase!, createRoles: options.createRoles === true },
-              early,
+              target,
           )
         : await restoreDirectory(repo, backup, manifest, options.intoDirectory!, options.force);
 }
@@ -767,8 +666,8 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
     if (!options.intoDatabase === !options.intoDirectory)
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
-    let early: EarlySessions | undefined;
-    let unused: EarlySessions | undefined;
+    let early: TargetDatabase | undefined;
+    let unused: TargetDatabase | undefined;
     try {
         const kind = options.intoDatabase ? "database" : "directory";
         // restic is started first (in its synchronous part); the early sessions serve the first attempt only.
@@ -777,7 +676,8 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
             unused = undefined;
             return restoreOpened(ctx, repo, opened, options, sessions);
         });
-        if (options.intoDatabase) early = unused = openEarly({ ...options, database: options.intoDatabase }, ctx.env);
+        if (options.intoDatabase)
+            early = unused = TargetDatabase.open({ ...options, database: options.intoDatabase }, ctx.env);
         const outcome = await restored;
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });
@@ -786,7 +686,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         log("info", "restore.success", { ...outcome, complete: true });
         return outcome;
     } catch (e) {
-        closeEarly(early);
+        await early?.abandon();
         if (!(e instanceof UsageError) && !/restore of .* is incomplete/.test((e as Error).message)) {
             log("error", "restore.failure", { target: options.target, cause: (e as Error).message });
         }
