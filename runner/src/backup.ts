@@ -328,7 +328,8 @@ async function backupDatabase(
             abort,
         );
         const summary = await endDumpBackup(repo, piped, stopProgress, { restic, resticOut, resticErr, resticExit });
-        await session.close();
+        // Its transaction has ended (withSequences): psql quits while the manifest is committed.
+        void session.close();
         finished = true;
         const dumped = { bytes: piped.bytes(), sha256: piped.sha256(), format: "custom" as const };
         return {
