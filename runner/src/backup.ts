@@ -158,8 +158,8 @@ async function backupWithManifest(
         kind === "database"
             ? backupDatabase(ctx, repo, options.database!, time, dataTags, common)
             : backupDirectory(ctx, repo, resolve(options.directory!), time, dataTags, common);
-    // The manifest's restic starts at once too (key derivation, lock, index), at a lower priority, and
-    // waits for its input, which it gets only at commit time.
+    // The manifest's restic starts at once too (key derivation, lock, index) and waits for its input,
+    // which it gets only at commit time. (At a lower CPU priority it was slower on a shared machine.)
     const writer = startManifest(repo, time, run);
     let data: DataResult;
     try {
@@ -240,7 +240,7 @@ function startManifest(repo: ResticRepository, time: Date, run: string): Manifes
         resticOut: stdout,
         resticErr: stderr,
         resticExit: exit,
-    } = startStdinBackup(repo, manifestFileName, time, manifestTags, { lowPriority: true });
+    } = startStdinBackup(repo, manifestFileName, time, manifestTags);
     return {
         async commit(text) {
             restic.stdin!.end(text);
@@ -370,13 +370,7 @@ async function exportSnapshot(
 }
 
 /** `restic backup --stdin` of one file of the target (the dump, the manifest); it writes its snapshot only once its input ends. */
-function startStdinBackup(
-    repo: ResticRepository,
-    fileName: string,
-    time: Date,
-    snapshotTags: readonly string[],
-    options: { lowPriority?: boolean } = {},
-) {
+function startStdinBackup(repo: ResticRepository, fileName: string, time: Date, snapshotTags: readonly string[]) {
     const restic = repo.spawn(
         [
             "backup",
@@ -391,7 +385,6 @@ function startStdinBackup(
             ...tagArgs(snapshotTags),
         ],
         ["pipe", "pipe", "pipe"],
-        options,
     );
     const resticOut = collect(restic.stdout, 1024 * 1024);
     const resticErr = collect(restic.stderr);

@@ -55,17 +55,6 @@ export function withStdioBuffer(stream: "i" | "o", program: string, args: readon
     return stdbuf ? [stdbuf, [`-${stream}`, "1M", program, ...args]] : [program, [...args]];
 }
 
-/**
- * A program that runs at a lower CPU priority (coreutils `nice`, where installed; any user may lower
- * its own priority): for a process that waits anyway, so that on a busy machine its start-up (restic's
- * key derivation) takes the CPU only when the run's critical path leaves it free.
- */
-export function withLowPriority(program: string, args: readonly string[]): [string, string[]] {
-    const nice = findOnPath("nice");
-    return nice ? [nice, ["-n", String(LOW_PRIORITY), program, ...args]] : [program, [...args]];
-}
-export const LOW_PRIORITY = 10;
-
 const children = new Set<ChildProcess>();
 
 export interface ChildOptions {

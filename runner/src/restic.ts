@@ -8,16 +8,7 @@ import { request as httpRequest } from "node:http";
 import { request as httpsRequest } from "node:https";
 import type { RepositoryLocation } from "./config";
 import { log } from "./log";
-import {
-    OperationError,
-    requireProgram,
-    run,
-    spawnChild,
-    stderrTail,
-    withLowPriority,
-    type Exit,
-    type RunResult,
-} from "./proc";
+import { OperationError, requireProgram, run, spawnChild, stderrTail, type Exit, type RunResult } from "./proc";
 import type { ResticSnapshot } from "./snapshots";
 
 const INSTALL_RESTIC = "install restic 0.14 (Debian: apt-get install restic)";
@@ -85,12 +76,8 @@ export class ResticRepository {
         return resticEnv(this.location, this.options.env);
     }
 
-    /** Starts restic; `lowPriority`: for a restic that waits anyway (see withLowPriority). */
-    spawn(args: readonly string[], stdio: StdioOptions, options: { lowPriority?: boolean } = {}): ChildProcess {
-        const command: [string, string[]] = options.lowPriority
-            ? withLowPriority(this.program, this.args(args))
-            : [this.program, this.args(args)];
-        return spawnChild(...command, { env: this.env, stdio });
+    spawn(args: readonly string[], stdio: StdioOptions): ChildProcess {
+        return spawnChild(this.program, this.args(args), { env: this.env, stdio });
     }
 
     /** Runs restic; throws an OperationError explaining the cause unless it exits with an accepted status. */
