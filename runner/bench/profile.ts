@@ -83,6 +83,17 @@ function parse(file: string): { total: number; procs: Proc[] } {
     return { total: last, procs: [...procs.values()] };
 }
 
+/** Runs node with `args` under strace and reads the timeline. */
+function traced(out: string, args: string[], env: NodeJS.ProcessEnv): { total: number; procs: Proc[] } {
+    const trace = http ? "trace=execve,exit_group,clone,clone3,write" : "trace=execve,exit_group";
+    const r = spawnSync("strace", ["-f", "-tt", "-s", "48", "-e", trace, "-o", out, process.execPath, ...args], {
+        env,
+        encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
+    return parse(out);
+}
+
 async function main(): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "nas-backup-profile-"));
     const cli = compile(join(work, "build"));
@@ -90,38 +101,13 @@ async function main(): Promise<void> {
     try {
         pg.sql("postgres", "CREATE DATABASE empty");
         const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
-        const traced = (name: string, args: string[]): { total: number; procs: Proc[] } => {
-            const out = join(work, `${name}.strace`);
-            const r = spawnSync(
-                "strace",
-                [
-                    "-f",
-                    "-tt",
-                    "-s",
-                    "48",
-                    "-e",
-                    http ? "trace=execve,exit_group,clone,clone3,write" : "trace=execve,exit_group",
-                    "-o",
-                    out,
-                    process.execPath,
-                    cli,
-                    ...args,
-                ],
-                {
-                    env,
-                    encoding: "utf8",
-                },
-            );
-            if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
-            return parse(out);
-        };
         spawnSync(process.execPath, [cli, "backup", "--target", "empty", "--database", "empty"], { env });
         for (let i = 0; i < repeat; i++) {
             for (const [name, args] of [
                 ["backup", ["backup", "--target", "empty", "--database", "empty"]],
                 ["restore", ["restore", "--target", "empty", "--into-database", `r${i}`, "--create"]],
             ] as const) {
-                const { total, procs } = traced(`${name}${i}`, [...args]);
+                const { total, procs } = traced(join(work, `${name}${i}.strace`), [cli, ...args], env);
                 console.log(`\n${name} #${i + 1}: ${total.toFixed(3)} s (runner start to exit)`);
                 for (const p of procs) {
                     console.log(
