@@ -326,6 +326,7 @@ export function containerAppsJob(target: NasBackupTarget, operation: NasOperatio
             maintenance: { user: "prune", password: "placeholder-maintenance-password" },
             repositoryPassword: "placeholder-repository-key",
         },
+        scratch: { storageName: "drill-scratch", initImage: `docker.io/library/busybox@sha256:${"0".repeat(64)}` },
     }).find((p) => p.operation === operation)!;
     const suffix = operation === "backup" ? "" : `-${operation}`;
     return resource(types.containerAppsJob, `nas-job-${target.kind}-${target.name}${suffix}`, {
