@@ -6,6 +6,7 @@
 import type { PolicyPackArgs } from "@pulumi/policy";
 import { backupPolicy } from "../components/policy";
 import { alertRules } from "./rules/alerts";
+import { drillScratchRules } from "./rules/drillScratch";
 import { fileShareBackupRules } from "./rules/fileShareBackup";
 import { nasBackupRules } from "./rules/nasBackup";
 import { nasJobRules } from "./rules/nasJobs";
@@ -33,6 +34,7 @@ export const packArgs: PolicyPackArgs = {
         ...alertRules,
         ...nasBackupRules,
         ...nasJobRules,
+        ...drillScratchRules,
         ...nasKubernetesRules,
         ...digitalOceanRules,
         ...postgresVersionRules,

@@ -14,6 +14,7 @@ import {
     storageV2GeoRedundantSkus,
     maximumShareQuotaGiB,
     postgresSkuTiers,
+    premiumShareQuotaGiB,
     postgresStorageSizesGB,
     supportedPostgresVersions,
     vaultImmutabilityStates,
@@ -62,6 +63,13 @@ const postgresAdministratorLogin = (login: string): boolean =>
 const emailAddress =
     /^[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$/;
 
+const storageAccountName = named(
+    /^[a-z0-9]{3,24}$/,
+    "a storage account name: 3–24 lower-case letters and digits (globally unique)",
+);
+const pinnedImage = (what: string) =>
+    named((text) => digestPinned.test(text), `${what} pinned by digest: <registry>/<name>@sha256:<64 hex>`);
+
 /** backup: optional on Azure; if given, the policy's values. */
 const backup = section({
     retentionDays: oneOf([backupPolicy.database.retentionDays.value], backupPolicy.database.retentionDays).optional(),
@@ -104,10 +112,7 @@ const postgres = section({
 }).superRefine(highAvailabilityNeedsTier);
 
 const storage = section({
-    accountName: named(
-        /^[a-z0-9]{3,24}$/,
-        "a storage account name: 3–24 lower-case letters and digits (globally unique)",
-    ),
+    accountName: storageAccountName,
     sku: oneOf(storageV2GeoRedundantSkus, backupPolicy.fileShares.geoRedundant),
     shareQuotaGiB: wholeNumber(1, maximumShareQuotaGiB).default(azureDefaults.storage.shareQuotaGiB),
 });
@@ -134,12 +139,19 @@ const nasEndpoint = section({
     password: secretSetting(),
 });
 
+/**
+ * The drill scratch share (§2.10: restore tests beyond a replica's 8 GiB): its account, its quota
+ * (default: the sum of every restore, components/azure/drillScratch.ts) and the init container's image.
+ */
+const drillScratch = section({
+    accountName: storageAccountName,
+    quotaGiB: wholeNumber(premiumShareQuotaGiB.min, premiumShareQuotaGiB.max).optional(),
+    initImage: pinnedImage("an image with /bin/sh, rm and install (e.g. busybox), running as root,"),
+});
+
 /** prod/trial: the NAS backup Container Apps Jobs (§2.5.1.1); policy values come from components/policy.ts. */
 const azureNasBackup = section({
-    image: named(
-        (text) => digestPinned.test(text),
-        "the runner image pinned by digest: <registry>/<name>@sha256:<64 hex>",
-    ),
+    image: pinnedImage("the runner image"),
     dailyBackupTimeUtc: z.custom<string>((value) => utcBackupTimeProblem(value) === undefined, {
         abort: false,
         error: (issue) => utcBackupTimeProblem(issue.input) ?? "is not valid",
@@ -152,6 +164,7 @@ const azureNasBackup = section({
             "the PEM CA certificate of the NAS's https certificate",
         ).optional(),
     }),
+    drillScratch,
 });
 
 const azure = section({
@@ -329,6 +342,21 @@ function alertReceivers() {
         });
 }
 
-/** The sections only prod and trial have, and the check that spans them. */
+/** nasBackup.drillScratch.accountName: its own account, not the backed-up shares' (a different kind and SKU). */
+function drillScratchAccountApart(
+    stack: { azure: { storage: { accountName: string } }; nasBackup: { drillScratch: { accountName: string } } },
+    context: z.RefinementCtx,
+): void {
+    const name = stack.nasBackup.drillScratch.accountName;
+    if (name === stack.azure.storage.accountName) {
+        context.addIssue({
+            code: "custom",
+            path: ["nasBackup", "drillScratch", "accountName"],
+            message: `${show(name)} is azure.storage.accountName; allowed: another globally unique name (the scratch share needs a premium FileStorage account of its own)`,
+        });
+    }
+}
+
+/** The sections only prod and trial have, and the checks that span them. */
 export const azureSections = { backup: backup.optional(), azure, nasBackup: azureNasBackup };
-export { maintenanceOutsideBackupAndWorkingHours };
+export { maintenanceOutsideBackupAndWorkingHours, drillScratchAccountApart };

@@ -13,7 +13,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { backupPolicy } from "../components/policy";
 import { readDigitalOceanStaging } from "./digitaloceanConfig";
-import { azureSections, maintenanceOutsideBackupAndWorkingHours } from "./azureConfig";
+import { azureSections, drillScratchAccountApart, maintenanceOutsideBackupAndWorkingHours } from "./azureConfig";
 import { ConfigProblem, configProblems, named, oneOf, policyNote, section, show } from "./configSchema";
 
 export type { ConfigProblem } from "./configSchema";
@@ -122,7 +122,9 @@ const stackSchemas = {
         ...common,
         platform: z.literal("azure"),
         ...azureSections,
-    }).superRefine(maintenanceOutsideBackupAndWorkingHours),
+    })
+        .superRefine(maintenanceOutsideBackupAndWorkingHours)
+        .superRefine(drillScratchAccountApart),
     /** staging: DigitalOcean (§2.5.1.2). */
     digitalocean: section({
         ...common,

@@ -8,6 +8,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azureNative from "@pulumi/azure-native";
 import { BackupAlerts } from "../components/azure/backupAlerts";
+import { defaultDrillScratchQuotaGiB } from "../components/azure/drillScratch";
 import { AzureNasBackup } from "../components/azure/nasBackup";
 import { postgresRootCaBundle } from "../components/azure/postgresCa";
 import { postgresPort } from "../components/azure/settings";
@@ -195,6 +196,18 @@ function nasBackup(
             storageAccountName: files.account.name,
             storageAccountKey: pulumi.secret(keys.keys[0].value),
             shares: config.shares.map((name) => ({ name })),
+        },
+        drillScratch: {
+            accountName: settings.drillScratch.accountName,
+            initImage: settings.drillScratch.initImage,
+            quotaGiB:
+                settings.drillScratch.quotaGiB ??
+                defaultDrillScratchQuotaGiB({
+                    databaseServerGB: azure.postgres.storageSizeGB,
+                    databases: config.databases.length,
+                    shares: config.shares.length,
+                    shareQuotaGiB: azure.storage.shareQuotaGiB,
+                }),
         },
         actionGroupId: built.alerts.actionGroupId,
     });

@@ -3,16 +3,19 @@
  * (the database has private access only) that run the NAS backup runner, as the Kubernetes CronJobs
  * do on staging (components/kubernetes/nasBackup.ts).
  *
- * Creates: the environment's own subnet (delegated to Microsoft.App/environments), an internal
- * Container Apps environment (workload profiles, Consumption) with its logs in the stack's workspace,
- * one read-only environment storage per file share, the restic repository key (@pulumi/random,
- * exported as a secret), four jobs per target (nasBackupJobs.ts) and the alerts (nasBackupAlerts.ts).
+ * Creates: the environment's own subnet (delegated to Microsoft.App/environments, with the
+ * `Microsoft.Storage` service endpoint), an internal Container Apps environment (workload profiles,
+ * Consumption) with its logs in the stack's workspace, one read-only environment storage per file
+ * share, the drill scratch share verify and drill restore onto (drillScratch.ts), the restic
+ * repository key (@pulumi/random, exported as a secret), four jobs per target (nasBackupJobs.ts) and
+ * the alerts (nasBackupAlerts.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
 import * as random from "@pulumi/random";
 import { checkImage, checkRepositoryBase, target as targetName, type NasEndpointArgs } from "../kubernetes/args";
 import { workspaceDiagnostics } from "./diagnostics";
+import { DrillScratch } from "./drillScratch";
 import { nasBackupAlerts } from "./nasBackupAlerts";
 import {
     consumptionProfile,
@@ -24,7 +27,7 @@ import {
     type JobSecretValues,
 } from "./nasBackupJobs";
 import { parseUtcBackupTime } from "./nasJobSchedule";
-import { containerAppsSubnetDelegation } from "./settings";
+import { containerAppsSubnetDelegation, premiumShareQuotaGiB, storageServiceEndpoint } from "./settings";
 
 export interface AzureNasDatabaseArgs {
     /** The PostgreSQL database's name (the policy pack matches it against the stack's databases). */
@@ -71,6 +74,11 @@ export interface AzureNasBackupArgs {
     };
     readonly databases: readonly AzureNasDatabaseArgs[];
     readonly fileShares?: AzureNasFileSharesArgs;
+    /**
+     * The drill scratch share (README.md "Drill scratch space"): its storage account (globally unique),
+     * quota (GiB, premium: 100–102,400) and the init container's image (by digest; it runs as root).
+     */
+    readonly drillScratch: { readonly accountName: string; readonly quotaGiB: number; readonly initImage: string };
     /** The action group the alerts notify; without it no alert rules are created. */
     readonly actionGroupId?: pulumi.Input<string>;
 }
@@ -135,7 +143,8 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             appendOnlyUrl: checkRepositoryBase("nas.appendOnly.repositoryBase", args.nas.appendOnly.repositoryBase),
             maintenanceUrl: checkRepositoryBase("nas.maintenance.repositoryBase", args.nas.maintenance.repositoryBase),
         };
-        const environment = this.environment(name, args);
+        const { environment, subnet } = this.environment(name, args);
+        const scratch = this.drillScratch(name, args, environment, subnet);
         const storages = new Map<string, azure.app.ManagedEnvironmentsStorage>();
         const targets = checkedTargets(args, (share) => {
             const storage = this.shareStorage(name, args, environment, share);
@@ -148,9 +157,16 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             { length: 48, special: false },
             { parent: this, protect: true },
         );
-        const plan: JobPlanArgs = { ...checked, secrets: nasSecrets(args, repositoryKey.result) };
+        const plan: JobPlanArgs = {
+            ...checked,
+            secrets: nasSecrets(args, repositoryKey.result),
+            scratch: {
+                storageName: scratch.storageName,
+                initImage: checkImage("drillScratch.initImage", args.drillScratch.initImage),
+            },
+        };
         const plans = [...targets.flatMap((target) => targetJobs(target, plan)), statusJob(targets, plan)];
-        const jobs = this.jobs(name, args, environment.id, plans, [...storages.values()]);
+        const jobs = this.jobs(name, args, environment.id, plans, [...storages.values(), scratch.storage]);
         if (args.actionGroupId !== undefined) {
             nasBackupAlerts(
                 `${name}-alerts`,
@@ -177,7 +193,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
         });
     }
 
-    /** The Container Apps Jobs in the environment, created after the file-share storages they mount. */
+    /** The Container Apps Jobs in the environment, created after the environment storages they mount. */
     private jobs(
         name: string,
         args: AzureNasBackupArgs,
@@ -204,8 +220,12 @@ export class AzureNasBackup extends pulumi.ComponentResource {
         );
     }
 
-    /** The environment in its own delegated subnet: internal only, workload profiles (Consumption), logs to the workspace. */
-    private environment(name: string, args: AzureNasBackupArgs): azure.app.ManagedEnvironment {
+    /**
+     * The environment in its own delegated subnet: internal only, workload profiles (Consumption), logs
+     * to the workspace. The subnet's `Microsoft.Storage` service endpoint is the drill scratch share's
+     * only way in (its account denies every other network).
+     */
+    private environment(name: string, args: AzureNasBackupArgs) {
         const subnet = new azure.network.Subnet(
             `${name}-subnet`,
             {
@@ -214,6 +234,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                 virtualNetworkName: args.network.virtualNetworkName,
                 addressPrefix: args.network.subnetPrefix,
                 delegations: [{ name: "container-apps-environment", serviceName: containerAppsSubnetDelegation }],
+                serviceEndpoints: [{ service: storageServiceEndpoint, locations: [args.location] }],
             },
             { parent: this },
         );
@@ -241,7 +262,41 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             },
             this,
         );
-        return environment;
+        return { environment, subnet };
+    }
+
+    /** The drill scratch share in the environment (a child component), its quota checked. */
+    private drillScratch(
+        name: string,
+        args: AzureNasBackupArgs,
+        environment: azure.app.ManagedEnvironment,
+        subnet: azure.network.Subnet,
+    ): DrillScratch {
+        const { accountName, quotaGiB } = args.drillScratch;
+        const { min, max } = premiumShareQuotaGiB;
+        if (!Number.isInteger(quotaGiB) || quotaGiB < min || quotaGiB > max) {
+            throw new Error(
+                `drillScratch.quotaGiB ${quotaGiB} is not valid; allowed: a whole number from ${min} to ${max}`,
+            );
+        }
+        if (!/^[a-z0-9]{3,24}$/.test(accountName)) {
+            throw new Error(
+                `drillScratch.accountName ${JSON.stringify(accountName)} is not valid; allowed: 3–24 lower-case letters and digits`,
+            );
+        }
+        return new DrillScratch(
+            `${name}-drill-scratch`,
+            {
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                tags: args.tags,
+                accountName,
+                quotaGiB,
+                subnetId: subnet.id,
+                environmentName: environment.name,
+            },
+            { parent: this },
+        );
     }
 
     /** A file share mounted read-only through the environment; the account key only as a secret. */

@@ -12,11 +12,15 @@
  *     sidecar, so a scratch PostgreSQL container beside the runner would keep every drill running
  *     until its timeout. The runner's own container starts a scratch server from the PostgreSQL
  *     binaries of its image instead (`scratchServerScript`), on loopback, and stops it when the
- *     runner exits.
+ *     runner exits;
+ *   - a replica has at most 8 GiB of ephemeral storage, so verify and drill restore onto the drill
+ *     scratch share (NFS, drillScratch.ts), each job into its own directory: a root init container
+ *     creates it for the runner's user (Container Apps has no securityContext), the runner's
+ *     container mounts only that directory (`subPath`).
  */
 import type * as pulumi from "@pulumi/pulumi";
 import type * as azure from "@pulumi/azure-native";
-import { runnerCacheDir, scratchPostgresPort } from "../kubernetes/pods";
+import { runnerCacheDir, runnerUser, scratchPostgresPort } from "../kubernetes/pods";
 import {
     backupSpec,
     commandLine,
@@ -32,10 +36,12 @@ import {
 } from "../kubernetes/runnerContract";
 import type { CommandSpec } from "../../runner/src/commands";
 import { nasBackupDeclarationFor, nasBackupTags } from "../kubernetes/nasBackupContract";
+import { drillScratchQuotaKey } from "./drillScratch";
 import { containerAppsJobBounds, utcNasSchedules, type NasOperation, type TimeOfDay } from "./nasJobSchedule";
 
 type JobArgs = azure.app.JobArgs;
 type Container = azure.types.input.app.ContainerArgs;
+type InitContainer = azure.types.input.app.InitContainerArgs;
 type Volume = azure.types.input.app.VolumeArgs;
 type VolumeMount = azure.types.input.app.VolumeMountArgs;
 type Secret = azure.types.input.app.SecretArgs;
@@ -65,29 +71,24 @@ export const consumptionProfile = "Consumption";
  * "Containers in Azure Container Apps", vCPU and memory allocation).
  */
 export const runnerResources = Object.freeze({ cpu: 1, memory: "2Gi" });
-/**
- * A verify or drill replica: more than 1 vCPU for the largest ephemeral storage a replica gets (8 GiB,
- * see `ephemeralStorageGiB`), where it restores (`EmptyDir` /scratch); a database's also runs the
- * scratch server.
- */
+/** A verify or drill replica: the runner and, for a database, the scratch server it restores into. */
 export const drillResources = Object.freeze({ cpu: 2, memory: "4Gi" });
+/** The init container that creates the job's scratch directory: the smallest size there is. */
+export const scratchInitResources = Object.freeze({ cpu: 0.25, memory: "0.5Gi" });
+
+/** What the runner's room error tells the operator when the drill scratch share is too small for a target. */
+export const scratchHint = `raise ${drillScratchQuotaKey} in Pulumi.<stack>.yaml: every verify and drill job of the stack restores onto that one NFS share, all verify jobs at the same time (README.md, Drill scratch space)`;
 
 /**
- * A replica's ephemeral storage (container file systems and `EmptyDir` volumes together) by its vCPUs:
- * Microsoft Learn, "Use storage mounts in Azure Container Apps", ephemeral storage table. No profile
- * gives more: a Dedicated workload profile is also held at 8 GiB (microsoft/azure-container-apps
- * issues 896, 1779). `statfs` on the `EmptyDir` shows the node's disk, not this limit, so the jobs tell
- * the runner (`--scratch-limit`).
+ * The init container's script: `sh -c <script> scratch-directory <directory> <uid> <gid>`. A
+ * directory a killed run left behind is removed first, so each run starts empty (initdb needs an
+ * empty data directory) and no restored copy outlives the next run.
  */
-export function ephemeralStorageGiB(cpu: number): number {
-    if (cpu <= 0.25) return 1;
-    if (cpu <= 0.5) return 2;
-    return cpu <= 1 ? 4 : 8;
-}
-
-/** What the runner's room error tells the operator when a target outgrew the replica's ephemeral storage. */
-export const scratchHint =
-    "no setting of this job can give it more: a Container Apps replica has at most 8 GiB of ephemeral storage; this target needs the drill scratch share of README.md (NAS backups of prod and trial, drill scratch space)";
+export const scratchDirectoryScript = [
+    'dir="$1"; uid="$2"; gid="$3"',
+    'rm -rf "$dir" || exit 1',
+    'install -d -o "$uid" -g "$gid" -m 0700 "$dir"',
+].join("\n");
 
 /** The job secrets' values (made Pulumi secrets by the component). */
 export interface JobSecretValues {
@@ -126,6 +127,8 @@ export interface JobPlanArgs {
     readonly appendOnlyUrl: URL;
     readonly maintenanceUrl: URL;
     readonly secrets: JobSecretValues;
+    /** The drill scratch share: its environment storage and the init container's image (by digest). */
+    readonly scratch: { readonly storageName: pulumi.Input<string>; readonly initImage: string };
 }
 
 /**
@@ -142,6 +145,8 @@ export const scratchServerScript = [
     `${runnerExecutable} "$@"`,
     "status=$?",
     '"$bin/pg_ctl" -D "$pgdata" -m fast -w stop >/dev/null',
+    // The share outlives the replica: the restored copy does not.
+    'rm -rf "$pgdata" "$pgdata.log"',
     'exit "$status"',
 ].join("\n");
 
@@ -214,7 +219,7 @@ export interface JobPlan {
     /** The NAS backup declaration (backup jobs only). */
     readonly tags: Record<string, string>;
     readonly configuration: NonNullable<JobArgs["configuration"]>;
-    readonly template: { containers: Container[]; volumes: Volume[] };
+    readonly template: { containers: Container[]; initContainers?: InitContainer[]; volumes: Volume[] };
 }
 
 interface ContainerPlan {
@@ -224,6 +229,7 @@ interface ContainerPlan {
     readonly volumes: { volume: Volume; mount: VolumeMount }[];
     readonly resources: { cpu: number; memory: string };
     readonly databaseCa: boolean;
+    readonly initContainers?: InitContainer[];
 }
 
 function jobPlan(
@@ -267,6 +273,7 @@ function jobPlan(
                     volumeMounts: volumes.map((v) => v.mount),
                 },
             ],
+            ...(c.initContainers === undefined ? {} : { initContainers: c.initContainers }),
             volumes: volumes.map((v) => v.volume),
         },
     };
@@ -315,19 +322,31 @@ function prunePlan(target: AzureTarget, plan: JobPlanArgs): JobPlan {
     });
 }
 
+/**
+ * The job's own directory of the drill scratch share: a root init container (mounting the share's root)
+ * creates it for the runner's user; the runner's container mounts only it, at /scratch.
+ */
+function scratchDirectory(jobName: string, plan: JobPlanArgs) {
+    const volume: Volume = { name: "scratch", storageType: "NfsAzureFile", storageName: plan.scratch.storageName };
+    const init: InitContainer = {
+        name: "scratch-directory",
+        image: plan.scratch.initImage,
+        command: ["/bin/sh", "-c", scratchDirectoryScript, "scratch-directory"],
+        args: [`${scratchMount}/${jobName}`, String(runnerUser), String(runnerUser)],
+        resources: scratchInitResources,
+        volumeMounts: [{ volumeName: volume.name, mountPath: scratchMount }],
+    };
+    return { volume, mount: { volumeName: volume.name, mountPath: scratchMount, subPath: jobName }, init };
+}
+
 /** verify (daily: a seventh of the data read, the newest backup restored) and drill (monthly: all data read). */
 function verifyPlan(operation: "verify" | "drill", target: AzureTarget, plan: JobPlanArgs): JobPlan {
-    const scratch = {
-        volume: { name: "scratch", storageType: "EmptyDir" },
-        mount: { volumeName: "scratch", mountPath: scratchMount },
-    };
-    // The room check before the drill restores: the scratch server's data (databases) or the files live
-    // on /scratch; statfs there shows the node's disk, the replica may use its ephemeral storage only.
+    const scratch = scratchDirectory(`${operation}-${target.jobName}`, plan);
+    // The room check before the drill restores: statfs of the share (its quota less what is used).
     const args = commandLine(verifySpec, {
         target: target.target,
         ...(operation === "drill" ? { "read-data-subset": "100%" } : {}),
         "scratch-directory": scratchMount,
-        "scratch-limit": `${ephemeralStorageGiB(drillResources.cpu)}G`,
         "scratch-hint": scratchHint,
     });
     const database = target.kind === "database";
@@ -340,9 +359,10 @@ function verifyPlan(operation: "verify" | "drill", target: AzureTarget, plan: Jo
             ...nasEnv(verifySpec, plan),
             ...(database ? scratchDatabaseRunnerEnv(verifySpec, scratchPostgresPort, false) : []),
         ],
-        volumes: [scratch],
+        volumes: [{ volume: scratch.volume, mount: scratch.mount }],
         resources: drillResources,
         databaseCa: false,
+        initContainers: [scratch.init],
     });
 }
 

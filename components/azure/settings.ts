@@ -145,3 +145,22 @@ export const containerAppsSubnetDelegation = "Microsoft.App/environments";
 
 /** The TCP port of Azure Database for PostgreSQL – Flexible Server. */
 export const postgresPort = 5432;
+
+/**
+ * Quota (GiB) of a premium share in a FileStorage account (the only kind that holds NFS shares):
+ * at least 100 GiB (azurerm `storage_share` quota "100-102400" for premium accounts; Microsoft does
+ * not state the minimum in the sources checked), at most 100 TiB (Microsoft: azure-docs
+ * includes/azure-storage-limits-filestorage.md, max provisioned size 100 TiB).
+ */
+export const premiumShareQuotaGiB = Object.freeze({ min: 100, max: 102_400 });
+
+/**
+ * The drill scratch share's account: NFS shares exist only as premium shares in a `FileStorage`
+ * account (azure-docs storage/files/files-nfs-protocol.md; SupportArticles-docs
+ * files-troubleshoot-linux-nfs.md "Unable to create an NFS share"), locally redundant (NFS shares do
+ * not support GRS/GZRS, files-nfs-protocol.md).
+ */
+export const drillScratchAccount = Object.freeze({ kind: "FileStorage", sku: "Premium_LRS" });
+
+/** The service endpoint through which the environment's subnet reaches the scratch share (NFS, port 2049). */
+export const storageServiceEndpoint = "Microsoft.Storage";

@@ -26,6 +26,7 @@ import {
 import { backupPolicy } from "../../components/policy";
 import { record, recordComputed, shown, valueAt } from "../lib/read";
 import { backupRule, configSchema, settings } from "../lib/rule";
+import { isDrillScratchShare } from "../lib/drillScratch";
 import { dependsThrough, label, nameOf, refersTo, sameName } from "../lib/stack";
 
 /** `properties.backupManagementType` of an Azure Files protection policy. */
@@ -315,7 +316,8 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>(
         name: "file-share-backup-coverage",
         description:
             `Every file share of the stack is an Azure Backup protected item (${azureFileShareProtectedItemType}) ` +
-            "under an AzureFileShare protection policy of this stack that meets the policy's schedule and retention.",
+            "under an AzureFileShare protection policy of this stack that meets the policy's schedule and retention; " +
+            "not the drill scratch share (§2.10: restored copies only, policies/lib/drillScratch.ts).",
         validateStack: (args, reportViolation) => {
             const shares = args.resources.filter((r) => r.isType(FileShare));
             if (shares.length === 0) {
@@ -329,6 +331,10 @@ export const fileShareBackupCoverage = backupRule<StackValidationPolicy>(
                     valueAt(r.props, ["properties", "protectedItemType"]) === azureFileShareProtectedItemType,
             );
             for (const share of shares) {
+                if (isDrillScratchShare(share, args.resources)) {
+                    record(args, share.urn, "drill scratch share (§2.10)", "exempt: holds restored copies only");
+                    continue;
+                }
                 const account = accounts.find((a) => refersTo(share, "accountName", a, ["accountName", "name"]));
                 const covering = itemsProtecting(share, account, shares, items);
                 recordComputed(args, share.urn, "protected item", () =>

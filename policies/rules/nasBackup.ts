@@ -5,6 +5,7 @@
  * itself not applicable with a reason ("not evidenced"), it never claims coverage.
  */
 import { type ResourceValidationPolicy, type StackValidationPolicy } from "@pulumi/policy";
+import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { backupPolicy } from "../../components/policy";
 import { firesOncePerBerlinDay } from "../../components/azure/nasJobSchedule";
 import {
@@ -25,6 +26,7 @@ import {
 } from "../lib/nasJobs";
 import { observe, record, shown } from "../lib/read";
 import { backupRule, clausesOf, configSchema, settings } from "../lib/rule";
+import { isDrillScratchShare } from "../lib/drillScratch";
 import { label } from "../lib/stack";
 
 /** The reason the coverage rule gives while a stack has no NAS backup job. */
@@ -198,6 +200,7 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
             "Every database and every file share of the stack is backed up by a NAS backup job (CronJob or Container Apps Job) " +
             `declaring it as its target (${nasBackupAnnotations.targetKind} and ${nasBackupAnnotations.targetName}); ` +
             `a file resource in an existing claim (marked ${fileResourceClaimAnnotation}) only by a CronJob that also mounts that claim read-only in its namespace. ` +
+            "Not the drill scratch share (§2.10: restored copies only, policies/lib/drillScratch.ts). " +
             "Not applicable (not evidenced) while the stack has no NAS backup job.",
         validateStack: (args, reportViolation) => {
             const targets = args.resources.flatMap((r) => {
@@ -224,6 +227,10 @@ export const nasBackupCoverage = backupRule<StackValidationPolicy>(
                 }
             }
             for (const { resource, target } of targets) {
+                if (resource.isType(FileShare) && isDrillScratchShare(resource, args.resources)) {
+                    record(args, resource.urn, "drill scratch share (§2.10)", "exempt: holds restored copies only");
+                    continue;
+                }
                 const covering = jobs.filter(
                     (c) =>
                         coversTarget(c.declaration, target) &&

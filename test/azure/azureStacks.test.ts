@@ -11,7 +11,10 @@ import {
 } from "../../components/azure/settings";
 import { tagKeys } from "../../components/azure/tags";
 import { OfflineRun, readStackFile, resourcesOfType, runStackOffline } from "../../stacks/offline";
-import { input, only } from "../support/resources";
+import { input, only, childrenOf, onlyIn } from "../support/resources";
+
+/** The component of the backed-up shares (the NAS backup has a drill scratch account of its own). */
+const fileStorage = "backup-policy:azure:FileStorage";
 
 const T = {
     resourceGroup: "azure-native:resources:ResourceGroup",
@@ -179,7 +182,7 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
 
     describe("file shares and their backup (§2.5.1.1)", () => {
         it("keeps the shares in a geo-redundant, HTTPS-only StorageV2 account with infrastructure encryption", () => {
-            const account = only(run, T.storageAccount);
+            const account = onlyIn(run, fileStorage, T.storageAccount);
             expect(input(account, "kind")).toBe("StorageV2");
             expect(geoRedundantStorageSkus).toContain(input(account, "sku.name"));
             expect(input(account, "enableHttpsTrafficOnly")).toBe(true);
@@ -189,12 +192,12 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
         });
 
         it("has share soft delete on and the configured shares, Documents & Images among them", () => {
-            const fileService = only(run, T.fileService);
+            const fileService = onlyIn(run, fileStorage, T.fileService);
             expect(input(fileService, "shareDeleteRetentionPolicy.enabled")).toBe(true);
-            const shares = resourcesOfType(run, T.share).map((share) => input(share, "shareName"));
+            const shares = childrenOf(run, fileStorage, T.share).map((share) => input(share, "shareName"));
             expect(shares).toEqual(configured.shares);
             expect(shares).toEqual(expect.arrayContaining([...backupPolicy.fileResources.value]));
-            for (const share of resourcesOfType(run, T.share)) {
+            for (const share of childrenOf(run, fileStorage, T.share)) {
                 expect(share.options.dependsOn).toContain(fileService.urn);
             }
         });
@@ -263,7 +266,7 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
         });
 
         it("registers the storage account as a protection container and protects each share once with the policy", () => {
-            const account = only(run, T.storageAccount);
+            const account = onlyIn(run, fileStorage, T.storageAccount);
             const container = only(run, T.container);
             const policy = only(run, T.protectionPolicy);
             expect(input(container, "properties.containerType")).toBe("StorageContainer");

@@ -13,7 +13,10 @@ import { storageKeyExpirationDays } from "../../components/azure/settings";
 import { maintenanceHoursOverlappingBackupUtc } from "../../components/azure/nasJobSchedule";
 import { parseTimeOfDay } from "../../components/kubernetes/schedule";
 import { OfflineResource, OfflineRun, readStackFile, resourcesOfType, runStackOffline } from "../../stacks/offline";
-import { input, only } from "../support/resources";
+import { input, only, childrenOf, onlyIn } from "../support/resources";
+
+/** The component of the backed-up shares (the NAS backup has a drill scratch account of its own). */
+const fileStorage = "backup-policy:azure:FileStorage";
 
 const T = {
     server: "azure-native:dbforpostgresql:Server",
@@ -50,7 +53,7 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
 
     it("names each protected item by its plain share name, so azure-native finds its system name", () => {
         const items = resourcesOfType(run, T.protectedItem);
-        const shares = resourcesOfType(run, T.share).map((share) => input(share, "shareName"));
+        const shares = childrenOf(run, fileStorage, T.share).map((share) => input(share, "shareName"));
         expect(items.map((item) => input(item, "protectedItemName")).sort()).toEqual([...shares].sort());
         for (const item of items) {
             // azure-native compares friendlyName with protectedItemName, and the container's
@@ -59,13 +62,13 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
             expect(input(item, "protectedItemName")).not.toContain(";");
         }
         const container = only(run, T.container);
-        const account = only(run, T.storageAccount);
+        const account = onlyIn(run, fileStorage, T.storageAccount);
         expect(input(container, "properties.friendlyName")).toBe(input(account, "accountName"));
     });
 
     it("registers the storage account with the vault only after every share exists", () => {
         const container = only(run, T.container);
-        const shares = resourcesOfType(run, T.share);
+        const shares = childrenOf(run, fileStorage, T.share);
         expect(shares.length).toBeGreaterThan(0);
         for (const share of shares) {
             expect(container.options.dependsOn, share.name).toContain(share.urn);
@@ -131,7 +134,7 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
     });
 
     it("hardens the storage account: no cross-tenant replication, a key expiration policy", () => {
-        const account = only(run, T.storageAccount);
+        const account = onlyIn(run, fileStorage, T.storageAccount);
         expect(input(account, "allowCrossTenantReplication")).toBe(false);
         expect(input(account, "keyPolicy.keyExpirationPeriodInDays")).toBe(storageKeyExpirationDays);
         // Accepted risk (README): vault-standard Azure Files backup needs shared-key access.
@@ -139,13 +142,13 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
     });
 
     it("accepts only SMB 3.1.1 with AES-256-GCM channel encryption on the file service (§2.9)", () => {
-        const fileService = only(run, T.fileService);
+        const fileService = onlyIn(run, fileStorage, T.fileService);
         expect(input(fileService, "protocolSettings.smb.versions")).toBe("SMB3.1.1");
         expect(input(fileService, "protocolSettings.smb.channelEncryption")).toBe("AES-256-GCM");
     });
 
     it("sends the file service's logs to the workspace (§2.15)", () => {
-        const account = only(run, T.storageAccount);
+        const account = onlyIn(run, fileStorage, T.storageAccount);
         const diagnostics = resourcesOfType(run, T.diagnostics).find(
             (setting) => input(setting, "resourceUri") === `${account.id}/fileServices/default`,
         );

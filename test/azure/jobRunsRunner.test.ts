@@ -1,26 +1,31 @@
 /**
  * End to end: the Container Apps Jobs the Azure NAS backup component synthesizes run the runner. Each
- * job's container command, arguments and environment (secretRefs resolved to the job's secrets, the
- * CA certificates and the file share as local directories: test/azure/localJob.ts) are executed
- * against a real PostgreSQL over verified TLS and a real `rclone serve restic` NAS (append-only over
- * https, full access for maintenance). If the jobs and the runner disagree on one flag or variable, a
- * run below fails.
+ * job's init containers and container (command, arguments and environment; secretRefs resolved to the
+ * job's secrets, the CA certificates, the file share and the NFS drill scratch share as local
+ * directories: test/azure/localJob.ts) are executed against a real PostgreSQL over verified TLS and a
+ * real `rclone serve restic` NAS (append-only over https, full access for maintenance). If the jobs and
+ * the runner disagree on one flag or variable, a run below fails.
  *
  * Substitutions, and only these: the image's own filesystem (its HOME, where restic keeps its cache)
  * lives under the job's temporary root; `nas-backup` on PATH is the repository's runner/bin/nas-backup
  * (the image links the compiled runner there); NAS_BACKUP_PG_BIN_DIR (an ENV of the image) is this
  * machine's PostgreSQL; and the drill's scratch server listens on a free port instead of 5432 (PGPORT,
  * checked to be 5432 first). The drill's container runs as the unprivileged `postgres` user when the
- * tests run as root, as the image runs as an unprivileged user (initdb refuses root).
+ * tests run as root, as the image runs as an unprivileged user (initdb refuses root). The init
+ * container that creates a job's scratch directory runs as this machine's user (root in the image),
+ * with the runner image's uid and gid (10001) replaced by those of the user the runner runs as here.
+ * The NFS share's root is world-traversable here, because the job reaches its directory through the
+ * path below it, not through a `subPath` bind mount.
  */
 import { spawn, spawnSync } from "node:child_process";
-import { chmodSync, mkdirSync, mkdtempSync } from "node:fs";
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readdirSync, statSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { AzureNasBackup } from "../../components/azure/nasBackup";
 import { firesOncePerBerlinDay } from "../../components/azure/nasJobSchedule";
 import { readNasBackupTags } from "../../components/kubernetes/nasBackupContract";
-import { scratchPostgresPort } from "../../components/kubernetes/pods";
+import { runnerUser, scratchPostgresPort } from "../../components/kubernetes/pods";
+import { drillScratchShareName } from "../../components/azure/drillScratch";
 import { runnerExecutable } from "../../components/kubernetes/runnerContract";
 import { freePort, repoRoot, type CliResult } from "../runner/harness";
 import {
@@ -32,16 +37,32 @@ import {
     twoMonthsAgoHistory,
     useNasEndToEnd,
 } from "../support/nasEndToEnd";
-import { localJob, type LocalJob } from "./localJob";
+import { localJob, type LocalContainer, type LocalJob } from "./localJob";
 
 const imageHome = "/home/nas-backup";
 
-/** Runs a job's container: its command and arguments, with its environment, as the image would. */
+/** The user the runner's container runs as here: `postgres` when the tests run as root, else this user. */
+const runnerHere = () => (process.getuid?.() === 0 ? postgresOsUser() : undefined);
+
+/** Runs the job's init containers as the replica does before its container: they must succeed. */
+function initialize(job: LocalJob): void {
+    const here = runnerHere() ?? { uid: process.getuid?.() ?? 0, gid: process.getgid?.() ?? 0 };
+    for (const init of job.initContainers) {
+        const [dir, uid, gid] = init.args;
+        expect([uid, gid]).toEqual([String(runnerUser), String(runnerUser)]);
+        const [file, ...commandArgs] = init.command;
+        const done = spawnSync(file, [...commandArgs, dir, String(here.uid), String(here.gid)], { encoding: "utf8" });
+        expect(done.status, done.stderr).toBe(0);
+    }
+}
+
+/** Runs a job's container (after its init containers): its command and arguments, with its environment, as the image would. */
 async function execute(job: LocalJob, env: Record<string, string> = job.env): Promise<CliResult> {
+    initialize(job);
     const home = join(job.root, imageHome);
     mkdirSync(home, { recursive: true });
     const inImage = (value: string) => (value.startsWith(`${imageHome}/`) ? join(job.root, value) : value);
-    const user = process.getuid?.() === 0 ? postgresOsUser() : undefined;
+    const user = runnerHere();
     if (user !== undefined) spawnSync("chown", ["-R", `${user.uid}:${user.gid}`, job.root]);
     const [file, ...commandArgs] = job.command;
     const child = spawn(file, [...commandArgs, ...job.args], {
@@ -95,6 +116,11 @@ const e2e = useNasEndToEnd({
                     storageAccountKey: "storage-key-e2e",
                     shares: [{ name: "documents" }],
                 },
+                drillScratch: {
+                    accountName: "ste2escratch",
+                    quotaGiB: 100,
+                    initImage: `docker.io/library/busybox@sha256:${"b".repeat(64)}`,
+                },
             });
             // Returned so the offline run waits for the jobs (it returns when outputs resolve).
             return { repositoryPassword: component.repositoryPassword, jobNames: component.jobNames };
@@ -102,6 +128,18 @@ const e2e = useNasEndToEnd({
     }),
 });
 const nasOperator = () => operator(e2e.nas, localJob(e2e.run, "backup-shop").env.RESTIC_PASSWORD);
+
+/** The drill scratch share (one for all jobs, as on Azure) and a job mounting it. */
+let scratchShare: string | undefined;
+function withScratchShare(jobName: string): LocalJob {
+    if (scratchShare === undefined) {
+        scratchShare = mkdtempSync(join(e2e.temp, "drill-scratch-"));
+        chmodSync(scratchShare, 0o755);
+    }
+    return localJob(e2e.run, jobName, { shares: { [drillScratchShareName]: scratchShare } });
+}
+/** The job's own directory of the share: what its container has at /scratch. */
+const scratchOf = (job: LocalContainer) => job.mounts["/scratch"];
 
 describe.sequential("the Container Apps Jobs run the runner", () => {
     it("backs up the database over verified TLS to the append-only NAS, from the job that declares it", async () => {
@@ -137,7 +175,7 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
     }, 300_000);
 
     it("backs up the file share from its environment storage", async () => {
-        const result = await execute(localJob(e2e.run, "backup-documents", { documents }));
+        const result = await execute(localJob(e2e.run, "backup-documents", { files: { documents } }));
         expect(result.code, result.stderr).toBe(0);
         const manifest = nasOperator().manifestOf("documents");
         expect(manifest.kind).toBe("directory");
@@ -151,19 +189,26 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
         expect(nasOperator().backupTimes("shop")).toEqual([before[0], before[2]]);
     }, 300_000);
 
-    it("drills the database restore into the scratch server its own container starts, all data read, within the RTO", async () => {
-        const job = localJob(e2e.run, "drill-shop");
+    it("drills the database restore into the scratch server its own container starts, on its directory of the NFS scratch share, within the RTO", async () => {
+        const job = withScratchShare("drill-shop");
         expect(job.job.template.containers).toHaveLength(1);
         expect(job.env.PGPORT).toBe(String(scratchPostgresPort));
+        // A run killed by its timeout left its scratch server's data behind: the init container clears it.
+        mkdirSync(join(scratchOf(job), "pgdata"), { recursive: true });
         const result = await execute(job, { ...job.env, PGPORT: String(await freePort()) });
         expectFullDrillWithinRto(result);
-        // Checked for room where the scratch server keeps its data, within the replica's ephemeral storage.
-        expect(Number(result.events.find((e) => e.event === "verify.drill.room")?.availableBytes)).toBeLessThanOrEqual(
-            8 * 1024 ** 3,
-        );
-        // The container ended: its scratch server was stopped with it.
+        // Checked for room where the scratch server keeps its data: the job's directory of the share.
+        const room = result.events.find((e) => e.event === "verify.drill.room");
+        expect(Number(room?.neededBytes)).toBeGreaterThan(0);
+        expect(Number(room?.availableBytes)).toBeGreaterThanOrEqual(Number(room?.neededBytes));
+        // The job's own directory, for the runner's user only; the restored copy did not outlive the run.
+        expect(scratchOf(job)).toBe(join(scratchShare!, "drill-shop"));
+        expect(statSync(scratchOf(job)).mode & 0o777).toBe(0o700);
+        expect(statSync(scratchOf(job)).uid).toBe(runnerHere()?.uid ?? process.getuid?.());
+        expect(existsSync(join(scratchOf(job), "pgdata"))).toBe(false);
         expect(
-            spawnSync(join(e2e.pg.binDir, "pg_ctl"), ["-D", join(job.root, "scratch/pgdata"), "status"]).status,
+            spawnSync("pgrep", ["-f", "--", `-D ${join(scratchOf(job), "pgdata")}`]).status,
+            "the scratch server was stopped with the container",
         ).not.toBe(0);
     }, 300_000);
 
@@ -176,13 +221,18 @@ describe.sequential("the Container Apps Jobs run the runner", () => {
         expect(result.stdout).toMatch(/documents/);
     }, 300_000);
 
-    it("verifies the file share by restoring it into the job's scratch directory", async () => {
-        const result = await execute(localJob(e2e.run, "verify-documents"));
+    it("verifies the file share by restoring it into the job's own directory of the NFS scratch share", async () => {
+        const job = withScratchShare("verify-documents");
+        const result = await execute(job);
         expect(result.code, result.stderr).toBe(0);
         expect(result.events.map((e) => e.event)).toContain("verify.drill.success");
-        // The room check ran against the replica's ephemeral storage, not the machine's disk.
+        // The room check ran on the share (statfs there: its quota less what is used), not a replica limit.
         const room = result.events.find((e) => e.event === "verify.drill.room");
-        expect(Number(room?.availableBytes)).toBeLessThanOrEqual(8 * 1024 ** 3);
         expect(Number(room?.neededBytes)).toBeGreaterThan(0);
+        expect(Number(room?.availableBytes)).toBeGreaterThanOrEqual(Number(room?.neededBytes));
+        expect(job.args).not.toContain("--scratch-limit");
+        // Each job its own directory on the one share; nothing restored is left in it.
+        expect(readdirSync(scratchShare!).sort()).toEqual(["drill-shop", "verify-documents"]);
+        expect(readdirSync(scratchOf(job))).toEqual([]);
     }, 300_000);
 });

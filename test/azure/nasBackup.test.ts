@@ -2,11 +2,18 @@
  * prod and trial under mocks: the NAS backup Container Apps Jobs (§2.5.1.1) — an internal environment
  * in its own delegated subnet, the shares mounted read-only, four jobs per database and share, the
  * declaration on the backup job only, UTC schedules once per Berlin day, bounded runs, secrets only
- * by reference, verified TLS to the database, https to the NAS, alerts through the action group.
+ * by reference, verified TLS to the database, https to the NAS, alerts through the action group; every
+ * verify and drill restores onto its own directory of the NFS drill scratch share (§2.10).
  */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { containerAppsJobBounds, firesOncePerBerlinDay, utcNasSchedules } from "../../components/azure/nasJobSchedule";
-import { ephemeralStorageGiB } from "../../components/azure/nasBackupJobs";
+import { scratchDirectoryScript } from "../../components/azure/nasBackupJobs";
+import { defaultDrillScratchQuotaGiB, drillScratchAccountArgs } from "../../components/azure/drillScratch";
+import { runnerUser } from "../../components/kubernetes/pods";
 import { failedExecutionLog, nasJobFailureQuery } from "../../components/azure/nasBackupAlerts";
 import { postgresRootCaBundle } from "../../components/azure/postgresCa";
 import { readNasBackupTags } from "../../components/kubernetes/nasBackupContract";
@@ -31,12 +38,24 @@ const T = {
     actionGroup: "azure-native:monitor:ActionGroup",
     password: "random:index/randomPassword:RandomPassword",
     server: "azure-native:dbforpostgresql:Server",
+    account: "azure-native:storage:StorageAccount",
+    share: "azure-native:storage:FileShare",
+    fileService: "azure-native:storage:FileServiceProperties",
 } as const;
 
 interface Env {
     name: string;
     value?: string;
     secretRef?: string;
+}
+interface Container {
+    name?: string;
+    image?: string;
+    command: string[];
+    args: string[];
+    env: Env[];
+    resources: { cpu: number; memory: string };
+    volumeMounts?: { volumeName: string; mountPath: string; subPath?: string }[];
 }
 interface JobInputs {
     jobName: string;
@@ -48,13 +67,8 @@ interface JobInputs {
         secrets: { name: string; value: string }[];
     };
     template: {
-        containers: {
-            command: string[];
-            args: string[];
-            env: Env[];
-            resources: { cpu: number; memory: string };
-            volumeMounts?: { volumeName: string; mountPath: string }[];
-        }[];
+        containers: Container[];
+        initContainers?: Container[];
         volumes?: {
             name: string;
             storageType: string;
@@ -85,7 +99,14 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
     const databases = Object.values(config["backup-policy:databases"] as Record<string, string>);
     const shares = config["backup-policy:shares"] as string[];
     const network = (config["backup-policy:azure"] as { network: { containerAppsSubnet: string } }).network;
-    const nas = config["backup-policy:nasBackup"] as { dailyBackupTimeUtc: string };
+    const nas = config["backup-policy:nasBackup"] as {
+        dailyBackupTimeUtc: string;
+        drillScratch: { accountName: string; initImage: string; quotaGiB?: number };
+    };
+    const azureConfig = config["backup-policy:azure"] as {
+        postgres: { storageSizeGB?: number };
+        storage: { shareQuotaGiB: number };
+    };
     let run: OfflineRun;
 
     beforeAll(async () => {
@@ -113,7 +134,7 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
     });
 
     it("mounts every share read-only through the environment, the account key only as a secret", () => {
-        const storages = resourcesOfType(run, T.storage);
+        const storages = resourcesOfType(run, T.storage).filter((s) => input(s, "properties.azureFile") !== undefined);
         expect(storages.map((s) => input(s, "properties.azureFile.shareName")).sort()).toEqual([...shares].sort());
         for (const storage of storages) {
             expect(input(storage, "properties.azureFile.accessMode")).toBe("ReadOnly");
@@ -224,28 +245,90 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
         }
     });
 
-    it("has every verify and drill check its scratch for room within the replica's 8 GiB of ephemeral storage", () => {
-        for (const target of [...databases, ...shares]) {
-            for (const operation of ["verify", "drill"]) {
-                const inputs = job(run, `${operation}-${target}`);
-                const container = inputs.template.containers[0];
-                const option = (flag: string) => container.args[container.args.indexOf(flag) + 1];
-                expect(option("--scratch-directory"), `${operation}-${target}`).toBe("/scratch");
-                const scratch = inputs.template.volumes?.find(
-                    (v) => v.name === container.volumeMounts?.find((m) => m.mountPath === "/scratch")?.volumeName,
-                );
-                expect(scratch?.storageType).toBe("EmptyDir");
-                // More than 1 vCPU: the largest ephemeral storage a replica gets, and the runner counts no more.
-                expect(container.resources.cpu).toBeGreaterThan(1);
-                expect(ephemeralStorageGiB(container.resources.cpu)).toBe(8);
-                expect(option("--scratch-limit")).toBe("8G");
-                expect(option("--scratch-hint")).toMatch(/at most 8 GiB of ephemeral storage.*drill scratch/);
-            }
-        }
+    it("creates the drill scratch share: an NFS share in a premium FileStorage account only the environment's subnet reaches", () => {
+        const accounts = resourcesOfType(run, T.account).filter((a) => a.inputs.kind === "FileStorage");
+        expect(accounts).toHaveLength(1);
+        const [account] = accounts;
+        const [subnet] = resourcesOfType(run, T.subnet).filter((s) => s.name === "nas-subnet");
+        expect(account.inputs.accountName).toBe(nas.drillScratch.accountName);
+        expect(account.inputs.sku).toEqual({ name: "Premium_LRS" });
+        expect(account.inputs.enableHttpsTrafficOnly).toBe(false);
+        expect(account.inputs.allowSharedKeyAccess).toBe(false);
+        expect(account.inputs.minimumTlsVersion).toBe(backupPolicy.encryption.storageMinTls.value);
+        expect(account.inputs.networkRuleSet).toEqual({
+            defaultAction: "Deny",
+            bypass: "None",
+            ipRules: [],
+            virtualNetworkRules: [{ virtualNetworkResourceId: subnet.id, action: "Allow" }],
+        });
+        expect(input(subnet, "serviceEndpoints")).toEqual([
+            { service: "Microsoft.Storage", locations: ["northeurope"] },
+        ]);
+        expect(account.options.protect).toBe(true);
+        const shareResources = resourcesOfType(run, T.share).filter(
+            (s) => s.inputs.accountName === account.outputs.name,
+        );
+        expect(shareResources).toHaveLength(1);
+        const [share] = shareResources;
+        expect(share.inputs).toMatchObject({
+            shareName: "drill-scratch",
+            enabledProtocols: "NFS",
+            rootSquash: "NoRootSquash",
+        });
+        expect(share.options.protect).toBe(true);
+        // The default quota holds every restore at once: the server's storage, each database's WAL, every share.
+        const storageSizeGB = azureConfig.postgres.storageSizeGB ?? 128;
+        const expected = storageSizeGB + databases.length + shares.length * azureConfig.storage.shareQuotaGiB;
+        expect(share.inputs.shareQuota).toBe(nas.drillScratch.quotaGiB ?? expected);
+        const service = resourcesOfType(run, T.fileService).find((f) => f.inputs.accountName === account.outputs.name);
+        expect(input(service!, "shareDeleteRetentionPolicy.enabled")).toBe(true);
+        const storage = resourcesOfType(run, T.storage).find((s) => s.inputs.storageName === "drill-scratch");
+        const accountName = String(account.outputs.name);
+        expect(input(storage!, "properties")).toEqual({
+            nfsAzureFile: {
+                server: `${accountName}.file.core.windows.net`,
+                shareName: `/${accountName}/drill-scratch`,
+                accessMode: "ReadWrite",
+            },
+        });
+        expect(storage!.inputs.environmentName).toBe(only(run, T.environment).outputs.name);
+        // Everything of it lives under one component, itself under the NAS backup component.
+        const component = run.resources.find((r) => r.type === "backup-policy:azure:DrillScratch");
+        expect(component?.urn).toMatch(
+            /::backup-policy:azure:NasBackup\$backup-policy:azure:DrillScratch::nas-drill-scratch$/,
+        );
+        for (const r of [account, share, storage!]) expect(r.urn).toContain("::backup-policy:azure:DrillScratch$");
     });
 
-    it("knows a replica's ephemeral storage by its vCPUs (Microsoft Learn, storage mounts)", () => {
-        expect([0.25, 0.5, 0.75, 1, 1.25, 2, 4].map(ephemeralStorageGiB)).toEqual([1, 2, 4, 4, 8, 8, 8]);
+    it("has every verify and drill restore onto its own directory of the scratch share, made for the runner by a root init container", () => {
+        for (const target of [...databases, ...shares]) {
+            for (const operation of ["verify", "drill"]) {
+                const name = `${operation}-${target}`;
+                const inputs = job(run, name);
+                const container = inputs.template.containers[0];
+                const option = (flag: string) => container.args[container.args.indexOf(flag) + 1];
+                expect(option("--scratch-directory"), name).toBe("/scratch");
+                const mount = container.volumeMounts?.find((m) => m.mountPath === "/scratch");
+                expect(mount?.subPath, name).toBe(name);
+                const volume = inputs.template.volumes?.find((v) => v.name === mount?.volumeName);
+                expect(volume).toEqual({ name: "scratch", storageType: "NfsAzureFile", storageName: "drill-scratch" });
+                expect(inputs.template.volumes?.some((v) => v.storageType === "EmptyDir")).toBe(false);
+                // statfs of the share counts now (its quota); the hint names the key that raises it.
+                expect(container.args).not.toContain("--scratch-limit");
+                expect(option("--scratch-hint")).toMatch(
+                    /^raise nasBackup\.drillScratch\.quotaGiB in Pulumi\.<stack>\.yaml/,
+                );
+                const [init, ...more] = inputs.template.initContainers ?? [];
+                expect(more).toEqual([]);
+                expect(init.image).toBe(nas.drillScratch.initImage);
+                expect(init.command).toEqual(["/bin/sh", "-c", scratchDirectoryScript, "scratch-directory"]);
+                expect(init.args).toEqual([`/scratch/${name}`, String(runnerUser), String(runnerUser)]);
+                expect(init.volumeMounts).toEqual([{ volumeName: "scratch", mountPath: "/scratch" }]);
+            }
+        }
+        for (const j of jobs(run).filter((j) => /^(backup|prune)-/.test(j.jobName))) {
+            expect(j.template.initContainers, j.jobName).toBeUndefined();
+        }
     });
 
     it("keeps every secret out of plain text: job secrets referenced by secretRef, marked secret", () => {
@@ -330,5 +413,52 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
         // the system logs reach the workspace the rule reads
         const categories = JSON.stringify(resourcesOfType(run, T.diagnostics).map((d) => d.inputs.logs));
         expect(categories).toContain("ContainerAppSystemLogs");
+    });
+});
+
+describe("the drill scratch share's parts", () => {
+    it("sizes the default quota for every restore at once, within the premium limits", () => {
+        const sizing = { databaseServerGB: 256, databases: 3, shares: 2, shareQuotaGiB: 2048 };
+        expect(defaultDrillScratchQuotaGiB(sizing)).toBe(256 + 3 + 2 * 2048);
+        expect(defaultDrillScratchQuotaGiB({ ...sizing, databaseServerGB: 32, shareQuotaGiB: 1 })).toBe(100);
+        expect(defaultDrillScratchQuotaGiB({ ...sizing, shareQuotaGiB: 60_000 })).toBe(102_400);
+    });
+
+    it("gives the account no way in but the environment's subnet, no secure transfer (NFS), no shared key", () => {
+        const args = drillScratchAccountArgs({
+            resourceGroupName: "rg",
+            location: "northeurope",
+            tags: {},
+            accountName: "stscratch",
+            quotaGiB: 100,
+            subnetId: "/subnets/container-apps",
+            environmentName: "cae",
+        });
+        expect(args).toMatchObject({
+            kind: "FileStorage",
+            enableHttpsTrafficOnly: false,
+            allowBlobPublicAccess: false,
+        });
+        expect(args.networkRuleSet).toMatchObject({ defaultAction: "Deny", ipRules: [] });
+    });
+
+    it("has the init container make the job's directory empty, owned by the runner, mode 0700", () => {
+        const share = mkdtempSync(join(tmpdir(), "scratch-share-"));
+        const dir = join(share, "drill-shop");
+        mkdirSync(join(dir, "pgdata"), { recursive: true });
+        writeFileSync(join(dir, "pgdata", "PG_VERSION"), "16");
+        const [uid, gid] = [process.getuid?.() ?? 0, process.getgid?.() ?? 0];
+        const run = spawnSync(
+            "/bin/sh",
+            ["-c", scratchDirectoryScript, "scratch-directory", dir, String(uid), String(gid)],
+            {
+                encoding: "utf8",
+            },
+        );
+        expect(run.status, run.stderr).toBe(0);
+        expect(readdirSync(dir)).toEqual([]);
+        expect(statSync(dir).mode & 0o7777).toBe(0o700);
+        expect([statSync(dir).uid, statSync(dir).gid]).toEqual([uid, gid]);
+        rmSync(share, { recursive: true, force: true });
     });
 });

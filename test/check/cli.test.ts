@@ -135,7 +135,8 @@ describe("npm run check", () => {
                 "violations",
             ].sort(),
         );
-        expect(prod.resourceCounts["azure-native:storage:FileShare"]).toBe(2);
+        // documents, images and the drill scratch share
+        expect(prod.resourceCounts["azure-native:storage:FileShare"]).toBe(3);
         expect(prod.resources[0]).toEqual({
             type: expect.any(String),
             name: expect.any(String),

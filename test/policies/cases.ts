@@ -19,6 +19,7 @@ import {
     digitalOceanKubernetes,
     digitalOceanNfs,
     digitalOceanVpc,
+    drillScratch,
     existingClaimMarker,
     fileShare,
     ids,
@@ -242,7 +243,27 @@ export const stackWithContainerAppsJobs = [
     ...azureDatabases.filter((name) => name !== "main").map((name) => database(name, true)),
     ...azureNasJobs,
     jobFailureAlert(azureNasJobNames),
+    ...drillScratch(),
 ];
+/** The prod-like stack with its drill scratch account changed (the rules must then stop exempting it). */
+function withScratchAccount(path: string, value: unknown): ResourceUnderTest[] {
+    return stackWithContainerAppsJobs.map((r) => (r.name === "scratch-account" ? withProp(r, path, value) : r));
+}
+const verifyJobName = "nas-job-database-main-verify";
+const verifyJob = stackWithContainerAppsJobs.find((r) => r.name === verifyJobName)!;
+/** The prod-like stack with the verify job of database "main" changed. */
+function withVerifyJob(path: string, value: unknown): ResourceUnderTest[] {
+    return replaced(stackWithContainerAppsJobs, verifyJobName, withProp(verifyJob, path, value));
+}
+/** The prod-like stack whose prune job of database "main" also mounts the scratch share (it is then no drill scratch). */
+const scratchMountedByPrune = replaced(
+    stackWithContainerAppsJobs,
+    "nas-job-database-main-prune",
+    withProp(pruneAppsJob, "template.volumes", [
+        { name: "scratch", storageType: "NfsAzureFile", storageName: "drill-scratch" },
+    ]),
+);
+
 export const cases: Record<string, Case> = {
     "postgresql-backup-retention": {
         compliant: server(),
@@ -341,6 +362,25 @@ export const cases: Record<string, Case> = {
         compliant: storageAccount(),
         nonCompliant: [
             {
+                title: "the scratch account, once its network rules let every network in",
+                input: withScratchAccount("networkRuleSet.defaultAction", "Allow"),
+                message:
+                    'enableHttpsTrafficOnly is false; the policy requires true. It is not a drill scratch account: networkRuleSet.defaultAction is "Allow", not "Deny".',
+            },
+            {
+                title: "the scratch account, once a job other than verify and drill mounts it",
+                input: scratchMountedByPrune,
+                message:
+                    /It is not a drill scratch account: azure-native:app:Job "nas-job-database-main-prune" mounts it and is no NAS verify or drill job/,
+            },
+            {
+                title: "a StorageV2 account tagged as a drill scratch (a tag proves nothing)",
+                input: withProp(withProp(storageAccount(), "enableHttpsTrafficOnly", false), "tags", {
+                    "drill-scratch": "true",
+                }),
+                message: "enableHttpsTrafficOnly is false; the policy requires true.",
+            },
+            {
                 title: "false",
                 input: withProp(storageAccount(), "enableHttpsTrafficOnly", false),
                 message: "enableHttpsTrafficOnly is false; the policy requires true.",
@@ -371,6 +411,12 @@ export const cases: Record<string, Case> = {
         compliant: storageAccount(),
         nonCompliant: [
             {
+                title: "the scratch account, once an IP range may reach it",
+                input: withScratchAccount("networkRuleSet.ipRules", [{ iPAddressOrRange: "203.0.113.0/24" }]),
+                message:
+                    /requireInfrastructureEncryption is not set; the policy requires true. It is not a drill scratch account: networkRuleSet.ipRules admits IP ranges/,
+            },
+            {
                 title: "false",
                 input: withProp(storageAccount(), "encryption.requireInfrastructureEncryption", false),
                 message: /requireInfrastructureEncryption is false/,
@@ -400,6 +446,20 @@ export const cases: Record<string, Case> = {
     "storage-geo-redundant-sku": {
         compliant: storageAccount(),
         nonCompliant: [
+            {
+                title: "the scratch account, once it holds an SMB share",
+                input: replaced(
+                    stackWithContainerAppsJobs,
+                    "scratch-share",
+                    withProp(
+                        stackWithContainerAppsJobs.find((r) => r.name === "scratch-share")!,
+                        "enabledProtocols",
+                        "SMB",
+                    ),
+                ),
+                message:
+                    /sku.name is "Premium_LRS"; the policy requires a geo-redundant SKU .* It is not a drill scratch account: azure-native:storage:FileShare "scratch-share" is "SMB", not an NFS share/,
+            },
             {
                 title: "locally redundant",
                 input: withProp(storageAccount(), "sku.name", "Standard_LRS"),
@@ -432,6 +492,56 @@ export const cases: Record<string, Case> = {
                 title: "no FileServiceProperties",
                 input: replaced(stack, "file-service", undefined),
                 message: /holds file shares but has no FileServiceProperties/,
+            },
+        ],
+    },
+    "nas-verify-on-scratch-share": {
+        compliant: stackWithContainerAppsJobs,
+        nonCompliant: [
+            {
+                title: "an EmptyDir at /scratch (the replica's 8 GiB)",
+                input: withVerifyJob("template.volumes", [{ name: "scratch", storageType: "EmptyDir" }]),
+                message:
+                    'azure-native:app:Job "nas-job-database-main-verify" restores into /scratch on a volume of type "EmptyDir"; the policy requires the NFS drill scratch share',
+            },
+            {
+                title: "a volume without storage type (Container Apps then makes it an EmptyDir)",
+                input: withVerifyJob("template.volumes", [{ name: "scratch" }]),
+                message: /on a volume of type "EmptyDir"/,
+            },
+            {
+                title: "no scratch directory (not set: the container's file system)",
+                input: withVerifyJob(
+                    "template.containers.0.args",
+                    (valueAt(verifyJob.props, ["template", "containers", 0, "args"]) as string[]).filter(
+                        (a, i, all) => a !== "--scratch-directory" && all[i - 1] !== "--scratch-directory",
+                    ),
+                ),
+                message:
+                    /sets no --scratch-directory \(NAS_BACKUP_SCRATCH_DIRECTORY\): it restores into the container's file system/,
+            },
+            {
+                title: "the whole share mounted, not the job's own directory",
+                input: withVerifyJob(
+                    "template.containers.0.volumeMounts",
+                    (valueAt(verifyJob.props, ["template", "containers", 0, "volumeMounts"]) as object[]).map((m) => ({
+                        ...m,
+                        subPath: undefined,
+                    })),
+                ),
+                message:
+                    /mounts the whole scratch share at \/scratch; each job restores into its own directory of it \(subPath\), subPath is not set/,
+            },
+            {
+                title: "an environment storage that is not in the stack",
+                input: stackWithContainerAppsJobs.filter((r) => r.name !== "scratch-storage"),
+                message: /mounts environment storage "drill-scratch", which is not in this stack/,
+            },
+            {
+                title: "a share whose account is no drill scratch account (every network may reach it)",
+                input: withScratchAccount("networkRuleSet.defaultAction", "Allow"),
+                message:
+                    /mounts azure-native:app:ManagedEnvironmentsStorage "scratch-storage", which mounts no drill scratch account of this stack/,
             },
         ],
     },
@@ -588,6 +698,11 @@ export const cases: Record<string, Case> = {
     "file-share-backup-coverage": {
         compliant: stack,
         nonCompliant: [
+            {
+                title: "the scratch share, once its account lets every network in (no longer a drill scratch)",
+                input: withScratchAccount("networkRuleSet.defaultAction", "Allow"),
+                message: /FileShare "scratch-share" is not backed up/,
+            },
             {
                 title: "a share without protected item",
                 input: replaced(stack, "protect-images", undefined),
@@ -1124,6 +1239,11 @@ export const containerAppsJobCases: Record<string, Case> = {
     "nas-backup-coverage": {
         compliant: stackWithContainerAppsJobs,
         nonCompliant: [
+            {
+                title: "the scratch share, once a job other than verify and drill mounts it (no longer a drill scratch)",
+                input: scratchMountedByPrune,
+                message: /scratch-share" \(file-share "drill-scratch"\) has no NAS backup job/,
+            },
             {
                 title: "a file share without NAS backup job",
                 input: stackWithContainerAppsJobs.filter((r) => r.name !== "nas-job-file-share-images"),

@@ -215,14 +215,14 @@ describe("the harness answers exactly like the running pack", () => {
     it("with policy config from the CLI (--policy-pack-config): retention 35 days makes the policy-compliant server fail", async () => {
         const config = reconcileConfig(pack, {
             "postgresql-backup-retention": { retentionDays: 35 },
-            "storage-https-only": "advisory",
+            "storage-minimum-tls": "advisory",
         });
         await configure(config);
         const served = await analyze(server());
         expect(served).toEqual(comparable(await analyzeResource(pack, server(), { config })));
         expect(served.diagnostics.map((d) => d.policyName)).toEqual(["postgresql-backup-retention"]);
-        const https = await analyze(withProp(storageAccount(), "enableHttpsTrafficOnly", false));
-        expect(https.diagnostics.map((d) => d.enforcementLevel)).toEqual(["advisory"]);
+        const tls = await analyze(withProp(storageAccount(), "minimumTlsVersion", "TLS1_0"));
+        expect(tls.diagnostics.map((d) => d.enforcementLevel)).toEqual(["advisory"]);
         await configure();
     });
 

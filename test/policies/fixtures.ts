@@ -14,6 +14,7 @@ import { rpoAlertQuery, rpoAlertThresholdHours } from "../../components/azure/ba
 import { nasJobFailureQuery } from "../../components/azure/nasBackupAlerts";
 import { parseUtcBackupTime } from "../../components/azure/nasJobSchedule";
 import { type AzureTarget, consumptionProfile, targetJobs } from "../../components/azure/nasBackupJobs";
+import { drillScratchAccountArgs, drillScratchShareName } from "../../components/azure/drillScratch";
 
 const rg = "rg-backup-prod";
 const location = backupPolicy.regions.azure.value;
@@ -25,6 +26,8 @@ export const ids = {
     resourceGroup: `${subscription}/resourceGroups/${rg}`,
     actionGroup: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Insights/actionGroups/backup-operators`,
     workspace: `${subscription}/resourceGroups/${rg}/providers/Microsoft.OperationalInsights/workspaces/log-prod`,
+    containerAppsSubnet: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/container-apps`,
+    scratchAccount: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/stdrillscratchprod`,
 };
 
 export function urn(type: string, name: string): string {
@@ -64,6 +67,8 @@ export const types = {
     actionGroup: "azure-native:monitor:ActionGroup",
     alertRouting: "azure-native:alertsmanagement:AlertProcessingRuleByName",
     rpoAlert: "azure-native:monitor:ScheduledQueryRule",
+    subnet: "azure-native:network:Subnet",
+    environmentStorage: "azure-native:app:ManagedEnvironmentsStorage",
 } as const;
 
 export function server(): ResourceUnderTest {
@@ -326,6 +331,10 @@ export function containerAppsJob(target: NasBackupTarget, operation: NasOperatio
             maintenance: { user: "prune", password: "placeholder-maintenance-password" },
             repositoryPassword: "placeholder-repository-key",
         },
+        scratch: {
+            storageName: drillScratchShareName,
+            initImage: `docker.io/library/busybox@sha256:${"0".repeat(64)}`,
+        },
     }).find((p) => p.operation === operation)!;
     const suffix = operation === "backup" ? "" : `-${operation}`;
     return resource(types.containerAppsJob, `nas-job-${target.kind}-${target.name}${suffix}`, {
@@ -338,6 +347,73 @@ export function containerAppsJob(target: NasBackupTarget, operation: NasOperatio
         template: plan.template,
         tags: plan.tags,
     });
+}
+
+/** The drill scratch account's name in the fixtures. */
+export const scratchAccountName = "stdrillscratchprod";
+
+/**
+ * The drill scratch share as components/azure/drillScratch.ts renders it (§2.10): the Container Apps
+ * environment's subnet, the FileStorage account (its arguments from `drillScratchAccountArgs`), its file
+ * service, the NFS share and the environment storage the verify and drill jobs (`containerAppsJob`) mount.
+ */
+export function drillScratch(): ResourceUnderTest[] {
+    const accountArgs = drillScratchAccountArgs({
+        resourceGroupName: rg,
+        location,
+        tags: {},
+        accountName: scratchAccountName,
+        quotaGiB: 100,
+        subnetId: ids.containerAppsSubnet,
+        environmentName: "cae-prod",
+    });
+    return [
+        resource(types.subnet, "nas-subnet", {
+            resourceGroupName: rg,
+            virtualNetworkName: "vnet-prod",
+            subnetName: "container-apps",
+            id: ids.containerAppsSubnet,
+            delegations: [{ name: "container-apps-environment", serviceName: "Microsoft.App/environments" }],
+            serviceEndpoints: [{ service: "Microsoft.Storage", locations: [location] }],
+        }),
+        resource(
+            types.account,
+            "scratch-account",
+            { ...(accountArgs as unknown as Record<string, unknown>), id: ids.scratchAccount },
+            { protect: true },
+        ),
+        resource(types.fileService, "scratch-file-service", {
+            resourceGroupName: rg,
+            accountName: scratchAccountName,
+            fileServicesName: "default",
+            shareDeleteRetentionPolicy: { enabled: true, days: 14 },
+        }),
+        resource(
+            types.share,
+            "scratch-share",
+            {
+                resourceGroupName: rg,
+                accountName: scratchAccountName,
+                shareName: drillScratchShareName,
+                shareQuota: 100,
+                enabledProtocols: "NFS",
+                rootSquash: "NoRootSquash",
+            },
+            { protect: true },
+        ),
+        resource(types.environmentStorage, "scratch-storage", {
+            resourceGroupName: rg,
+            environmentName: "cae-prod",
+            storageName: drillScratchShareName,
+            properties: {
+                nfsAzureFile: {
+                    server: `${scratchAccountName}.file.core.windows.net`,
+                    shareName: `/${scratchAccountName}/${drillScratchShareName}`,
+                    accessMode: "ReadWrite",
+                },
+            },
+        }),
+    ];
 }
 
 /** The namespace the NAS CronJobs run in, enforcing the restricted Pod Security Standard. */

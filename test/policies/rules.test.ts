@@ -88,7 +88,7 @@ describe("the pack", () => {
     it("applies each resource rule only to its resource types", async () => {
         const result = await checkResource(server());
         expect(result.notApplicable).toContainEqual({
-            policyName: "storage-https-only",
+            policyName: "storage-minimum-tls",
             reason: `Policy only applies to resources of type '${types.account}'`,
         });
         expect(applied(result, "postgresql-backup-retention")).toBe(true);

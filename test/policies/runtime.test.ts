@@ -31,6 +31,7 @@ import {
     withProp,
 } from "./fixtures";
 import { checkResource, checkStack, pack, violations } from "./helpers";
+import { stackWithContainerAppsJobs } from "./cases";
 
 describe("values unknown during preview", () => {
     it("turn the rule that reads them into an advisory 'can't run during preview' message, not a crash or a pass", async () => {
@@ -46,7 +47,7 @@ describe("values unknown during preview", () => {
     });
 
     it("a whole unknown object is advisory too", async () => {
-        const result = await checkResource(withProp(storageAccount(), "encryption", unknown));
+        const result = await checkStack([withProp(storageAccount(), "encryption", unknown)]);
         expect(result.diagnostics.map((d) => [d.policyName, d.enforcementLevel])).toEqual([
             ["storage-infrastructure-encryption", "advisory"],
         ]);
@@ -59,6 +60,72 @@ describe("values unknown during preview", () => {
         const result = await checkStack(stack);
         const d = result.diagnostics.filter((x) => x.policyName === "postgresql-secure-transport-required");
         expect(d.map((x) => x.enforcementLevel)).toEqual(["advisory"]);
+    });
+});
+
+describe("the drill scratch share during preview", () => {
+    const subnetUrn = stackWithContainerAppsJobs.find((r) => r.name === "nas-subnet")!.urn!;
+    /** The prod-like stack as a first preview shows it: the subnet's id unknown, the account's rule linked by dependency. */
+    const preview = stackWithContainerAppsJobs.map((r) => {
+        if (r.name === "nas-subnet") return withProp(r, "id", unknown);
+        if (r.name !== "scratch-account") return r;
+        const rules = withProp(r, "networkRuleSet.virtualNetworkRules", [
+            { virtualNetworkResourceId: unknown, action: "Allow" },
+        ]);
+        return { ...rules, propertyDependencies: { networkRuleSet: [subnetUrn] } };
+    });
+    const scratchRules = [
+        "storage-https-only",
+        "storage-geo-redundant-sku",
+        "storage-infrastructure-encryption",
+        "file-share-backup-coverage",
+        "nas-backup-coverage",
+        "nas-verify-on-scratch-share",
+    ];
+
+    it("is still recognised through the engine's dependencies when its subnet's id is unknown", async () => {
+        const result = await checkStack(preview);
+        expect(result.diagnostics.filter((d) => scratchRules.includes(d.policyName))).toEqual([]);
+        expect(result.evaluated).toEqual(expect.arrayContaining(scratchRules));
+    });
+
+    it("is not exempted silently once a rule with a literal subnet id admits more than the linked subnet: advisory until the ids are known", async () => {
+        const more = preview.map((r) =>
+            r.name === "scratch-account"
+                ? withProp(r, "networkRuleSet.virtualNetworkRules", [
+                      {
+                          virtualNetworkResourceId: "/subscriptions/0/virtualNetworks/other/subnets/vm",
+                          action: "Allow",
+                      },
+                      { virtualNetworkResourceId: unknown, action: "Allow" },
+                  ])
+                : r,
+        );
+        const result = await checkStack(more);
+        const https = result.diagnostics.filter((d) => d.policyName === "storage-https-only");
+        expect(https.map((d) => d.enforcementLevel)).toEqual(["advisory"]);
+        // Once the ids are known (pulumi up), it is a violation.
+        const known = await checkStack(
+            more.map((r) =>
+                r.name === "nas-subnet" ? stackWithContainerAppsJobs.find((x) => x.name === "nas-subnet")! : r,
+            ),
+        );
+        expect(violations(known, "storage-https-only").join("\n")).toMatch(
+            /It is not a drill scratch account: networkRuleSet.virtualNetworkRules admits a subnet that is no Container Apps environment's/,
+        );
+    });
+
+    it("an unknown storage name in a verify job's volume makes the scratch rule advisory, not a crash", async () => {
+        const stack = stackWithContainerAppsJobs.map((r) =>
+            r.name === "nas-job-database-main-verify"
+                ? withProp(r, "template.volumes", [
+                      { name: "scratch", storageType: "NfsAzureFile", storageName: unknown },
+                  ])
+                : r,
+        );
+        const result = await checkStack(stack);
+        const scratch = result.diagnostics.filter((d) => d.policyName === "nas-verify-on-scratch-share");
+        expect(scratch.map((d) => d.enforcementLevel)).toEqual(["advisory"]);
     });
 });
 

@@ -256,6 +256,34 @@ const cases: readonly Case[] = [
             "azure.network.containerAppsSubnet: 10.41.2.0/28 is too small; allowed: a prefix of /27 or larger (a workload profiles environment needs at least /27)",
         ],
     ],
+    [
+        "a drill scratch share below the premium minimum, an unpinned init image and no scratch account",
+        "prod",
+        [
+            [["backup-policy:nasBackup", "drillScratch", "quotaGiB"], 64],
+            [["backup-policy:nasBackup", "drillScratch", "initImage"], "busybox:latest"],
+            [["backup-policy:nasBackup", "drillScratch", "accountName"], undefined],
+        ],
+        [
+            "nasBackup.drillScratch.accountName: is missing; required: a storage account name: 3–24 lower-case letters and digits (globally unique)",
+            "nasBackup.drillScratch.quotaGiB: 64 is not valid; allowed: a whole number from 100 to 102400",
+            "nasBackup.drillScratch.initImage: busybox:latest is not valid; allowed: an image with /bin/sh, rm and install (e.g. busybox), running as root, pinned by digest: <registry>/<name>@sha256:<64 hex>",
+        ],
+    ],
+    [
+        "a drill scratch account that is the backed-up shares' account",
+        "trial",
+        [[["backup-policy:nasBackup", "drillScratch", "accountName"], "stitmautomotivetrial"]],
+        [
+            "nasBackup.drillScratch.accountName: stitmautomotivetrial is azure.storage.accountName; allowed: another globally unique name (the scratch share needs a premium FileStorage account of its own)",
+        ],
+    ],
+    [
+        "no drill scratch section",
+        "trial",
+        [[["backup-policy:nasBackup", "drillScratch"], undefined]],
+        ["nasBackup.drillScratch: is missing; required: an object with accountName, quotaGiB, initImage"],
+    ],
 ];
 
 describe("invalid stack configuration", () => {

@@ -23,3 +23,17 @@ export function input(resource: OfflineResource, path: string): unknown {
             resource.inputs,
         );
 }
+
+/** The resources of a type that are children of a component of `componentType` (e.g. "backup-policy:azure:FileStorage"). */
+export function childrenOf(run: OfflineRun, componentType: string, type: string): OfflineResource[] {
+    return resourcesOfType(run, type).filter((resource) => resource.urn.includes(`::${componentType}$${type}::`));
+}
+
+/** The one resource of a type among the children of a component type; fails the test if there are none or several. */
+export function onlyIn(run: OfflineRun, componentType: string, type: string): OfflineResource {
+    const found = childrenOf(run, componentType, type);
+    if (found.length !== 1) {
+        throw new Error(`expected exactly one ${type} in ${componentType}, found ${found.length}`);
+    }
+    return found[0];
+}
