@@ -14,7 +14,12 @@ import { OperationError } from "./proc";
 /** The encoding a missing database is created with before the manifest is read. */
 const LIKELY_ENCODING = "UTF8";
 
-type State = PsqlSession | "missing" | "created" | Error;
+/** Why the early CREATE DATABASE failed (e.g. a server locale that does not fit UTF8). */
+class CreateFailed {
+    constructor(readonly error: Error) {}
+}
+
+type State = PsqlSession | "missing" | "created" | CreateFailed | Error;
 
 export interface TargetOptions {
     readonly database: string;
@@ -59,10 +64,16 @@ export class TargetDatabase {
         const state = admin.query<boolean>(exists).then(
             async (found): Promise<State> => {
                 if (found) return await openExisting(database, env);
-                await admin.execute(createSql(database, encoding));
-                return "created";
+                return await admin.execute(createSql(database, encoding)).then(
+                    () => "created" as const,
+                    (e: Error) => new CreateFailed(e),
+                );
             },
-            (e: Error) => e,
+            // The admin database unreachable: an existing target is restored into all the same.
+            async (e: Error): Promise<State> => {
+                const existing = await openExisting(database, env);
+                return existing instanceof PsqlSession ? existing : e;
+            },
         );
         // A failed CREATE is reported by `prepare`, as it would have been without the early start.
         return new TargetDatabase(
@@ -83,6 +94,13 @@ export class TargetDatabase {
         const { database } = this.options;
         const state = await this.state;
         if (state instanceof Error) throw state;
+        if (state instanceof CreateFailed) {
+            // Created as the manifest says, or the failure stands (psql ended with the failed statement).
+            if (encoding === this.encoding) throw state.error;
+            await adminStatement(this.options.adminDatabase, createSql(database, encoding), this.env);
+            this.done = true;
+            return { created: true };
+        }
         // Only without --create: with it, the admin session created a missing database.
         if (state === "missing")
             throw new OperationError(`database ${database} does not exist: create it, or pass --create`);
