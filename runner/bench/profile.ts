@@ -14,6 +14,8 @@ import { startNas, startPostgres } from "../../test/runner/harness";
 
 const repoRoot = resolve(__dirname, "../..");
 const repeat = Number(process.argv[process.argv.indexOf("--repeat") + 1] || 3);
+/** --http: also every HTTP request restic and the runner send to the NAS (method and path), with its time. */
+const http = process.argv.includes("--http");
 
 function compile(build: string): string {
     const r = spawnSync(process.execPath, [
@@ -34,10 +36,14 @@ interface Proc {
     start: number;
     end?: number;
     what: string;
+    requests: string[];
 }
 
 function parse(file: string): { total: number; procs: Proc[] } {
     const procs = new Map<string, Proc>();
+    /** Threads (restic's Go runtime, node's workers) by the process they belong to. */
+    const owner = new Map<string, string>();
+    const threadClone = new Set<string>();
     let t0 = -1;
     let last = 0;
     for (const line of readFileSync(file, "utf8").split("\n")) {
@@ -46,7 +52,16 @@ function parse(file: string): { total: number; procs: Proc[] } {
         const t = Number(m[2]) * 3600 + Number(m[3]) * 60 + Number(m[4]);
         if (t0 < 0) t0 = t;
         last = t - t0;
-        const [pid, rest] = [m[1], m[5]];
+        const [tid, rest] = [m[1], m[5]];
+        const pid = owner.get(tid) ?? tid;
+        // A thread's clone call may be split by strace ("<unfinished ...>", then "<... clone resumed>").
+        if (/^clone3?\(.*CLONE_THREAD/.test(rest)) threadClone.add(tid);
+        const cloned = /^(?:clone3?\(|<\.\.\. clone3? resumed>).*\) = (\d+)/.exec(rest);
+        if (cloned && threadClone.delete(tid)) owner.set(cloned[1], pid);
+        const request = /^write\(\d+, "(GET|HEAD|POST|DELETE) (\S+)/.exec(rest);
+        if (request) {
+            procs.get(pid)?.requests.push(`${(t - t0).toFixed(3)} ${request[1]} ${request[2]}`);
+        }
         const exec = /^execve\("([^"]+)", \[(.*?)\]/.exec(rest);
         if (exec && !/= -1/.test(rest)) {
             const argv = exec[2]
@@ -58,7 +73,7 @@ function parse(file: string): { total: number; procs: Proc[] } {
             const what = [name, ...argv.slice(1, 3)].join(" ");
             const p = procs.get(pid);
             if (p && !/node/.test(what)) p.what = what;
-            else if (!p) procs.set(pid, { pid, start: t - t0, what });
+            else if (!p) procs.set(pid, { pid, start: t - t0, what, requests: [] });
         }
         if (/exit_group|\+\+\+ exited/.test(rest)) {
             const p = procs.get(pid);
@@ -68,6 +83,17 @@ function parse(file: string): { total: number; procs: Proc[] } {
     return { total: last, procs: [...procs.values()] };
 }
 
+/** Runs node with `args` under strace and reads the timeline. */
+function traced(out: string, args: string[], env: NodeJS.ProcessEnv): { total: number; procs: Proc[] } {
+    const trace = http ? "trace=execve,exit_group,clone,clone3,write" : "trace=execve,exit_group";
+    const r = spawnSync("strace", ["-f", "-tt", "-s", "48", "-e", trace, "-o", out, process.execPath, ...args], {
+        env,
+        encoding: "utf8",
+    });
+    if (r.status !== 0) throw new Error(`${args.join(" ")}: ${r.stderr}`);
+    return parse(out);
+}
+
 async function main(): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "nas-backup-profile-"));
     const cli = compile(join(work, "build"));
@@ -75,31 +101,20 @@ async function main(): Promise<void> {
     try {
         pg.sql("postgres", "CREATE DATABASE empty");
         const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
-        const traced = (name: string, args: string[]): { total: number; procs: Proc[] } => {
-            const out = join(work, `${name}.strace`);
-            const r = spawnSync(
-                "strace",
-                ["-f", "-tt", "-e", "trace=execve,exit_group", "-o", out, process.execPath, cli, ...args],
-                {
-                    env,
-                    encoding: "utf8",
-                },
-            );
-            if (r.status !== 0) throw new Error(`${name}: ${r.stderr}`);
-            return parse(out);
-        };
         spawnSync(process.execPath, [cli, "backup", "--target", "empty", "--database", "empty"], { env });
         for (let i = 0; i < repeat; i++) {
             for (const [name, args] of [
                 ["backup", ["backup", "--target", "empty", "--database", "empty"]],
                 ["restore", ["restore", "--target", "empty", "--into-database", `r${i}`, "--create"]],
             ] as const) {
-                const { total, procs } = traced(`${name}${i}`, [...args]);
+                const { total, procs } = traced(join(work, `${name}${i}.strace`), [cli, ...args], env);
                 console.log(`\n${name} #${i + 1}: ${total.toFixed(3)} s (runner start to exit)`);
-                for (const p of procs)
+                for (const p of procs) {
                     console.log(
                         `  ${p.start.toFixed(3).padStart(7)} → ${(p.end ?? NaN).toFixed(3).padStart(7)}  (${((p.end ?? NaN) - p.start).toFixed(3)} s)  ${p.what}`,
                     );
+                    for (const r of p.requests) console.log(`            ${r}`);
+                }
             }
         }
         const restic = (): number => {

@@ -11,7 +11,6 @@
  */
 import { parseArgs } from "node:util";
 import { backupPolicy } from "../../components/policy";
-import { zonedInstant } from "./calendar";
 import { commands, runnableCommands } from "./commands";
 import type { CommandSpec, Invocation, Outcome } from "./commands/spec";
 import { checkTargetName } from "./config";
@@ -71,27 +70,6 @@ export function mainHelp(): string {
     ].join("\n");
 }
 
-/** Parses --time/--before: a date (midnight in the policy's zone), a wall-clock time there, or an exact instant. */
-export function parseInstant(value: string, flag: string): Date {
-    const local = /^(\d{4})-(\d{2})-(\d{2})(?:[T ](\d{2}):(\d{2}))?$/.exec(value);
-    if (local) {
-        const [, y, m, d, hh, mm] = local;
-        return zonedInstant(
-            { year: Number(y), month: Number(m), day: Number(d) },
-            Number(hh ?? 0),
-            Number(mm ?? 0),
-            timeZone,
-        );
-    }
-    if (/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/.test(value)) {
-        const t = new Date(value);
-        if (!Number.isNaN(t.getTime())) return t;
-    }
-    throw new UsageError(
-        `--${flag} ${JSON.stringify(value)}: expected 2025-03-01, 2025-03-01T14:30 (${timeZone}) or 2025-03-01T13:30:00Z`,
-    );
-}
-
 type Values = Record<string, string | boolean | string[] | undefined>;
 
 function parse(spec: CommandSpec, argv: readonly string[]): Values {
@@ -142,9 +120,12 @@ function invocation(spec: CommandSpec, values: Values, env: NodeJS.ProcessEnv): 
                 .filter(Boolean);
         },
         boolean: (flag) => values[flag] === true,
-        instant(flag) {
+        async instant(flag) {
             const v = string(flag);
-            return v ? parseInstant(v, flag) : undefined;
+            if (!v) return undefined;
+            // Loaded only for a given time: the calendar's Luxon costs every command ~45 ms of start-up.
+            const { parseInstant } = await import("./instant");
+            return parseInstant(v, flag);
         },
         target: () => checkTargetName(string("target")),
         print,

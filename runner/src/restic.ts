@@ -155,11 +155,14 @@ export class ResticRepository {
      */
     async storedFiles(): Promise<Map<string, number>> {
         const files = new Map<string, number>();
-        for (const type of ["data/", "index/", "snapshots/"]) {
-            const { status, body } = await this.rest("GET", type);
+        const types = ["data/", "index/", "snapshots/"];
+        // The three listings at once: after a backup they are on its path.
+        const listings = await Promise.all(types.map((type) => this.rest("GET", type)));
+        listings.forEach(({ status, body }, i) => {
             if (status !== 200) this.refuse(status);
-            for (const f of JSON.parse(body) as { name: string; size: number }[]) files.set(`${type}${f.name}`, f.size);
-        }
+            for (const f of JSON.parse(body) as { name: string; size: number }[])
+                files.set(`${types[i]}${f.name}`, f.size);
+        });
         return files;
     }
 

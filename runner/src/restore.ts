@@ -14,16 +14,7 @@ import { compareContent, contentSql, SEQUENCES_SQL, type DatabaseContent, type S
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Manifest } from "./manifest";
-import {
-    adminStatement,
-    NON_EMPTY_SQL,
-    openDatabase,
-    pgEnv,
-    pgProgram,
-    quoteIdent,
-    quoteLiteral,
-    PsqlSession,
-} from "./postgres";
+import { openDatabase, pgEnv, pgProgram, PsqlSession } from "./postgres";
 import {
     collect,
     describeExit,
@@ -41,6 +32,7 @@ import {
 } from "./proc";
 import { explainResticFailure, latestFilter, type ResticRepository } from "./restic";
 import { createMissingRoles, dropRoles } from "./roles";
+import { dropCreated, TargetDatabase } from "./targetDatabase";
 import {
     dumpFileName,
     manifestFileName,
@@ -337,62 +329,6 @@ async function restoreParallel(
     }
 }
 
-/**
- * Creates the database if asked (returns whether it did), and refuses a non-empty one unless forced.
- * Returns the open session: it checks the restored content afterwards.
- */
-/** The restore's target database: a session on it, or "missing"; opened while restic reads the backup. */
-export function openTarget(database: string, env: NodeJS.ProcessEnv): Promise<PsqlSession | "missing" | Error> {
-    return openDatabase(database, env).catch((e: Error) => e);
-}
-
-async function prepareDatabase(
-    ctx: Context,
-    manifest: DatabaseManifest,
-    options: DatabaseRestoreOptions,
-    target: Promise<PsqlSession | "missing" | Error> = openTarget(options.database, ctx.env),
-): Promise<{ created: boolean; session: PsqlSession }> {
-    const session = await target;
-    if (session instanceof Error) throw session;
-    if (session !== "missing") return { created: false, session: await checkEmpty(session, options) };
-    if (!options.create)
-        throw new OperationError(`database ${options.database} does not exist: create it, or pass --create`);
-    const encoding = manifest.content.encoding;
-    await adminStatement(
-        options.adminDatabase,
-        `CREATE DATABASE ${quoteIdent(options.database)} TEMPLATE template0 ENCODING ${quoteLiteral(encoding)}${encoding === "UTF8" ? "" : " LOCALE 'C'"}`,
-        ctx.env,
-    );
-    // Created from template0 just now: empty. The session connects while pg_restore starts (the proof
-    // afterwards opens a new one should this fail).
-    return { created: true, session: PsqlSession.start(options.database, ctx.env) };
-}
-
-/** Refuses a database with objects unless --force. */
-async function checkEmpty(session: PsqlSession, options: DatabaseRestoreOptions): Promise<PsqlSession> {
-    try {
-        const objects = await session.query<number>(NON_EMPTY_SQL);
-        if (Number(objects) > 0 && !options.force) {
-            throw new OperationError(
-                `database ${options.database} is not empty (${objects} objects): restore into an empty database, or pass --force to replace the objects of the dump`,
-            );
-        }
-    } catch (e) {
-        await session.close();
-        throw e;
-    }
-    return session;
-}
-
-/** Removes a database this restore created, so a failed `--create` leaves nothing behind. */
-async function dropCreated(ctx: Context, options: DatabaseRestoreOptions): Promise<void> {
-    await adminStatement(
-        options.adminDatabase,
-        `DROP DATABASE IF EXISTS ${quoteIdent(options.database)} WITH (FORCE)`,
-        ctx.env,
-    ).catch((e: Error) => log("warn", "restore.cleanup_failed", { database: options.database, cause: e.message }));
-}
-
 /** Creates the backup's roles this server lacks; reports them (they have no passwords). */
 async function createRoles(
     ctx: Context,
@@ -535,18 +471,19 @@ export async function restoreDatabase(
     repo: ResticRepository,
     opened: OpenedBackup & { manifest: DatabaseManifest },
     options: DatabaseRestoreOptions,
-    target?: ReturnType<typeof openTarget>,
+    target?: TargetDatabase,
 ): Promise<RestoreOutcome> {
     const start = performance.now();
     const { backup, manifest } = opened;
     // restic opens the repository (key derivation, index) while the database is prepared; its
     // output is kept until pg_restore reads it.
     const dump = opened.dump ?? startDump(repo, backup.id);
+    const database = target ?? TargetDatabase.open(options, ctx.env, manifest.content.encoding);
     let created = false;
     let session: PsqlSession | undefined;
     let rolesCreated: string[] = [];
     try {
-        ({ created, session } = await prepareDatabase(ctx, manifest, options, target));
+        ({ created, session } = await database.prepare(manifest.content.encoding));
         if (options.createRoles) rolesCreated = await createRoles(ctx, repo, backup, manifest, options);
         log("info", "restore.start", {
             target: repo.target,
@@ -557,10 +494,13 @@ export async function restoreDatabase(
         });
         const jobs = options.jobs ?? 1;
         // Both check the dump read back against the manifest's size and SHA-256 before anything is committed.
-        const { bytes } =
+        const restoring =
             jobs > 1
-                ? await restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
-                : await streamIntoPgRestore(ctx, repo, opened, dump, options);
+                ? restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
+                : streamIntoPgRestore(ctx, repo, opened, dump, options);
+        // A database created just now: its session connects while pg_restore (started first) runs.
+        session ??= PsqlSession.start(options.database, ctx.env);
+        const { bytes } = await restoring;
         const problems = await checkRestored(ctx, session, manifest, options);
         await session.close();
         return {
@@ -576,7 +516,8 @@ export async function restoreDatabase(
     } catch (e) {
         session?.kill();
         await stopDump(dump);
-        if (created) await dropCreated(ctx, options);
+        await database.abandon();
+        if (created) await dropCreated(options, ctx.env);
         await dropRoles(rolesCreated, options.adminDatabase, ctx.env);
         throw e;
     }
@@ -697,7 +638,7 @@ async function restoreOpened(
     repo: ResticRepository,
     opened: OpenedBackup,
     options: RestoreCommandOptions,
-    target: ReturnType<typeof openTarget> | undefined,
+    target: TargetDatabase | undefined,
 ): Promise<RestoreOutcome> {
     const { backup, manifest } = opened;
     if ((options.jobs ?? 1) > 1 && manifest.kind !== "database") {
@@ -725,16 +666,19 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
     if (!options.intoDatabase === !options.intoDirectory)
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
-    // The target database is looked at while restic finds and opens the backup (first attempt only).
-    const early = options.intoDatabase ? openTarget(options.intoDatabase, ctx.env) : undefined;
-    let target = early;
+    let early: TargetDatabase | undefined;
+    let unused: TargetDatabase | undefined;
     try {
         const kind = options.intoDatabase ? "database" : "directory";
-        const outcome = await withOpenedBackup(repo, options.selector, kind, (opened) => {
-            const session = target;
-            target = undefined;
-            return restoreOpened(ctx, repo, opened, options, session);
+        // restic is started first (in its synchronous part); the early sessions serve the first attempt only.
+        const restored = withOpenedBackup(repo, options.selector, kind, (opened) => {
+            const sessions = unused;
+            unused = undefined;
+            return restoreOpened(ctx, repo, opened, options, sessions);
         });
+        if (options.intoDatabase)
+            early = unused = TargetDatabase.open({ ...options, database: options.intoDatabase }, ctx.env);
+        const outcome = await restored;
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });
             throw new OperationError(`restore of ${outcome.snapshot} is incomplete: ${outcome.problems.join("; ")}`);
@@ -742,7 +686,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         log("info", "restore.success", { ...outcome, complete: true });
         return outcome;
     } catch (e) {
-        void early?.then((t) => t instanceof PsqlSession && t.kill());
+        await early?.abandon();
         if (!(e instanceof UsageError) && !/restore of .* is incomplete/.test((e as Error).message)) {
             log("error", "restore.failure", { target: options.target, cause: (e as Error).message });
         }

@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join, relative } from "node:path";
 import { describe, expect, it } from "vitest";
 import { backupPolicy } from "../../components/policy";
-import { parseInstant } from "../../runner/src/cli";
+import { parseInstant } from "../../runner/src/instant";
 import { backupSpec, commandLine, commands, statusSpec } from "../../runner/src/commands";
 import { backup } from "../../runner/src/backup";
 import { checkResticPassword, loadCredentials, parseRepositoryBase, repositoryLocation } from "../../runner/src/config";

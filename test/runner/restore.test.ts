@@ -91,6 +91,32 @@ function databaseExists(pg: Postgres, name: string): boolean {
 }
 
 describe.concurrent("restore onto a new server", () => {
+    it("creates the database with the backup's encoding (the manifest's LATIN1, not the UTF8 it is created with while restic reads), and a restore that fails leaves no database behind", async () => {
+        source.sql("postgres", "CREATE DATABASE latin TEMPLATE template0 ENCODING 'LATIN1' LOCALE 'C'");
+        source.sql("latin", "CREATE TABLE t (v text); INSERT INTO t VALUES ('Grüße, café')");
+        const b = await runCli(["backup", "--target", "latin", "--database", "latin"], sourceEnv);
+        expect(b.code, b.stderr).toBe(0);
+        const r = await runCli(["restore", "--target", "latin", "--into-database", "latin", "--create"], freshEnv);
+        expect(r.code, r.stderr).toBe(0);
+        const encoding = "SELECT pg_encoding_to_char(encoding) FROM pg_database WHERE datname = 'latin'";
+        expect(fresh.sql("postgres", encoding)).toBe("LATIN1");
+        expect(fresh.sql("latin", "SELECT v FROM t")).toBe("Grüße, café");
+        // The database is created while restic derives the key; restic then fails on the wrong key.
+        const dir = mkdtempSync(join(tmpdir(), "wrong-key-"));
+        try {
+            writeFileSync(join(dir, "key"), "not-the-repository-key\n");
+            const wrong = await runCli(
+                ["restore", "--target", "latin", "--into-database", "latin_orphan", "--create"],
+                { ...freshEnv, RESTIC_PASSWORD_FILE: join(dir, "key") },
+            );
+            expect(wrong.code).toBe(1);
+            expect(failureCause(wrong)).toMatch(/wrong repository password/);
+            expect(databaseExists(fresh, "latin_orphan")).toBe(false);
+        } finally {
+            rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
     it("names pg_restore's own error as the cause (not restic, which the runner killed) and removes the database --create made", async () => {
         expect(fresh.sql("postgres", "SELECT count(*) FROM pg_roles WHERE rolname = 'app_owner'")).toBe("0");
         const r = await runCli(["restore", "--target", "crm", "--into-database", "crm_new", "--create"], freshEnv);

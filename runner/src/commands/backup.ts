@@ -64,7 +64,7 @@ async function run(cli: Invocation<typeof backupSpec>): Promise<Outcome> {
         target,
         database: cli.string("database"),
         directory: cli.string("directory"),
-        time: cli.instant("time"),
+        time: await cli.instant("time"),
     });
     cli.print(
         cli.json

@@ -46,7 +46,7 @@ export const pruneSpec = {
 async function run(cli: Invocation<typeof pruneSpec>): Promise<Outcome> {
     const { formatPlan, planToJson, prune } = await import("../prune");
     const target = cli.target();
-    const asOf = cli.instant("as-of");
+    const asOf = await cli.instant("as-of");
     const { UsageError } = await import("../proc");
     if (asOf && !cli.boolean("dry-run"))
         throw new UsageError("--as-of plans for another time and needs --dry-run: a prune deletes as of now");

@@ -104,7 +104,7 @@ async function run(cli: Cli): Promise<Outcome> {
     const target = cli.target();
     const result = await restore.restoreCommand(cli.ctx, {
         target,
-        selector: { snapshot: cli.string("snapshot") ?? "latest", before: cli.instant("before") },
+        selector: { snapshot: cli.string("snapshot") ?? "latest", before: await cli.instant("before") },
         intoDatabase: cli.string("into-database"),
         intoDirectory: cli.string("into-directory"),
         adminDatabase: cli.string("admin-database") ?? "postgres",

@@ -54,7 +54,7 @@ export interface Invocation<S extends CommandSpec> {
     list(flag: StringFlag<S>): string[];
     boolean(flag: BooleanFlag<S>): boolean;
     /** The flag's value read as a time (see TIMES in the help); a UsageError if it is not one. */
-    instant(flag: StringFlag<S>): Date | undefined;
+    instant(flag: StringFlag<S>): Promise<Date | undefined>;
     /** --target, checked (a UsageError if missing or invalid). */
     target(): string;
     /** Writes the command's result to stdout. */
