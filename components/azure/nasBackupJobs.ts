@@ -327,7 +327,14 @@ function prunePlan(target: AzureTarget, plan: JobPlanArgs): JobPlan {
  * creates it for the runner's user; the runner's container mounts only it, at /scratch.
  */
 function scratchDirectory(jobName: string, plan: JobPlanArgs) {
-    const volume: Volume = { name: "scratch", storageType: "NfsAzureFile", storageName: plan.scratch.storageName };
+    // NFS 4.1, the only version Azure Files serves: Microsoft's sample that mounts such a share in a
+    // Container Apps Job names it (microsoft/azure-container-apps issue 1782, "access denied by server").
+    const volume: Volume = {
+        name: "scratch",
+        storageType: "NfsAzureFile",
+        storageName: plan.scratch.storageName,
+        mountOptions: "vers=4.1",
+    };
     const init: InitContainer = {
         name: "scratch-directory",
         image: plan.scratch.initImage,

@@ -311,7 +311,12 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
                 const mount = container.volumeMounts?.find((m) => m.mountPath === "/scratch");
                 expect(mount?.subPath, name).toBe(name);
                 const volume = inputs.template.volumes?.find((v) => v.name === mount?.volumeName);
-                expect(volume).toEqual({ name: "scratch", storageType: "NfsAzureFile", storageName: "drill-scratch" });
+                expect(volume).toEqual({
+                    name: "scratch",
+                    storageType: "NfsAzureFile",
+                    storageName: "drill-scratch",
+                    mountOptions: "vers=4.1",
+                });
                 expect(inputs.template.volumes?.some((v) => v.storageType === "EmptyDir")).toBe(false);
                 // statfs of the share counts now (its quota); the hint names the key that raises it.
                 expect(container.args).not.toContain("--scratch-limit");
