@@ -147,6 +147,8 @@ const drillScratch = section({
     accountName: storageAccountName,
     quotaGiB: wholeNumber(premiumShareQuotaGiB.min, premiumShareQuotaGiB.max).optional(),
     initImage: pinnedImage("an image with /bin/sh, rm and install (e.g. busybox), running as root,"),
+    /** The subnet of the scratch account's private endpoint: inside azure.network.addressSpace, apart (checked below). */
+    endpointSubnetPrefix: cidr,
 });
 
 /** prod/trial: the NAS backup Container Apps Jobs (§2.5.1.1); policy values come from components/policy.ts. */
@@ -357,6 +359,37 @@ function drillScratchAccountApart(
     }
 }
 
+/** The smallest subnet Azure allows (/29): enough for the one address of the scratch account's private endpoint. */
+const smallestSubnetPrefix = 29;
+
+/**
+ * nasBackup.drillScratch.endpointSubnetPrefix: a subnet of azure.network.addressSpace, apart from the
+ * database's and the Container Apps environment's subnets, at least /29.
+ */
+function drillScratchEndpointSubnetFits(
+    stack: {
+        azure: { network: { addressSpace: string; postgresSubnet: string; containerAppsSubnet: string } };
+        nasBackup: { drillScratch: { endpointSubnetPrefix: string } };
+    },
+    context: z.RefinementCtx,
+): void {
+    const { addressSpace, postgresSubnet, containerAppsSubnet } = stack.azure.network;
+    const prefix = stack.nasBackup.drillScratch.endpointSubnetPrefix;
+    const problem = (message: string) =>
+        context.addIssue({ code: "custom", path: ["nasBackup", "drillScratch", "endpointSubnetPrefix"], message });
+    const allowed = `allowed: a subnet of azure.network.addressSpace ${addressSpace} apart from the others, /${smallestSubnetPrefix} or larger`;
+    const overlaps = (other: string) => cidrContains(other, prefix) || cidrContains(prefix, other);
+    if (!cidrContains(addressSpace, prefix)) {
+        problem(`${prefix} is not inside azure.network.addressSpace ${addressSpace}; ${allowed}`);
+    } else if (overlaps(postgresSubnet)) {
+        problem(`${prefix} overlaps azure.network.postgresSubnet ${postgresSubnet}; ${allowed}`);
+    } else if (overlaps(containerAppsSubnet)) {
+        problem(`${prefix} overlaps azure.network.containerAppsSubnet ${containerAppsSubnet}; ${allowed}`);
+    } else if (prefixLength(prefix) > smallestSubnetPrefix) {
+        problem(`${prefix} is too small; ${allowed}`);
+    }
+}
+
 /** The sections only prod and trial have, and the checks that span them. */
 export const azureSections = { backup: backup.optional(), azure, nasBackup: azureNasBackup };
-export { maintenanceOutsideBackupAndWorkingHours, drillScratchAccountApart };
+export { maintenanceOutsideBackupAndWorkingHours, drillScratchAccountApart, drillScratchEndpointSubnetFits };

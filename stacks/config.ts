@@ -13,7 +13,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { z } from "zod";
 import { backupPolicy } from "../components/policy";
 import { readDigitalOceanStaging } from "./digitaloceanConfig";
-import { azureSections, drillScratchAccountApart, maintenanceOutsideBackupAndWorkingHours } from "./azureConfig";
+import {
+    azureSections,
+    drillScratchAccountApart,
+    drillScratchEndpointSubnetFits,
+    maintenanceOutsideBackupAndWorkingHours,
+} from "./azureConfig";
 import { ConfigProblem, configProblems, named, oneOf, policyNote, section, show } from "./configSchema";
 
 export type { ConfigProblem } from "./configSchema";
@@ -124,7 +129,8 @@ const stackSchemas = {
         ...azureSections,
     })
         .superRefine(maintenanceOutsideBackupAndWorkingHours)
-        .superRefine(drillScratchAccountApart),
+        .superRefine(drillScratchAccountApart)
+        .superRefine(drillScratchEndpointSubnetFits),
     /** staging: DigitalOcean (§2.5.1.2). */
     digitalocean: section({
         ...common,

@@ -173,6 +173,7 @@ function nasBackup(
         environmentName: `nas-backup-${config.environment}`,
         network: {
             virtualNetworkName: environment.virtualNetworkName,
+            virtualNetworkId: environment.virtualNetworkId,
             subnetName: "container-apps",
             subnetPrefix: azure.network.containerAppsSubnet,
         },
@@ -200,6 +201,7 @@ function nasBackup(
         drillScratch: {
             accountName: settings.drillScratch.accountName,
             initImage: settings.drillScratch.initImage,
+            endpointSubnetPrefix: settings.drillScratch.endpointSubnetPrefix,
             quotaGiB:
                 settings.drillScratch.quotaGiB ??
                 defaultDrillScratchQuotaGiB({

@@ -2,9 +2,13 @@
  * The drill scratch share of prod/trial (§2.10): where every verify and drill job restores a target's
  * newest backup, beyond the 8 GiB of ephemeral storage a Container Apps replica has. An NFS Azure
  * Files share (the only writable storage Container Apps mounts beyond the replica that gives the
- * scratch server's data directory its owner and mode 0700) in a premium FileStorage account that
- * accepts the environment's subnet only (service endpoint `Microsoft.Storage` on that subnet, network
- * rules denying every other network), mounted through an environment storage (`nfsAzureFile`).
+ * scratch server's data directory its owner and mode 0700) in a premium FileStorage account without
+ * public network access, reached through a private endpoint (group `file`) in a subnet of its own and
+ * the private DNS zone `privatelink.file.core.windows.net` linked to the VNet, mounted through an
+ * environment storage (`nfsAzureFile`). Not a `Microsoft.Storage` service endpoint: a Container Apps
+ * Job in an internal environment was reported unable to mount that way ("access denied by server"),
+ * and Microsoft's working sample for a Job uses this configuration (microsoft/azure-container-apps
+ * issue 1782, simonjj/aca-vnet-nfs).
  *
  * Sources: azure-docs container-apps/storage-mounts.md (NFS: custom VNet, the account must allow the
  * VNet, server `<account>.file.core.windows.net`, share `/<account>/<share>`, `subPath`),
@@ -16,7 +20,12 @@ import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
 import { SCRATCH_SERVER_WAL_BYTES } from "../../runner/src/scratch";
 import { backupPolicy } from "../policy";
-import { drillScratchAccount, premiumShareQuotaGiB, shareSoftDeleteRetentionDays } from "./settings";
+import {
+    drillScratchAccount,
+    drillScratchPrivateLink,
+    premiumShareQuotaGiB,
+    shareSoftDeleteRetentionDays,
+} from "./settings";
 
 /** Name of the NFS share in the scratch account, and of the environment storage that mounts it. */
 export const drillScratchShareName = "drill-scratch";
@@ -50,17 +59,22 @@ export interface DrillScratchArgs {
     /** Storage account name (3–24 lower-case letters and digits, globally unique; validated with the config). */
     readonly accountName: string;
     readonly quotaGiB: number;
-    /** The Container Apps environment's subnet (with the `Microsoft.Storage` service endpoint): the only network allowed. */
-    readonly subnetId: pulumi.Input<string>;
+    /** Where the private endpoint goes: its own subnet of the stack's VNet, which the DNS zone is linked to. */
+    readonly network: {
+        readonly virtualNetworkName: pulumi.Input<string>;
+        readonly virtualNetworkId: pulumi.Input<string>;
+        /** CIDR of the endpoint's subnet (validated with the config: inside the VNet, apart from the others). */
+        readonly endpointSubnetPrefix: string;
+    };
     readonly environmentName: pulumi.Input<string>;
 }
 
 /**
  * The account's arguments (pure, tested directly). Secure transfer required is off because Azure Files
  * refuses NFS mounts with it on (NFS has no TLS in Azure Files; SupportArticles-docs
- * files-troubleshoot-linux-nfs.md, "Secure transfer required is enabled"); the network rules let only
- * the environment's subnet in (NFS authenticates by network alone), no shared key and no public blob
- * access. Not geo-redundant and not doubly encrypted: NFS shares are LRS/ZRS only and infrastructure
+ * files-troubleshoot-linux-nfs.md, "Secure transfer required is enabled"); no public network access
+ * and network rules denying every network (NFS authenticates by network alone: only the private
+ * endpoint gets in), no shared key and no public blob access. Not geo-redundant and not doubly encrypted: NFS shares are LRS/ZRS only and infrastructure
  * encryption is for general-purpose v2 and premium block blob accounts (azure-docs
  * storage/common/infrastructure-encryption-enable.md); it holds restored copies only, never a backup.
  */
@@ -76,12 +90,12 @@ export function drillScratchAccountArgs(args: DrillScratchArgs): azure.storage.S
         allowBlobPublicAccess: false,
         allowCrossTenantReplication: false,
         allowSharedKeyAccess: false,
-        publicNetworkAccess: azure.storage.PublicNetworkAccess.Enabled,
+        publicNetworkAccess: azure.storage.PublicNetworkAccess.Disabled,
         networkRuleSet: {
             defaultAction: azure.storage.DefaultAction.Deny,
             bypass: azure.storage.Bypass.None,
             ipRules: [],
-            virtualNetworkRules: [{ virtualNetworkResourceId: args.subnetId, action: azure.storage.Action.Allow }],
+            virtualNetworkRules: [],
         },
         tags: args.tags,
     };
@@ -100,6 +114,7 @@ export class DrillScratch extends pulumi.ComponentResource {
             parent: this,
             protect: true,
         });
+        const endpoint = this.privateEndpoint(name, args, account);
         const fileService = new azure.storage.FileServiceProperties(
             `${name}-file-service`,
             {
@@ -137,8 +152,84 @@ export class DrillScratch extends pulumi.ComponentResource {
                     },
                 },
             },
-            { parent: this },
+            // The name resolves to the endpoint only once its A record is in the linked zone.
+            { parent: this, dependsOn: [endpoint] },
         );
         this.registerOutputs({ accountName: account.name, shareName: share.name, storageName: this.storageName });
+    }
+
+    /**
+     * The account's private endpoint (group `file`) in a subnet of its own, and the private DNS zone
+     * `privatelink.file.core.windows.net` linked to the VNet, its A record managed by the endpoint's
+     * zone group: `<account>.file.core.windows.net` then resolves to the endpoint's private address.
+     * The zone and link hold no data (not protected). Returns the zone group (created after the link).
+     */
+    private privateEndpoint(
+        name: string,
+        args: DrillScratchArgs,
+        account: azure.storage.StorageAccount,
+    ): azure.network.PrivateDnsZoneGroup {
+        const { virtualNetworkName, virtualNetworkId, endpointSubnetPrefix } = args.network;
+        const subnet = new azure.network.Subnet(
+            `${name}-endpoint-subnet`,
+            {
+                subnetName: "drill-scratch-endpoint",
+                resourceGroupName: args.resourceGroupName,
+                virtualNetworkName,
+                addressPrefix: endpointSubnetPrefix,
+            },
+            { parent: this },
+        );
+        const endpoint = new azure.network.PrivateEndpoint(
+            `${name}-endpoint`,
+            {
+                privateEndpointName: pulumi.interpolate`${account.name}-file`,
+                resourceGroupName: args.resourceGroupName,
+                location: args.location,
+                subnet: { id: subnet.id },
+                privateLinkServiceConnections: [
+                    {
+                        name: "file",
+                        privateLinkServiceId: account.id,
+                        groupIds: [drillScratchPrivateLink.groupId],
+                    },
+                ],
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        const zone = new azure.privatedns.PrivateZone(
+            `${name}-dns`,
+            {
+                privateZoneName: drillScratchPrivateLink.dnsZone,
+                resourceGroupName: args.resourceGroupName,
+                location: "global",
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        const link = new azure.privatedns.VirtualNetworkLink(
+            `${name}-dns-link`,
+            {
+                virtualNetworkLinkName: "drill-scratch-vnet",
+                privateZoneName: zone.name,
+                resourceGroupName: args.resourceGroupName,
+                location: "global",
+                virtualNetwork: { id: virtualNetworkId },
+                registrationEnabled: false,
+                tags: args.tags,
+            },
+            { parent: this },
+        );
+        return new azure.network.PrivateDnsZoneGroup(
+            `${name}-dns-zone-group`,
+            {
+                privateDnsZoneGroupName: "default",
+                privateEndpointName: endpoint.name,
+                resourceGroupName: args.resourceGroupName,
+                privateDnsZoneConfigs: [{ name: "file", privateDnsZoneId: zone.id }],
+            },
+            { parent: this, dependsOn: [link] },
+        );
     }
 }

@@ -3,12 +3,11 @@
  * (the database has private access only) that run the NAS backup runner, as the Kubernetes CronJobs
  * do on staging (components/kubernetes/nasBackup.ts).
  *
- * Creates: the environment's own subnet (delegated to Microsoft.App/environments, with the
- * `Microsoft.Storage` service endpoint), an internal Container Apps environment (workload profiles,
- * Consumption) with its logs in the stack's workspace, one read-only environment storage per file
- * share, the drill scratch share verify and drill restore onto (drillScratch.ts), the restic
- * repository key (@pulumi/random, exported as a secret), four jobs per target (nasBackupJobs.ts) and
- * the alerts (nasBackupAlerts.ts).
+ * Creates: the environment's own subnet (delegated to Microsoft.App/environments), an internal
+ * Container Apps environment (workload profiles, Consumption) with its logs in the stack's workspace,
+ * one read-only environment storage per file share, the drill scratch share verify and drill restore
+ * onto (drillScratch.ts, behind its private endpoint), the restic repository key (@pulumi/random,
+ * exported as a secret), four jobs per target (nasBackupJobs.ts) and the alerts (nasBackupAlerts.ts).
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
@@ -27,7 +26,7 @@ import {
     type JobSecretValues,
 } from "./nasBackupJobs";
 import { parseUtcBackupTime } from "./nasJobSchedule";
-import { containerAppsSubnetDelegation, premiumShareQuotaGiB, storageServiceEndpoint } from "./settings";
+import { containerAppsSubnetDelegation, premiumShareQuotaGiB } from "./settings";
 
 export interface AzureNasDatabaseArgs {
     /** The PostgreSQL database's name (the policy pack matches it against the stack's databases). */
@@ -58,6 +57,7 @@ export interface AzureNasBackupArgs {
     readonly environmentName: string;
     readonly network: {
         readonly virtualNetworkName: pulumi.Input<string>;
+        readonly virtualNetworkId: pulumi.Input<string>;
         readonly subnetName: string;
         /** CIDR of the environment's infrastructure subnet (validated: inside the VNet, apart, ≥ /27). */
         readonly subnetPrefix: string;
@@ -78,7 +78,13 @@ export interface AzureNasBackupArgs {
      * The drill scratch share (README.md "Drill scratch space"): its storage account (globally unique),
      * quota (GiB, premium: 100–102,400) and the init container's image (by digest; it runs as root).
      */
-    readonly drillScratch: { readonly accountName: string; readonly quotaGiB: number; readonly initImage: string };
+    readonly drillScratch: {
+        readonly accountName: string;
+        readonly quotaGiB: number;
+        readonly initImage: string;
+        /** CIDR of the scratch account's private endpoint subnet (validated: inside the VNet, apart from the others). */
+        readonly endpointSubnetPrefix: string;
+    };
     /** The action group the alerts notify; without it no alert rules are created. */
     readonly actionGroupId?: pulumi.Input<string>;
 }
@@ -143,8 +149,8 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             appendOnlyUrl: checkRepositoryBase("nas.appendOnly.repositoryBase", args.nas.appendOnly.repositoryBase),
             maintenanceUrl: checkRepositoryBase("nas.maintenance.repositoryBase", args.nas.maintenance.repositoryBase),
         };
-        const { environment, subnet } = this.environment(name, args);
-        const scratch = this.drillScratch(name, args, environment, subnet);
+        const { environment } = this.environment(name, args);
+        const scratch = this.drillScratch(name, args, environment);
         const storages = new Map<string, azure.app.ManagedEnvironmentsStorage>();
         const targets = checkedTargets(args, (share) => {
             const storage = this.shareStorage(name, args, environment, share);
@@ -222,8 +228,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
 
     /**
      * The environment in its own delegated subnet: internal only, workload profiles (Consumption), logs
-     * to the workspace. The subnet's `Microsoft.Storage` service endpoint is the drill scratch share's
-     * only way in (its account denies every other network).
+     * to the workspace. The drill scratch share is reached through its private endpoint (drillScratch.ts).
      */
     private environment(name: string, args: AzureNasBackupArgs) {
         const subnet = new azure.network.Subnet(
@@ -234,7 +239,6 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                 virtualNetworkName: args.network.virtualNetworkName,
                 addressPrefix: args.network.subnetPrefix,
                 delegations: [{ name: "container-apps-environment", serviceName: containerAppsSubnetDelegation }],
-                serviceEndpoints: [{ service: storageServiceEndpoint, locations: [args.location] }],
             },
             { parent: this },
         );
@@ -262,7 +266,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             },
             this,
         );
-        return { environment, subnet };
+        return { environment };
     }
 
     /** The drill scratch share in the environment (a child component), its quota checked. */
@@ -270,7 +274,6 @@ export class AzureNasBackup extends pulumi.ComponentResource {
         name: string,
         args: AzureNasBackupArgs,
         environment: azure.app.ManagedEnvironment,
-        subnet: azure.network.Subnet,
     ): DrillScratch {
         const { accountName, quotaGiB } = args.drillScratch;
         const { min, max } = premiumShareQuotaGiB;
@@ -292,7 +295,11 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                 tags: args.tags,
                 accountName,
                 quotaGiB,
-                subnetId: subnet.id,
+                network: {
+                    virtualNetworkName: args.network.virtualNetworkName,
+                    virtualNetworkId: args.network.virtualNetworkId,
+                    endpointSubnetPrefix: args.drillScratch.endpointSubnetPrefix,
+                },
                 environmentName: environment.name,
             },
             { parent: this },

@@ -162,5 +162,9 @@ export const premiumShareQuotaGiB = Object.freeze({ min: 100, max: 102_400 });
  */
 export const drillScratchAccount = Object.freeze({ kind: "FileStorage", sku: "Premium_LRS" });
 
-/** The service endpoint through which the environment's subnet reaches the scratch share (NFS, port 2049). */
-export const storageServiceEndpoint = "Microsoft.Storage";
+/**
+ * The private endpoint through which the environment reaches the scratch share (NFS, port 2049): its
+ * group id (the account's file service) and the private DNS zone that resolves
+ * `<account>.file.core.windows.net` (a CNAME to `<account>.privatelink.file.core.windows.net`) to it.
+ */
+export const drillScratchPrivateLink = Object.freeze({ groupId: "file", dnsZone: "privatelink.file.core.windows.net" });

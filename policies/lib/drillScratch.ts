@@ -7,9 +7,9 @@
  * the vault nor to the NAS).
  *
  * Those rules exempt an account only when the stack shows what it is, never by a tag or a name (either
- * could be put on any account): a FileStorage account (1) whose shares are all NFS shares, (2) whose
- * network rules deny every network but Container Apps environment subnets (delegated to
- * Microsoft.App/environments) and no IP range, (3) mounted through an environment storage and only by
+ * could be put on any account): a FileStorage account (1) whose shares are all NFS shares, (2) without
+ * public network access, whose network rules deny every network (no IP range, no subnet) and that a
+ * private endpoint of the stack connects to (its only way in), (3) mounted through an environment storage and only by
  * Container Apps Jobs that run `nas-backup verify` — no SMB storage, no container app, no other job.
  * An account that holds the policy's documents would have to give all of that up to look like one.
  */
@@ -17,11 +17,11 @@ import type { PolicyResource } from "@pulumi/policy";
 import { ContainerApp } from "@pulumi/azure-native/app/containerApp";
 import { Job } from "@pulumi/azure-native/app/job";
 import { ManagedEnvironmentsStorage } from "@pulumi/azure-native/app/managedEnvironmentsStorage";
-import { Subnet } from "@pulumi/azure-native/network/subnet";
+import { PrivateEndpoint } from "@pulumi/azure-native/network/privateEndpoint";
 import { FileShare } from "@pulumi/azure-native/storage/fileShare";
 import { StorageAccount } from "@pulumi/azure-native/storage/storageAccount";
 import { verifySpec } from "../../runner/src/commands/verify";
-import { containerAppsSubnetDelegation, drillScratchAccount } from "../../components/azure/settings";
+import { drillScratchAccount } from "../../components/azure/settings";
 import { shown, valueAt } from "./read";
 import { dependsThrough, label, nameOf, refersTo, sameName } from "./stack";
 
@@ -77,41 +77,35 @@ function mountingWorkloads(storage: PolicyResource, resources: readonly PolicyRe
     });
 }
 
-/** Why the account's network rules do not keep it to Container Apps environment subnets (empty: they do). */
+/** True when the private endpoint names this account's id in `privateLinkServiceConnections[].privateLinkServiceId`. */
+function connectsById(endpoint: PolicyResource, account: PolicyResource): boolean {
+    const connections = valueAt(endpoint.props, ["privateLinkServiceConnections"]);
+    return (Array.isArray(connections) ? connections : []).some((c) =>
+        sameName(valueAt(c, ["privateLinkServiceId"]), valueAt(account.props, ["id"])),
+    );
+}
+
+/** Why the account is reachable otherwise than through a private endpoint of the stack (empty: it is not). */
 function networkProblems(account: PolicyResource, resources: readonly PolicyResource[]): string[] {
-    const rules = valueAt(account.props, ["networkRuleSet"]);
     const problems: string[] = [];
+    const access = valueAt(account.props, ["publicNetworkAccess"]);
+    if (access !== "Disabled") problems.push(`publicNetworkAccess is ${shown(access)}, not "Disabled"`);
+    const rules = valueAt(account.props, ["networkRuleSet"]);
     if (valueAt(rules, ["defaultAction"]) !== "Deny") {
         problems.push(`networkRuleSet.defaultAction is ${shown(valueAt(rules, ["defaultAction"]))}, not "Deny"`);
     }
     const ipRules = valueAt(rules, ["ipRules"]);
     if (Array.isArray(ipRules) && ipRules.length > 0) problems.push("networkRuleSet.ipRules admits IP ranges");
-    const environmentSubnets = resources.filter((r) => {
-        const delegations = valueAt(r.props, ["delegations"]);
-        return (
-            r.isType(Subnet) &&
-            (Array.isArray(delegations) ? delegations : []).some(
-                (d) => valueAt(d, ["serviceName"]) === containerAppsSubnetDelegation,
-            )
-        );
-    });
     const vnetRules = valueAt(rules, ["virtualNetworkRules"]);
-    const list = Array.isArray(vnetRules) ? vnetRules : [];
-    if (list.length === 0) problems.push("networkRuleSet.virtualNetworkRules admits no subnet");
-    // During preview the subnet ids are unknown: the engine's dependencies tell which subnets the rules
-    // were computed from; no more rules than such subnets, so none is a literal id of another subnet.
-    const deps = account.propertyDependencies?.networkRuleSet ?? [];
-    const linked = environmentSubnets.filter((s) => deps.some((d) => d.urn === s.urn));
-    const byDependency = deps.length > 0 && linked.length === deps.length && list.length <= linked.length;
-    const byId = () =>
-        list.every((rule) =>
-            environmentSubnets.some((s) =>
-                sameName(valueAt(rule, ["virtualNetworkResourceId"]), valueAt(s.props, ["id"])),
-            ),
-        );
-    if (list.length > 0 && !byDependency && !byId()) {
-        problems.push("networkRuleSet.virtualNetworkRules admits a subnet that is no Container Apps environment's");
-    }
+    if (Array.isArray(vnetRules) && vnetRules.length > 0)
+        problems.push("networkRuleSet.virtualNetworkRules admits subnets");
+    const endpoints = resources.filter((r) => r.isType(PrivateEndpoint));
+    // During preview the account's id is unknown: the engine's dependency tells. By dependency first,
+    // so that an unknown id of another endpoint does not hide the one that is linked.
+    const connected =
+        endpoints.some((e) => dependsThrough(e, "privateLinkServiceConnections", account)) ||
+        endpoints.some((e) => connectsById(e, account));
+    if (!connected) problems.push("no private endpoint of this stack connects to it");
     return problems;
 }
 

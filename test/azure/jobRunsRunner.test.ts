@@ -104,7 +104,13 @@ const e2e = useNasEndToEnd({
                 location: "northeurope",
                 tags: {},
                 environmentName: "nas-backup-e2e",
-                network: { virtualNetworkName: "vnet-e2e", subnetName: "container-apps", subnetPrefix: "10.0.2.0/24" },
+                network: {
+                    virtualNetworkName: "vnet-e2e",
+                    virtualNetworkId:
+                        "/subscriptions/0/resourceGroups/rg-e2e/providers/Microsoft.Network/virtualNetworks/vnet-e2e",
+                    subnetName: "container-apps",
+                    subnetPrefix: "10.0.2.0/24",
+                },
                 logAnalyticsWorkspaceId:
                     "/subscriptions/0/resourceGroups/rg-e2e/providers/Microsoft.OperationalInsights/workspaces/log",
                 image: `ghcr.io/it-manufactory/nas-backup@sha256:${"a".repeat(64)}`,
@@ -120,6 +126,7 @@ const e2e = useNasEndToEnd({
                     accountName: "ste2escratch",
                     quotaGiB: 100,
                     initImage: `docker.io/library/busybox@sha256:${"b".repeat(64)}`,
+                    endpointSubnetPrefix: "10.0.3.0/28",
                 },
             });
             // Returned so the offline run waits for the jobs (it returns when outputs resolve).

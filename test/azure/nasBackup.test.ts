@@ -41,6 +41,11 @@ const T = {
     account: "azure-native:storage:StorageAccount",
     share: "azure-native:storage:FileShare",
     fileService: "azure-native:storage:FileServiceProperties",
+    virtualNetwork: "azure-native:network:VirtualNetwork",
+    privateEndpoint: "azure-native:network:PrivateEndpoint",
+    zone: "azure-native:privatedns:PrivateZone",
+    zoneLink: "azure-native:privatedns:VirtualNetworkLink",
+    zoneGroup: "azure-native:network:PrivateDnsZoneGroup",
 } as const;
 
 interface Env {
@@ -101,7 +106,7 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
     const network = (config["backup-policy:azure"] as { network: { containerAppsSubnet: string } }).network;
     const nas = config["backup-policy:nasBackup"] as {
         dailyBackupTimeUtc: string;
-        drillScratch: { accountName: string; initImage: string; quotaGiB?: number };
+        drillScratch: { accountName: string; initImage: string; quotaGiB?: number; endpointSubnetPrefix: string };
     };
     const azureConfig = config["backup-policy:azure"] as {
         postgres: { storageSizeGB?: number };
@@ -122,6 +127,8 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
             { name: "container-apps-environment", serviceName: "Microsoft.App/environments" },
         ]);
         expect(input(environment, "vnetConfiguration")).toEqual({ infrastructureSubnetId: subnet.id, internal: true });
+        // No service endpoint: the scratch share is reached through its private endpoint.
+        expect(input(subnet, "serviceEndpoints")).toBeUndefined();
         expect(input(environment, "workloadProfiles")).toEqual([
             { name: "Consumption", workloadProfileType: "Consumption" },
         ]);
@@ -245,25 +252,22 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
         }
     });
 
-    it("creates the drill scratch share: an NFS share in a premium FileStorage account only the environment's subnet reaches", () => {
+    it("creates the drill scratch share: an NFS share in a premium FileStorage account reached by its private endpoint only", () => {
         const accounts = resourcesOfType(run, T.account).filter((a) => a.inputs.kind === "FileStorage");
         expect(accounts).toHaveLength(1);
         const [account] = accounts;
-        const [subnet] = resourcesOfType(run, T.subnet).filter((s) => s.name === "nas-subnet");
         expect(account.inputs.accountName).toBe(nas.drillScratch.accountName);
         expect(account.inputs.sku).toEqual({ name: "Premium_LRS" });
         expect(account.inputs.enableHttpsTrafficOnly).toBe(false);
         expect(account.inputs.allowSharedKeyAccess).toBe(false);
         expect(account.inputs.minimumTlsVersion).toBe(backupPolicy.encryption.storageMinTls.value);
+        expect(account.inputs.publicNetworkAccess).toBe("Disabled");
         expect(account.inputs.networkRuleSet).toEqual({
             defaultAction: "Deny",
             bypass: "None",
             ipRules: [],
-            virtualNetworkRules: [{ virtualNetworkResourceId: subnet.id, action: "Allow" }],
+            virtualNetworkRules: [],
         });
-        expect(input(subnet, "serviceEndpoints")).toEqual([
-            { service: "Microsoft.Storage", locations: ["northeurope"] },
-        ]);
         expect(account.options.protect).toBe(true);
         const shareResources = resourcesOfType(run, T.share).filter(
             (s) => s.inputs.accountName === account.outputs.name,
@@ -298,6 +302,35 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
             /::backup-policy:azure:NasBackup\$backup-policy:azure:DrillScratch::nas-drill-scratch$/,
         );
         for (const r of [account, share, storage!]) expect(r.urn).toContain("::backup-policy:azure:DrillScratch$");
+    });
+
+    it("reaches the scratch account through a private endpoint in its own subnet, its name resolved by a linked private zone", () => {
+        const account = resourcesOfType(run, T.account).find((a) => a.inputs.kind === "FileStorage")!;
+        const [subnet] = resourcesOfType(run, T.subnet).filter((s) => s.name === "nas-drill-scratch-endpoint-subnet");
+        expect(input(subnet, "addressPrefix")).toBe(nas.drillScratch.endpointSubnetPrefix);
+        expect(input(subnet, "virtualNetworkName")).toBe(only(run, T.virtualNetwork).outputs.name);
+        const endpoint = only(run, T.privateEndpoint);
+        expect(input(endpoint, "subnet.id")).toBe(subnet.id);
+        expect(input(endpoint, "privateLinkServiceConnections")).toEqual([
+            { name: "file", privateLinkServiceId: account.id, groupIds: ["file"] },
+        ]);
+        const zones = resourcesOfType(run, T.zone).filter(
+            (z) => z.inputs.privateZoneName === "privatelink.file.core.windows.net",
+        );
+        expect(zones).toHaveLength(1);
+        expect(zones[0].inputs.location).toBe("global");
+        const link = resourcesOfType(run, T.zoneLink).find((l) => l.inputs.privateZoneName === zones[0].outputs.name);
+        expect(input(link!, "virtualNetwork.id")).toBe(only(run, T.virtualNetwork).id);
+        expect(link!.inputs.registrationEnabled).toBe(false);
+        const group = only(run, T.zoneGroup);
+        expect(group.inputs.privateEndpointName).toBe(endpoint.outputs.name);
+        expect(input(group, "privateDnsZoneConfigs")).toEqual([{ name: "file", privateDnsZoneId: zones[0].id }]);
+        // The environment storage is created once the endpoint's A record is managed in the linked zone.
+        const storage = resourcesOfType(run, T.storage).find((s) => s.inputs.storageName === "drill-scratch")!;
+        expect(storage.options.dependsOn).toContain(group.urn);
+        for (const r of [subnet, endpoint, zones[0], link!, group]) {
+            expect(r.urn).toContain("::backup-policy:azure:DrillScratch$");
+        }
     });
 
     it("has every verify and drill restore onto its own directory of the scratch share, made for the runner by a root init container", () => {
@@ -429,22 +462,23 @@ describe("the drill scratch share's parts", () => {
         expect(defaultDrillScratchQuotaGiB({ ...sizing, shareQuotaGiB: 60_000 })).toBe(102_400);
     });
 
-    it("gives the account no way in but the environment's subnet, no secure transfer (NFS), no shared key", () => {
+    it("gives the account no public network access and no network rule, no secure transfer (NFS), no shared key", () => {
         const args = drillScratchAccountArgs({
             resourceGroupName: "rg",
             location: "northeurope",
             tags: {},
             accountName: "stscratch",
             quotaGiB: 100,
-            subnetId: "/subnets/container-apps",
+            network: { virtualNetworkName: "vnet", virtualNetworkId: "/vnet", endpointSubnetPrefix: "10.0.3.0/28" },
             environmentName: "cae",
         });
         expect(args).toMatchObject({
             kind: "FileStorage",
             enableHttpsTrafficOnly: false,
             allowBlobPublicAccess: false,
+            publicNetworkAccess: "Disabled",
         });
-        expect(args.networkRuleSet).toMatchObject({ defaultAction: "Deny", ipRules: [] });
+        expect(args.networkRuleSet).toMatchObject({ defaultAction: "Deny", ipRules: [], virtualNetworkRules: [] });
     });
 
     it("has the init container make the job's directory empty, owned by the runner, mode 0700", () => {

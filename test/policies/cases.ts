@@ -368,6 +368,33 @@ export const cases: Record<string, Case> = {
                     'enableHttpsTrafficOnly is false; the policy requires true. It is not a drill scratch account: networkRuleSet.defaultAction is "Allow", not "Deny".',
             },
             {
+                title: "the scratch account, once public network access is enabled",
+                input: withScratchAccount("publicNetworkAccess", "Enabled"),
+                message:
+                    'enableHttpsTrafficOnly is false; the policy requires true. It is not a drill scratch account: publicNetworkAccess is "Enabled", not "Disabled".',
+            },
+            {
+                title: "the scratch account, public network access not set (Azure's default: enabled)",
+                input: withScratchAccount("publicNetworkAccess", undefined),
+                message: /It is not a drill scratch account: publicNetworkAccess is not set, not "Disabled"/,
+            },
+            {
+                title: "the scratch account without its private endpoint",
+                input: stackWithContainerAppsJobs.filter((r) => r.name !== "scratch-endpoint"),
+                message: /It is not a drill scratch account: no private endpoint of this stack connects to it/,
+            },
+            {
+                title: "the scratch account, once its private endpoint connects to another account",
+                input: stackWithContainerAppsJobs.map((r) =>
+                    r.name === "scratch-endpoint"
+                        ? withProp(r, "privateLinkServiceConnections", [
+                              { name: "file", privateLinkServiceId: ids.account, groupIds: ["file"] },
+                          ])
+                        : r,
+                ),
+                message: /It is not a drill scratch account: no private endpoint of this stack connects to it/,
+            },
+            {
                 title: "the scratch account, once a job other than verify and drill mounts it",
                 input: scratchMountedByPrune,
                 message:
@@ -415,6 +442,14 @@ export const cases: Record<string, Case> = {
                 input: withScratchAccount("networkRuleSet.ipRules", [{ iPAddressOrRange: "203.0.113.0/24" }]),
                 message:
                     /requireInfrastructureEncryption is not set; the policy requires true. It is not a drill scratch account: networkRuleSet.ipRules admits IP ranges/,
+            },
+            {
+                title: "the scratch account, once a subnet may reach it (a virtual network rule)",
+                input: withScratchAccount("networkRuleSet.virtualNetworkRules", [
+                    { virtualNetworkResourceId: ids.containerAppsSubnet, action: "Allow" },
+                ]),
+                message:
+                    /requireInfrastructureEncryption is not set; the policy requires true. It is not a drill scratch account: networkRuleSet.virtualNetworkRules admits subnets/,
             },
             {
                 title: "false",

@@ -28,6 +28,7 @@ export const ids = {
     workspace: `${subscription}/resourceGroups/${rg}/providers/Microsoft.OperationalInsights/workspaces/log-prod`,
     containerAppsSubnet: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/container-apps`,
     scratchAccount: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Storage/storageAccounts/stdrillscratchprod`,
+    scratchEndpointSubnet: `${subscription}/resourceGroups/${rg}/providers/Microsoft.Network/virtualNetworks/vnet-prod/subnets/drill-scratch-endpoint`,
 };
 
 export function urn(type: string, name: string): string {
@@ -68,6 +69,7 @@ export const types = {
     alertRouting: "azure-native:alertsmanagement:AlertProcessingRuleByName",
     rpoAlert: "azure-native:monitor:ScheduledQueryRule",
     subnet: "azure-native:network:Subnet",
+    privateEndpoint: "azure-native:network:PrivateEndpoint",
     environmentStorage: "azure-native:app:ManagedEnvironmentsStorage",
 } as const;
 
@@ -354,8 +356,9 @@ export const scratchAccountName = "stdrillscratchprod";
 
 /**
  * The drill scratch share as components/azure/drillScratch.ts renders it (§2.10): the Container Apps
- * environment's subnet, the FileStorage account (its arguments from `drillScratchAccountArgs`), its file
- * service, the NFS share and the environment storage the verify and drill jobs (`containerAppsJob`) mount.
+ * environment's subnet, the FileStorage account (its arguments from `drillScratchAccountArgs`), its
+ * private endpoint in a subnet of its own, its file service, the NFS share and the environment storage
+ * the verify and drill jobs (`containerAppsJob`) mount.
  */
 export function drillScratch(): ResourceUnderTest[] {
     const accountArgs = drillScratchAccountArgs({
@@ -364,7 +367,11 @@ export function drillScratch(): ResourceUnderTest[] {
         tags: {},
         accountName: scratchAccountName,
         quotaGiB: 100,
-        subnetId: ids.containerAppsSubnet,
+        network: {
+            virtualNetworkName: "vnet-prod",
+            virtualNetworkId: "/vnet-prod",
+            endpointSubnetPrefix: "10.40.3.0/28",
+        },
         environmentName: "cae-prod",
     });
     return [
@@ -374,7 +381,22 @@ export function drillScratch(): ResourceUnderTest[] {
             subnetName: "container-apps",
             id: ids.containerAppsSubnet,
             delegations: [{ name: "container-apps-environment", serviceName: "Microsoft.App/environments" }],
-            serviceEndpoints: [{ service: "Microsoft.Storage", locations: [location] }],
+        }),
+        resource(types.subnet, "nas-drill-scratch-endpoint-subnet", {
+            resourceGroupName: rg,
+            virtualNetworkName: "vnet-prod",
+            subnetName: "drill-scratch-endpoint",
+            addressPrefix: "10.40.3.0/28",
+            id: ids.scratchEndpointSubnet,
+        }),
+        resource(types.privateEndpoint, "scratch-endpoint", {
+            resourceGroupName: rg,
+            privateEndpointName: `${scratchAccountName}-file`,
+            location,
+            subnet: { id: ids.scratchEndpointSubnet },
+            privateLinkServiceConnections: [
+                { name: "file", privateLinkServiceId: ids.scratchAccount, groupIds: ["file"] },
+            ],
         }),
         resource(
             types.account,

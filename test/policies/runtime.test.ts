@@ -24,6 +24,7 @@ import { requirementsEnforcedBy } from "../../policies/lib/rule";
 import {
     compliantStack,
     containerAppsJob,
+    ids,
     protectionPolicy,
     server,
     storageAccount,
@@ -64,15 +65,15 @@ describe("values unknown during preview", () => {
 });
 
 describe("the drill scratch share during preview", () => {
-    const subnetUrn = stackWithContainerAppsJobs.find((r) => r.name === "nas-subnet")!.urn!;
-    /** The prod-like stack as a first preview shows it: the subnet's id unknown, the account's rule linked by dependency. */
+    const accountUrn = stackWithContainerAppsJobs.find((r) => r.name === "scratch-account")!.urn!;
+    /** The prod-like stack as a first preview shows it: the account's id unknown, the endpoint linked to it by dependency. */
     const preview = stackWithContainerAppsJobs.map((r) => {
-        if (r.name === "nas-subnet") return withProp(r, "id", unknown);
-        if (r.name !== "scratch-account") return r;
-        const rules = withProp(r, "networkRuleSet.virtualNetworkRules", [
-            { virtualNetworkResourceId: unknown, action: "Allow" },
+        if (r.name === "scratch-account") return withProp(r, "id", unknown);
+        if (r.name !== "scratch-endpoint") return r;
+        const connections = withProp(r, "privateLinkServiceConnections", [
+            { name: "file", privateLinkServiceId: unknown, groupIds: ["file"] },
         ]);
-        return { ...rules, propertyDependencies: { networkRuleSet: [subnetUrn] } };
+        return { ...connections, propertyDependencies: { privateLinkServiceConnections: [accountUrn] } };
     });
     const scratchRules = [
         "storage-https-only",
@@ -83,35 +84,36 @@ describe("the drill scratch share during preview", () => {
         "nas-verify-on-scratch-share",
     ];
 
-    it("is still recognised through the engine's dependencies when its subnet's id is unknown", async () => {
+    it("is still recognised through the engine's dependencies when its id is unknown", async () => {
         const result = await checkStack(preview);
         expect(result.diagnostics.filter((d) => scratchRules.includes(d.policyName))).toEqual([]);
         expect(result.evaluated).toEqual(expect.arrayContaining(scratchRules));
     });
 
-    it("is not exempted silently once a rule with a literal subnet id admits more than the linked subnet: advisory until the ids are known", async () => {
-        const more = preview.map((r) =>
-            r.name === "scratch-account"
-                ? withProp(r, "networkRuleSet.virtualNetworkRules", [
-                      {
-                          virtualNetworkResourceId: "/subscriptions/0/virtualNetworks/other/subnets/vm",
-                          action: "Allow",
-                      },
-                      { virtualNetworkResourceId: unknown, action: "Allow" },
-                  ])
+    it("is not exempted silently when its endpoint names another id and its own is unknown: advisory until the ids are known", async () => {
+        const other = preview.map((r) =>
+            r.name === "scratch-endpoint"
+                ? {
+                      ...withProp(r, "privateLinkServiceConnections", [
+                          { name: "file", privateLinkServiceId: ids.account, groupIds: ["file"] },
+                      ]),
+                      propertyDependencies: {},
+                  }
                 : r,
         );
-        const result = await checkStack(more);
+        const result = await checkStack(other);
         const https = result.diagnostics.filter((d) => d.policyName === "storage-https-only");
         expect(https.map((d) => d.enforcementLevel)).toEqual(["advisory"]);
         // Once the ids are known (pulumi up), it is a violation.
         const known = await checkStack(
-            more.map((r) =>
-                r.name === "nas-subnet" ? stackWithContainerAppsJobs.find((x) => x.name === "nas-subnet")! : r,
+            other.map((r) =>
+                r.name === "scratch-account"
+                    ? stackWithContainerAppsJobs.find((x) => x.name === "scratch-account")!
+                    : r,
             ),
         );
         expect(violations(known, "storage-https-only").join("\n")).toMatch(
-            /It is not a drill scratch account: networkRuleSet.virtualNetworkRules admits a subnet that is no Container Apps environment's/,
+            /It is not a drill scratch account: no private endpoint of this stack connects to it/,
         );
     });
 
