@@ -368,13 +368,15 @@ const smallestSubnetPrefix = 29;
  */
 function drillScratchEndpointSubnetFits(
     stack: {
-        azure: { network: { addressSpace: string; postgresSubnet: string; containerAppsSubnet: string } };
-        nasBackup: { drillScratch: { endpointSubnetPrefix: string } };
+        azure?: { network?: { addressSpace?: string; postgresSubnet?: string; containerAppsSubnet?: string } };
+        nasBackup?: { drillScratch?: { endpointSubnetPrefix?: string } };
     },
     context: z.RefinementCtx,
 ): void {
-    const { addressSpace, postgresSubnet, containerAppsSubnet } = stack.azure.network;
-    const prefix = stack.nasBackup.drillScratch.endpointSubnetPrefix;
+    // Runs on the input even when a section failed: only with every range valid (else that is the problem).
+    const { addressSpace, postgresSubnet, containerAppsSubnet } = stack.azure?.network ?? {};
+    const prefix = stack.nasBackup?.drillScratch?.endpointSubnetPrefix;
+    if (!isCidr(addressSpace) || !isCidr(postgresSubnet) || !isCidr(containerAppsSubnet) || !isCidr(prefix)) return;
     const problem = (message: string) =>
         context.addIssue({ code: "custom", path: ["nasBackup", "drillScratch", "endpointSubnetPrefix"], message });
     const allowed = `allowed: a subnet of azure.network.addressSpace ${addressSpace} apart from the others, /${smallestSubnetPrefix} or larger`;

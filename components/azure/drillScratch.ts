@@ -169,7 +169,7 @@ export class DrillScratch extends pulumi.ComponentResource {
         args: DrillScratchArgs,
         account: azure.storage.StorageAccount,
     ): azure.network.PrivateDnsZoneGroup {
-        const { virtualNetworkName, virtualNetworkId, endpointSubnetPrefix } = args.network;
+        const { virtualNetworkName, endpointSubnetPrefix } = args.network;
         const subnet = new azure.network.Subnet(
             `${name}-endpoint-subnet`,
             {
@@ -198,6 +198,15 @@ export class DrillScratch extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        return this.privateDns(name, args, endpoint);
+    }
+
+    /** The zone `privatelink.file.core.windows.net`, its VNet link, the endpoint's zone group (its A record). */
+    private privateDns(
+        name: string,
+        args: DrillScratchArgs,
+        endpoint: azure.network.PrivateEndpoint,
+    ): azure.network.PrivateDnsZoneGroup {
         const zone = new azure.privatedns.PrivateZone(
             `${name}-dns`,
             {
@@ -215,7 +224,7 @@ export class DrillScratch extends pulumi.ComponentResource {
                 privateZoneName: zone.name,
                 resourceGroupName: args.resourceGroupName,
                 location: "global",
-                virtualNetwork: { id: virtualNetworkId },
+                virtualNetwork: { id: args.network.virtualNetworkId },
                 registrationEnabled: false,
                 tags: args.tags,
             },

@@ -279,10 +279,60 @@ const cases: readonly Case[] = [
         ],
     ],
     [
+        "no drill scratch endpoint subnet",
+        "prod",
+        [[["backup-policy:nasBackup", "drillScratch", "endpointSubnetPrefix"], undefined]],
+        [
+            "nasBackup.drillScratch.endpointSubnetPrefix: is missing; required: an IPv4 address range in CIDR notation such as 10.20.0.0/16",
+        ],
+    ],
+    [
+        "a drill scratch endpoint subnet that is no CIDR range",
+        "trial",
+        [[["backup-policy:nasBackup", "drillScratch", "endpointSubnetPrefix"], "10.41.3.0"]],
+        [
+            "nasBackup.drillScratch.endpointSubnetPrefix: 10.41.3.0 is not valid; allowed: an IPv4 address range in CIDR notation such as 10.20.0.0/16",
+        ],
+    ],
+    [
+        "a drill scratch endpoint subnet outside the virtual network",
+        "prod",
+        [[["backup-policy:nasBackup", "drillScratch", "endpointSubnetPrefix"], "10.41.3.0/28"]],
+        [
+            "nasBackup.drillScratch.endpointSubnetPrefix: 10.41.3.0/28 is not inside azure.network.addressSpace 10.40.0.0/16; allowed: a subnet of azure.network.addressSpace 10.40.0.0/16 apart from the others, /29 or larger",
+        ],
+    ],
+    [
+        "a drill scratch endpoint subnet overlapping the Container Apps subnet",
+        "trial",
+        [[["backup-policy:nasBackup", "drillScratch", "endpointSubnetPrefix"], "10.41.2.16/28"]],
+        [
+            "nasBackup.drillScratch.endpointSubnetPrefix: 10.41.2.16/28 overlaps azure.network.containerAppsSubnet 10.41.2.0/24; allowed: a subnet of azure.network.addressSpace 10.41.0.0/16 apart from the others, /29 or larger",
+        ],
+    ],
+    [
+        "a drill scratch endpoint subnet overlapping the database subnet",
+        "prod",
+        [[["backup-policy:nasBackup", "drillScratch", "endpointSubnetPrefix"], "10.40.0.0/23"]],
+        [
+            "nasBackup.drillScratch.endpointSubnetPrefix: 10.40.0.0/23 overlaps azure.network.postgresSubnet 10.40.1.0/24; allowed: a subnet of azure.network.addressSpace 10.40.0.0/16 apart from the others, /29 or larger",
+        ],
+    ],
+    [
+        "a drill scratch endpoint subnet smaller than Azure's smallest subnet",
+        "trial",
+        [[["backup-policy:nasBackup", "drillScratch", "endpointSubnetPrefix"], "10.41.3.0/30"]],
+        [
+            "nasBackup.drillScratch.endpointSubnetPrefix: 10.41.3.0/30 is too small; allowed: a subnet of azure.network.addressSpace 10.41.0.0/16 apart from the others, /29 or larger",
+        ],
+    ],
+    [
         "no drill scratch section",
         "trial",
         [[["backup-policy:nasBackup", "drillScratch"], undefined]],
-        ["nasBackup.drillScratch: is missing; required: an object with accountName, quotaGiB, initImage"],
+        [
+            "nasBackup.drillScratch: is missing; required: an object with accountName, quotaGiB, initImage, endpointSubnetPrefix",
+        ],
     ],
 ];
 
