@@ -11,7 +11,7 @@
  * issue 1782, simonjj/aca-vnet-nfs).
  *
  * Sources: azure-docs container-apps/storage-mounts.md (NFS: custom VNet, the account must allow the
- * VNet, server `<account>.file.core.windows.net`, share `/<account>/<share>`, `subPath`),
+ * VNet, server `<account>.file.core.windows.net` — here its privatelink name, as in the sample — share `/<account>/<share>`, `subPath`),
  * storage/files/files-nfs-protocol.md (private endpoint or service endpoint; NFS shares are premium,
  * LRS/ZRS only, no encryption in transit), SupportArticles-docs files-troubleshoot-linux-nfs.md
  * (NFS fails with "secure transfer required" on; port 2049). README.md "Drill scratch space".
@@ -146,7 +146,9 @@ export class DrillScratch extends pulumi.ComponentResource {
                 storageName: drillScratchShareName,
                 properties: {
                     nfsAzureFile: {
-                        server: pulumi.interpolate`${account.name}.file.core.windows.net`,
+                        // The privatelink name, as Microsoft's working sample mounts it (issue 1782): it
+                        // resolves only through the linked zone, to the endpoint, never to the public front end.
+                        server: pulumi.interpolate`${account.name}.${drillScratchPrivateLink.dnsZone}`,
                         shareName: pulumi.interpolate`/${account.name}/${share.name}`,
                         accessMode: azure.app.AccessMode.ReadWrite,
                     },
@@ -161,7 +163,7 @@ export class DrillScratch extends pulumi.ComponentResource {
     /**
      * The account's private endpoint (group `file`) in a subnet of its own, and the private DNS zone
      * `privatelink.file.core.windows.net` linked to the VNet, its A record managed by the endpoint's
-     * zone group: `<account>.file.core.windows.net` then resolves to the endpoint's private address.
+     * zone group: `<account>.privatelink.file.core.windows.net` then resolves to the endpoint's address.
      * The zone and link hold no data (not protected). Returns the zone group (created after the link).
      */
     private privateEndpoint(

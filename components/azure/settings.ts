@@ -165,6 +165,6 @@ export const drillScratchAccount = Object.freeze({ kind: "FileStorage", sku: "Pr
 /**
  * The private endpoint through which the environment reaches the scratch share (NFS, port 2049): its
  * group id (the account's file service) and the private DNS zone that resolves
- * `<account>.file.core.windows.net` (a CNAME to `<account>.privatelink.file.core.windows.net`) to it.
+ * `<account>.privatelink.file.core.windows.net` (the NFS server's name) to it.
  */
 export const drillScratchPrivateLink = Object.freeze({ groupId: "file", dnsZone: "privatelink.file.core.windows.net" });

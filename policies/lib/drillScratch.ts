@@ -32,13 +32,16 @@ export function sharesOf(account: PolicyResource, resources: readonly PolicyReso
     return resources.filter((r) => r.isType(FileShare) && refersTo(r, "accountName", account, accountKeys));
 }
 
-/** True when the environment storage mounts this account over NFS (`nfsAzureFile.server` is the account's). */
+/** True when the environment storage mounts this account over NFS (`nfsAzureFile.server` is the account's, public or privatelink name). */
 function mountsOverNfs(storage: PolicyResource, account: PolicyResource): boolean {
     const server = valueAt(storage.props, ["properties", "nfsAzureFile", "server"]);
     if (server === undefined) return false;
     if (dependsThrough(storage, "properties", account)) return true;
     const name = nameOf(account, "accountName");
-    return typeof name === "string" && sameName(server, `${name}.file.core.windows.net`);
+    if (typeof name !== "string") return false;
+    return [`${name}.file.core.windows.net`, `${name}.privatelink.file.core.windows.net`].some((n) =>
+        sameName(server, n),
+    );
 }
 
 /** True when the environment storage mounts this account over SMB (`azureFile.accountName`). */

@@ -23,6 +23,7 @@ const T = {
     subnet: "azure-native:network:Subnet",
     dnsZone: "azure-native:privatedns:PrivateZone",
     dnsLink: "azure-native:privatedns:VirtualNetworkLink",
+    dnsZoneGroup: "azure-native:network:PrivateDnsZoneGroup",
     server: "azure-native:dbforpostgresql:Server",
     configuration: "azure-native:dbforpostgresql:Configuration",
     database: "azure-native:dbforpostgresql:Database",
@@ -55,6 +56,7 @@ const stateful = [
 /** ARM resources that cannot carry tags (child/proxy resources, extension resources). */
 const untaggable = [
     T.subnet,
+    T.dnsZoneGroup,
     T.configuration,
     T.database,
     T.diagnostics,
@@ -115,8 +117,9 @@ describe.each(["prod", "trial"])("stack %s on Azure", (stack) => {
         it("is reachable only privately: delegated subnet, private DNS zone linked to the VNet, public access off", () => {
             const server = only(run, T.server);
             const [subnet] = resourcesOfType(run, T.subnet).filter((r) => r.name === "postgres-network-subnet");
-            const zone = only(run, T.dnsZone);
-            const link = only(run, T.dnsLink);
+            // The drill scratch share has a zone and link of its own (test/azure/nasBackup.test.ts).
+            const [zone] = resourcesOfType(run, T.dnsZone).filter((r) => r.name === "postgres-network-dns");
+            const [link] = resourcesOfType(run, T.dnsLink).filter((r) => r.name === "postgres-network-dns-link");
             const vnet = only(run, T.virtualNetwork);
             expect(input(server, "network.publicNetworkAccess")).toBe("Disabled");
             expect(input(server, "network.delegatedSubnetResourceId")).toBe(subnet.id);

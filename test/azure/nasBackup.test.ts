@@ -290,7 +290,7 @@ describe.each(["prod", "trial"])("stack %s: NAS backup jobs", (stack) => {
         const accountName = String(account.outputs.name);
         expect(input(storage!, "properties")).toEqual({
             nfsAzureFile: {
-                server: `${accountName}.file.core.windows.net`,
+                server: `${accountName}.privatelink.file.core.windows.net`,
                 shareName: `/${accountName}/drill-scratch`,
                 accessMode: "ReadWrite",
             },

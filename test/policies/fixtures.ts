@@ -429,7 +429,7 @@ export function drillScratch(): ResourceUnderTest[] {
             storageName: drillScratchShareName,
             properties: {
                 nfsAzureFile: {
-                    server: `${scratchAccountName}.file.core.windows.net`,
+                    server: `${scratchAccountName}.privatelink.file.core.windows.net`,
                     shareName: `/${scratchAccountName}/${drillScratchShareName}`,
                     accessMode: "ReadWrite",
                 },
