@@ -176,6 +176,7 @@ function nasBackup(
             virtualNetworkId: environment.virtualNetworkId,
             subnetName: "container-apps",
             subnetPrefix: azure.network.containerAppsSubnet,
+            createdAfter: postgres.subnet,
         },
         logAnalyticsWorkspaceId: environment.logAnalyticsWorkspaceId,
         image: settings.image,

@@ -65,6 +65,8 @@ export interface DrillScratchArgs {
         readonly virtualNetworkId: pulumi.Input<string>;
         /** CIDR of the endpoint's subnet (validated with the config: inside the VNet, apart from the others). */
         readonly endpointSubnetPrefix: string;
+        /** The VNet's subnet created before the endpoint's: Azure writes one subnet of a VNet at a time. */
+        readonly createdAfter?: pulumi.Resource;
     };
     readonly environmentName: pulumi.Input<string>;
 }
@@ -180,7 +182,7 @@ export class DrillScratch extends pulumi.ComponentResource {
                 virtualNetworkName,
                 addressPrefix: endpointSubnetPrefix,
             },
-            { parent: this },
+            { parent: this, dependsOn: args.network.createdAfter ? [args.network.createdAfter] : [] },
         );
         const endpoint = new azure.network.PrivateEndpoint(
             `${name}-endpoint`,

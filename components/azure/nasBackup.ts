@@ -61,6 +61,11 @@ export interface AzureNasBackupArgs {
         readonly subnetName: string;
         /** CIDR of the environment's infrastructure subnet (validated: inside the VNet, apart, ≥ /27). */
         readonly subnetPrefix: string;
+        /**
+         * A subnet of the same VNet created before this one: Azure writes one subnet of a VNet at a time
+         * and refuses a concurrent one (AnotherOperationInProgress).
+         */
+        readonly createdAfter?: pulumi.Resource;
     };
     readonly logAnalyticsWorkspaceId: pulumi.Input<string>;
     /** The runner image pinned by digest. */
@@ -149,8 +154,8 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             appendOnlyUrl: checkRepositoryBase("nas.appendOnly.repositoryBase", args.nas.appendOnly.repositoryBase),
             maintenanceUrl: checkRepositoryBase("nas.maintenance.repositoryBase", args.nas.maintenance.repositoryBase),
         };
-        const { environment } = this.environment(name, args);
-        const scratch = this.drillScratch(name, args, environment);
+        const { environment, subnet } = this.environment(name, args);
+        const scratch = this.drillScratch(name, args, environment, subnet);
         const storages = new Map<string, azure.app.ManagedEnvironmentsStorage>();
         const targets = checkedTargets(args, (share) => {
             const storage = this.shareStorage(name, args, environment, share);
@@ -240,7 +245,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                 addressPrefix: args.network.subnetPrefix,
                 delegations: [{ name: "container-apps-environment", serviceName: containerAppsSubnetDelegation }],
             },
-            { parent: this },
+            { parent: this, dependsOn: args.network.createdAfter ? [args.network.createdAfter] : [] },
         );
         const environment = new azure.app.ManagedEnvironment(
             `${name}-environment`,
@@ -266,7 +271,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
             },
             this,
         );
-        return { environment };
+        return { environment, subnet };
     }
 
     /** The drill scratch share in the environment (a child component), its quota checked. */
@@ -274,6 +279,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
         name: string,
         args: AzureNasBackupArgs,
         environment: azure.app.ManagedEnvironment,
+        environmentSubnet: azure.network.Subnet,
     ): DrillScratch {
         const { accountName, quotaGiB } = args.drillScratch;
         const { min, max } = premiumShareQuotaGiB;
@@ -299,6 +305,7 @@ export class AzureNasBackup extends pulumi.ComponentResource {
                     virtualNetworkName: args.network.virtualNetworkName,
                     virtualNetworkId: args.network.virtualNetworkId,
                     endpointSubnetPrefix: args.drillScratch.endpointSubnetPrefix,
+                    createdAfter: environmentSubnet,
                 },
                 environmentName: environment.name,
             },

@@ -81,6 +81,8 @@ export class PostgresServer extends pulumi.ComponentResource {
     public readonly administratorLogin: string;
     /** Secret. */
     public readonly administratorPassword: pulumi.Output<string>;
+    /** Its delegated subnet: the VNet's other subnets are created after it (one subnet write per VNet at a time). */
+    public readonly subnet: azure.network.Subnet;
 
     constructor(name: string, args: PostgresServerArgs, opts?: pulumi.ComponentResourceOptions) {
         super("backup-policy:azure:PostgresServer", name, {}, opts);
@@ -127,6 +129,7 @@ export class PostgresServer extends pulumi.ComponentResource {
         this.databaseNames = pulumi.all(databases.map((database) => database.name));
         this.administratorLogin = args.administratorLogin;
         this.administratorPassword = pulumi.secret(password.result);
+        this.subnet = network.subnet;
         this.registerOutputs({
             serverName: this.serverName,
             fqdn: this.fqdn,

@@ -20,6 +20,8 @@ export interface PostgresNetworkArgs {
  */
 export class PostgresNetwork extends pulumi.ComponentResource {
     public readonly subnetId: pulumi.Output<string>;
+    /** The VNet's other subnets are created after it: Azure writes one subnet of a VNet at a time. */
+    public readonly subnet: azure.network.Subnet;
     public readonly dnsZoneId: pulumi.Output<string>;
     /** A server with private access must be created after this link exists. */
     public readonly dnsLink: azure.privatedns.VirtualNetworkLink;
@@ -60,6 +62,7 @@ export class PostgresNetwork extends pulumi.ComponentResource {
             },
             { parent: this },
         );
+        this.subnet = subnet;
         this.subnetId = subnet.id;
         this.dnsZoneId = dnsZone.id;
         this.registerOutputs({ subnetId: this.subnetId, dnsZoneId: this.dnsZoneId });

@@ -20,6 +20,7 @@ const fileStorage = "backup-policy:azure:FileStorage";
 
 const T = {
     server: "azure-native:dbforpostgresql:Server",
+    subnet: "azure-native:network:Subnet",
     configuration: "azure-native:dbforpostgresql:Configuration",
     database: "azure-native:dbforpostgresql:Database",
     diagnostics: "azure-native:monitor:DiagnosticSetting",
@@ -64,6 +65,24 @@ describe.each(["prod", "trial"])("stack %s: the first pulumi up", (stack) => {
         const container = only(run, T.container);
         const account = onlyIn(run, fileStorage, T.storageAccount);
         expect(input(container, "properties.friendlyName")).toBe(input(account, "accountName"));
+    });
+
+    it("creates the VNet's subnets one after another (Azure refuses a concurrent subnet write: AnotherOperationInProgress)", () => {
+        const subnets = resourcesOfType(run, T.subnet);
+        expect(subnets.length).toBe(3); // database, Container Apps, drill scratch endpoint
+        const after = (s: OfflineResource) => subnets.filter((other) => s.options.dependsOn.includes(other.urn));
+        const first = subnets.filter((s) => after(s).length === 0);
+        expect(first.map((s) => s.name)).toEqual(["postgres-network-subnet"]);
+        const order = [first[0]];
+        for (let next = first; next.length === 1;) {
+            next = subnets.filter((s) => after(s).some((a) => a.urn === order[order.length - 1].urn));
+            if (next.length === 1) order.push(next[0]);
+        }
+        expect(order.map((s) => s.name)).toEqual([
+            "postgres-network-subnet",
+            "nas-subnet",
+            "nas-drill-scratch-endpoint-subnet",
+        ]);
     });
 
     it("registers the storage account with the vault only after every share exists", () => {
