@@ -380,7 +380,9 @@ function drillScratchEndpointSubnetFits(
     const problem = (message: string) =>
         context.addIssue({ code: "custom", path: ["nasBackup", "drillScratch", "endpointSubnetPrefix"], message });
     const allowed = `allowed: a subnet of azure.network.addressSpace ${addressSpace} apart from the others, /${smallestSubnetPrefix} or larger`;
-    const overlaps = (other: string) => cidrContains(other, prefix) || cidrContains(prefix, other);
+    // Only against a subnet that is itself inside the address space: one outside is reported for its own key.
+    const overlaps = (other: string) =>
+        cidrContains(addressSpace, other) && (cidrContains(other, prefix) || cidrContains(prefix, other));
     if (!cidrContains(addressSpace, prefix)) {
         problem(`${prefix} is not inside azure.network.addressSpace ${addressSpace}; ${allowed}`);
     } else if (overlaps(postgresSubnet)) {
