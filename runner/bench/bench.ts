@@ -33,6 +33,7 @@ import { zonedInstant, civilDate, fromDayNumber, dayNumber } from "../src/calend
 import { contentSql, SEQUENCES_SQL } from "../src/content";
 import { nasRetention, plan } from "../src/retention";
 import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
+import { ordersRows, ordersSql } from "./orders";
 
 const repoRoot = resolve(__dirname, "../..");
 const usage =
@@ -62,8 +63,7 @@ const DAYS = Number(values.days);
 const SIZE_MB = Number(values["size-mb"]);
 const REPEAT = Number(values.repeat);
 const WORKLOAD = values.workload === "hot" ? "hot" : "churn";
-const ROW_BYTES = 200; // approximate size of one row in the dump
-const ROWS = Math.round((SIZE_MB * 1024 * 1024) / ROW_BYTES);
+const ROWS = ordersRows(SIZE_MB);
 const TARGET = "bench";
 const tz = backupPolicy.nas.timeZone.value;
 
@@ -182,15 +182,7 @@ async function setup(work: string): Promise<Bench> {
 function createDatabase(pg: Postgres): number {
     console.log(`creating a ~${SIZE_MB} MB database (${ROWS} rows) …`);
     pg.sql("postgres", `CREATE DATABASE ${TARGET}`);
-    pg.sql(
-        TARGET,
-        `CREATE TABLE orders (id bigserial PRIMARY KEY, customer_id int NOT NULL, created_at timestamptz NOT NULL, status text NOT NULL, amount numeric(12,2) NOT NULL, note text);
-         INSERT INTO orders (customer_id, created_at, status, amount, note)
-         SELECT (g::bigint * 7919) % 50000, timestamptz '2024-01-01' + g * interval '1 minute', (ARRAY['new','paid','shipped','done'])[1 + g % 4], (g % 100000) / 100.0,
-                'Bestellung ' || g || ': ' || md5(g::text) || ' ' || substr(md5((g * 3)::text), 1, 20) || ' Lieferung an Kunde ' || ((g::bigint * 7919) % 50000) || ', ' || (ARRAY['Köln','München','Berlin','Hamburg','Leipzig'])[1 + g % 5] || ' ' || repeat('x', g % 40)
-         FROM generate_series(1, ${ROWS}) g;
-         ANALYZE orders;`,
-    );
+    pg.sql(TARGET, ordersSql(ROWS));
     return Number(pg.sql(TARGET, `SELECT pg_database_size('${TARGET}')`));
 }
 

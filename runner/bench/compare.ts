@@ -1,22 +1,32 @@
 /**
- * Fixed cost, before and after (not part of the test suite): the runner of a git commit and the one
- * in this working tree, both compiled as in the image, run interleaved on an empty database against
- * real PostgreSQL and `rclone serve restic` on 127.0.0.1, so both see the same load. Prints medians
- * of the fixed cost (runner − bare pg_dump, or − bare CREATE DATABASE + pg_restore, as `npm run
- * bench` measures it) in seconds and in restic starts, and the client CPU of each run.
+ * Before and after (not part of the test suite): the runner of a git commit and the one in this
+ * working tree, both compiled as in the image, run interleaved against real PostgreSQL and `rclone
+ * serve restic` on 127.0.0.1, so both see the same load. On an empty database (default) it prints
+ * medians of the fixed cost (runner − bare pg_dump, or − bare CREATE DATABASE + pg_restore, as `npm
+ * run bench` measures it) in seconds and in restic starts; with `--size-mb N`, on the bench's orders
+ * database of that size, the ratios to the same bare tools (a backup after a first one, as every daily
+ * backup but the first). Both with the client CPU of each run.
  *
- *     npx tsx runner/bench/compare.ts <commit> [rounds (5)]
+ *     npx tsx runner/bench/compare.ts <commit> [rounds (5)] [--size-mb N]
  */
 import { execSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
 import { join, resolve } from "node:path";
+import { parseArgs } from "node:util";
 import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
+import { ordersRows, ordersSql } from "./orders";
 
 const repoRoot = resolve(__dirname, "../..");
-const ref = process.argv[2];
-if (!ref) throw new Error("usage: npx tsx runner/bench/compare.ts <commit> [rounds]");
-const rounds = Number(process.argv[3] ?? 5);
+const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
+const [ref, roundsArg] = args.positionals;
+if (!ref) throw new Error("usage: npx tsx runner/bench/compare.ts <commit> [rounds (5)] [--size-mb N]");
+const rounds = Number(roundsArg ?? 5);
+const sizeMb = args.values["size-mb"] === undefined ? undefined : Number(args.values["size-mb"]);
+/** The database backed up and restored: empty (the fixed cost) or the bench's orders of `--size-mb`. */
+const DB = sizeMb === undefined ? "empty" : "sized";
+/** As `npm run bench` restores: the sized database without owners (its roles are not on the target). */
+const restoreOptions = sizeMb === undefined ? [] : ["--no-owner"];
 
 function compile(src: string, build: string): string {
     const r = spawnSync(
@@ -54,15 +64,18 @@ interface Baseline {
 }
 
 /** One round of the baselines: bare pg_dump, bare CREATE DATABASE + pg_restore, one restic start. */
-function baselineRound(pg: Postgres, nas: Nas, emptyDump: string, base: Baseline): void {
+function baselineRound(pg: Postgres, nas: Nas, localDump: string, base: Baseline): void {
     const penv = { ...process.env, ...pg.env };
     let t = performance.now();
-    spawnSync("sh", ["-c", `"${join(pg.binDir, "pg_dump")}" -Fc -Z0 -d empty > /dev/null`], { env: penv });
+    spawnSync("sh", ["-c", `"${join(pg.binDir, "pg_dump")}" -Fc -Z0 -d ${DB} > /dev/null`], { env: penv });
     base.dump.push((performance.now() - t) / 1000);
     pg.sql("postgres", "DROP DATABASE IF EXISTS bare");
     t = performance.now();
     pg.sql("postgres", "CREATE DATABASE bare");
-    spawnSync(join(pg.binDir, "pg_restore"), ["--single-transaction", "-d", "bare", emptyDump], { env: penv });
+    const owners = sizeMb === undefined ? [] : ["--no-owner", "--no-acl"];
+    spawnSync(join(pg.binDir, "pg_restore"), ["--single-transaction", ...owners, "-d", "bare", localDump], {
+        env: penv,
+    });
     base.restore.push((performance.now() - t) / 1000);
     t = performance.now();
     spawnSync("restic", ["snapshots", "--no-lock", "--json"], {
@@ -74,15 +87,19 @@ function baselineRound(pg: Postgres, nas: Nas, emptyDump: string, base: Baseline
 function report(res: Runs, base: Baseline): void {
     const r1 = med(base.restic);
     console.log(
-        `medians of ${rounds}, interleaved: bare pg_dump ${med(base.dump).toFixed(2)} s, bare createdb+pg_restore ${med(base.restore).toFixed(2)} s, one restic start ${r1.toFixed(2)} s`,
+        `medians of ${rounds}, interleaved, ${sizeMb === undefined ? "empty database" : `~${sizeMb} MB`}: bare pg_dump ${med(base.dump).toFixed(2)} s, bare createdb+pg_restore ${med(base.restore).toFixed(2)} s, one restic start ${r1.toFixed(2)} s`,
     );
     for (const k of ["before", "after"]) {
         for (const op of ["backup", "restore"] as const) {
             const wall = med(res[k][op].map((x) => x.wall));
             const cpu = med(res[k][op].map((x) => x.cpu));
-            const fixed = wall - (op === "backup" ? med(base.dump) : med(base.restore));
+            const bare = op === "backup" ? med(base.dump) : med(base.restore);
+            const against =
+                sizeMb === undefined
+                    ? `fixed ${(wall - bare).toFixed(2)} s = ${((wall - bare) / r1).toFixed(2)} restic starts`
+                    : `${(wall / bare).toFixed(2)}× the bare tool`;
             console.log(
-                `${k.padEnd(6)} ${op.padEnd(7)} wall ${wall.toFixed(2)} s, fixed ${fixed.toFixed(2)} s = ${(fixed / r1).toFixed(2)} restic starts; client CPU ${cpu.toFixed(2)} s`,
+                `${k.padEnd(6)} ${op.padEnd(7)} wall ${wall.toFixed(2)} s, ${against}; client CPU ${cpu.toFixed(2)} s`,
             );
         }
     }
@@ -97,25 +114,34 @@ async function main(): Promise<void> {
     const clis = { before: compile(old, join(work, "bold")), after: compile(repoRoot, join(work, "bnew")) };
     const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
     try {
-        pg.sql("postgres", "CREATE DATABASE empty");
+        pg.sql("postgres", `CREATE DATABASE ${DB}`);
+        if (sizeMb !== undefined) pg.sql(DB, ordersSql(ordersRows(sizeMb)));
         const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
         const res: Runs = { before: { backup: [], restore: [] }, after: { backup: [], restore: [] } };
         const base: Baseline = { dump: [], restore: [], restic: [] };
         for (const [k, cli] of Object.entries(clis))
-            cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", "empty"], env);
-        const emptyDump = join(work, "e.dump");
-        spawnSync(join(pg.binDir, "pg_dump"), ["-Fc", "-Z0", "-d", "empty", "-f", emptyDump], {
+            cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", DB], env);
+        const localDump = join(work, "local.dump");
+        spawnSync(join(pg.binDir, "pg_dump"), ["-Fc", "-Z0", "-d", DB, "-f", localDump], {
             env: { ...process.env, ...pg.env },
         });
         console.log(`load before: ${load()}`);
         for (let i = 0; i < rounds; i++) {
             for (const [k, cli] of Object.entries(clis)) {
-                res[k].backup.push(cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", "empty"], env));
+                res[k].backup.push(cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", DB], env));
                 pg.sql("postgres", `DROP DATABASE IF EXISTS r_${k}`);
-                const restore = ["restore", "--target", `e-${k}`, "--into-database", `r_${k}`, "--create"];
+                const restore = [
+                    "restore",
+                    "--target",
+                    `e-${k}`,
+                    "--into-database",
+                    `r_${k}`,
+                    "--create",
+                    ...restoreOptions,
+                ];
                 res[k].restore.push(cpuRun(cli, restore, env));
             }
-            baselineRound(pg, nas, emptyDump, base);
+            baselineRound(pg, nas, localDump, base);
         }
         console.log(`load after: ${load()}`);
         report(res, base);

@@ -12,6 +12,7 @@
  *   with a digest of its definition and one of its owner and privileges.
  */
 import { userSchema } from "./postgres";
+import { OperationError } from "./proc";
 
 export interface TableContent {
     readonly schema: string;
@@ -22,20 +23,36 @@ export interface TableContent {
 }
 
 /**
- * How a row is hashed for its table's digest. `hashtextextended` (PostgreSQL's 64-bit hash of the
- * row's text, the one hash partitioning relies on: stable across versions) costs about half of `md5`
- * per row (measured in runner/README.md: the digest in the dump's snapshot is the longest part of a
- * large backup). Manifests written before it record no function: theirs is `md5` (the first 60 bits).
+ * How a row is hashed for its table's digest (the manifest names it; the restore hashes with the same):
+ * - `hash_record_extended` (new backups on PostgreSQL 14+): each column by its type's own 64-bit hash
+ *   function where equal values always render the same text (integers, bool, bytea, text and varchar
+ *   under a deterministic built-in collation, date/time/timestamp(tz), uuid, oid, name), every other
+ *   column by its text under collation "C" (numeric keeps its scale, floats their sign, jsonb its
+ *   numbers, enums their labels, a caseless collation its case); the column hashes combined in column
+ *   order (test/runner/content.test.ts). Half the cost of rendering the whole row (runner/README.md).
+ *   Hash partitioning relies on these functions (and on the combination): stable across versions.
+ * - `hashtextextended`: the 64-bit hash of the row's text (new backups on PostgreSQL 11–13);
+ * - `md5`: manifests written before the function was recorded (the first 60 bits of the md5 of the row's text).
  */
-export type TableDigest = "md5" | "hashtextextended";
+const TABLE_DIGESTS = ["md5", "hashtextextended", "hash_record_extended"] as const;
+export type TableDigest = (typeof TABLE_DIGESTS)[number];
 
-/** The function new backups record. */
-export const tableDigest: TableDigest = "hashtextextended";
+/** The function a new backup records, as SQL: the cheapest the server offers. */
+const newestDigest = `(CASE WHEN current_setting('server_version_num')::int >= 140000 THEN 'hash_record_extended' ELSE 'hashtextextended' END)`;
 
-const rowHash: Record<TableDigest, string> = {
-    md5: "(''x'' || substr(md5(t::text), 1, 15))::bit(60)::bigint",
-    hashtextextended: "hashtextextended(t::text, 0)",
-};
+/** Columns hashed by their type's hash function, the others by their text (see TableDigest). */
+const HASHED_TYPES = "bool,bytea,name,int2,int4,int8,oid,text,varchar,date,time,timestamp,timestamptz,uuid";
+const rowColumns = (table: string): string => `(SELECT string_agg(format(CASE
+      WHEN a.atttypid = ANY('{${HASHED_TYPES}}'::regtype[]) AND (a.attcollation = 0 OR a.attcollation IN
+        (SELECT oid FROM pg_collation WHERE collnamespace = 'pg_catalog'::regnamespace AND collname IN ('default', 'C', 'POSIX')))
+      THEN 't.%I' ELSE 't.%I::text COLLATE "C"' END, a.attname), ', ' ORDER BY a.attnum)
+    FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped)`;
+
+/** The SQL text of the row hash of table `table` (an oid) for the digest named by `digest` (SQL). */
+const rowHash = (digest: string, table: string): string => `CASE ${digest}
+      WHEN 'md5' THEN '(''x'' || substr(md5(t::text), 1, 15))::bit(60)::bigint'
+      WHEN 'hashtextextended' THEN 'hashtextextended(t::text, 0)'
+      ELSE format('hash_record_extended(ROW(%s), 0)', ${rowColumns(table)}) END`;
 
 export interface SequenceContent {
     readonly schema: string;
@@ -83,14 +100,14 @@ export const SEQUENCES_SQL = `${FIXED_SETTINGS}
 SELECT coalesce(jsonb_agg(jsonb_build_object('schema', schemaname, 'sequence', sequencename, 'lastValue', last_value) ORDER BY schemaname, sequencename), '[]')
 FROM pg_sequences WHERE ${userSchema("schemaname")}`;
 
-const tables = (digest: TableDigest): string => `coalesce((
+const tables = (digest: string): string => `coalesce((
   SELECT jsonb_agg(jsonb_build_object('schema', n.nspname, 'table', c.relname,
            'rows', (xpath('/row/c/text()', x.r))[1]::text::bigint, 'digest', (xpath('/row/h/text()', x.r))[1]::text)
          ORDER BY n.nspname, c.relname)
   FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
   CROSS JOIN LATERAL (SELECT query_to_xml(format(
-      'SELECT count(*) AS c, coalesce(sum(${rowHash[digest]}), 0) AS h FROM ONLY %I.%I t',
-      n.nspname, c.relname), false, true, '') AS r) x
+      'SELECT count(*) AS c, coalesce(sum(%s), 0) AS h FROM ONLY %I.%I t',
+      ${rowHash(digest, "c.oid")}, n.nspname, c.relname), false, true, '') AS r) x
   WHERE c.relkind = 'r' AND ${userSchema("n.nspname")} AND ${notExtension("pg_class", "c.oid")}
 ), '[]'::jsonb)`;
 
@@ -130,21 +147,29 @@ SELECT coalesce(jsonb_agg(jsonb_build_object('kind', kind, 'name', name, 'defini
 FROM objects)`;
 
 /**
- * Row counts and content digests of every user table (rows hashed with `digest`: a backup uses
- * `tableDigest`, a restore the function its manifest names), sequences, large objects and schema objects.
+ * Row counts and content digests of every user table, sequences, large objects and schema objects. The
+ * rows are hashed with `digest`: a restore passes the function its manifest names; a backup passes
+ * none and gets the cheapest the server offers (recorded as `tableDigest`).
  */
-export const contentSql = (digest: TableDigest = tableDigest): string => `${FIXED_SETTINGS}
+export const contentSql = (digest?: TableDigest): string => {
+    if (digest !== undefined && !TABLE_DIGESTS.includes(digest))
+        throw new OperationError(
+            `the manifest names an unknown table digest "${String(digest)}": a newer runner wrote it`,
+        );
+    const digestSql = digest === undefined ? newestDigest : `'${digest}'`;
+    return `${FIXED_SETTINGS}
 SELECT jsonb_build_object(
   'database', current_database(),
   'serverVersion', current_setting('server_version'),
   'encoding', pg_encoding_to_char((SELECT encoding FROM pg_database WHERE datname = current_database())),
-  'tableDigest', '${digest}',
-  'tables', ${tables(digest)},
+  'tableDigest', ${digestSql},
+  'tables', ${tables(digestSql)},
   'sequences', '[]'::jsonb,
   'largeObjects', (SELECT count(*) FROM pg_largeobject_metadata),
   'objects', ${OBJECTS},
   'bytes', pg_database_size(current_database())
 )`;
+};
 
 const majorVersion = (version: string): string => version.split(/[.\s]/)[0];
 

@@ -137,7 +137,7 @@ describe.concurrent("database backup and restore", () => {
                 { schema: "sales", table: "customer", rows: 500, digest: expect.stringMatching(/^-?\d+$/) },
             ]),
         );
-        expect(m.content.tableDigest).toBe("hashtextextended");
+        expect(m.content.tableDigest).toBe("hash_record_extended");
         expect(m.content.largeObjects).toBe(5);
         expect(m.dump.bytes).toBe(result.bytes);
 
