@@ -386,12 +386,14 @@ function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[
  * The content proof of a restore (and of the drill): content digests, sequences and schema objects,
  * against the row counts alone it replaced, on the restored database.
  */
-function timeContentProof(b: Bench): { content: number[]; contentMd5: number[]; counts: number[] } {
-    const proof = { content: [] as number[], contentMd5: [] as number[], counts: [] as number[] };
+function timeContentProof(b: Bench): { content: number[]; contentRowText: number[]; counts: number[] } {
+    const proof = { content: [] as number[], contentRowText: [] as number[], counts: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
         proof.content.push(timed(() => b.pg.sql("runner_restore", `${contentSql()};\n${SEQUENCES_SQL}`)));
-        // The rows hashed with md5, as manifests before issue 13 recorded them.
-        proof.contentMd5.push(timed(() => b.pg.sql("runner_restore", `${contentSql("md5")};\n${SEQUENCES_SQL}`)));
+        // Each row hashed by its text, as backups recorded it before hash_record_extended.
+        proof.contentRowText.push(
+            timed(() => b.pg.sql("runner_restore", `${contentSql("hashtextextended")};\n${SEQUENCES_SQL}`)),
+        );
         proof.counts.push(timed(() => b.pg.sql("runner_restore", COUNTS_ONLY_SQL)));
     }
     return proof;
@@ -449,7 +451,7 @@ interface Measurements {
     readonly byRole: ReturnType<typeof storageByRole>;
     readonly backups: { bareDump: number[]; plainDump: number[]; runnerBackup: number[] };
     readonly restores: { bareRestore: number[]; runnerRestore: number[]; runnerRestoreJobs: number[] };
-    readonly proof: { content: number[]; contentMd5: number[]; counts: number[] };
+    readonly proof: { content: number[]; contentRowText: number[]; counts: number[] };
     readonly fixedMs: FixedCost;
     readonly verify: { drill: { durationSeconds: number; rtoSeconds: number }; resticOpenMs: number };
 }
@@ -466,8 +468,8 @@ function results(m: Measurements) {
     return {
         contentProof: {
             contentMs: median(m.proof.content),
-            /** The same proof with the rows hashed by md5 (manifests before issue 13). */
-            contentMd5Ms: median(m.proof.contentMd5),
+            /** The same proof with each row hashed by its text (`hashtextextended`, backups before hash_record_extended). */
+            contentRowTextMs: median(m.proof.contentRowText),
             countsOnlyMs: median(m.proof.counts),
             /** Extra time of the content proof over the row counts, as a share of the restore's wall time. */
             extraShareOfRestore: (median(m.proof.content) - median(m.proof.counts)) / restore.runnerMs,
@@ -701,7 +703,7 @@ function printNotes(report: Report, t0: number): void {
             `(${mb(byRole.monthliesOnlyBytes / Math.max(1, byRole.monthliesOnly))} each); the first backup stored ${mb(byRole.firstBackupStored)}, a daily backup after it a median ${mb(byRole.medianStoredPerDailyBackup)}`,
     );
     console.log(
-        `content proof on the restored database ${s(proof.contentMs)} (rows hashed with md5: ${s(proof.contentMd5Ms)}) vs row counts alone ${s(proof.countsOnlyMs)}: ` +
+        `content proof on the restored database ${s(proof.contentMs)} (each row hashed by its text: ${s(proof.contentRowTextMs)}) vs row counts alone ${s(proof.countsOnlyMs)}: ` +
             `${(proof.contentMs / proof.countsOnlyMs).toFixed(1)}× the counts, +${(proof.extraShareOfRestore * 100).toFixed(0)} % of the restore's wall time`,
     );
     console.log(
