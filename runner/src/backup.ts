@@ -423,9 +423,8 @@ function startManifestQueries(
         (r) => r,
         (e: Error) => e,
     );
-    // Row counts and digests in the same snapshot, while pg_dump runs: in this session's process
-    // alone, as pg_dump and restic need the other cores.
-    const content = session.query<DatabaseContent>(`SET max_parallel_workers_per_gather = 0; ${contentSql()}`).then(
+    // Row counts and digests in the same snapshot, while pg_dump runs.
+    const content = session.query<DatabaseContent>(contentSql()).then(
         (c) => c,
         (e: Error) => e,
     );
