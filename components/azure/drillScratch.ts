@@ -19,6 +19,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
 import { SCRATCH_SERVER_WAL_BYTES } from "../../runner/src/scratch";
+import { linkedPrivateZone } from "./privateZone";
 import { backupPolicy } from "../policy";
 import {
     drillScratchAccount,
@@ -211,28 +212,16 @@ export class DrillScratch extends pulumi.ComponentResource {
         args: DrillScratchArgs,
         endpoint: azure.network.PrivateEndpoint,
     ): azure.network.PrivateDnsZoneGroup {
-        const zone = new azure.privatedns.PrivateZone(
-            `${name}-dns`,
+        const { zone, link } = linkedPrivateZone(
+            name,
             {
-                privateZoneName: drillScratchPrivateLink.dnsZone,
+                zoneName: drillScratchPrivateLink.dnsZone,
+                linkName: "drill-scratch-vnet",
                 resourceGroupName: args.resourceGroupName,
-                location: "global",
+                virtualNetworkId: args.network.virtualNetworkId,
                 tags: args.tags,
             },
-            { parent: this },
-        );
-        const link = new azure.privatedns.VirtualNetworkLink(
-            `${name}-dns-link`,
-            {
-                virtualNetworkLinkName: "drill-scratch-vnet",
-                privateZoneName: zone.name,
-                resourceGroupName: args.resourceGroupName,
-                location: "global",
-                virtualNetwork: { id: args.network.virtualNetworkId },
-                registrationEnabled: false,
-                tags: args.tags,
-            },
-            { parent: this },
+            this,
         );
         return new azure.network.PrivateDnsZoneGroup(
             `${name}-dns-zone-group`,

@@ -1,5 +1,6 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as azure from "@pulumi/azure-native";
+import { linkedPrivateZone } from "./privateZone";
 import { postgresPrivateDnsZoneSuffix, postgresSubnetDelegation } from "./settings";
 
 export interface PostgresNetworkArgs {
@@ -39,32 +40,21 @@ export class PostgresNetwork extends pulumi.ComponentResource {
             },
             { parent: this },
         );
-        const dnsZone = new azure.privatedns.PrivateZone(
-            `${name}-dns`,
+        const dns = linkedPrivateZone(
+            name,
             {
-                privateZoneName: `${args.serverName}.${postgresPrivateDnsZoneSuffix}`,
+                zoneName: `${args.serverName}.${postgresPrivateDnsZoneSuffix}`,
+                linkName: `${args.serverName}-vnet`,
                 resourceGroupName: args.resourceGroupName,
-                location: "global",
+                virtualNetworkId: args.virtualNetworkId,
                 tags: args.tags,
             },
-            { parent: this },
+            this,
         );
-        this.dnsLink = new azure.privatedns.VirtualNetworkLink(
-            `${name}-dns-link`,
-            {
-                virtualNetworkLinkName: `${args.serverName}-vnet`,
-                privateZoneName: dnsZone.name,
-                resourceGroupName: args.resourceGroupName,
-                location: "global",
-                virtualNetwork: { id: args.virtualNetworkId },
-                registrationEnabled: false,
-                tags: args.tags,
-            },
-            { parent: this },
-        );
+        this.dnsLink = dns.link;
         this.subnet = subnet;
         this.subnetId = subnet.id;
-        this.dnsZoneId = dnsZone.id;
+        this.dnsZoneId = dns.zone.id;
         this.registerOutputs({ subnetId: this.subnetId, dnsZoneId: this.dnsZoneId });
     }
 }
