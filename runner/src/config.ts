@@ -54,19 +54,21 @@ export function loadCredentials(role: CredentialRole, env: NodeJS.ProcessEnv): R
     return { role, user, password };
 }
 
-/** The repository (encryption) password must be available to restic as a file or variable. */
-export function checkResticPassword(env: NodeJS.ProcessEnv): void {
-    if (env.RESTIC_PASSWORD_FILE) {
-        registerSecret(readSecretFile("RESTIC_PASSWORD_FILE", env.RESTIC_PASSWORD_FILE));
-        return;
+/**
+ * The repository (encryption) password, as restic reads it (a file's content without surrounding
+ * white space, or the variable as is); it must be available to restic as a file or variable.
+ */
+export function resticPassword(env: NodeJS.ProcessEnv): string {
+    if (!env.RESTIC_PASSWORD_FILE && !env.RESTIC_PASSWORD) {
+        throw new UsageError(
+            "set RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD): the key that encrypts the repositories (§2.9)",
+        );
     }
-    if (env.RESTIC_PASSWORD) {
-        registerSecret(env.RESTIC_PASSWORD);
-        return;
-    }
-    throw new UsageError(
-        "set RESTIC_PASSWORD_FILE (or RESTIC_PASSWORD): the key that encrypts the repositories (§2.9)",
-    );
+    const password = env.RESTIC_PASSWORD_FILE
+        ? readSecretFile("RESTIC_PASSWORD_FILE", env.RESTIC_PASSWORD_FILE).trim()
+        : (env.RESTIC_PASSWORD ?? "");
+    registerSecret(password);
+    return password;
 }
 
 export function isLoopback(hostname: string): boolean {

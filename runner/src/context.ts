@@ -1,10 +1,10 @@
 /** What every command needs: the environment, the NAS base URL and how to reach one target's repository. */
 import {
-    checkResticPassword,
     loadCredentials,
     numberFromEnv,
     parseRepositoryBase,
     repositoryLocation,
+    resticPassword,
     type CredentialRole,
 } from "./config";
 import { DEFAULT_NAS_TIMEOUT_SECONDS, DEFAULT_PROGRESS_SECONDS } from "./commands/spec";
@@ -44,7 +44,7 @@ export function createContext(
             parseRepositoryBase(role === "maintenance" ? (bases.maintenance ?? bases.backup) : bases.backup),
         );
     }
-    checkResticPassword(env);
+    const password = resticPassword(env);
     registerSecret(env.PGPASSWORD);
     const cacert = env.NAS_BACKUP_CACERT || undefined;
     const progressSeconds = numberFromEnv(env, "NAS_BACKUP_PROGRESS_SECONDS", DEFAULT_PROGRESS_SECONDS);
@@ -67,6 +67,7 @@ export function createContext(
             return new ResticRepository(target, repositoryLocation(base(role), target, loadCredentials(role, env)), {
                 env,
                 cacert,
+                password,
             });
         },
     };

@@ -59,7 +59,7 @@ async function deleteEverything(
     repo: ResticRepository,
 ): Promise<Pick<AuditRecord, "deletedSnapshots" | "remainingSnapshots" | "remainingPackFiles">> {
     // A mistyped target must not produce an audit record that looks like a completed deletion.
-    if ((await repo.probe()) !== "exists") {
+    if ((await repo.open()) !== "exists") {
         throw new OperationError(
             `there is no repository for target ${repo.target} at ${repo.location.display}: nothing was deleted and no audit record was written; check the target name`,
         );

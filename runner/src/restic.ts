@@ -5,8 +5,10 @@
 import type { ChildProcess, StdioOptions } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { request as httpRequest } from "node:http";
+import { hostname } from "node:os";
 import { request as httpsRequest } from "node:https";
 import type { RepositoryLocation } from "./config";
+import { openKeyFile, QUICK_KDF, QUICK_KEY_MIN_PASSWORD, sealQuickKeyFile, type KeyFile } from "./keyFile";
 import { log } from "./log";
 import { OperationError, requireProgram, run, spawnChild, stderrTail, type Exit, type RunResult } from "./proc";
 import type { ResticSnapshot } from "./snapshots";
@@ -50,6 +52,8 @@ export interface ResticOptions {
     readonly env: NodeJS.ProcessEnv;
     /** CA certificate file for an https NAS with a private CA. */
     readonly cacert: string | undefined;
+    /** The repository password (as restic reads it): to find or add the runner's quick key. */
+    readonly password?: string;
 }
 
 /** restic 0.14's filter of `latest`: the newest snapshot carrying every one of `tags` (`--tag a,b`). */
@@ -59,6 +63,9 @@ export function latestFilter(tags: readonly string[]): string[] {
 
 export class ResticRepository {
     readonly program: string;
+    /** The runner's quick key (keyFile.ts), once `open` found or added it: restic tries it first. */
+    private keyHint: string | undefined;
+    private opened: Promise<"exists" | "missing"> | undefined;
 
     constructor(
         readonly target: string,
@@ -73,7 +80,9 @@ export class ResticRepository {
     }
 
     get env(): NodeJS.ProcessEnv {
-        return resticEnv(this.location, this.options.env);
+        const env = resticEnv(this.location, this.options.env);
+        if (this.keyHint) env.RESTIC_KEY_HINT = this.keyHint;
+        return env;
     }
 
     spawn(args: readonly string[], stdio: StdioOptions): ChildProcess {
@@ -95,9 +104,10 @@ export class ResticRepository {
 
     /** One request to the REST server (restic's REST API v2), with the role's credentials. */
     private async rest(
-        method: "HEAD" | "GET",
+        method: "HEAD" | "GET" | "POST",
         path: string,
         timeoutMs = PROBE_TIMEOUT_MS,
+        body?: string,
     ): Promise<{ status: number; body: string }> {
         const url = new URL(path, this.location.httpUrl);
         const { user, password } = this.location.credentials;
@@ -120,7 +130,7 @@ export class ResticRepository {
             });
             req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
             req.on("error", reject);
-            req.end();
+            req.end(body);
         }).catch((e: Error & { code?: string }) => {
             throw new OperationError(`NAS not reachable at ${this.location.display}: ${e.code ?? e.message}`);
         });
@@ -173,9 +183,75 @@ export class ResticRepository {
         return (JSON.parse(body) as { name: string }[]).map((f) => f.name);
     }
 
+    /**
+     * `probe`, and for an existing repository the runner's quick key: a key file for the same password
+     * whose key derivation costs milliseconds instead of restic's calibrated ~0.4 CPU-s at every
+     * restic start (keyFile.ts). Found among the repository's key files (two REST round trips and a
+     * quick derivation per candidate), or added once (opening a calibrated key here costs what one
+     * restic start does). Every restic this repository starts afterwards tries it first
+     * (RESTIC_KEY_HINT). Without it (a short password, a NAS that refuses the new file) restic
+     * searches the keys as before.
+     */
+    async open(): Promise<"exists" | "missing"> {
+        this.opened ??= this.openOnce().then((state) => {
+            if (state === "missing") this.opened = undefined; // until ensureInitialized creates it
+            return state;
+        });
+        return this.opened;
+    }
+
+    private async openOnce(): Promise<"exists" | "missing"> {
+        const [state, keys] = await Promise.all([this.probe(), this.rest("GET", "keys/")]);
+        const password = this.options.password;
+        if (state === "exists" && keys.status === 200 && password && password.length >= QUICK_KEY_MIN_PASSWORD) {
+            const names = (JSON.parse(keys.body) as { name: string }[]).map((k) => k.name);
+            this.keyHint = await this.quickKey(names, password).catch((e: Error) => {
+                log("warn", "repository.quick_key_failed", { target: this.target, cause: e.message });
+                return undefined;
+            });
+        }
+        return state;
+    }
+
+    private async quickKey(names: readonly string[], password: string): Promise<string | undefined> {
+        const files = await Promise.all(
+            names.map(async (name) => {
+                const { status, body } = await this.rest("GET", `keys/${name}`);
+                try {
+                    return status === 200 ? { name, file: JSON.parse(body) as KeyFile } : undefined;
+                } catch {
+                    return undefined;
+                }
+            }),
+        );
+        const quick = (f: KeyFile): boolean => f.N <= QUICK_KDF.N && f.r <= QUICK_KDF.r && f.p <= QUICK_KDF.p;
+        const candidates = files.filter((f) => f !== undefined);
+        for (const { name, file } of candidates.filter((c) => quick(c.file))) {
+            if (await openKeyFile(file, password)) return name;
+        }
+        for (const { file } of candidates.filter((c) => !quick(c.file))) {
+            const masterKey = await openKeyFile(file, password);
+            if (!masterKey) continue;
+            const sealed = await sealQuickKeyFile(masterKey, password, hostname());
+            const { status } = await this.rest("POST", `keys/${sealed.id}`, PROBE_TIMEOUT_MS, sealed.body);
+            if (status !== 200) {
+                log("warn", "repository.quick_key_refused", {
+                    target: this.target,
+                    repository: this.location.display,
+                    status,
+                    note: "restic derives its calibrated key at every start (~0.4 CPU-s)",
+                });
+                return undefined;
+            }
+            log("info", "repository.quick_key_added", { target: this.target, key: sealed.id.slice(0, 8) });
+            return sealed.id;
+        }
+        return undefined; // the password opens no key: restic says so
+    }
+
     /** Creates the repository (format version 2: compression) on the first backup of a target. */
     async ensureInitialized(): Promise<void> {
-        if ((await this.probe()) === "exists") return;
+        if ((await this.open()) === "exists") return;
         log("info", "repository.init", { target: this.target, repository: this.location.display });
         const result = await run(this.program, this.args(["init", "--repository-version", "2"]), { env: this.env });
         // A concurrent first backup may have created it in between.
@@ -187,11 +263,12 @@ export class ResticRepository {
                 explainResticFailure("creating the repository", result, result.stderr, this.location),
             );
         }
+        await this.open();
     }
 
     /** Fails with a clear message when the target has no repository. */
     async requireExisting(): Promise<void> {
-        if ((await this.probe()) === "missing")
+        if ((await this.open()) === "missing")
             throw new OperationError(`no repository for target ${this.target} at ${this.location.display}`);
     }
 

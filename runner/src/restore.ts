@@ -103,12 +103,9 @@ export interface OpenedBackup {
 }
 
 async function selectFromRepository(repo: ResticRepository, selector: BackupSelector): Promise<Backup> {
-    // The probe explains a missing repository or NAS better than restic; both run at once.
-    const [probe, snapshots] = await Promise.allSettled([repo.requireExisting(), repo.snapshots()]);
-    if (probe.status === "rejected") throw probe.reason;
-    if (snapshots.status === "rejected") throw snapshots.reason;
+    const snapshots = await repo.snapshots();
     try {
-        return selectBackup(snapshots.value, selector);
+        return selectBackup(snapshots, selector);
     } catch (e) {
         if (e instanceof SelectionError) throw new OperationError(`target ${repo.target}: ${e.message}`);
         throw e;
@@ -130,13 +127,16 @@ async function readManifest(repo: ResticRepository, backup: Backup): Promise<Man
  * Finds the backup to restore and reads its manifest. For a database backup (its `kind=` tag) the
  * dump is started at the same time: the two restic processes derive the key and load the index in
  * parallel, and the dump's output waits for pg_restore. The latest backup is opened without a
- * listing (one key derivation on the critical path instead of two), unless `list`.
+ * listing (one key derivation on the critical path instead of two), unless `list`. The repository
+ * is opened first: a missing one or a NAS that is down is explained better than restic would, and
+ * every restic start tries the runner's quick key (`ResticRepository.open`).
  */
 export async function openBackup(
     repo: ResticRepository,
     selector: BackupSelector,
     options: { kind?: TargetKind; list?: boolean } = {},
 ): Promise<OpenedBackup> {
+    await repo.requireExisting();
     if (selector.snapshot === "latest" && !selector.before && !options.list) {
         const opened = await openLatest(repo, options.kind);
         if (opened) return opened;
@@ -159,15 +159,10 @@ export async function openBackup(
  */
 async function openLatest(repo: ResticRepository, kind: TargetKind | undefined): Promise<OpenedBackup | undefined> {
     const dump = kind === "directory" ? undefined : startDump(repo, "latest", [tags.kind("database")]);
-    const [probe, text, stored] = await Promise.allSettled([
-        repo.requireExisting(),
+    const [text, stored] = await Promise.allSettled([
         repo.readFile("latest", `/${manifestFileName}`, [tags.manifest, tags.target(repo.target)]),
         repo.snapshotFiles(),
     ]);
-    if (probe.status === "rejected") {
-        await stopDump(dump);
-        throw probe.reason;
-    }
     const manifest = text.status === "fulfilled" ? parsedOrUndefined(text.value) : undefined;
     // The manifest names its data snapshot by restic's short id; the NAS's listing gives the full one,
     // as a listed backup has (status compares the drill record's id with the newest backup's).
@@ -670,7 +665,7 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
     let unused: TargetDatabase | undefined;
     try {
         const kind = options.intoDatabase ? "database" : "directory";
-        // restic is started first (in its synchronous part); the early sessions serve the first attempt only.
+        // The target's session starts while the repository is opened; it serves the first attempt only.
         const restored = withOpenedBackup(repo, options.selector, kind, (opened) => {
             const sessions = unused;
             unused = undefined;

@@ -80,7 +80,7 @@ export async function targetStatus(
     };
     try {
         const repo = ctx.repository(target, "backup");
-        if ((await repo.probe()) === "missing") return { ...empty, error: "no repository: never backed up" };
+        if ((await repo.open()) === "missing") return { ...empty, error: "no repository: never backed up" };
         const snapshots = await repo.snapshots();
         const backups = classify(snapshots, nasRetention());
         const drill = latestDrill(snapshots);

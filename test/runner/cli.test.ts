@@ -8,7 +8,7 @@ import { backupPolicy } from "../../components/policy";
 import { parseInstant } from "../../runner/src/instant";
 import { backupSpec, commandLine, commands, statusSpec } from "../../runner/src/commands";
 import { backup } from "../../runner/src/backup";
-import { checkResticPassword, loadCredentials, parseRepositoryBase, repositoryLocation } from "../../runner/src/config";
+import { loadCredentials, parseRepositoryBase, repositoryLocation, resticPassword } from "../../runner/src/config";
 import type { Context } from "../../runner/src/context";
 import { log, redact, registerSecret, setLogSink } from "../../runner/src/log";
 import { pgEnv } from "../../runner/src/postgres";
@@ -274,7 +274,8 @@ describe("secrets", () => {
         const dir = mkdtempSync(join(tmpdir(), "nas-backup-key-"));
         try {
             writeFileSync(join(dir, "key"), "the-repository-key-1\n");
-            checkResticPassword({ RESTIC_PASSWORD_FILE: join(dir, "key") });
+            // As restic reads it: without the line end (and surrounding white space).
+            expect(resticPassword({ RESTIC_PASSWORD_FILE: join(dir, "key") })).toBe("the-repository-key-1");
             expect(redact("restic said the-repository-key-1")).toBe("restic said ***");
         } finally {
             rmSync(dir, { recursive: true, force: true });

@@ -4,6 +4,7 @@
  * PostgreSQL refuses root), and a NAS made of two `rclone serve restic` instances on one directory
  * (one --append-only for backups, one full access for maintenance) with htpasswd users.
  */
+import { randomBytes } from "node:crypto";
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
 import {
     accessSync,
@@ -21,6 +22,7 @@ import {
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { QUICK_KDF } from "../../runner/src/keyFile";
 
 export const repoRoot = resolve(__dirname, "../..");
 export const cliPath = join(repoRoot, "runner/src/cli.ts");
@@ -244,7 +246,9 @@ export async function startNas(): Promise<Nas> {
     mkdirSync(secrets, { mode: 0o755 });
     const backupPassword = `rest-backup-${Math.random().toString(36).slice(2)}`;
     const maintenancePassword = `rest-maint-${Math.random().toString(36).slice(2)}`;
-    const resticPassword = `repo-key-${Math.random().toString(36).slice(2)}`;
+    // Like the deployed repository key (components/*: RandomPassword, 48 letters and digits).
+    const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
+    const resticPassword = Array.from(randomBytes(48), (b) => alphabet[b % alphabet.length]).join("");
     const htpasswd = join(dir, "htpasswd");
     for (const [user, pw, create] of [
         ["backup", backupPassword, true],
@@ -479,6 +483,20 @@ export function runCli(
     options: { uid?: number; gid?: number } = {},
 ): Promise<CliResult> {
     return startCli(args, env, options).done;
+}
+
+/**
+ * A repository's key files by kind: the one `restic init` calibrated and, once a run added it, the
+ * runner's quick key (runner/src/keyFile.ts). For RESTIC_KEY_HINT: which key a restic start derives.
+ */
+export function repositoryKeys(nas: Nas, target: string): { calibrated?: string; quick?: string } {
+    const dir = join(nas.dir, target, "keys");
+    const keys: { calibrated?: string; quick?: string } = {};
+    for (const id of readdirSync(dir)) {
+        const { N } = JSON.parse(readFileSync(join(dir, id), "utf8")) as { N: number };
+        keys[N <= QUICK_KDF.N ? "quick" : "calibrated"] = id;
+    }
+    return keys;
 }
 
 /** restic called directly (to look at the repository as an operator would). */

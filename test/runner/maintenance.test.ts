@@ -466,7 +466,7 @@ describe.concurrent("Pushgateway metrics", () => {
 
 /** A target repository on a local path, reachable as if the NAS answered the probe. */
 class LocalRepository extends ResticRepository {
-    override async probe(): Promise<"exists" | "missing"> {
+    override async open(): Promise<"exists" | "missing"> {
         return "exists";
     }
 }

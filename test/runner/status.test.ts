@@ -32,7 +32,7 @@ function completeBackup(time: Date): ResticSnapshot[] {
 }
 
 function contextWith(snapshots: ResticSnapshot[]): Context {
-    const repo = { probe: async () => "exists", snapshots: async () => snapshots } as unknown as ResticRepository;
+    const repo = { open: async () => "exists", snapshots: async () => snapshots } as unknown as ResticRepository;
     return { repository: () => repo } as unknown as Context;
 }
 
