@@ -12,12 +12,12 @@
 import { execSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir, loadavg } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
+import { repositoryKeys, startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
+import { compileRunner, repoRoot } from "./build";
 import { ordersRows, ordersSql } from "./orders";
 
-const repoRoot = resolve(__dirname, "../..");
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
 const [ref, roundsArg] = args.positionals;
 if (!ref) throw new Error("usage: npx tsx runner/bench/compare.ts <commit> [rounds (5)] [--size-mb N]");
@@ -28,23 +28,6 @@ const DB = sizeMb === undefined ? "empty" : "sized";
 /** As `npm run bench` restores: the sized database without owners (its roles are not on the target). */
 const restoreOptions = sizeMb === undefined ? [] : ["--no-owner"];
 
-function compile(src: string, build: string): string {
-    const r = spawnSync(
-        process.execPath,
-        [
-            join(repoRoot, "node_modules/typescript/bin/tsc"),
-            "-p",
-            join(src, "runner/tsconfig.build.json"),
-            "--outDir",
-            build,
-        ],
-        { encoding: "utf8" },
-    );
-    if (r.status !== 0) throw new Error(r.stdout);
-    mkdirSync(join(build, "node_modules"));
-    symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
-    return join(build, "runner/src/cli.js");
-}
 function cpuRun(cli: string, args: string[], env: NodeJS.ProcessEnv): { wall: number; cpu: number } {
     const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", process.execPath, cli, ...args], { env, encoding: "utf8" });
     if (r.status !== 0) throw new Error(r.stderr);
@@ -64,7 +47,7 @@ interface Baseline {
 }
 
 /** One round of the baselines: bare pg_dump, bare CREATE DATABASE + pg_restore, one restic start. */
-function baselineRound(pg: Postgres, nas: Nas, localDump: string, base: Baseline): void {
+function baselineRound(pg: Postgres, nas: Nas, localDump: string, calibratedKey: string, base: Baseline): void {
     const penv = { ...process.env, ...pg.env };
     let t = performance.now();
     spawnSync("sh", ["-c", `"${join(pg.binDir, "pg_dump")}" -Fc -Z0 -d ${DB} > /dev/null`], { env: penv });
@@ -78,8 +61,9 @@ function baselineRound(pg: Postgres, nas: Nas, localDump: string, base: Baseline
     });
     base.restore.push((performance.now() - t) / 1000);
     t = performance.now();
+    // One start with the key `restic init` calibrated (the unit of the fixed cost before the quick key).
     spawnSync("restic", ["snapshots", "--no-lock", "--json"], {
-        env: { ...process.env, ...nas.resticEnv("e-after", "backup") },
+        env: { ...process.env, ...nas.resticEnv("e-after", "backup"), RESTIC_KEY_HINT: calibratedKey },
     });
     base.restic.push((performance.now() - t) / 1000);
 }
@@ -111,7 +95,7 @@ async function main(): Promise<void> {
     mkdirSync(old);
     execSync(`git -C ${repoRoot} archive ${ref} | tar -x -C ${old}`);
     symlinkSync(join(repoRoot, "node_modules"), join(old, "node_modules"));
-    const clis = { before: compile(old, join(work, "bold")), after: compile(repoRoot, join(work, "bnew")) };
+    const clis = { before: compileRunner(join(work, "bold"), old), after: compileRunner(join(work, "bnew")) };
     const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
     try {
         pg.sql("postgres", `CREATE DATABASE ${DB}`);
@@ -141,7 +125,7 @@ async function main(): Promise<void> {
                 ];
                 res[k].restore.push(cpuRun(cli, restore, env));
             }
-            baselineRound(pg, nas, localDump, base);
+            baselineRound(pg, nas, localDump, repositoryKeys(nas, "e-after").calibrated!, base);
         }
         console.log(`load after: ${load()}`);
         report(res, base);

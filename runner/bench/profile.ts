@@ -7,29 +7,15 @@
  *     npx tsx runner/bench/profile.ts [--repeat N]
  */
 import { spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join, resolve } from "node:path";
+import { join } from "node:path";
 import { startNas, startPostgres } from "../../test/runner/harness";
+import { compileRunner } from "./build";
 
-const repoRoot = resolve(__dirname, "../..");
 const repeat = Number(process.argv[process.argv.indexOf("--repeat") + 1] || 3);
 /** --http: also every HTTP request restic and the runner send to the NAS (method and path), with its time. */
 const http = process.argv.includes("--http");
-
-function compile(build: string): string {
-    const r = spawnSync(process.execPath, [
-        join(repoRoot, "node_modules/typescript/bin/tsc"),
-        "-p",
-        join(repoRoot, "runner/tsconfig.build.json"),
-        "--outDir",
-        build,
-    ]);
-    if (r.status !== 0) throw new Error(String(r.stdout));
-    mkdirSync(join(build, "node_modules"));
-    symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
-    return join(build, "runner/src/cli.js");
-}
 
 interface Proc {
     pid: string;
@@ -96,7 +82,7 @@ function traced(out: string, args: string[], env: NodeJS.ProcessEnv): { total: n
 
 async function main(): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "nas-backup-profile-"));
-    const cli = compile(join(work, "build"));
+    const cli = compileRunner(join(work, "build"));
     const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
     try {
         pg.sql("postgres", "CREATE DATABASE empty");
