@@ -8,7 +8,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openKeyFile, QUICK_KDF, QUICK_KEY_USER, type KeyFile } from "../../runner/src/keyFile";
-import { repositoryKeys, requireTools, restic, runCli, startNas, type Nas } from "./harness";
+import { failureCause, repositoryKeys, requireTools, restic, runCli, startNas, type Nas } from "./harness";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -97,9 +97,18 @@ describe("the runner's quick key", () => {
         expect(readFileSync(join(into, share, "Angebot.txt"), "utf8")).toBe("Sehr geehrte Frau Müller, …\n");
     });
 
-    it("opens nothing with a wrong password or a changed byte", async () => {
+    it("opens nothing with a wrong password or a changed byte; a wrong password adds no key and fails as before", async () => {
         const b = await runCli(["backup", "--target", "tamper", "--directory", share], nas.env);
         expect(b.code, b.stderr).toBe(0);
+        const wrongKey = join(work, "wrong-key");
+        writeFileSync(wrongKey, `${"x".repeat(48)}\n`, { mode: 0o644 });
+        const wrong = await runCli(["backup", "--target", "tamper", "--directory", share], {
+            ...nas.env,
+            RESTIC_PASSWORD_FILE: wrongKey,
+        });
+        expect(wrong.code).toBe(1);
+        expect(failureCause(wrong)).toMatch(/wrong repository password/);
+        expect(keyFiles("tamper")).toHaveLength(2);
         for (const { file } of keyFiles("tamper")) {
             const master = await openKeyFile(file, nas.resticPassword);
             expect(Object.keys(JSON.parse(String(master)) as object).sort()).toEqual(["encrypt", "mac"]);
