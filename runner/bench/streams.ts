@@ -1,10 +1,13 @@
 /**
- * Where a restore's time goes (not part of the test suite): on the bench's orders database of
- * `--size-mb` MB, interleaved rounds of a bare pg_restore of a local file, `restic dump` alone,
- * `restic dump | pg_restore` without the runner, and the runner's restore, with wall time and the
- * client CPU of each.
+ * Where a backup's and a restore's time goes (not part of the test suite): on the bench's orders
+ * database of `--size-mb` MB, interleaved rounds of the bare tools, the same streams through restic
+ * without the runner, and the runner, with wall time and the client CPU of each:
+ *   backup: bare `pg_dump -Fc -Z0 > /dev/null`, `pg_dump | restic backup --stdin`, the runner's backup
+ *   (each after a first backup, as every daily backup but the first);
+ *   restore: bare `pg_restore` of a local file, `restic dump` alone, `restic dump | pg_restore`, the
+ *   runner's restore. restic with the runner's quick key, as the runner starts it.
  *
- *     npx tsx runner/bench/restorePath.ts [rounds (3)] [--size-mb N (1000)]
+ *     npx tsx runner/bench/streams.ts [rounds (3)] [--size-mb N (1000)]
  */
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
@@ -51,19 +54,23 @@ function measure(cases: Record<string, string>, fresh: () => void, env: NodeJS.P
     return res;
 }
 
-function report(res: Runs): void {
-    const bare = med(Object.values(res)[0].map((x) => x.wall));
-    for (const [name, xs] of Object.entries(res)) {
-        const wall = med(xs.map((x) => x.wall));
-        const walls = xs.map((x) => x.wall.toFixed(2)).join(" ");
-        console.log(
-            `${name.padEnd(30)} wall ${wall.toFixed(2)} s = ${(wall / bare).toFixed(2)}× bare; client CPU ${med(xs.map((x) => x.cpu)).toFixed(2)} s  [${walls}]`,
-        );
+/** Each case against the first of its group (the bare tool). */
+function report(res: Runs, groups: readonly (readonly string[])[]): void {
+    for (const group of groups) {
+        const bare = med(res[group[0]].map((x) => x.wall));
+        for (const name of group) {
+            const xs = res[name];
+            const wall = med(xs.map((x) => x.wall));
+            const walls = xs.map((x) => x.wall.toFixed(2)).join(" ");
+            console.log(
+                `${name.padEnd(34)} wall ${wall.toFixed(2)} s = ${(wall / bare).toFixed(2)}× bare; client CPU ${med(xs.map((x) => x.cpu)).toFixed(2)} s  [${walls}]`,
+            );
+        }
     }
 }
 
 async function main(): Promise<void> {
-    const work = mkdtempSync(join(tmpdir(), "restorepath-"));
+    const work = mkdtempSync(join(tmpdir(), "streams-"));
     const cli = compileRunner(join(work, "build"));
     const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
     try {
@@ -78,13 +85,20 @@ async function main(): Promise<void> {
         const renv = { ...env, ...nas.resticEnv("t", "backup"), RESTIC_KEY_HINT: repositoryKeys(nas, "t").quick };
         const resticDump = "restic dump --tag kind=database latest /t.pgdump";
         const restoreArgs = "--single-transaction --exit-on-error --no-owner --no-acl";
-        const cases = {
+        const pgDump = `stdbuf -o 1M ${bin("pg_dump")} -Fc -Z0 -d sized`;
+        const backups = {
+            "bare pg_dump -Fc -Z0 > /dev/null": `${pgDump} > /dev/null`,
+            "pg_dump | restic backup --stdin": `${pgDump} | restic backup --stdin --stdin-filename t.pgdump --host t --tag bench-stream -q`,
+            "runner backup": `node ${cli} backup --target t --database sized`,
+        };
+        const restores = {
             "bare pg_restore (local file)": `${bin("pg_restore")} ${restoreArgs} -d r ${local}`,
             "restic dump > /dev/null": `${resticDump} > /dev/null`,
             "restic dump | pg_restore": `${resticDump} | stdbuf -i 1M ${bin("pg_restore")} ${restoreArgs} -d r`,
             "runner restore": `node ${cli} restore --target t --into-database r --no-owner`,
         };
-        report(measure(cases, () => pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r"), renv));
+        const fresh = (): void => void pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r");
+        report(measure({ ...backups, ...restores }, fresh, renv), [Object.keys(backups), Object.keys(restores)]);
     } finally {
         pg.cleanup();
         await nas.cleanup();
