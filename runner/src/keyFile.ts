@@ -3,10 +3,10 @@
  * `internal/repository/key.go` and `internal/crypto`): a key file holds the repository's master key,
  * encrypted with a key that scrypt derives from the password with the parameters stored in the same
  * file. restic opens a repository by deriving that key, which with the parameters `restic init`
- * calibrates (N = 2^15, r = 8, p = 4 here) costs ~0.4 CPU-s at every restic start.
+ * calibrates (N = 2^15, r = 8, p = 4–7 here) costs ~0.4 CPU-s at every restic start.
  *
  * The runner adds a second key file for the same password whose scrypt parameters cost milliseconds
- * (QUICK_KDF) and names it to restic with `--key-hint`. That is sound only because the password is a
+ * (QUICK_KDF) and names it to restic (`RESTIC_KEY_HINT`, restic's `--key-hint`). That is sound only because the password is a
  * generated random secret (48 characters from 62, ~285 bits: `components/*` `repositoryKey`), which no
  * work factor has to protect; for a shorter password the runner adds no such key (QUICK_KEY_MIN_PASSWORD).
  */
@@ -35,6 +35,9 @@ export interface KeyFile {
 
 /** The quick key's scrypt parameters: 1 MiB of memory, milliseconds of CPU. */
 export const QUICK_KDF = { N: 2 ** 10, r: 8, p: 1 } as const;
+/** A key file whose derivation costs no more than the quick key's (the runner's, or one like it). */
+export const isQuickKeyFile = (f: Pick<KeyFile, "N" | "r" | "p">): boolean =>
+    f.N <= QUICK_KDF.N && f.r <= QUICK_KDF.r && f.p <= QUICK_KDF.p;
 /** Passwords shorter than this get no quick key (a human could have chosen them). */
 export const QUICK_KEY_MIN_PASSWORD = 32;
 /** The quick key's `username` in `restic key list`, so that an operator knows whose it is. */

@@ -8,7 +8,7 @@ import { request as httpRequest } from "node:http";
 import { hostname } from "node:os";
 import { request as httpsRequest } from "node:https";
 import type { RepositoryLocation } from "./config";
-import { openKeyFile, QUICK_KDF, QUICK_KEY_MIN_PASSWORD, sealQuickKeyFile, type KeyFile } from "./keyFile";
+import { isQuickKeyFile, openKeyFile, QUICK_KEY_MIN_PASSWORD, sealQuickKeyFile, type KeyFile } from "./keyFile";
 import { log } from "./log";
 import { OperationError, requireProgram, run, spawnChild, stderrTail, type Exit, type RunResult } from "./proc";
 import type { ResticSnapshot } from "./snapshots";
@@ -224,12 +224,11 @@ export class ResticRepository {
                 }
             }),
         );
-        const quick = (f: KeyFile): boolean => f.N <= QUICK_KDF.N && f.r <= QUICK_KDF.r && f.p <= QUICK_KDF.p;
         const candidates = files.filter((f) => f !== undefined);
-        for (const { name, file } of candidates.filter((c) => quick(c.file))) {
+        for (const { name, file } of candidates.filter((c) => isQuickKeyFile(c.file))) {
             if (await openKeyFile(file, password)) return name;
         }
-        for (const { file } of candidates.filter((c) => !quick(c.file))) {
+        for (const { file } of candidates.filter((c) => !isQuickKeyFile(c.file))) {
             const masterKey = await openKeyFile(file, password);
             if (!masterKey) continue;
             const sealed = await sealQuickKeyFile(masterKey, password, hostname());

@@ -22,7 +22,7 @@ import {
 import { createServer, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join, resolve } from "node:path";
-import { QUICK_KDF } from "../../runner/src/keyFile";
+import { isQuickKeyFile, type KeyFile } from "../../runner/src/keyFile";
 
 export const repoRoot = resolve(__dirname, "../..");
 export const cliPath = join(repoRoot, "runner/src/cli.ts");
@@ -493,8 +493,8 @@ export function repositoryKeys(nas: Nas, target: string): { calibrated?: string;
     const dir = join(nas.dir, target, "keys");
     const keys: { calibrated?: string; quick?: string } = {};
     for (const id of readdirSync(dir)) {
-        const { N } = JSON.parse(readFileSync(join(dir, id), "utf8")) as { N: number };
-        keys[N <= QUICK_KDF.N ? "quick" : "calibrated"] = id;
+        const file = JSON.parse(readFileSync(join(dir, id), "utf8")) as KeyFile;
+        keys[isQuickKeyFile(file) ? "quick" : "calibrated"] = id;
     }
     return keys;
 }
