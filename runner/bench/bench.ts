@@ -33,7 +33,7 @@ import { zonedInstant, civilDate, fromDayNumber, dayNumber } from "../src/calend
 import { contentSql, SEQUENCES_SQL } from "../src/content";
 import { nasRetention, plan } from "../src/retention";
 import { repositoryKeys, startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
-import { compileRunner, repoRoot } from "./build";
+import { compileRunner, median, repoRoot } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const usage =
@@ -95,11 +95,6 @@ function timed(fn: () => unknown): number {
 const COUNTS_ONLY_SQL = `SELECT count((xpath('/row/c/text()', query_to_xml(format('SELECT count(*) AS c FROM ONLY %I.%I', n.nspname, c.relname), false, true, '')))[1])
 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
 WHERE c.relkind = 'r' AND n.nspname NOT IN ('pg_catalog', 'information_schema') AND n.nspname NOT LIKE 'pg\\_toast%'`;
-
-function median(xs: number[]): number {
-    const s = [...xs].sort((a, b) => a - b);
-    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-}
 
 function bytesBelow(dir: string): number {
     let total = 0;

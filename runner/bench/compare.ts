@@ -11,11 +11,11 @@
  */
 import { execSync, spawnSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
-import { tmpdir, loadavg } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repositoryKeys, startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
-import { compileRunner, repoRoot } from "./build";
+import { compileRunner, loadText, median, repoRoot, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
@@ -28,17 +28,8 @@ const DB = sizeMb === undefined ? "empty" : "sized";
 /** As `npm run bench` restores: the sized database without owners (its roles are not on the target). */
 const restoreOptions = sizeMb === undefined ? [] : ["--no-owner"];
 
-function cpuRun(cli: string, args: string[], env: NodeJS.ProcessEnv): { wall: number; cpu: number } {
-    const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", process.execPath, cli, ...args], { env, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(r.stderr);
-    const [e, u, s] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-    return { wall: e, cpu: u + s };
-}
-const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
-const load = (): string =>
-    loadavg()
-        .map((l) => l.toFixed(1))
-        .join(" ");
+const cpuRun = (cli: string, args: string[], env: NodeJS.ProcessEnv): { wall: number; cpu: number } =>
+    timedProcess(process.execPath, [cli, ...args], env);
 type Runs = Record<string, Record<"backup" | "restore", { wall: number; cpu: number }[]>>;
 interface Baseline {
     dump: number[];
@@ -69,15 +60,15 @@ function baselineRound(pg: Postgres, nas: Nas, localDump: string, calibratedKey:
 }
 
 function report(res: Runs, base: Baseline): void {
-    const r1 = med(base.restic);
+    const r1 = median(base.restic);
     console.log(
-        `medians of ${rounds}, interleaved, ${sizeMb === undefined ? "empty database" : `~${sizeMb} MB`}: bare pg_dump ${med(base.dump).toFixed(2)} s, bare createdb+pg_restore ${med(base.restore).toFixed(2)} s, one restic start ${r1.toFixed(2)} s`,
+        `medians of ${rounds}, interleaved, ${sizeMb === undefined ? "empty database" : `~${sizeMb} MB`}: bare pg_dump ${median(base.dump).toFixed(2)} s, bare createdb+pg_restore ${median(base.restore).toFixed(2)} s, one restic start ${r1.toFixed(2)} s`,
     );
     for (const k of ["before", "after"]) {
         for (const op of ["backup", "restore"] as const) {
-            const wall = med(res[k][op].map((x) => x.wall));
-            const cpu = med(res[k][op].map((x) => x.cpu));
-            const bare = op === "backup" ? med(base.dump) : med(base.restore);
+            const wall = median(res[k][op].map((x) => x.wall));
+            const cpu = median(res[k][op].map((x) => x.cpu));
+            const bare = op === "backup" ? median(base.dump) : median(base.restore);
             const against =
                 sizeMb === undefined
                     ? `fixed ${(wall - bare).toFixed(2)} s = ${((wall - bare) / r1).toFixed(2)} restic starts`
@@ -109,7 +100,7 @@ async function main(): Promise<void> {
         spawnSync(join(pg.binDir, "pg_dump"), ["-Fc", "-Z0", "-d", DB, "-f", localDump], {
             env: { ...process.env, ...pg.env },
         });
-        console.log(`load before: ${load()}`);
+        console.log(`load before: ${loadText()}`);
         for (let i = 0; i < rounds; i++) {
             for (const [k, cli] of Object.entries(clis)) {
                 res[k].backup.push(cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", DB], env));
@@ -127,7 +118,7 @@ async function main(): Promise<void> {
             }
             baselineRound(pg, nas, localDump, repositoryKeys(nas, "e-after").calibrated!, base);
         }
-        console.log(`load after: ${load()}`);
+        console.log(`load after: ${loadText()}`);
         report(res, base);
     } finally {
         pg.cleanup();

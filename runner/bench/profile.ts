@@ -11,7 +11,7 @@ import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { startNas, startPostgres } from "../../test/runner/harness";
-import { compileRunner } from "./build";
+import { compileRunner } from "./shared";
 
 const repeat = Number(process.argv[process.argv.indexOf("--repeat") + 1] || 3);
 /** --http: also every HTTP request restic and the runner send to the NAS (method and path), with its time. */

@@ -9,61 +9,47 @@
  *
  *     npx tsx runner/bench/streams.ts [rounds (3)] [--size-mb N (1000)]
  */
-import { spawnSync } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
-import { loadavg, tmpdir } from "node:os";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repositoryKeys, startNas, startPostgres } from "../../test/runner/harness";
-import { compileRunner } from "./build";
+import { compileRunner, loadText, median, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
 const rounds = Number(args.positionals[0] ?? 3);
 const sizeMb = Number(args.values["size-mb"] ?? 1000);
 
-function timed(cmd: string, env: NodeJS.ProcessEnv): { wall: number; cpu: number } {
-    const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", "sh", "-c", cmd], { env, encoding: "utf8" });
-    if (r.status !== 0) throw new Error(`${cmd}: ${r.stderr}`);
-    const [e, u, s] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
-    return { wall: e, cpu: u + s };
-}
-const med = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const timed = (cmd: string, env: NodeJS.ProcessEnv): { wall: number; cpu: number } =>
+    timedProcess("sh", ["-c", cmd], env);
 
 type Runs = Record<string, { wall: number; cpu: number }[]>;
 
 /** Each case once per round, in turn, on a new empty database `r`. */
 function measure(cases: Record<string, string>, fresh: () => void, env: NodeJS.ProcessEnv): Runs {
     const res: Runs = {};
-    console.log(
-        `load before: ${loadavg()
-            .map((l) => l.toFixed(1))
-            .join(" ")}`,
-    );
+    console.log(`load before: ${loadText()}`);
     for (let i = 0; i < rounds; i++) {
         for (const [name, cmd] of Object.entries(cases)) {
             fresh();
             (res[name] ??= []).push(timed(cmd, env));
         }
     }
-    console.log(
-        `load after: ${loadavg()
-            .map((l) => l.toFixed(1))
-            .join(" ")}`,
-    );
+    console.log(`load after: ${loadText()}`);
     return res;
 }
 
 /** Each case against the first of its group (the bare tool). */
 function report(res: Runs, groups: readonly (readonly string[])[]): void {
     for (const group of groups) {
-        const bare = med(res[group[0]].map((x) => x.wall));
+        const bare = median(res[group[0]].map((x) => x.wall));
         for (const name of group) {
             const xs = res[name];
-            const wall = med(xs.map((x) => x.wall));
+            const wall = median(xs.map((x) => x.wall));
             const walls = xs.map((x) => x.wall.toFixed(2)).join(" ");
             console.log(
-                `${name.padEnd(34)} wall ${wall.toFixed(2)} s = ${(wall / bare).toFixed(2)}× bare; client CPU ${med(xs.map((x) => x.cpu)).toFixed(2)} s  [${walls}]`,
+                `${name.padEnd(34)} wall ${wall.toFixed(2)} s = ${(wall / bare).toFixed(2)}× bare; client CPU ${median(xs.map((x) => x.cpu)).toFixed(2)} s  [${walls}]`,
             );
         }
     }

@@ -1,0 +1,49 @@
+/** What the benchmarks share: the runner compiled as in the image, a timed process, medians, the load. */
+import { spawnSync } from "node:child_process";
+import { mkdirSync, symlinkSync } from "node:fs";
+import { loadavg } from "node:os";
+import { join, resolve } from "node:path";
+
+export const repoRoot = resolve(__dirname, "../..");
+
+/** Compiles the runner of the source tree `src` into `build`; returns the path of its cli.js. */
+export function compileRunner(build: string, src = repoRoot): string {
+    const r = spawnSync(
+        process.execPath,
+        [
+            join(repoRoot, "node_modules/typescript/bin/tsc"),
+            "-p",
+            join(src, "runner/tsconfig.build.json"),
+            "--outDir",
+            build,
+        ],
+        { encoding: "utf8" },
+    );
+    if (r.status !== 0) throw new Error(r.stdout);
+    mkdirSync(join(build, "node_modules"));
+    symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
+    return join(build, "runner/src/cli.js");
+}
+
+/** Wall time (s) and client CPU (s, user + system of the process and its children) of one run; throws unless it exits 0. */
+export function timedProcess(
+    program: string,
+    args: readonly string[],
+    env: NodeJS.ProcessEnv,
+): { wall: number; cpu: number } {
+    const r = spawnSync("/usr/bin/time", ["-f", "%e %U %S", program, ...args], { env, encoding: "utf8" });
+    if (r.status !== 0) throw new Error(`${program} ${args.join(" ")}: ${r.stderr}`);
+    const [e, u, s] = r.stderr.trim().split("\n").pop()!.split(" ").map(Number);
+    return { wall: e, cpu: u + s };
+}
+
+export function median(xs: readonly number[]): number {
+    const s = [...xs].sort((a, b) => a - b);
+    return s.length % 2 ? s[(s.length - 1) / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+}
+
+/** The load averages (1, 5, 15 min), for the report. */
+export const loadText = (): string =>
+    loadavg()
+        .map((l) => l.toFixed(1))
+        .join(" ");
