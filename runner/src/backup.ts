@@ -13,18 +13,18 @@ import { randomUUID } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import { createInterface } from "node:readline";
-import type { Readable } from "node:stream";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
 import type { DatabaseManifest, DirectoryManifest, Manifest } from "./manifest";
 import { metricNames, pushMetrics } from "./metrics";
 import { contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
-import { archivePgDumpVersion, PsqlSession, pgEnv, pgProgram } from "./postgres";
+import { PsqlSession, pgEnv, pgProgram } from "./postgres";
 import {
     collect,
     describeExit,
     type Exit,
-    heldPipe,
+    heldStream,
+    type HeldStream,
     OperationError,
     run,
     spawnChild,
@@ -82,6 +82,17 @@ export function parseSummary(stdout: string): ResticSummary {
         if (m.message_type === "summary") return m as ResticSummary;
     }
     throw new OperationError("restic reported no summary for the backup");
+}
+
+/** The bytes restic has read, from the last status line of its `--json` output (60 a second); 0 before the first. */
+function bytesDone(stdout: string): number {
+    const at = stdout.lastIndexOf('{"message_type":"status"', stdout.lastIndexOf("\n"));
+    if (at < 0) return 0;
+    try {
+        return (JSON.parse(stdout.slice(at, stdout.indexOf("\n", at))) as { bytes_done?: number }).bytes_done ?? 0;
+    } catch {
+        return 0;
+    }
 }
 
 function tagArgs(list: readonly string[]): string[] {
@@ -265,28 +276,11 @@ async function bytesStored(repo: ResticRepository, before: Promise<Map<string, n
     return bytes;
 }
 
-/**
- * pg_dump's version as `pg_dump --version` words it, read from the archive header it writes first (no
- * process started to ask it); `pg_dump --version` only if the header cannot be read.
- */
-function pgDumpVersion(dump: Readable, program: string, env: NodeJS.ProcessEnv): Promise<string> {
-    return new Promise<Buffer>((resolve) => {
-        let head = Buffer.alloc(0);
-        const onData = (chunk: Buffer): void => {
-            head = Buffer.concat([head, chunk]);
-            if (head.length >= 4096) done();
-        };
-        const done = (): void => {
-            dump.off("data", onData);
-            resolve(head);
-        };
-        dump.on("data", onData);
-        dump.once("end", done);
-        dump.once("close", done);
-    }).then(async (head) => {
-        const version = archivePgDumpVersion(head);
-        return version ? `pg_dump (PostgreSQL) ${version}` : (await run(program, ["--version"], { env })).stdout.trim();
-    });
+/** pg_dump's version, as `pg_dump --version` words it (the manifest records which pg_dump wrote the dump). */
+async function pgDumpVersion(program: string, env: NodeJS.ProcessEnv): Promise<string> {
+    const r = await run(program, ["--version"], { env });
+    if (r.code !== 0 || r.signal) throw new OperationError(`${program} --version failed: ${stderrTail(r.stderr)}`);
+    return r.stdout.trim();
 }
 
 async function backupDatabase(
@@ -299,27 +293,24 @@ async function backupDatabase(
 ): Promise<DataResult> {
     const env = pgEnv(ctx.env);
     const pgDump = pgProgram("pg_dump", ctx.env);
+    // pg_dump writes into restic's stdin directly; restic sees its end only once the runner ends it.
+    const stream = await heldStream();
     // restic first: its key derivation and index load overlap the connection and the snapshot export.
-    const dumpBackup = startStdinBackup(repo, dumpFileName(repo.target), time, dataTags);
+    const dumpBackup = startStdinBackup(repo, dumpFileName(repo.target), time, dataTags, stream.readEnd);
+    stream.passed(stream.readEnd);
     const { restic, resticOut, resticErr, resticExit } = dumpBackup;
     const session = PsqlSession.start(database, ctx.env);
     let finished = false;
     try {
         const { pgSnapshot, sequencesBefore } = await exportSnapshot(session);
-        const { dump, dumpErr, dumpExit } = startPgDump(pgDump, pgSnapshot, database, env);
-        const versionText = pgDumpVersion(dump.stdout!, pgDump, env);
-        const version = versionText.then(
-            (v) => v,
-            (e: Error) => e,
-        );
-        // restic's stdin is closed only below, once the dump is known to be complete.
-        const piped = heldPipe(dump.stdout!, restic.stdin!);
+        const { dump, dumpErr, dumpExit } = startPgDump(pgDump, pgSnapshot, database, env, stream.writeEnd);
+        stream.passed(stream.writeEnd);
         const stopProgress = progressTicker("backup", ctx.progressSeconds, () => ({
             target: common.target,
-            bytesRead: piped.bytes(),
+            bytesRead: bytesDone(resticOut()),
         }));
 
-        const { roles, content } = startManifestQueries(database, session, ctx.env, versionText);
+        const { roles, content, version } = startManifestQueries(database, session, ctx.env, pgDump);
         const abort = abortDumpBackup(stopProgress, { restic, dump, resticExit, dumpExit });
 
         await dumpEnded({ dumpExit, resticExit, resticErr, dumpErr, repo, database, abort });
@@ -327,32 +318,33 @@ async function backupDatabase(
             { content, roles, version, sequencesBefore, session },
             abort,
         );
-        const summary = await endDumpBackup(repo, piped, stopProgress, { restic, resticOut, resticErr, resticExit });
+        const summary = await endDumpBackup(repo, stream, stopProgress, { resticOut, resticErr, resticExit });
         // Its transaction has ended (withSequences): psql quits while the manifest is committed.
         void session.close();
         finished = true;
-        const dumped = { bytes: piped.bytes(), sha256: piped.sha256(), format: "custom" as const };
+        const bytes = summary.total_bytes_processed;
         return {
             snapshot: summary.snapshot_id,
             bytesNew: summary.data_added,
-            bytes: dumped.bytes,
+            bytes,
             manifest: (dataSnapshot): DatabaseManifest => ({
                 ...common,
                 kind: "database",
                 dataSnapshot,
                 pgSnapshot,
-                dump: { ...dumped, pgDumpVersion: pgDumpVersionText },
+                dump: { bytes, format: "custom", pgDumpVersion: pgDumpVersionText },
                 content: counted,
                 roles: roleDefinitions,
             }),
         };
     } finally {
         if (!finished) {
-            // Killed, never ended: restic saw no end of its input and wrote no snapshot.
+            // Killed before its input ended: restic wrote no snapshot.
             restic.kill("SIGKILL");
             session.kill();
             await resticExit.catch(() => undefined);
         }
+        stream.end();
     }
 }
 
@@ -369,8 +361,17 @@ async function exportSnapshot(
     return { pgSnapshot: snapshotId as string, sequencesBefore: sequencesBefore as SequenceContent[] };
 }
 
-/** `restic backup --stdin` of one file of the target (the dump, the manifest); it writes its snapshot only once its input ends. */
-function startStdinBackup(repo: ResticRepository, fileName: string, time: Date, snapshotTags: readonly string[]) {
+/**
+ * `restic backup --stdin` of one file of the target (the dump, from `input`; the manifest, written by
+ * the runner); it writes its snapshot only once its input ends.
+ */
+function startStdinBackup(
+    repo: ResticRepository,
+    fileName: string,
+    time: Date,
+    snapshotTags: readonly string[],
+    input: "pipe" | number = "pipe",
+) {
     const restic = repo.spawn(
         [
             "backup",
@@ -384,17 +385,17 @@ function startStdinBackup(repo: ResticRepository, fileName: string, time: Date, 
             "--json",
             ...tagArgs(snapshotTags),
         ],
-        ["pipe", "pipe", "pipe"],
+        [input, "pipe", "pipe"],
     );
     const resticOut = collect(restic.stdout, 1024 * 1024);
     const resticErr = collect(restic.stderr);
     const resticExit = waitForExit(restic);
-    restic.stdin!.on("error", () => undefined); // restic's exit status tells why
+    restic.stdin?.on("error", () => undefined); // restic's exit status tells why
     return { restic, resticOut, resticErr, resticExit };
 }
 
-/** pg_dump of the database in the exported snapshot, writing 1 MiB at a time (measured in runner/README.md). */
-function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: NodeJS.ProcessEnv) {
+/** pg_dump of the database in the exported snapshot into `output`, writing 1 MiB at a time (measured in runner/README.md). */
+function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: NodeJS.ProcessEnv, output: number) {
     const args = [
         "--format=custom",
         "--compress=0",
@@ -404,20 +405,20 @@ function startPgDump(pgDump: string, pgSnapshot: string, database: string, env: 
     ];
     const dump = spawnChild(...withStdioBuffer("o", pgDump, args), {
         env,
-        stdio: ["ignore", "pipe", "pipe"],
+        stdio: ["ignore", output, "pipe"],
     });
     const dumpErr = collect(dump.stderr);
     const dumpExit = waitForExit(dump);
     return { dump, dumpErr, dumpExit };
 }
 
-/** The server's roles and the row counts in the same snapshot, read while pg_dump runs. */
-function startManifestQueries(
-    database: string,
-    session: PsqlSession,
-    ctxEnv: NodeJS.ProcessEnv,
-    pgDumpVersionText: Promise<string>,
-) {
+/** The server's roles, the row counts in the same snapshot and pg_dump's version, read while pg_dump runs. */
+function startManifestQueries(database: string, session: PsqlSession, ctxEnv: NodeJS.ProcessEnv, pgDump: string) {
+    const pgDumpVersionText = pgDumpVersion(pgDump, pgEnv(ctxEnv));
+    const version = pgDumpVersionText.then(
+        (v) => v,
+        (e: Error) => e,
+    );
     // The server's roles, so a restore onto a new server can create them before the data.
     const roles = dumpRoles(database, ctxEnv, pgDumpVersionText).then(
         (r) => r,
@@ -428,7 +429,7 @@ function startManifestQueries(
         (c) => c,
         (e: Error) => e,
     );
-    return { roles, content };
+    return { roles, content, version };
 }
 
 /** Stops progress, kills restic and pg_dump, and fails the backup: restic never got the end of its input. */
@@ -449,13 +450,12 @@ function abortDumpBackup(
 /** The dump is complete: restic's input ends and it writes its snapshot. */
 async function endDumpBackup(
     repo: ResticRepository,
-    piped: { drained: Promise<unknown> },
+    stream: HeldStream,
     stopProgress: () => void,
-    backup: { restic: ChildProcess; resticOut: () => string; resticErr: () => string; resticExit: Promise<Exit> },
+    backup: { resticOut: () => string; resticErr: () => string; resticExit: Promise<Exit> },
 ): Promise<ResticSummary> {
-    const { restic, resticOut, resticErr, resticExit } = backup;
-    await piped.drained;
-    restic.stdin!.end();
+    const { resticOut, resticErr, resticExit } = backup;
+    stream.end();
     const exit = await resticExit;
     stopProgress();
     if (exit.code !== 0 || exit.signal)
@@ -478,9 +478,12 @@ async function dumpEnded(running: {
         dumpExit.then((exit) => ({ who: "pg_dump" as const, exit })),
         resticExit.then((exit) => ({ who: "restic" as const, exit })),
     ]);
-    if (first.who === "restic") {
+    // restic is pg_dump's only reader: a pg_dump that found its pipe broken is a restic that stopped.
+    const brokenPipe = first.who === "pg_dump" && (first.exit.signal === "SIGPIPE" || /Broken pipe/.test(dumpErr()));
+    if (first.who === "restic" || brokenPipe) {
+        const exit = first.who === "restic" ? first.exit : await resticExit;
         return await abort(
-            explainResticFailure("restic stopped before the dump ended", first.exit, resticErr(), repo.location),
+            explainResticFailure("restic stopped before the dump ended", exit, resticErr(), repo.location),
         );
     }
     if (first.exit.code !== 0 || first.exit.signal) {

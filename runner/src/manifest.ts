@@ -10,7 +10,7 @@ interface ManifestBase {
     readonly run: string;
     /** Time recorded for the backup (snapshot time), ISO 8601. */
     readonly time: string;
-    /** Short id of the data snapshot, for people. */
+    /** Short id of the data snapshot (the one restic's backup summary gives). */
     readonly dataSnapshot: string;
 }
 
@@ -20,7 +20,12 @@ export interface DatabaseManifest extends ManifestBase {
     readonly pgSnapshot: string;
     readonly dump: {
         readonly bytes: number;
-        readonly sha256: string;
+        /**
+         * Of the whole dump; only in manifests made before 2026-11-28. Since then pg_dump writes into
+         * restic directly, and a restore reads the dump of the data snapshot the manifest names, which
+         * restic verifies blob by blob.
+         */
+        readonly sha256?: string;
         readonly format: "custom";
         readonly pgDumpVersion: string;
     };

@@ -206,39 +206,3 @@ export async function openDatabase(database: string, env: NodeJS.ProcessEnv): Pr
         throw e;
     }
 }
-
-/**
- * The pg_dump version an archive names in its header (custom format: "PGDMP", version, int and
- * offset size, format, compression (an int; one byte from archive version 1.15, PostgreSQL 16),
- * creation time (7 ints), then the database name, the server's version and pg_dump's PG_VERSION as
- * strings; an int is a sign byte and intSize bytes, least significant first). Undefined if `head`
- * does not hold it.
- */
-export function archivePgDumpVersion(head: Buffer): string | undefined {
-    if (head.subarray(0, 5).toString("latin1") !== "PGDMP" || head.length < 11) return undefined;
-    const [vmaj, vmin, , intSize] = [head[5], head[6], head[7], head[8]];
-    let at = 11;
-    const int = (): number => {
-        if (at + 1 + intSize > head.length) throw new RangeError("short header");
-        let value = 0;
-        for (let i = intSize - 1; i >= 0; i--) value = value * 256 + head[at + 1 + i];
-        const negative = head[at] !== 0;
-        at += 1 + intSize;
-        return negative ? -value : value;
-    };
-    try {
-        if (vmaj > 1 || vmin >= 15) at += 1;
-        else int();
-        for (let i = 0; i < 7; i++) int();
-        let text = "";
-        for (let i = 0; i < 3; i++) {
-            const length = int();
-            if (at + Math.max(length, 0) > head.length) return undefined;
-            text = length > 0 ? head.subarray(at, at + length).toString("utf8") : "";
-            at += Math.max(length, 0);
-        }
-        return text || undefined;
-    } catch {
-        return undefined;
-    }
-}

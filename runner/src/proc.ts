@@ -5,7 +5,9 @@
  */
 import { spawn, type ChildProcess, type SpawnOptions, type StdioOptions } from "node:child_process";
 import { createHash } from "node:crypto";
-import { accessSync, constants } from "node:fs";
+import { accessSync, closeSync, constants, openSync } from "node:fs";
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
 import { delimiter, isAbsolute, join } from "node:path";
 import { PassThrough, Transform, type Readable, type Writable } from "node:stream";
 import { redact } from "./log";
@@ -157,53 +159,100 @@ export function killChildren(): void {
     }
 }
 
-/** What passed through a held pipe: its size and SHA-256. */
+/**
+ * A pipe from one child (the writer, pg_dump) straight into another (the reader, restic), with a
+ * write end the runner holds: the reader sees the end of its input only once the writer has exited
+ * and the runner calls `end`, so a writer that dies mid-stream never looks like a complete stream.
+ * To abort, kill the reader first, then `end`. The bytes do not pass through Node.
+ */
+export interface HeldStream {
+    /** For the reader's stdin. */
+    readonly readEnd: number;
+    /** For the writer's stdout. */
+    readonly writeEnd: number;
+    /** Closes the runner's copy of an end once a child holds it. */
+    passed(end: number): void;
+    /** Closes what the runner still holds (idempotent). */
+    end(): void;
+}
+
+/**
+ * A HeldStream: a named pipe (Node has no pipe(2)) in a private directory that is removed as soon as
+ * the ends are open. Opening a named pipe waits for its other side, unless a read-write end (Linux)
+ * is already open: one is opened first and closed once the others are, so the reader is the only
+ * reader left and a writer whose reader died gets EPIPE instead of blocking. The ends are
+ * close-on-exec (libuv): only the child they are given to inherits one.
+ */
+export async function heldStream(): Promise<HeldStream> {
+    const mkfifo = requireProgram("mkfifo", "install coreutils");
+    const folder = await mkdtemp(join(tmpdir(), "nas-backup-stream-"));
+    const path = join(folder, "stream");
+    try {
+        const made = await run(mkfifo, ["-m", "600", path], { env: process.env });
+        if (made.code !== 0) throw new OperationError(`mkfifo ${path} failed: ${stderrTail(made.stderr)}`);
+        const both = openSync(path, constants.O_RDWR);
+        const ends = [openSync(path, constants.O_RDONLY), openSync(path, constants.O_WRONLY)];
+        const held = openSync(path, constants.O_WRONLY);
+        closeSync(both);
+        const open = new Set([...ends, held]);
+        const close = (fd: number): void => {
+            if (open.delete(fd)) closeSync(fd);
+        };
+        return {
+            readEnd: ends[0],
+            writeEnd: ends[1],
+            passed: close,
+            end: () => [...open].forEach(close),
+        };
+    } finally {
+        await rm(folder, { recursive: true, force: true });
+    }
+}
+
+/** What passed through a held pipe: its size, and its SHA-256 if asked for. */
 export interface PipedStream {
     bytes(): number;
-    /** Hex SHA-256 of everything that passed; call once the source has ended. */
-    sha256(): string;
-    /** Resolves once the source ended and everything it produced was handed to the consumer (but a held-back last chunk). */
+    /** What passed, once the source has ended. */
+    read(): { bytes: number; sha256?: string };
+    /** Resolves once the source ended and everything but its last chunk was handed to the consumer. */
     readonly drained: Promise<void>;
-    /** With `holdLastChunk`: hands the held-back last chunk to the consumer (after `drained`). */
+    /** Hands the held-back last chunk to the consumer (after `drained`). */
     release(): void;
 }
 
 /**
- * Pipes `from` into `to` but never ends `to`: the caller ends it (commit) only once it knows the
- * source is complete, or kills the consumer (abort), so a truncated stream can never be committed.
- * Counts and hashes what passes through. With `holdLastChunk`, the source's last chunk also stays
- * back until `release`: a consumer that needs every byte of its input to finish (pg_restore needs an
- * archive's last bytes, the end of its last data block, before it can commit) cannot finish before
- * the caller checked the whole stream.
+ * Pipes `from` into `to` but never ends `to`, and holds back the source's last chunk until `release`:
+ * the caller ends `to` (commit) only once it knows the source is complete, or kills the consumer
+ * (abort). A consumer that needs every byte of its input to finish (pg_restore needs an archive's
+ * last bytes, the end of its last data block, before it can commit) cannot finish before the caller
+ * checked the whole stream. Counts what passes, and hashes it with `sha256`.
  */
-export function heldPipe(from: Readable, to: Writable, options: { holdLastChunk?: boolean } = {}): PipedStream {
-    const hash = createHash("sha256");
+export function heldPipe(from: Readable, to: Writable, options: { sha256: boolean }): PipedStream {
+    const hash = options.sha256 ? createHash("sha256") : undefined;
     let bytes = 0;
     let digest: string | undefined;
     from.on("data", (chunk: Buffer) => {
-        hash.update(chunk);
+        hash?.update(chunk);
         bytes += chunk.length;
     });
     let last: Buffer | undefined;
-    const source = options.holdLastChunk
-        ? from.pipe(
-              new Transform({
-                  transform(chunk: Buffer, _encoding, done) {
-                      const previous = last;
-                      last = chunk;
-                      done(null, previous);
-                  },
-              }),
-          )
-        : from;
+    const source = from.pipe(
+        new Transform({
+            transform(chunk: Buffer, _encoding, done) {
+                const previous = last;
+                last = chunk;
+                done(null, previous);
+            },
+        }),
+    );
     const drained = new Promise<void>((resolve) => {
         source.once("end", resolve);
         source.once("close", resolve);
     });
     source.pipe(to, { end: false });
-    // A consumer that stops reading (pg_restore exits at its first error, --exit-on-error; restic may
-    // die) makes pipe() unpipe and pause the source: keep reading it, so what it
-    // produced is still counted and hashed and `drained` resolves instead of waiting forever.
+    // A consumer that stops reading (pg_restore exits at its first error, --exit-on-error) makes
+    // pipe() unpipe and pause the source: keep reading it, so what it produced is still counted and
+    // `drained` resolves instead of waiting forever.
     const keepReading = (): void => {
         source.resume();
     };
@@ -211,7 +260,7 @@ export function heldPipe(from: Readable, to: Writable, options: { holdLastChunk?
     to.once("close", keepReading);
     return {
         bytes: () => bytes,
-        sha256: () => (digest ??= hash.digest("hex")),
+        read: () => ({ bytes, sha256: hash ? (digest ??= hash.digest("hex")) : undefined }),
         drained,
         release: () => {
             if (last) to.write(last);

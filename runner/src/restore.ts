@@ -30,7 +30,7 @@ import {
     type Exit,
     type PipedStream,
 } from "./proc";
-import { explainResticFailure, latestFilter, type ResticRepository } from "./restic";
+import { explainResticFailure, type ResticRepository } from "./restic";
 import { createMissingRoles, dropRoles } from "./roles";
 import { dropCreated, TargetDatabase } from "./targetDatabase";
 import {
@@ -41,7 +41,6 @@ import {
     tags,
     type Backup,
     type BackupSelector,
-    type TargetKind,
 } from "./snapshots";
 
 export interface RestoreOutcome {
@@ -68,15 +67,12 @@ export interface StartedDump {
 /** The snapshot a restore reads: a listed backup, or the one the newest manifest names. */
 export type RestoredSnapshot = Pick<Backup, "id" | "shortId" | "time">;
 
-/** Thrown when the dump read back is not the one the manifest commits; nothing was restored. */
-export class DumpMismatchError extends OperationError {}
-
-/** `restic dump` of the dump file of `snapshot` (`latest` with `latestTags`: of the newest such snapshot). */
-function startDump(repo: ResticRepository, snapshot: string, latestTags: readonly string[] = []): StartedDump {
-    const child = repo.spawn(
-        ["dump", ...latestFilter(latestTags), snapshot, `/${dumpFileName(repo.target)}`],
-        ["ignore", "pipe", "pipe"],
-    );
+/**
+ * `restic dump` of the dump file of the data snapshot `id` (its full id: restic checks the snapshot
+ * file's and every blob's SHA-256 against their ids, so what it writes is exactly what was backed up).
+ */
+function startDump(repo: ResticRepository, id: string): StartedDump {
+    const child = repo.spawn(["dump", id, `/${dumpFileName(repo.target)}`], ["ignore", "pipe", "pipe"]);
     return { child, output: keepOutput(child), stderr: collect(child.stderr), exit: waitForExit(child) };
 }
 
@@ -93,13 +89,6 @@ export interface OpenedBackup {
     readonly backup: RestoredSnapshot;
     readonly manifest: Manifest;
     readonly dump?: StartedDump;
-    /**
-     * Opened without a listing: the newest manifest, and `restic dump latest` of the newest database
-     * dump, read side by side. That dump is restored only if it is exactly the manifest's (size and
-     * SHA-256, checked before pg_restore can commit); otherwise `DumpMismatchError`, and
-     * `withOpenedBackup` opens the backup the listing selects.
-     */
-    readonly withoutListing?: boolean;
 }
 
 async function selectFromRepository(repo: ResticRepository, selector: BackupSelector): Promise<Backup> {
@@ -114,34 +103,37 @@ async function selectFromRepository(repo: ResticRepository, selector: BackupSele
 
 async function readManifest(repo: ResticRepository, backup: Backup): Promise<Manifest> {
     const text = await repo.readFile(backup.manifestSnapshotId!, `/${manifestFileName}`);
+    let manifest: Manifest;
     try {
-        return parseManifest(text);
+        manifest = parseManifest(text);
     } catch (e) {
         throw new OperationError(
             `the manifest of backup ${backup.shortId} is unreadable (${(e as Error).message}): restore another backup with --snapshot or --before`,
         );
     }
+    if (!backup.id.startsWith(manifest.dataSnapshot)) {
+        throw new OperationError(
+            `the manifest paired with backup ${backup.shortId} names data snapshot ${manifest.dataSnapshot}: it commits another backup; restore another backup with --snapshot or --before`,
+        );
+    }
+    return manifest;
 }
 
 /**
- * Finds the backup to restore and reads its manifest. For a database backup (its `kind=` tag) the
- * dump is started at the same time: the two restic processes derive the key and load the index in
- * parallel, and the dump's output waits for pg_restore. The latest backup is opened without a
- * listing (one key derivation on the critical path instead of two), unless `list`. The repository
- * is opened first: a missing one or a NAS that is down is explained better than restic would, and
- * every restic start tries the runner's quick key (`ResticRepository.open`).
+ * Finds the backup to restore and reads its manifest; for a database backup its dump is started and
+ * waits for pg_restore. The latest backup is opened without a listing of
+ * the snapshots. The repository is opened first: a missing one or a NAS that is down
+ * is explained better than restic would, and every restic start tries the runner's quick key
+ * (`ResticRepository.open`).
  */
-export async function openBackup(
-    repo: ResticRepository,
-    selector: BackupSelector,
-    options: { kind?: TargetKind; list?: boolean } = {},
-): Promise<OpenedBackup> {
+export async function openBackup(repo: ResticRepository, selector: BackupSelector): Promise<OpenedBackup> {
     await repo.requireExisting();
-    if (selector.snapshot === "latest" && !selector.before && !options.list) {
-        const opened = await openLatest(repo, options.kind);
+    if (selector.snapshot === "latest" && !selector.before) {
+        const opened = await openLatest(repo);
         if (opened) return opened;
     }
     const backup = await selectFromRepository(repo, selector);
+    // The listing gave the full id: the dump starts beside the manifest's read.
     const dump = backup.kind === "database" ? startDump(repo, backup.id) : undefined;
     try {
         return { backup, manifest: await readManifest(repo, backup), dump };
@@ -152,32 +144,23 @@ export async function openBackup(
 }
 
 /**
- * The newest manifest (`restic dump latest --tag manifest`) and, unless a directory is expected, the
- * newest database dump, side by side. The manifest is the commit record: the backup it names is
- * complete. Undefined (the listing decides) when there is no readable manifest or it names a data
- * snapshot the NAS does not hold (a manifest whose backup was deleted).
+ * The newest manifest (`restic dump latest --tag manifest`) and the backup it names: the manifest is
+ * the commit record, so that backup is complete (a newer data snapshot without one is not). Its data
+ * snapshot's full id comes from the NAS's file listing (the manifest has restic's short id).
+ * Undefined (the listing decides) when there is no readable manifest, or the NAS holds no data
+ * snapshot, or more than one, with that short id (a manifest whose backup was deleted).
  */
-async function openLatest(repo: ResticRepository, kind: TargetKind | undefined): Promise<OpenedBackup | undefined> {
-    const dump = kind === "directory" ? undefined : startDump(repo, "latest", [tags.kind("database")]);
+async function openLatest(repo: ResticRepository): Promise<OpenedBackup | undefined> {
     const [text, stored] = await Promise.allSettled([
         repo.readFile("latest", `/${manifestFileName}`, [tags.manifest, tags.target(repo.target)]),
         repo.snapshotFiles(),
     ]);
     const manifest = text.status === "fulfilled" ? parsedOrUndefined(text.value) : undefined;
-    // The manifest names its data snapshot by restic's short id; the NAS's listing gives the full one,
-    // as a listed backup has (status compares the drill record's id with the newest backup's).
     const data = manifest?.dataSnapshot;
-    const id = stored.status === "fulfilled" && data ? stored.value.find((s) => s.startsWith(data)) : undefined;
-    if (!manifest || !id) {
-        await stopDump(dump);
-        return undefined;
-    }
-    const backup = { id, shortId: id.slice(0, 8), time: new Date(manifest.time) };
-    if (manifest.kind !== "database") {
-        await stopDump(dump);
-        return { backup, manifest, withoutListing: true };
-    }
-    return { backup, manifest, dump: dump ?? startDump(repo, backup.id), withoutListing: true };
+    const ids = stored.status === "fulfilled" && data ? stored.value.filter((s) => s.startsWith(data)) : [];
+    if (!manifest || ids.length !== 1) return undefined;
+    const backup = { id: ids[0], shortId: ids[0].slice(0, 8), time: new Date(manifest.time) };
+    return { backup, manifest, dump: manifest.kind === "database" ? startDump(repo, backup.id) : undefined };
 }
 
 function parsedOrUndefined(text: string): Manifest | undefined {
@@ -185,27 +168,6 @@ function parsedOrUndefined(text: string): Manifest | undefined {
         return parseManifest(text);
     } catch {
         return undefined; // the listing path names the backup whose manifest is unreadable
-    }
-}
-
-/**
- * Opens the backup and restores it with `attempt`. Should the latest backup, opened without a
- * listing, turn out not to be the newest manifest's (a newer backup without manifest: nothing was
- * restored), the backup the listing selects is opened and restored instead.
- */
-export async function withOpenedBackup<T>(
-    repo: ResticRepository,
-    selector: BackupSelector,
-    kind: TargetKind | undefined,
-    attempt: (opened: OpenedBackup) => Promise<T>,
-): Promise<T> {
-    const opened = await openBackup(repo, selector, { kind });
-    try {
-        return await attempt(opened);
-    } catch (e) {
-        if (!(e instanceof DumpMismatchError) || !opened.withoutListing) throw e;
-        log("warn", "restore.latest_not_complete", { target: repo.target, cause: e.message });
-        return await attempt(await openBackup(repo, selector, { kind, list: true }));
     }
 }
 
@@ -252,12 +214,22 @@ export async function checkRoom(directory: string, bytes: number): Promise<void>
     }
 }
 
-/** Fails (DumpMismatchError) unless what was read is exactly the dump the manifest commits. */
-function checkDumpRead(read: { bytes: number; sha256: string }, manifest: DatabaseManifest, outcome: string): void {
-    const { bytes, sha256 } = read;
-    if (bytes === manifest.dump.bytes && sha256 === manifest.dump.sha256) return;
-    throw new DumpMismatchError(
-        `dump read back has ${bytes} bytes, sha256 ${sha256.slice(0, 12)}…; the manifest says ${manifest.dump.bytes} bytes, ${manifest.dump.sha256.slice(0, 12)}…; ${outcome}`,
+/** What a restore read of a dump, and its SHA-256 if the manifest records one (backups made before 2026-11-28). */
+interface DumpRead {
+    readonly bytes: number;
+    readonly sha256?: string;
+}
+
+function isManifestDump(read: DumpRead, manifest: DatabaseManifest): boolean {
+    return read.bytes === manifest.dump.bytes && read.sha256 === manifest.dump.sha256;
+}
+
+/** Fails unless what was read is all of the dump the manifest commits. */
+function checkDumpRead(read: DumpRead, manifest: DatabaseManifest, outcome: string): void {
+    if (isManifestDump(read, manifest)) return;
+    const hash = (sha256: string | undefined): string => (sha256 ? `, sha256 ${sha256.slice(0, 12)}…` : "");
+    throw new OperationError(
+        `dump read back has ${read.bytes} bytes${hash(read.sha256)}; the manifest says ${manifest.dump.bytes} bytes${hash(manifest.dump.sha256)}; ${outcome}`,
     );
 }
 
@@ -271,13 +243,13 @@ async function landDump(
     manifest: DatabaseManifest,
     dump: StartedDump,
     folder: string,
-): Promise<{ file: string; bytes: number; sha256: string }> {
+): Promise<DumpRead & { file: string }> {
     const file = join(folder, dumpFileName(repo.target));
-    const hash = createHash("sha256");
+    const hash = manifest.dump.sha256 ? createHash("sha256") : undefined;
     let bytes = 0;
     const counter = new Transform({
         transform(chunk: Buffer, _encoding, done) {
-            hash.update(chunk);
+            hash?.update(chunk);
             bytes += chunk.length;
             done(null, chunk);
         },
@@ -291,9 +263,9 @@ async function landDump(
                 );
         }),
     ]);
-    const sha256 = hash.digest("hex");
-    checkDumpRead({ bytes, sha256 }, manifest, "nothing was restored");
-    return { file, bytes, sha256 };
+    const read = { bytes, sha256: hash?.digest("hex") };
+    checkDumpRead(read, manifest, "nothing was restored");
+    return { file, ...read };
 }
 
 /** --jobs N: the dump landed on scratch space, then a parallel pg_restore from the file. */
@@ -303,7 +275,7 @@ async function restoreParallel(
     opened: OpenedBackup & { manifest: DatabaseManifest },
     dump: StartedDump,
     options: DatabaseRestoreOptions & { jobs: number },
-): Promise<{ bytes: number; sha256: string }> {
+): Promise<DumpRead> {
     const scratch = options.scratchDirectory ?? tmpdir();
     await checkRoom(scratch, opened.manifest.dump.bytes);
     const folder = await mkdtemp(join(scratch, "nas-backup-restore-"));
@@ -363,7 +335,7 @@ async function commitOrKill(
         return "restic";
     }
     await piped.drained;
-    if (piped.bytes() !== manifest.dump.bytes || piped.sha256() !== manifest.dump.sha256) {
+    if (!isManifestDump(piped.read(), manifest)) {
         restore.kill("SIGKILL");
         return "mismatch";
     }
@@ -385,7 +357,7 @@ async function streamIntoPgRestore(
     opened: { backup: RestoredSnapshot; manifest: DatabaseManifest },
     dump: StartedDump,
     options: DatabaseRestoreOptions,
-): Promise<{ bytes: number; sha256: string }> {
+): Promise<DumpRead> {
     const { backup, manifest } = opened;
     const args = ["--exit-on-error", "--single-transaction", "--no-password", `--dbname=${options.database}`];
     if (options.noOwner) args.push("--no-owner", "--no-acl");
@@ -397,7 +369,7 @@ async function streamIntoPgRestore(
     });
     const restoreErr = collect(restore.stderr);
     restore.stdin!.on("error", () => undefined);
-    const piped = heldPipe(dump.output, restore.stdin!, { holdLastChunk: true });
+    const piped = heldPipe(dump.output, restore.stdin!, { sha256: manifest.dump.sha256 !== undefined });
     const stopProgress = progressTicker("restore", ctx.progressSeconds, () => ({
         target: repo.target,
         bytesRestored: piped.bytes(),
@@ -419,7 +391,7 @@ async function streamIntoPgRestore(
     ]);
     stopProgress();
     const nothing = "nothing was restored (one transaction)";
-    if (failedFirst === "mismatch") checkDumpRead({ bytes: piped.bytes(), sha256: piped.sha256() }, manifest, nothing);
+    if (failedFirst === "mismatch") checkDumpRead(piped.read(), manifest, nothing);
     if (failedFirst === "pg_restore" || (failedFirst === undefined && (pgExit.code !== 0 || pgExit.signal))) {
         const hint = /role ".*" does not exist/.test(restoreErr())
             ? "; the backup's roles do not exist on this server: pass --create-roles to create them (without passwords) before the data"
@@ -432,7 +404,7 @@ async function streamIntoPgRestore(
         const what = `reading the dump of ${backup.shortId}`;
         throw new OperationError(`${explainResticFailure(what, dumpExit, dump.stderr(), repo.location)}; ${nothing}`);
     }
-    return { bytes: piped.bytes(), sha256: piped.sha256() };
+    return piped.read();
 }
 
 /** The restored database against the manifest: one round trip in the session that prepared it. */
@@ -662,17 +634,12 @@ export async function restoreCommand(ctx: Context, options: RestoreCommandOption
         throw new UsageError("restore needs exactly one of --into-database or --into-directory");
     const repo = ctx.repository(options.target, "backup");
     let early: TargetDatabase | undefined;
-    let unused: TargetDatabase | undefined;
     try {
-        const kind = options.intoDatabase ? "database" : "directory";
-        // The target's session starts while the repository is opened; it serves the first attempt only.
-        const restored = withOpenedBackup(repo, options.selector, kind, (opened) => {
-            const sessions = unused;
-            unused = undefined;
-            return restoreOpened(ctx, repo, opened, options, sessions);
-        });
-        if (options.intoDatabase)
-            early = unused = TargetDatabase.open({ ...options, database: options.intoDatabase }, ctx.env);
+        // The target's session starts while the repository is opened.
+        const restored = openBackup(repo, options.selector).then((opened) =>
+            restoreOpened(ctx, repo, opened, options, early),
+        );
+        if (options.intoDatabase) early = TargetDatabase.open({ ...options, database: options.intoDatabase }, ctx.env);
         const outcome = await restored;
         if (outcome.problems.length > 0) {
             log("error", "restore.failure", { ...outcome, cause: "restored data does not match the manifest" });

@@ -17,7 +17,7 @@ import type { ResticRepository } from "./restic";
 import { budgetCause, recordDrill, restoreBudget, type RestoreBudget } from "./rto";
 import { checkScratchRoom } from "./scratch";
 import {
-    withOpenedBackup,
+    openBackup,
     restoreDatabase,
     restoreDirectory,
     stopDump,
@@ -134,14 +134,14 @@ async function restoreDrill(
     const budget = restoreBudget(options.rtoShare);
     try {
         const drillStart = performance.now();
-        const { backup, outcome } = await withOpenedBackup(repo, { snapshot: "latest" }, undefined, async (opened) => {
-            log("info", "verify.drill.start", {
-                target,
-                snapshot: opened.backup.shortId,
-                snapshotTime: opened.backup.time.toISOString(),
-            });
-            return { backup: opened.backup, outcome: await restoreIntoScratch(ctx, repo, opened, options) };
+        const opened = await openBackup(repo, { snapshot: "latest" });
+        const { backup } = opened;
+        log("info", "verify.drill.start", {
+            target,
+            snapshot: backup.shortId,
+            snapshotTime: backup.time.toISOString(),
         });
+        const outcome = await restoreIntoScratch(ctx, repo, opened, options);
         const durationSeconds = secondsSince(drillStart);
         const drill = judgeDrill(outcome, durationSeconds, budget);
         // The throughput of a complete drill is what status projects restore times from.

@@ -52,6 +52,7 @@ const testbed = useRunnerTestbed(async ({ pg, nas, env }) => {
     );
     pg.sql("postgres", "CREATE DATABASE big2 TEMPLATE big");
     pg.sql("postgres", "CREATE DATABASE big3 TEMPLATE big");
+    pg.sql("postgres", "CREATE DATABASE big4 TEMPLATE big");
     const slow = await nas.startSlowBackupEndpoint("1M");
     slowEnv = { ...env, NAS_BACKUP_REPOSITORY_BASE: slow, NAS_BACKUP_PROGRESS_SECONDS: "0.1", RESTIC_PACK_SIZE: "4" };
 });
@@ -126,7 +127,7 @@ describe.concurrent("database backup and restore", () => {
             dump: { bytes: number; pgDumpVersion: string };
             roles: { pgDumpallVersion: string };
         };
-        // The versions as the programs report them (read from the archive header: no process asked).
+        // The versions as the programs report them.
         const version = (program: string): string =>
             spawnSync(join(testbed.pg.binDir, program), ["--version"], { encoding: "utf8" }).stdout.trim();
         expect(m.dump.pgDumpVersion).toBe(version("pg_dump"));
@@ -140,6 +141,13 @@ describe.concurrent("database backup and restore", () => {
         expect(m.content.tableDigest).toBe("hash_record_extended");
         expect(m.content.largeObjects).toBe(5);
         expect(m.dump.bytes).toBe(result.bytes);
+        // pg_dump wrote into restic directly: the size is the file restic stored, and no SHA-256 is recorded.
+        const stored = restic(["ls", "--json", result.snapshot], testbed.nas.resticEnv("shop", "backup"))
+            .stdout.split("\n")
+            .filter((l) => l.includes('"name":"shop.pgdump"'))
+            .map((l) => (JSON.parse(l) as { size: number }).size);
+        expect(stored).toEqual([m.dump.bytes]);
+        expect(m.dump).not.toHaveProperty("sha256");
 
         const r = await runCli(
             ["restore", "--target", "shop", "--into-database", "shop_restored", "--create", "--json"],
@@ -269,7 +277,7 @@ describe.concurrent("fixed cost: restic starts per run", () => {
         ]);
     });
 
-    it("starts restic twice per restore of the latest backup (its manifest and its dump, side by side), with no snapshot listing", async () => {
+    it("starts restic twice per restore of the latest backup (its manifest, then the dump of the snapshot it names), with no snapshot listing", async () => {
         const { env, starts } = countingRestic();
         const b = await runCli(["backup", "--target", "counted-restore", "--database", "shop", "--json"], env);
         expect(b.code, b.stderr).toBe(0);
@@ -281,9 +289,8 @@ describe.concurrent("fixed cost: restic starts per run", () => {
         expect(r.code, r.stderr).toBe(0);
         const started = starts();
         expect(started).toHaveLength(2);
-        expect(started.every((s) => s.startsWith("dump "))).toBe(true);
-        expect(started.some((s) => s.includes("/manifest.json"))).toBe(true);
-        expect(started.some((s) => s.includes("/counted-restore.pgdump"))).toBe(true);
+        expect(started[0]).toMatch(/^dump .*latest \/manifest\.json$/);
+        expect(started[1]).toMatch(/^dump [0-9a-f]{64} \/counted-restore\.pgdump$/);
         expect(fingerprint("counted_r")).toBe(fingerprint("shop"));
         expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({
             snapshot: (JSON.parse(b.stdout) as { snapshot: string }).snapshot,
@@ -314,7 +321,6 @@ describe.concurrent("fixed cost: restic starts per run", () => {
 
         const r = await runCli(["restore", "--target", "stale", "--into-database", "stale_r", "--create"], testbed.env);
         expect(r.code, r.stderr).toBe(0);
-        expect(r.events.map((e) => e.event)).toContain("restore.latest_not_complete");
         expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({
             snapshot: (JSON.parse(b.stdout) as { snapshot: string }).snapshot,
         });
@@ -391,6 +397,19 @@ describe.concurrent("interrupted backups", () => {
 
         const next = await runCli(["backup", "--target", "dump-killed", "--database", "big"], testbed.env);
         expect(next.code, next.stderr).toBe(0);
+    });
+
+    it("restic killed mid-stream is the cause named (not pg_dump, whose pipe it broke), and no snapshot is written", async () => {
+        const cli = startCli(["backup", "--target", "restic-killed", "--database", "big4"], slowEnv);
+        await cli.waitForEvent((e) => e.event === "backup.progress" && Number(e.bytesRead) > 1_000_000);
+        const pids = processesMatching(/restic .*--stdin-filename restic-killed\.pgdump/);
+        expect(pids, "restic should still be running").toHaveLength(1);
+        process.kill(pids[0], "SIGKILL");
+        const r = await cli.done;
+        expect(r.code).toBe(1);
+        expect(failureCause(r)).toMatch(/^restic stopped before the dump ended.*SIGKILL.*no snapshot was written/);
+        expect(pgDumpPids("big4")).toEqual([]);
+        expect(snapshotsOf(testbed.nas, "restic-killed")).toEqual([]);
     });
 
     it("a runner killed mid-backup leaves a repository that passes restic check, counts nothing, and the next backup succeeds", async () => {

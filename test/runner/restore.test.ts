@@ -73,6 +73,9 @@ beforeAll(async () => {
         ["plain", "plain"],
         ["tamper", "tamper"],
         ["legacy", "legacy"],
+        ["resized", "plain"],
+        ["rehashed", "plain"],
+        ["repaired", "plain"],
     ]) {
         const r = await runCli(["backup", "--target", target, "--database", database], sourceEnv);
         expect(r.code, r.stderr).toBe(0);
@@ -180,39 +183,52 @@ describe.concurrent("restore onto a new server", () => {
     });
 });
 
-/** Writes a backup (data and manifest snapshot) to the target's repository as the runner would. */
-function writeBackup(target: string, dump: Buffer, manifest: string): void {
+/**
+ * Writes a backup to the target's repository as the runner would: the dump's data snapshot, then a
+ * manifest snapshot with `manifest(short id of that data snapshot)`.
+ */
+function writeBackup(target: string, dump: Buffer, manifest: (dataSnapshot: string) => object): string {
     const run = `run=forged-${Date.now()}`;
-    for (const [file, input, tags] of [
-        [`${target}.pgdump`, dump, [`target=${target}`, "kind=database", run, "daily"]],
-        ["manifest.json", Buffer.from(manifest), [`target=${target}`, "manifest", run]],
-    ] as const) {
+    const write = (file: string, input: Buffer, tags: string[]): string => {
         const r = spawnSync(
             "restic",
             ["backup", "--stdin", "--stdin-filename", file, "--host", target, ...tags.flatMap((t) => ["--tag", t])],
             { input, env: { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.resticEnv(target, "backup") } },
         );
         expect(r.status, r.stderr?.toString()).toBe(0);
-    }
+        return /snapshot (\w+) saved/.exec(r.stdout.toString())![1];
+    };
+    const dataSnapshot = write(`${target}.pgdump`, dump, [`target=${target}`, "kind=database", run, "daily"]);
+    write("manifest.json", Buffer.from(JSON.stringify(manifest(dataSnapshot))), [`target=${target}`, "manifest", run]);
+    return dataSnapshot;
+}
+
+/** The target's newest manifest, as the runner wrote it. */
+function newestManifest<T>(target: string): T {
+    const snapshot = snapshotsOf(nas, target)
+        .filter((s) => s.tags?.includes("manifest"))
+        .at(-1)!;
+    return JSON.parse(restic(["dump", snapshot.id, "/manifest.json"], nas.resticEnv(target, "backup")).stdout) as T;
+}
+
+/** A pg_dump of `database` on the source server, as the runner makes it. */
+function pgDump(database: string): Buffer {
+    return spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", database], {
+        env: { ...process.env, ...source.env },
+    }).stdout;
 }
 
 describe.concurrent("the restore proves content, not only counts", () => {
     it("reports the first table whose values differ from what the backup recorded, though the row counts match", async () => {
-        const manifestSnapshot = snapshotsOf(nas, "tamper").find((s) => s.tags?.includes("manifest"))!;
-        const manifest = JSON.parse(
-            restic(["dump", manifestSnapshot.id, "/manifest.json"], nas.resticEnv("tamper", "backup")).stdout,
-        ) as { dump: { bytes: number; sha256: string } };
-        // A dump with one value changed, and a manifest that agrees with it on size and checksum.
+        const manifest = newestManifest<{ dump: { bytes: number } }>("tamper");
+        // A dump with one value changed, and a manifest that names it and agrees with it on size.
         source.sql("tamper", "UPDATE t SET v = 'changed' WHERE id = 42");
-        const dump = spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", "tamper"], {
-            env: { ...process.env, ...source.env },
-        }).stdout;
-        manifest.dump = {
-            ...manifest.dump,
-            bytes: dump.length,
-            sha256: createHash("sha256").update(dump).digest("hex"),
-        };
-        writeBackup("tamper", dump, JSON.stringify(manifest));
+        const dump = pgDump("tamper");
+        writeBackup("tamper", dump, (dataSnapshot) => ({
+            ...manifest,
+            dataSnapshot,
+            dump: { ...manifest.dump, bytes: dump.length },
+        }));
 
         const r = await runCli(
             ["restore", "--target", "tamper", "--into-database", "tamper_new", "--create"],
@@ -224,26 +240,91 @@ describe.concurrent("the restore proves content, not only counts", () => {
     });
 });
 
+describe.concurrent("only the dump the manifest commits is restored", () => {
+    /** Restores the target's backup into a new database; the failure's cause, and whether the database exists. */
+    async function restoreFails(target: string, selector: string[] = []): Promise<{ cause: string; exists: string }> {
+        const into = `${target}_r`;
+        const r = await runCli(
+            ["restore", "--target", target, ...selector, "--into-database", into, "--create"],
+            freshEnv,
+        );
+        expect(r.code).toBe(1);
+        return {
+            cause: failureCause(r),
+            exists: fresh.sql("postgres", `SELECT count(*) FROM pg_database WHERE datname = '${into}'`),
+        };
+    }
+
+    it("a dump of another size than the manifest says is not restored", async () => {
+        const manifest = newestManifest<{ dump: { bytes: number } }>("resized");
+        const dump = pgDump("plain");
+        writeBackup("resized", dump, (dataSnapshot) => ({
+            ...manifest,
+            dataSnapshot,
+            dump: { ...manifest.dump, bytes: dump.length + 1 },
+        }));
+        expect(await restoreFails("resized")).toEqual({
+            cause: `dump read back has ${dump.length} bytes; the manifest says ${dump.length + 1} bytes; nothing was restored (one transaction)`,
+            exists: "0",
+        });
+    });
+
+    it("a backup whose manifest records the dump's SHA-256 (made before 2026-11-28) is restored only if it matches", async () => {
+        const manifest = newestManifest<{ dump: { bytes: number } }>("rehashed");
+        const dump = pgDump("plain");
+        const otherHash = createHash("sha256").update("another dump").digest("hex");
+        writeBackup("rehashed", dump, (dataSnapshot) => ({
+            ...manifest,
+            dataSnapshot,
+            dump: { ...manifest.dump, bytes: dump.length, sha256: otherHash },
+        }));
+        const { cause, exists } = await restoreFails("rehashed");
+        expect(cause).toMatch(
+            new RegExp(
+                `^dump read back has ${dump.length} bytes, sha256 [0-9a-f]{12}…; the manifest says ${dump.length} bytes, sha256 ${otherHash.slice(0, 12)}…; nothing was restored`,
+            ),
+        );
+        expect(exists).toBe("0");
+    });
+
+    it("a manifest names the data snapshot restored: the one of its run, or the restore is refused", async () => {
+        const manifest = newestManifest<{ dataSnapshot: string }>("repaired");
+        // A run whose dump holds another database, and whose manifest names the earlier backup's data snapshot.
+        const intruder = writeBackup("repaired", pgDump("tamper"), () => manifest);
+        const latest = await runCli(
+            ["restore", "--target", "repaired", "--into-database", "repaired_l", "--create"],
+            freshEnv,
+        );
+        expect(latest.code, latest.stderr).toBe(0);
+        expect(latest.events.find((e) => e.event === "restore.success")).toMatchObject({
+            snapshot: manifest.dataSnapshot,
+        });
+        const { cause, exists } = await restoreFails("repaired", ["--snapshot", intruder]);
+        expect(cause).toMatch(
+            new RegExp(
+                `^the manifest paired with backup ${intruder} names data snapshot ${manifest.dataSnapshot}: it commits another backup`,
+            ),
+        );
+        expect(exists).toBe("0");
+    });
+});
+
 describe("manifests written before the digest function was recorded", () => {
     it("restores a backup whose manifest hashed the rows with md5, and compares those digests", async () => {
-        const manifestSnapshot = snapshotsOf(nas, "legacy").find((s) => s.tags?.includes("manifest"))!;
-        const manifest = JSON.parse(
-            restic(["dump", manifestSnapshot.id, "/manifest.json"], nas.resticEnv("legacy", "backup")).stdout,
-        ) as { dump: { bytes: number; sha256: string }; content: DatabaseContent };
+        const manifest = newestManifest<{ dump: { bytes: number }; content: DatabaseContent }>("legacy");
         expect(manifest.content.tableDigest).toBe("hash_record_extended");
         // The manifest as it was before the function was recorded: md5 digests, no function named.
         const md5 = JSON.parse(source.sql("legacy", contentSql("md5"))) as DatabaseContent;
         expect(md5.tables[0].digest).not.toBe(manifest.content.tables[0].digest);
         const { tableDigest: _recorded, ...content } = { ...manifest.content, tables: md5.tables };
-        const dump = spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", "legacy"], {
-            env: { ...process.env, ...source.env },
-        }).stdout;
-        const forged = (tables: DatabaseContent["tables"]): string =>
-            JSON.stringify({
-                ...manifest,
-                dump: { ...manifest.dump, bytes: dump.length, sha256: createHash("sha256").update(dump).digest("hex") },
-                content: { ...content, tables },
-            });
+        const dump = pgDump("legacy");
+        // Manifests of that time also recorded the dump's SHA-256.
+        const forged = (tables: DatabaseContent["tables"]) => (dataSnapshot: string) => ({
+            ...manifest,
+            dataSnapshot,
+            dump: { ...manifest.dump, bytes: dump.length, sha256: createHash("sha256").update(dump).digest("hex") },
+            content: { ...content, tables },
+        });
         writeBackup("legacy", dump, forged(md5.tables));
         const restored = await runCli(
             ["restore", "--target", "legacy", "--into-database", "legacy_md5", "--create"],
