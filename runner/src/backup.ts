@@ -3,10 +3,11 @@
  *
  * Database: a REPEATABLE READ transaction exports its snapshot; pg_dump (custom format, uncompressed
  * so restic can deduplicate and compress) dumps exactly that snapshot into `restic backup --stdin`
- * while the same transaction counts the rows for the manifest. The runner sits between pg_dump and
- * restic and closes restic's stdin only after pg_dump exited 0 and the manifest is complete; on any
- * failure it kills restic first, so restic never sees the end of a partial dump and writes no
- * snapshot. Only then is the manifest snapshot, the commit record, written.
+ * while the same transaction counts the rows for the manifest. pg_dump writes into restic's stdin
+ * directly, through a pipe whose write end the runner holds (`heldStream`) and closes only after
+ * pg_dump exited 0 and the manifest is complete; on any failure it kills restic first, so restic
+ * never sees the end of a partial dump and writes no snapshot. Only then is the manifest snapshot,
+ * the commit record, written.
  */
 import type { ChildProcess } from "node:child_process";
 import { randomUUID } from "node:crypto";

@@ -50,7 +50,7 @@ export function requireProgram(name: string, install: string): string {
 /**
  * A program whose stdin (`i`) or stdout (`o`) gets a 1 MiB stdio buffer (coreutils `stdbuf`, where
  * installed): pg_dump writes and pg_restore reads their archive through stdio, 4–8 KiB at a time, so
- * every byte that passes a pipe costs many small system calls in them, the relay and restic.
+ * every byte that passes a pipe costs many small system calls in them, the runner and restic.
  */
 export function withStdioBuffer(stream: "i" | "o", program: string, args: readonly string[]): [string, string[]] {
     const stdbuf = findOnPath("stdbuf");

@@ -346,9 +346,9 @@ async function commitOrKill(
 
 /**
  * Feeds `restic dump` (already started) into pg_restore in one transaction. pg_restore gets the last
- * chunk and the end of its input only after restic exited 0 and every byte read matches the
- * manifest's size and SHA-256 (it needs an archive's last bytes before it can commit): a partial or
- * different dump can never commit. The cause of a failure is the program that failed first, not the
+ * chunk and the end of its input only after restic exited 0 and the bytes read match the manifest
+ * (`isManifestDump`; pg_restore needs an archive's last bytes before it can commit): a partial dump
+ * can never commit. The cause of a failure is the program that failed first, not the
  * one the runner killed.
  */
 async function streamIntoPgRestore(
@@ -460,7 +460,7 @@ export async function restoreDatabase(
             jobs: options.jobs ?? 1,
         });
         const jobs = options.jobs ?? 1;
-        // Both check the dump read back against the manifest's size and SHA-256 before anything is committed.
+        // Both check the dump read back against the manifest (isManifestDump) before anything is committed.
         const restoring =
             jobs > 1
                 ? restoreParallel(ctx, repo, opened, dump, { ...options, jobs })
