@@ -190,20 +190,26 @@ export async function heldStream(): Promise<HeldStream> {
     try {
         const made = await run(mkfifo, ["-m", "600", path], { env: process.env });
         if (made.code !== 0) throw new OperationError(`mkfifo ${path} failed: ${stderrTail(made.stderr)}`);
-        const both = openSync(path, constants.O_RDWR);
-        const ends = [openSync(path, constants.O_RDONLY), openSync(path, constants.O_WRONLY)];
-        const held = openSync(path, constants.O_WRONLY);
-        closeSync(both);
-        const open = new Set([...ends, held]);
+        const open = new Set<number>();
         const close = (fd: number): void => {
             if (open.delete(fd)) closeSync(fd);
         };
-        return {
-            readEnd: ends[0],
-            writeEnd: ends[1],
-            passed: close,
-            end: () => [...open].forEach(close),
+        const end = (): void => [...open].forEach(close);
+        const opened = (flags: number): number => {
+            const fd = openSync(path, flags);
+            open.add(fd);
+            return fd;
         };
+        try {
+            const both = opened(constants.O_RDWR);
+            const [readEnd, writeEnd] = [opened(constants.O_RDONLY), opened(constants.O_WRONLY)];
+            opened(constants.O_WRONLY); // the runner's
+            close(both);
+            return { readEnd, writeEnd, passed: close, end };
+        } catch (e) {
+            end();
+            throw e;
+        }
     } finally {
         await rm(folder, { recursive: true, force: true });
     }

@@ -121,10 +121,9 @@ async function readManifest(repo: ResticRepository, backup: Backup): Promise<Man
 
 /**
  * Finds the backup to restore and reads its manifest; for a database backup its dump is started and
- * waits for pg_restore. The latest backup is opened without a listing of
- * the snapshots. The repository is opened first: a missing one or a NAS that is down
- * is explained better than restic would, and every restic start tries the runner's quick key
- * (`ResticRepository.open`).
+ * waits for pg_restore. The latest backup is opened without a listing of the snapshots. The
+ * repository is opened first: a missing one or a NAS that is down is explained better than restic
+ * would, and every restic start tries the runner's quick key (`ResticRepository.open`).
  */
 export async function openBackup(repo: ResticRepository, selector: BackupSelector): Promise<OpenedBackup> {
     await repo.requireExisting();
