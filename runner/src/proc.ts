@@ -215,11 +215,30 @@ export async function heldStream(): Promise<HeldStream> {
     }
 }
 
-/** What passed through a held pipe: its size, and its SHA-256 if asked for. */
-export interface PipedStream {
+/** What a stream produced: its size, and its SHA-256 if asked for. */
+export interface CountedStream {
     bytes(): number;
     /** What passed, once the source has ended. */
     read(): { bytes: number; sha256?: string };
+}
+
+/** Counts what `from` produces, and hashes it with `sha256`: a listener beside whatever reads it. */
+export function countStream(from: Readable, options: { sha256: boolean }): CountedStream {
+    const hash = options.sha256 ? createHash("sha256") : undefined;
+    let bytes = 0;
+    let digest: string | undefined;
+    from.on("data", (chunk: Buffer) => {
+        hash?.update(chunk);
+        bytes += chunk.length;
+    });
+    return {
+        bytes: () => bytes,
+        read: () => ({ bytes, sha256: hash ? (digest ??= hash.digest("hex")) : undefined }),
+    };
+}
+
+/** What passed through a held pipe (countStream), and the held-back last chunk. */
+export interface PipedStream extends CountedStream {
     /** Resolves once the source ended and everything but its last chunk was handed to the consumer. */
     readonly drained: Promise<void>;
     /** Hands the held-back last chunk to the consumer (after `drained`). */
@@ -234,13 +253,7 @@ export interface PipedStream {
  * checked the whole stream. Counts what passes, and hashes it with `sha256`.
  */
 export function heldPipe(from: Readable, to: Writable, options: { sha256: boolean }): PipedStream {
-    const hash = options.sha256 ? createHash("sha256") : undefined;
-    let bytes = 0;
-    let digest: string | undefined;
-    from.on("data", (chunk: Buffer) => {
-        hash?.update(chunk);
-        bytes += chunk.length;
-    });
+    const counted = countStream(from, options);
     let last: Buffer | undefined;
     const source = from.pipe(
         new Transform({
@@ -265,8 +278,7 @@ export function heldPipe(from: Readable, to: Writable, options: { sha256: boolea
     to.once("error", keepReading);
     to.once("close", keepReading);
     return {
-        bytes: () => bytes,
-        read: () => ({ bytes, sha256: hash ? (digest ??= hash.digest("hex")) : undefined }),
+        ...counted,
         drained,
         release: () => {
             if (last) to.write(last);

@@ -3,12 +3,11 @@
  * database or a directory, proven complete against its manifest. Also the restore drill of `verify`.
  */
 import type { ChildProcess } from "node:child_process";
-import { createHash } from "node:crypto";
 import { createWriteStream } from "node:fs";
 import { lstat, mkdir, mkdtemp, readdir, rename, rm, statfs } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize } from "node:path";
-import { Transform, type Readable } from "node:stream";
+import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { compareContent, contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
@@ -17,6 +16,7 @@ import { parseManifest, type DatabaseManifest, type DirectoryManifest, type Mani
 import { openDatabase, pgEnv, pgProgram, PsqlSession } from "./postgres";
 import {
     collect,
+    countStream,
     describeExit,
     heldPipe,
     keepOutput,
@@ -244,17 +244,9 @@ async function landDump(
     folder: string,
 ): Promise<DumpRead & { file: string }> {
     const file = join(folder, dumpFileName(repo.target));
-    const hash = manifest.dump.sha256 ? createHash("sha256") : undefined;
-    let bytes = 0;
-    const counter = new Transform({
-        transform(chunk: Buffer, _encoding, done) {
-            hash?.update(chunk);
-            bytes += chunk.length;
-            done(null, chunk);
-        },
-    });
+    const counted = countStream(dump.output, { sha256: manifest.dump.sha256 !== undefined });
     await Promise.all([
-        pipeline(dump.output, counter, createWriteStream(file, { mode: 0o600 })),
+        pipeline(dump.output, createWriteStream(file, { mode: 0o600 })),
         dump.exit.then((e) => {
             if (e.code !== 0 || e.signal)
                 throw new OperationError(
@@ -262,7 +254,7 @@ async function landDump(
                 );
         }),
     ]);
-    const read = { bytes, sha256: hash?.digest("hex") };
+    const read = counted.read();
     checkDumpRead(read, manifest, "nothing was restored");
     return { file, ...read };
 }
