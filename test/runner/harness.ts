@@ -542,6 +542,14 @@ export function snapshotsOf(nas: Nas, target: string): RawSnapshot[] {
     return JSON.parse(r.stdout) as RawSnapshot[];
 }
 
+/** The target's newest manifest, as the runner wrote it. */
+export function newestManifest<T>(nas: Nas, target: string): T {
+    const snapshot = snapshotsOf(nas, target)
+        .filter((s) => s.tags?.includes("manifest"))
+        .at(-1)!;
+    return JSON.parse(restic(["dump", snapshot.id, "/manifest.json"], nas.resticEnv(target, "backup")).stdout) as T;
+}
+
 /** The cause the CLI logged with its (first) error event. */
 export function failureCause(r: CliResult): string {
     const cause = r.events.find((e) => e.level === "error")?.cause;

@@ -14,10 +14,9 @@ import { checkRoom } from "../../runner/src/restore";
 import {
     failureCause,
     freePort,
+    newestManifest,
     processesMatching,
     requireTools,
-    restic,
-    snapshotsOf,
     runCli,
     startNas,
     startPostgres,
@@ -203,14 +202,6 @@ function writeBackup(target: string, dump: Buffer, manifest: (dataSnapshot: stri
     return dataSnapshot;
 }
 
-/** The target's newest manifest, as the runner wrote it. */
-function newestManifest<T>(target: string): T {
-    const snapshot = snapshotsOf(nas, target)
-        .filter((s) => s.tags?.includes("manifest"))
-        .at(-1)!;
-    return JSON.parse(restic(["dump", snapshot.id, "/manifest.json"], nas.resticEnv(target, "backup")).stdout) as T;
-}
-
 /** A pg_dump of `database` on the source server, as the runner makes it. */
 function pgDump(database: string): Buffer {
     return spawnSync(join(source.binDir, "pg_dump"), ["--format=custom", "--compress=0", "-d", database], {
@@ -220,7 +211,7 @@ function pgDump(database: string): Buffer {
 
 describe.concurrent("the restore proves content, not only counts", () => {
     it("reports the first table whose values differ from what the backup recorded, though the row counts match", async () => {
-        const manifest = newestManifest<{ dump: { bytes: number } }>("tamper");
+        const manifest = newestManifest<{ dump: { bytes: number } }>(nas, "tamper");
         // A dump with one value changed, and a manifest that names it and agrees with it on size.
         source.sql("tamper", "UPDATE t SET v = 'changed' WHERE id = 42");
         const dump = pgDump("tamper");
@@ -256,7 +247,7 @@ describe.concurrent("only the dump the manifest commits is restored", () => {
     }
 
     it("a dump of another size than the manifest says is not restored", async () => {
-        const manifest = newestManifest<{ dump: { bytes: number } }>("resized");
+        const manifest = newestManifest<{ dump: { bytes: number } }>(nas, "resized");
         const dump = pgDump("plain");
         writeBackup("resized", dump, (dataSnapshot) => ({
             ...manifest,
@@ -270,7 +261,7 @@ describe.concurrent("only the dump the manifest commits is restored", () => {
     });
 
     it("a backup whose manifest records the dump's SHA-256 (made before 2026-11-28) is restored only if it matches", async () => {
-        const manifest = newestManifest<{ dump: { bytes: number } }>("rehashed");
+        const manifest = newestManifest<{ dump: { bytes: number } }>(nas, "rehashed");
         const dump = pgDump("plain");
         const otherHash = createHash("sha256").update("another dump").digest("hex");
         writeBackup("rehashed", dump, (dataSnapshot) => ({
@@ -288,7 +279,7 @@ describe.concurrent("only the dump the manifest commits is restored", () => {
     });
 
     it("a manifest names the data snapshot restored: the one of its run, or the restore is refused", async () => {
-        const manifest = newestManifest<{ dataSnapshot: string }>("repaired");
+        const manifest = newestManifest<{ dataSnapshot: string }>(nas, "repaired");
         // A run whose dump holds another database, and whose manifest names the earlier backup's data snapshot.
         const intruder = writeBackup("repaired", pgDump("tamper"), () => manifest);
         const latest = await runCli(
@@ -311,7 +302,7 @@ describe.concurrent("only the dump the manifest commits is restored", () => {
 
 describe("manifests written before the digest function was recorded", () => {
     it("restores a backup whose manifest hashed the rows with md5, and compares those digests", async () => {
-        const manifest = newestManifest<{ dump: { bytes: number }; content: DatabaseContent }>("legacy");
+        const manifest = newestManifest<{ dump: { bytes: number }; content: DatabaseContent }>(nas, "legacy");
         expect(manifest.content.tableDigest).toBe("hash_record_extended");
         // The manifest as it was before the function was recorded: md5 digests, no function named.
         const md5 = JSON.parse(source.sql("legacy", contentSql("md5"))) as DatabaseContent;

@@ -10,7 +10,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { parseSize, SCRATCH_RESERVE_BYTES, SCRATCH_SERVER_WAL_BYTES } from "../../runner/src/scratch";
-import { failureCause, restic, runCli, snapshotsOf } from "./harness";
+import { failureCause, newestManifest, runCli } from "./harness";
 import { useRunnerTestbed } from "./testbed";
 
 const work = mkdtempSync(join(tmpdir(), "nas-backup-room-"));
@@ -73,10 +73,7 @@ describe("verify: room on the scratch space before the drill restores", () => {
     it("sizes a database drill from the database's size recorded with the backup plus the scratch server's WAL", async () => {
         const backup = await runCli(["backup", "--target", "crm", "--database", "crm"], testbed.env);
         expect(backup.code, backup.stderr).toBe(0);
-        const record = snapshotsOf(testbed.nas, "crm").find((s) => s.tags?.includes("manifest"))!;
-        const manifest = JSON.parse(
-            restic(["dump", record.id, "/manifest.json"], testbed.nas.resticEnv("crm", "backup")).stdout,
-        ) as { content: { bytes: number } };
+        const manifest = newestManifest<{ content: { bytes: number } }>(testbed.nas, "crm");
         const databaseBytes = Number(testbed.pg.sql("postgres", "SELECT pg_database_size('crm')"));
         expect(manifest.content.bytes).toBe(databaseBytes);
 
