@@ -14,6 +14,8 @@
  *  4. the fixed cost per run (empty database, runner minus bare tool; target ≤ 1 s);
  *  5. the restore drill's extra cost: the content proof and verify's whole drill, each as a ratio to
  *     that bare `pg_restore`, and the drill's share of the RTO.
+ * Timings 2–5 run after the simulated days with autovacuum off and a checkpoint before each run
+ * (`quietServer`, `settle`): the server's background work falls into no one's time.
  * Prints a table and writes bench-results/runner-bench.json.
  *
  * Options (`--help`): --days N (200) --size-mb N (100) --repeat N (3) --out PATH --workload churn|hot
@@ -33,7 +35,7 @@ import { zonedInstant, civilDate, fromDayNumber, dayNumber } from "../src/calend
 import { contentSql, SEQUENCES_SQL } from "../src/content";
 import { nasRetention, plan } from "../src/retention";
 import { repositoryKeys, startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
-import { compileRunner, median, repoRoot } from "./shared";
+import { compileRunner, median, quietServer, repoRoot, settle } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const usage =
@@ -342,9 +344,13 @@ function runnerRestore(b: Bench, target: string, into: string, extraArgs: string
 function timeBackups(b: Bench): { bareDump: number[]; plainDump: number[]; runnerBackup: number[] } {
     console.log(`timing backup against bare pg_dump -Fc -Z0 > /dev/null and pg_dump -Fc > file (${REPEAT}×) …`);
     const times = { bareDump: [] as number[], plainDump: [] as number[], runnerBackup: [] as number[] };
+    quietServer(b.pg, [TARGET]);
     for (let r = 0; r < REPEAT; r++) {
+        settle(b.pg);
         times.bareDump.push(bareDump(b, TARGET));
+        settle(b.pg);
         times.plainDump.push(plainDumpToFile(b, TARGET));
+        settle(b.pg);
         times.runnerBackup.push(b.runner(["backup", "--target", TARGET, "--database", TARGET]).ms);
     }
     return times;
@@ -356,8 +362,11 @@ function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[
     sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", `--dbname=${TARGET}`, "-f", localDump], b.pgEnv);
     const times = { bareRestore: [] as number[], runnerRestore: [] as number[], runnerRestoreJobs: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
+        settle(b.pg);
         times.bareRestore.push(bareRestore(b, localDump, "bare_restore", ["--no-owner", "--no-acl"]));
+        settle(b.pg);
         times.runnerRestore.push(runnerRestore(b, TARGET, "runner_restore", ["--no-owner"]));
+        settle(b.pg);
         // The dump landed on local scratch space, then pg_restore --jobs 2 (one job per core here).
         times.runnerRestoreJobs.push(runnerRestore(b, TARGET, "runner_restore_jobs", ["--no-owner", "--jobs", "2"]));
     }

@@ -15,7 +15,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repositoryKeys, startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
-import { compileRunner, loadText, median, repoRoot, timedProcess } from "./shared";
+import { compileRunner, loadText, median, quietServer, repoRoot, settle, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
@@ -40,10 +40,12 @@ interface Baseline {
 /** One round of the baselines: bare pg_dump, bare CREATE DATABASE + pg_restore, one restic start. */
 function baselineRound(pg: Postgres, nas: Nas, localDump: string, calibratedKey: string, base: Baseline): void {
     const penv = { ...process.env, ...pg.env };
+    settle(pg);
     let t = performance.now();
     spawnSync("sh", ["-c", `"${join(pg.binDir, "pg_dump")}" -Fc -Z0 -d ${DB} > /dev/null`], { env: penv });
     base.dump.push((performance.now() - t) / 1000);
     pg.sql("postgres", "DROP DATABASE IF EXISTS bare");
+    settle(pg);
     t = performance.now();
     pg.sql("postgres", "CREATE DATABASE bare");
     const owners = sizeMb === undefined ? [] : ["--no-owner", "--no-acl"];
@@ -91,6 +93,7 @@ async function main(): Promise<void> {
     try {
         pg.sql("postgres", `CREATE DATABASE ${DB}`);
         if (sizeMb !== undefined) pg.sql(DB, ordersSql(ordersRows(sizeMb)));
+        quietServer(pg, [DB]);
         const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
         const res: Runs = { before: { backup: [], restore: [] }, after: { backup: [], restore: [] } };
         const base: Baseline = { dump: [], restore: [], restic: [] };
@@ -103,6 +106,7 @@ async function main(): Promise<void> {
         console.log(`load before: ${loadText()}`);
         for (let i = 0; i < rounds; i++) {
             for (const [k, cli] of Object.entries(clis)) {
+                settle(pg);
                 res[k].backup.push(cpuRun(cli, ["backup", "--target", `e-${k}`, "--database", DB], env));
                 pg.sql("postgres", `DROP DATABASE IF EXISTS r_${k}`);
                 const restore = [
@@ -114,6 +118,7 @@ async function main(): Promise<void> {
                     "--create",
                     ...restoreOptions,
                 ];
+                settle(pg);
                 res[k].restore.push(cpuRun(cli, restore, env));
             }
             baselineRound(pg, nas, localDump, repositoryKeys(nas, "e-after").calibrated!, base);

@@ -3,6 +3,7 @@ import { spawnSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join, resolve } from "node:path";
+import type { Postgres } from "../../test/runner/harness";
 
 export const repoRoot = resolve(__dirname, "../..");
 
@@ -47,3 +48,19 @@ export const loadText = (): string =>
     loadavg()
         .map((l) => l.toFixed(1))
         .join(" ");
+
+/**
+ * Takes the server's background work out of the timings: autovacuum off (a freshly restored 1 GB table
+ * is vacuumed by one or two workers for about a minute, starting up to a minute after the restore:
+ * that fell into whichever timed run came next), running workers waited for, and `databases`
+ * vacuumed and analysed once. Call `settle` before each timed run.
+ */
+export function quietServer(pg: Pick<Postgres, "sql">, databases: readonly string[]): void {
+    pg.sql("postgres", "ALTER SYSTEM SET autovacuum = off; SELECT pg_reload_conf()");
+    const busy = "SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'autovacuum worker'";
+    while (Number(pg.sql("postgres", busy)) > 0) spawnSync("sleep", ["0.5"]);
+    for (const db of databases) pg.sql(db, "VACUUM (ANALYZE)");
+}
+
+/** Before each timed run: the dirty pages of the previous run written out (a checkpoint), not during this one. */
+export const settle = (pg: Pick<Postgres, "sql">): void => void pg.sql("postgres", "CHECKPOINT");

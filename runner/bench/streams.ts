@@ -13,8 +13,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { repositoryKeys, startNas, startPostgres } from "../../test/runner/harness";
-import { compileRunner, loadText, median, timedProcess } from "./shared";
+import { repositoryKeys, startNas, startPostgres, type Postgres } from "../../test/runner/harness";
+import { compileRunner, loadText, median, quietServer, settle, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
@@ -27,12 +27,13 @@ const timed = (cmd: string, env: NodeJS.ProcessEnv): { wall: number; cpu: number
 type Runs = Record<string, { wall: number; cpu: number }[]>;
 
 /** Each case once per round, in turn, on a new empty database `r`. */
-function measure(cases: Record<string, string>, fresh: () => void, env: NodeJS.ProcessEnv): Runs {
+function measure(cases: Record<string, string>, fresh: () => void, env: NodeJS.ProcessEnv, pg: Postgres): Runs {
     const res: Runs = {};
     console.log(`load before: ${loadText()}`);
     for (let i = 0; i < rounds; i++) {
         for (const [name, cmd] of Object.entries(cases)) {
             fresh();
+            settle(pg);
             (res[name] ??= []).push(timed(cmd, env));
         }
     }
@@ -62,6 +63,7 @@ async function main(): Promise<void> {
     try {
         pg.sql("postgres", "CREATE DATABASE sized");
         pg.sql("sized", ordersSql(ordersRows(sizeMb)));
+        quietServer(pg, ["sized"]);
         const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
         timed(`node ${cli} backup --target t --database sized`, env);
         const local = join(work, "local.dump");
@@ -84,7 +86,7 @@ async function main(): Promise<void> {
             "runner restore": `node ${cli} restore --target t --into-database r --no-owner`,
         };
         const fresh = (): void => void pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r");
-        report(measure({ ...backups, ...restores }, fresh, renv), [Object.keys(backups), Object.keys(restores)]);
+        report(measure({ ...backups, ...restores }, fresh, renv, pg), [Object.keys(backups), Object.keys(restores)]);
     } finally {
         pg.cleanup();
         await nas.cleanup();
