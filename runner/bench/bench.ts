@@ -14,8 +14,8 @@
  *  4. the fixed cost per run (empty database, runner minus bare tool; target ≤ 1 s);
  *  5. the restore drill's extra cost: the content proof and verify's whole drill, each as a ratio to
  *     that bare `pg_restore`, and the drill's share of the RTO.
- * Timings 2–5 run after the simulated days with autovacuum off and a checkpoint before each run
- * (`quietServer`, `settle`): the server's background work falls into no one's time.
+ * Timings 2–5 run after the simulated days with autovacuum off, and a checkpoint and `sync` before
+ * each run (`quietServer`, `settle`): the server's background work falls into no one's time.
  * Prints a table and writes bench-results/runner-bench.json.
  *
  * Options (`--help`): --days N (200) --size-mb N (100) --repeat N (3) --out PATH --workload churn|hot
@@ -344,7 +344,6 @@ function runnerRestore(b: Bench, target: string, into: string, extraArgs: string
 function timeBackups(b: Bench): { bareDump: number[]; plainDump: number[]; runnerBackup: number[] } {
     console.log(`timing backup against bare pg_dump -Fc -Z0 > /dev/null and pg_dump -Fc > file (${REPEAT}×) …`);
     const times = { bareDump: [] as number[], plainDump: [] as number[], runnerBackup: [] as number[] };
-    quietServer(b.pg, [TARGET]);
     for (let r = 0; r < REPEAT; r++) {
         settle(b.pg);
         times.bareDump.push(bareDump(b, TARGET));
@@ -380,6 +379,7 @@ function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[
 function timeContentProof(b: Bench): { content: number[]; contentRowText: number[]; counts: number[] } {
     const proof = { content: [] as number[], contentRowText: [] as number[], counts: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
+        settle(b.pg);
         proof.content.push(timed(() => b.pg.sql("runner_restore", `${contentSql()};\n${SEQUENCES_SQL}`)));
         // Each row hashed by its text, as backups recorded it before hash_record_extended.
         proof.contentRowText.push(
@@ -401,12 +401,16 @@ function measureFixedCost(b: Bench): FixedCost {
     const emptyDump = join(b.work, "empty.dump");
     b.runner(["backup", "--target", "empty", "--database", "empty"]); // creates the repository: not timed
     for (let r = 0; r < REPEAT; r++) {
+        settle(b.pg);
         fixed.bareDump.push(bareDump(b, "empty"));
+        settle(b.pg);
         fixed.runnerBackup.push(b.runner(["backup", "--target", "empty", "--database", "empty"]).ms);
     }
     sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", "--dbname=empty", "-f", emptyDump], b.pgEnv);
     for (let r = 0; r < REPEAT; r++) {
+        settle(b.pg);
         restores.bareRestore.push(bareRestore(b, emptyDump, "bare_empty", []));
+        settle(b.pg);
         restores.runnerRestore.push(runnerRestore(b, "empty", "runner_empty", []));
     }
     return {
@@ -429,6 +433,7 @@ function measureVerify(b: Bench): {
     drill: { durationSeconds: number; rtoSeconds: number };
     resticStartMs: ResticStartMs;
 } {
+    settle(b.pg);
     const verify = JSON.parse(
         b.runner(["verify", "--target", TARGET, "--read-data-subset", "10%", "--json"]).stdout,
     ) as { drill: { durationSeconds: number; rtoSeconds: number } };
@@ -726,6 +731,7 @@ function measure(b: Bench, t0: number): Measurements {
     const daily = simulateDays(b, times, keptDays, perDay, t0);
     const storage = measureStorage(b);
     const byRole = storageByRole(b);
+    quietServer(b.pg, [TARGET]); // the simulated days needed autovacuum (churn), the timings do not
     const backups = timeBackups(b);
     const restores = timeRestores(b);
     const proof = timeContentProof(b);
