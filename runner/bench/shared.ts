@@ -64,7 +64,7 @@ export function quietServer(pg: Pick<Postgres, "sql">, databases: readonly strin
 
 /**
  * Before each timed run: what the previous runs wrote is on disk (a checkpoint, then `sync`), not
- * written back during this one (a 1 GB restore leaves ~2.5 GB of dirty pages: table, WAL, index).
+ * written back during this one (a 1 GB restore writes ~2.5 GB: table, index, WAL).
  */
 export function settle(pg: Pick<Postgres, "sql">): void {
     pg.sql("postgres", "CHECKPOINT");
