@@ -311,12 +311,14 @@ function measureStorage(b: Bench): { nasBytes: number; keptAfterPrune: number; d
 
 /** A bare `pg_dump -Fc -Z0 > /dev/null` of a database (the backup's baseline). */
 function bareDump(b: Bench, database: string): number {
+    settle(b.pg);
     return sh("sh", ["-c", `"${b.pgBin("pg_dump")}" -Fc -Z0 --dbname=${database} > /dev/null`], b.pgEnv).ms;
 }
 
 /** What a user would otherwise run: a plain, compressed `pg_dump -Fc > file` onto the NAS's disk. */
 function plainDumpToFile(b: Bench, database: string): number {
     const file = join(b.nas.dir, "plain.dump");
+    settle(b.pg);
     const ms = sh("sh", ["-c", `"${b.pgBin("pg_dump")}" -Fc --dbname=${database} > "${file}"`], b.pgEnv).ms;
     rmSync(file, { force: true });
     return ms;
@@ -325,6 +327,7 @@ function plainDumpToFile(b: Bench, database: string): number {
 /** A bare `pg_restore` of a local file into a new database (the restore's baseline), CREATE DATABASE included. */
 function bareRestore(b: Bench, file: string, into: string, extraArgs: string[]): number {
     b.pg.sql("postgres", `DROP DATABASE IF EXISTS ${into}`);
+    settle(b.pg);
     const start = performance.now();
     b.pg.sql("postgres", `CREATE DATABASE ${into}`);
     sh(
@@ -338,19 +341,23 @@ function bareRestore(b: Bench, file: string, into: string, extraArgs: string[]):
 /** The runner's restore of a target into a new database. */
 function runnerRestore(b: Bench, target: string, into: string, extraArgs: string[]): number {
     b.pg.sql("postgres", `DROP DATABASE IF EXISTS ${into}`);
+    settle(b.pg);
     return b.runner(["restore", "--target", target, "--into-database", into, "--create", ...extraArgs]).ms;
+}
+
+/** The runner's backup of a target's database (named as the target). */
+function runnerBackup(b: Bench, target: string): number {
+    settle(b.pg);
+    return b.runner(["backup", "--target", target, "--database", target]).ms;
 }
 
 function timeBackups(b: Bench): { bareDump: number[]; plainDump: number[]; runnerBackup: number[] } {
     console.log(`timing backup against bare pg_dump -Fc -Z0 > /dev/null and pg_dump -Fc > file (${REPEAT}×) …`);
     const times = { bareDump: [] as number[], plainDump: [] as number[], runnerBackup: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
-        settle(b.pg);
         times.bareDump.push(bareDump(b, TARGET));
-        settle(b.pg);
         times.plainDump.push(plainDumpToFile(b, TARGET));
-        settle(b.pg);
-        times.runnerBackup.push(b.runner(["backup", "--target", TARGET, "--database", TARGET]).ms);
+        times.runnerBackup.push(runnerBackup(b, TARGET));
     }
     return times;
 }
@@ -361,11 +368,8 @@ function timeRestores(b: Bench): { bareRestore: number[]; runnerRestore: number[
     sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", `--dbname=${TARGET}`, "-f", localDump], b.pgEnv);
     const times = { bareRestore: [] as number[], runnerRestore: [] as number[], runnerRestoreJobs: [] as number[] };
     for (let r = 0; r < REPEAT; r++) {
-        settle(b.pg);
         times.bareRestore.push(bareRestore(b, localDump, "bare_restore", ["--no-owner", "--no-acl"]));
-        settle(b.pg);
         times.runnerRestore.push(runnerRestore(b, TARGET, "runner_restore", ["--no-owner"]));
-        settle(b.pg);
         // The dump landed on local scratch space, then pg_restore --jobs 2 (one job per core here).
         times.runnerRestoreJobs.push(runnerRestore(b, TARGET, "runner_restore_jobs", ["--no-owner", "--jobs", "2"]));
     }
@@ -401,16 +405,12 @@ function measureFixedCost(b: Bench): FixedCost {
     const emptyDump = join(b.work, "empty.dump");
     b.runner(["backup", "--target", "empty", "--database", "empty"]); // creates the repository: not timed
     for (let r = 0; r < REPEAT; r++) {
-        settle(b.pg);
         fixed.bareDump.push(bareDump(b, "empty"));
-        settle(b.pg);
-        fixed.runnerBackup.push(b.runner(["backup", "--target", "empty", "--database", "empty"]).ms);
+        fixed.runnerBackup.push(runnerBackup(b, "empty"));
     }
     sh(b.pgBin("pg_dump"), ["-Fc", "-Z0", "--dbname=empty", "-f", emptyDump], b.pgEnv);
     for (let r = 0; r < REPEAT; r++) {
-        settle(b.pg);
         restores.bareRestore.push(bareRestore(b, emptyDump, "bare_empty", []));
-        settle(b.pg);
         restores.runnerRestore.push(runnerRestore(b, "empty", "runner_empty", []));
     }
     return {
