@@ -24,21 +24,25 @@ export interface TableContent {
 
 /**
  * How a row is hashed for its table's digest (the manifest names it; the restore hashes with the same):
- * - `hash_record_extended` (new backups on PostgreSQL 14+): each column by its type's own 64-bit hash
- *   function where equal values always render the same text (integers, bool, bytea, text and varchar
- *   under a deterministic built-in collation, date/time/timestamp(tz), uuid, oid, name), every other
- *   column by its text under collation "C" (numeric keeps its scale, floats their sign, jsonb its
- *   numbers, enums their labels, a caseless collation its case); the column hashes combined in column
- *   order (test/runner/content.test.ts). Half the cost of rendering the whole row (runner/README.md).
- *   Hash partitioning relies on these functions (and on the combination): stable across versions.
+ * - `column_hashes` (new backups on PostgreSQL 14+): each column hashed on its own, seeded by the
+ *   column's name, and the column hashes combined by XOR. A column is hashed by its type's own 64-bit
+ *   hash function where equal values always render the same text (integers, oid, name, text and varchar
+ *   as bytes, date, time, timestamp(tz), uuid, bool, bytea; numeric by its value and its scale), every
+ *   other column by its text under collation "C" (floats keep their sign, jsonb its numbers, enums their
+ *   labels, a caseless collation its case). Summed over the rows this detects a column's values swapped
+ *   between two rows, which `hash_record_extended` misses about two times in three (it combines the
+ *   column hashes linearly: the sum of rows stays the same up to overflow); and it costs a quarter less
+ *   (test/runner/content.test.ts, runner/README.md). Hash partitioning relies on these functions:
+ *   stable across versions.
+ * - `hash_record_extended` (backups until the above): the column hashes combined in column order;
  * - `hashtextextended`: the 64-bit hash of the row's text (new backups on PostgreSQL 11–13);
  * - `md5`: manifests written before the function was recorded (the first 60 bits of the md5 of the row's text).
  */
-const TABLE_DIGESTS = ["md5", "hashtextextended", "hash_record_extended"] as const;
+const TABLE_DIGESTS = ["md5", "hashtextextended", "hash_record_extended", "column_hashes"] as const;
 export type TableDigest = (typeof TABLE_DIGESTS)[number];
 
 /** The function a new backup records, as SQL: the cheapest the server offers. */
-const newestDigest = `(CASE WHEN current_setting('server_version_num')::int >= 140000 THEN 'hash_record_extended' ELSE 'hashtextextended' END)`;
+const newestDigest = `(CASE WHEN current_setting('server_version_num')::int >= 140000 THEN 'column_hashes' ELSE 'hashtextextended' END)`;
 
 /** Columns hashed by their type's hash function, the others by their text (see TableDigest). */
 const HASHED_TYPES = "bool,bytea,name,int2,int4,int8,oid,text,varchar,date,time,timestamp,timestamptz,uuid";
@@ -48,11 +52,40 @@ const rowColumns = (table: string): string => `(SELECT string_agg(format(CASE
       THEN 't.%I' ELSE 't.%I::text COLLATE "C"' END, a.attname), ', ' ORDER BY a.attnum)
     FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped)`;
 
+/**
+ * `column_hashes`: one hash per column (%1$s the column, %2$s its seed), the type's own function called
+ * directly where SQL can (timestamptz through timestamp: the same instant in UTC, see FIXED_SETTINGS),
+ * through a one-column row where it cannot (bool, bytea, date), numeric with its scale (seed %3$s).
+ */
+const COLUMN_HASH = `CASE a.atttypid
+        WHEN 'int2'::regtype THEN 'hashint2extended(t.%1$I, %2$s)'
+        WHEN 'int4'::regtype THEN 'hashint4extended(t.%1$I, %2$s)'
+        WHEN 'int8'::regtype THEN 'hashint8extended(t.%1$I, %2$s)'
+        WHEN 'oid'::regtype THEN 'hashoidextended(t.%1$I, %2$s)'
+        WHEN 'name'::regtype THEN 'hashnameextended(t.%1$I, %2$s)'
+        WHEN 'text'::regtype THEN 'hashtextextended(t.%1$I COLLATE "C", %2$s)'
+        WHEN 'varchar'::regtype THEN 'hashtextextended(t.%1$I::text COLLATE "C", %2$s)'
+        WHEN 'time'::regtype THEN 'time_hash_extended(t.%1$I, %2$s)'
+        WHEN 'timestamp'::regtype THEN 'timestamp_hash_extended(t.%1$I, %2$s)'
+        WHEN 'timestamptz'::regtype THEN 'timestamp_hash_extended(t.%1$I::timestamp, %2$s)'
+        WHEN 'uuid'::regtype THEN 'uuid_hash_extended(t.%1$I, %2$s)'
+        WHEN 'numeric'::regtype THEN 'hash_numeric_extended(t.%1$I, %2$s) # coalesce(hashint4extended(scale(t.%1$I), %3$s), 0)'
+        WHEN 'bool'::regtype THEN 'hash_record_extended(ROW(t.%1$I), %2$s)'
+        WHEN 'bytea'::regtype THEN 'hash_record_extended(ROW(t.%1$I), %2$s)'
+        WHEN 'date'::regtype THEN 'hash_record_extended(ROW(t.%1$I), %2$s)'
+        ELSE 'hashtextextended(t.%1$I::text COLLATE "C", %2$s)' END`;
+
+/** `column_hashes` of the row `t` of table `table` (an oid): the XOR of its columns' hashes, a NULL's being 0. */
+const columnHashes = (table: string): string => `(SELECT coalesce(string_agg(format('coalesce(%s, 0)',
+      format(${COLUMN_HASH}, a.attname, hashtextextended(a.attname, 0), hashtextextended(a.attname, 1))), ' # '), '0')
+    FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped)`;
+
 /** The SQL text of the row hash of table `table` (an oid) for the digest named by `digest` (SQL). */
 const rowHash = (digest: string, table: string): string => `CASE ${digest}
       WHEN 'md5' THEN '(''x'' || substr(md5(t::text), 1, 15))::bit(60)::bigint'
       WHEN 'hashtextextended' THEN 'hashtextextended(t::text, 0)'
-      ELSE format('hash_record_extended(ROW(%s), 0)', ${rowColumns(table)}) END`;
+      WHEN 'hash_record_extended' THEN format('hash_record_extended(ROW(%s), 0)', ${rowColumns(table)})
+      ELSE ${columnHashes(table)} END`;
 
 export interface SequenceContent {
     readonly schema: string;

@@ -138,7 +138,7 @@ describe.concurrent("database backup and restore", () => {
                 { schema: "sales", table: "customer", rows: 500, digest: expect.stringMatching(/^-?\d+$/) },
             ]),
         );
-        expect(m.content.tableDigest).toBe("hash_record_extended");
+        expect(m.content.tableDigest).toBe("column_hashes");
         expect(m.content.largeObjects).toBe(5);
         expect(m.dump.bytes).toBe(result.bytes);
         // pg_dump wrote into restic directly: the size is the file restic stored, and no SHA-256 is recorded.

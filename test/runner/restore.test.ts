@@ -303,7 +303,7 @@ describe.concurrent("only the dump the manifest commits is restored", () => {
 describe("manifests written before the digest function was recorded", () => {
     it("restores a backup whose manifest hashed the rows with md5, and compares those digests", async () => {
         const manifest = newestManifest<{ dump: { bytes: number }; content: DatabaseContent }>(nas, "legacy");
-        expect(manifest.content.tableDigest).toBe("hash_record_extended");
+        expect(manifest.content.tableDigest).toBe("column_hashes");
         // The manifest as it was before the function was recorded: md5 digests, no function named.
         const md5 = JSON.parse(source.sql("legacy", contentSql("md5"))) as DatabaseContent;
         expect(md5.tables[0].digest).not.toBe(manifest.content.tables[0].digest);
