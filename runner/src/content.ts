@@ -31,8 +31,8 @@ export interface TableContent {
  *   other column by its text under collation "C" (floats keep their sign, jsonb its numbers, enums their
  *   labels, a caseless collation its case). Summed over the rows this detects a column's values swapped
  *   between two rows, which `hash_record_extended` misses about two times in three (it combines the
- *   column hashes linearly: the sum of rows stays the same up to overflow); and it costs a quarter less
- *   (test/runner/content.test.ts, runner/README.md). Hash partitioning relies on these functions:
+ *   column hashes linearly: the sum of rows stays the same up to overflow); and it costs about a fifth
+ *   less CPU (test/runner/content.test.ts, runner/README.md). Hash partitioning relies on these functions:
  *   stable across versions.
  * - `hash_record_extended` (backups until the above): the column hashes combined in column order;
  * - `hashtextextended`: the 64-bit hash of the row's text (new backups on PostgreSQL 11–13);
@@ -53,7 +53,7 @@ const rowColumns = (table: string): string => `(SELECT string_agg(format(CASE
     FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped)`;
 
 /**
- * `column_hashes`: one hash per column (%1$s the column, %2$s its seed), the type's own function called
+ * `column_hashes`: one hash per column (%1$I the column, %2$s its seed), the type's own function called
  * directly where SQL can (timestamptz through timestamp: the same instant in UTC, see FIXED_SETTINGS),
  * through a one-column row where it cannot (bool, bytea, date), numeric with its scale (seed %3$s).
  */
