@@ -44,18 +44,23 @@ export type TableDigest = (typeof TABLE_DIGESTS)[number];
 /** The function a new backup records, as SQL: the cheapest the server offers. */
 const newestDigest = `(CASE WHEN current_setting('server_version_num')::int >= 140000 THEN 'column_hashes' ELSE 'hashtextextended' END)`;
 
+/** The live columns `a` of table `table` (an oid), as a FROM clause: what both row hashes read. */
+const columnsOf = (table: string): string =>
+    `FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped`;
+
 /** Columns hashed by their type's hash function, the others by their text (see TableDigest). */
 const HASHED_TYPES = "bool,bytea,name,int2,int4,int8,oid,text,varchar,date,time,timestamp,timestamptz,uuid";
 const rowColumns = (table: string): string => `(SELECT string_agg(format(CASE
       WHEN a.atttypid = ANY('{${HASHED_TYPES}}'::regtype[]) AND (a.attcollation = 0 OR a.attcollation IN
         (SELECT oid FROM pg_collation WHERE collnamespace = 'pg_catalog'::regnamespace AND collname IN ('default', 'C', 'POSIX')))
       THEN 't.%I' ELSE 't.%I::text COLLATE "C"' END, a.attname), ', ' ORDER BY a.attnum)
-    FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped)`;
+    ${columnsOf(table)})`;
 
 /**
  * `column_hashes`: one hash per column (%1$I the column, %2$s its seed), the type's own function called
  * directly where SQL can (timestamptz through timestamp: the same instant in UTC, see FIXED_SETTINGS),
- * through a one-column row where it cannot (bool, bytea, date), numeric with its scale (seed %3$s).
+ * through a one-column row where it cannot (bool, bytea, date), numeric with its scale (seed %3$s);
+ * every other column (text and varchar among them) by its text under collation "C", as bytes.
  */
 const COLUMN_HASH = `CASE a.atttypid
         WHEN 'int2'::regtype THEN 'hashint2extended(t.%1$I, %2$s)'
@@ -63,8 +68,6 @@ const COLUMN_HASH = `CASE a.atttypid
         WHEN 'int8'::regtype THEN 'hashint8extended(t.%1$I, %2$s)'
         WHEN 'oid'::regtype THEN 'hashoidextended(t.%1$I, %2$s)'
         WHEN 'name'::regtype THEN 'hashnameextended(t.%1$I, %2$s)'
-        WHEN 'text'::regtype THEN 'hashtextextended(t.%1$I COLLATE "C", %2$s)'
-        WHEN 'varchar'::regtype THEN 'hashtextextended(t.%1$I::text COLLATE "C", %2$s)'
         WHEN 'time'::regtype THEN 'time_hash_extended(t.%1$I, %2$s)'
         WHEN 'timestamp'::regtype THEN 'timestamp_hash_extended(t.%1$I, %2$s)'
         WHEN 'timestamptz'::regtype THEN 'timestamp_hash_extended(t.%1$I::timestamp, %2$s)'
@@ -78,7 +81,7 @@ const COLUMN_HASH = `CASE a.atttypid
 /** `column_hashes` of the row `t` of table `table` (an oid): the XOR of its columns' hashes, a NULL's being 0. */
 const columnHashes = (table: string): string => `(SELECT coalesce(string_agg(format('coalesce(%s, 0)',
       format(${COLUMN_HASH}, a.attname, hashtextextended(a.attname, 0), hashtextextended(a.attname, 1))), ' # '), '0')
-    FROM pg_attribute a WHERE a.attrelid = ${table} AND a.attnum > 0 AND NOT a.attisdropped)`;
+    ${columnsOf(table)})`;
 
 /** The SQL text of the row hash of table `table` (an oid) for the digest named by `digest` (SQL). */
 const rowHash = (digest: string, table: string): string => `CASE ${digest}
