@@ -4,8 +4,7 @@
  * so they run concurrently.
  */
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import {
@@ -13,6 +12,7 @@ import {
     freePort,
     processesMatching,
     restic,
+    resticOnPath,
     runCli,
     snapshotsOf,
     startCli,
@@ -235,20 +235,9 @@ describe.concurrent("database backup and restore", () => {
 });
 
 /** The runner's environment with a `restic` on PATH that logs every start (its arguments) before running restic. */
-function countingRestic(): { env: Record<string, string>; starts: () => string[] } {
-    const dir = mkdtempSync(join(tmpdir(), "restic-starts-"));
-    const log = join(dir, "starts.log");
-    const real = spawnSync("sh", ["-c", "command -v restic"], { encoding: "utf8" }).stdout.trim();
-    writeFileSync(join(dir, "restic"), `#!/bin/sh\necho "$*" >> '${log}'\nexec '${real}' "$@"\n`, { mode: 0o755 });
-    writeFileSync(log, "");
-    return {
-        env: { ...testbed.env, PATH: `${dir}:${process.env.PATH}` },
-        starts: () => {
-            const lines = readFileSync(log, "utf8").split("\n").filter(Boolean);
-            writeFileSync(log, "");
-            return lines;
-        },
-    };
+function countingRestic(): { env: Record<string, string>; starts: ReturnType<typeof resticOnPath> } {
+    const starts = resticOnPath('echo "$*" >> "$LOG"\nexec "$REAL" "$@"');
+    return { env: { ...testbed.env, PATH: `${starts.dir}:${process.env.PATH}` }, starts };
 }
 
 describe.concurrent("fixed cost: restic starts per run", () => {
@@ -260,9 +249,10 @@ describe.concurrent("fixed cost: restic starts per run", () => {
             return JSON.parse(b.stdout) as Record<string, unknown>;
         };
         const first = await backup();
-        expect(starts().map((s) => s.split(" ")[0])).toEqual(["init", "backup", "backup"]);
+        expect(starts.lines().map((s) => s.split(" ")[0])).toEqual(["init", "backup", "backup"]);
+        starts.clear();
         const second = await backup();
-        const started = starts();
+        const started = starts.lines();
         expect(started).toHaveLength(2);
         expect(started.every((s) => s.startsWith("backup --stdin"))).toBe(true);
         // The backup does not claim to be monthly: it cannot know without a listing. `restore --list`
@@ -281,13 +271,13 @@ describe.concurrent("fixed cost: restic starts per run", () => {
         const { env, starts } = countingRestic();
         const b = await runCli(["backup", "--target", "counted-restore", "--database", "shop", "--json"], env);
         expect(b.code, b.stderr).toBe(0);
-        starts();
+        starts.clear();
         const r = await runCli(
             ["restore", "--target", "counted-restore", "--into-database", "counted_r", "--create"],
             env,
         );
         expect(r.code, r.stderr).toBe(0);
-        const started = starts();
+        const started = starts.lines();
         expect(started).toHaveLength(2);
         expect(started[0]).toMatch(/^dump .*latest \/manifest\.json$/);
         expect(started[1]).toMatch(/^dump [0-9a-f]{64} \/counted-restore\.pgdump$/);

@@ -499,6 +499,27 @@ export function repositoryKeys(nas: Nas, target: string): { calibrated?: string;
     return keys;
 }
 
+/**
+ * A `restic` first on PATH that runs the real one and logs each run in a line, for a test to see which
+ * restic runs the runner made. `script` is the wrapper's shell body: `$REAL` is the real restic, `$LOG`
+ * the log file. Prepend `dir` to the runner's PATH; `lines()` reads the log, `clear()` empties it.
+ * Directory and log are open to every user, for a runner started as another user.
+ */
+export function resticOnPath(
+    script: string,
+    parent = tmpdir(),
+): { dir: string; lines: () => string[]; clear: () => void } {
+    const dir = mkdtempSync(join(parent, "restic-wrapper-"));
+    chmodSync(dir, 0o755);
+    const log = join(dir, "runs.log");
+    const clear = (): void => writeFileSync(log, "");
+    clear();
+    chmodSync(log, 0o666);
+    const real = spawnSync("sh", ["-c", "command -v restic"], { encoding: "utf8" }).stdout.trim();
+    writeFileSync(join(dir, "restic"), `#!/bin/sh\nREAL='${real}'\nLOG='${log}'\n${script}\n`, { mode: 0o755 });
+    return { dir, lines: () => readFileSync(log, "utf8").split("\n").filter(Boolean), clear };
+}
+
 /** restic called directly (to look at the repository as an operator would). */
 export function restic(
     args: readonly string[],

@@ -2,13 +2,21 @@
  * The runner's quick key (runner/src/keyFile.ts) with real restic 0.14 and `rclone serve restic`:
  * a key file restic itself opens, added once, tried first by every restic start.
  */
-import { spawnSync } from "node:child_process";
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { openKeyFile, QUICK_KDF, QUICK_KEY_USER, type KeyFile } from "../../runner/src/keyFile";
-import { failureCause, repositoryKeys, requireTools, restic, runCli, startNas, type Nas } from "./harness";
+import {
+    failureCause,
+    repositoryKeys,
+    requireTools,
+    restic,
+    resticOnPath,
+    runCli,
+    startNas,
+    type Nas,
+} from "./harness";
 
 vi.setConfig({ testTimeout: 240_000, hookTimeout: 240_000 });
 
@@ -39,22 +47,10 @@ function keyFiles(target: string): { id: string; file: KeyFile }[] {
 
 /** restic on PATH, logging each start's RESTIC_KEY_HINT and arguments. */
 function loggingRestic(): { env: Record<string, string>; starts: () => string[] } {
-    const dir = mkdtempSync(join(work, "restic-"));
-    chmodSync(dir, 0o755);
-    const log = join(dir, "starts.log");
-    writeFileSync(log, "", { mode: 0o666 });
-    chmodSync(log, 0o666);
-    const real = spawnSync("sh", ["-c", "command -v restic"], { encoding: "utf8" }).stdout.trim();
-    writeFileSync(
-        join(dir, "restic"),
-        `#!/bin/sh\necho "hint=$RESTIC_KEY_HINT $*" >> '${log}'\nexec '${real}' "$@"\n`,
-        {
-            mode: 0o755,
-        },
-    );
+    const wrapper = resticOnPath('echo "hint=$RESTIC_KEY_HINT $*" >> "$LOG"\nexec "$REAL" "$@"', work);
     return {
-        env: { ...nas.env, NAS_BACKUP_PROGRESS_SECONDS: "0", PATH: `${dir}:${process.env.PATH}` },
-        starts: () => readFileSync(log, "utf8").split("\n").filter(Boolean),
+        env: { ...nas.env, NAS_BACKUP_PROGRESS_SECONDS: "0", PATH: `${wrapper.dir}:${process.env.PATH}` },
+        starts: wrapper.lines,
     };
 }
 

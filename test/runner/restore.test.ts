@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { spawn, spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
@@ -16,6 +16,7 @@ import {
     freePort,
     newestManifest,
     requireTools,
+    resticOnPath,
     runCli,
     startNas,
     startPostgres,
@@ -170,10 +171,11 @@ describe.concurrent("restore onto a new server", () => {
             "BEGIN; LOCK TABLE pg_catalog.pg_largeobject_metadata IN ACCESS EXCLUSIVE MODE; \\echo locked\n",
         );
         await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
-        const { env, exits } = resticLoggingExits();
+        // Logs each restic's exit code and arguments when it ends.
+        const exits = resticOnPath('"$REAL" "$@"\nrc=$?\necho "$rc $*" >> "$LOG"\nexit $rc');
         const restore = runCli(["restore", "--target", "plain", "--into-database", "plain_slow"], {
             ...freshEnv,
-            ...env,
+            PATH: `${exits.dir}:${process.env.PATH}`,
         });
         // Both observed, neither sampled: the restore waits on the lock, and restic dump has ended.
         await vi.waitFor(
@@ -186,31 +188,19 @@ describe.concurrent("restore onto a new server", () => {
                 ).toBe("1"),
             { timeout: 60_000, interval: 50 },
         );
-        await vi.waitFor(() => expect(exits()).toContainEqual(expect.stringMatching(/^0 dump \S+ \/plain\.pgdump$/)), {
-            timeout: 60_000,
-            interval: 50,
-        });
+        await vi.waitFor(
+            () => expect(exits.lines()).toContainEqual(expect.stringMatching(/^0 dump \S+ \/plain\.pgdump$/)),
+            {
+                timeout: 60_000,
+                interval: 50,
+            },
+        );
         psql.stdin.end("COMMIT;\n");
         const r = await restore;
         expect(r.code, r.stderr).toBe(0);
         expect(fresh.sql("plain_slow", "SELECT count(*) FROM t")).toBe("100");
     });
 });
-
-/** The runner's environment with a `restic` on PATH that logs each restic's exit code and arguments when it ends. */
-function resticLoggingExits(): { env: Record<string, string>; exits: () => string[] } {
-    const dir = mkdtempSync(join(tmpdir(), "restic-exits-"));
-    const log = join(dir, "exits.log");
-    const real = spawnSync("sh", ["-c", "command -v restic"], { encoding: "utf8" }).stdout.trim();
-    writeFileSync(log, "");
-    writeFileSync(join(dir, "restic"), `#!/bin/sh\n'${real}' "$@"\nrc=$?\necho "$rc $*" >> '${log}'\nexit $rc\n`, {
-        mode: 0o755,
-    });
-    return {
-        env: { PATH: `${dir}:${process.env.PATH}` },
-        exits: () => readFileSync(log, "utf8").split("\n").filter(Boolean),
-    };
-}
 
 /**
  * Writes a backup to the target's repository as the runner would: the dump's data snapshot, then a
