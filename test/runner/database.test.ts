@@ -3,10 +3,10 @@
  * round trip, restore selection, and the failure cases of issue 3. Every test has its own targets,
  * so they run concurrently.
  */
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import {
     failureCause,
     freePort,
@@ -409,9 +409,9 @@ describe.concurrent("interrupted backups", () => {
         cli.child.kill("SIGKILL");
         const r = await cli.done;
         expect(r.signal).toBe("SIGKILL");
-        // Its children die with it (parent-death signal): no pg_dump keeps running.
-        await new Promise((res) => setTimeout(res, 500));
-        expect(pgDumpPids("big2")).toEqual([]);
+        // No pg_dump keeps running (here its broken pipe would end it too; the next test holds pg_dump
+        // where only the parent-death signal does).
+        await vi.waitFor(() => expect(pgDumpPids("big2")).toEqual([]), { timeout: 5_000, interval: 50 });
         // Like an operator who knows the runner died: remove its lock, then check. (`--remove-all`: the killed
         // restic stays a zombie here until PID 1 reaps it, so restic would still consider its lock live.)
         const unlock = restic(["unlock", "--remove-all"], testbed.nas.resticEnv("runner-killed", "maintenance"));
@@ -426,6 +426,41 @@ describe.concurrent("interrupted backups", () => {
         expect(next.code, next.stderr).toBe(0);
         const verify = await runCli(["verify", "--target", "runner-killed", "--read-data-subset", "100%"], testbed.env);
         expect(verify.code, verify.stderr).toBe(0);
+    });
+
+    it("a runner killed while pg_dump waits for a table lock takes pg_dump with it (parent-death signal)", async () => {
+        // pg_dump blocked on a lock writes nothing, so no broken pipe would end it: only the signal does.
+        testbed.pg.sql("postgres", "CREATE DATABASE locked_tables");
+        testbed.pg.sql("locked_tables", "CREATE TABLE held (id int); INSERT INTO held VALUES (1)");
+        const holder = spawn(join(testbed.pg.binDir, "psql"), ["-X", "-q", "-d", "locked_tables"], {
+            env: { ...process.env, ...testbed.pg.env },
+            stdio: ["pipe", "pipe", "inherit"],
+        });
+        let out = "";
+        holder.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
+        holder.stdin.write("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE; \\echo locked\n");
+        // The runner's clients of the database: pg_dump and the psql of its content proof, both held by the lock.
+        const runnerClients = (): number[] => processesMatching(/(pg_dump|psql) .*--dbname=locked_tables$/);
+        try {
+            await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
+            const cli = startCli(
+                ["backup", "--target", "runner-killed-lock", "--database", "locked_tables"],
+                testbed.env,
+            );
+            const dumpWaits = `SELECT count(*) FROM pg_stat_activity WHERE datname = 'locked_tables' AND application_name = 'nas-backup' AND wait_event_type = 'Lock' AND query LIKE 'LOCK TABLE%'`;
+            await vi.waitFor(() => expect(testbed.pg.sql("postgres", dumpWaits)).toBe("1"), {
+                timeout: 60_000,
+                interval: 50,
+            });
+            expect(runnerClients()).toHaveLength(2);
+            cli.child.kill("SIGKILL");
+            expect((await cli.done).signal).toBe("SIGKILL");
+            // (Their server sessions stay until the lock is released: a backend waiting on a lock does not see its client go.)
+            await vi.waitFor(() => expect(runnerClients()).toEqual([]), { timeout: 10_000, interval: 50 });
+        } finally {
+            for (const pid of runnerClients()) process.kill(pid, "SIGKILL");
+            holder.stdin.end("COMMIT;\n");
+        }
     });
 
     it("a NAS that disappears mid-backup is reported within NAS_BACKUP_NAS_TIMEOUT_SECONDS, with no snapshot, and the next backup succeeds", async () => {
