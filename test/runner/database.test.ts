@@ -3,13 +3,14 @@
  * round trip, restore selection, and the failure cases of issue 3. Every test has its own targets,
  * so they run concurrently.
  */
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { describe, expect, it, vi } from "vitest";
 import {
     failureCause,
     freePort,
+    holdLock,
     processesMatching,
     restic,
     resticOnPath,
@@ -432,17 +433,10 @@ describe.concurrent("interrupted backups", () => {
         // pg_dump blocked on a lock writes nothing, so no broken pipe would end it: only the signal does.
         testbed.pg.sql("postgres", "CREATE DATABASE locked_tables");
         testbed.pg.sql("locked_tables", "CREATE TABLE held (id int); INSERT INTO held VALUES (1)");
-        const holder = spawn(join(testbed.pg.binDir, "psql"), ["-X", "-q", "-d", "locked_tables"], {
-            env: { ...process.env, ...testbed.pg.env },
-            stdio: ["pipe", "pipe", "inherit"],
-        });
-        let out = "";
-        holder.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-        holder.stdin.write("BEGIN; LOCK TABLE held IN ACCESS EXCLUSIVE MODE; \\echo locked\n");
         // The runner's clients of the database: pg_dump and the psql of its content proof, both held by the lock.
         const runnerClients = (): number[] => processesMatching(/(pg_dump|psql) .*--dbname=locked_tables$/);
+        const lock = await holdLock(testbed.pg, "locked_tables", "held");
         try {
-            await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
             const cli = startCli(
                 ["backup", "--target", "runner-killed-lock", "--database", "locked_tables"],
                 testbed.env,
@@ -459,7 +453,7 @@ describe.concurrent("interrupted backups", () => {
             await vi.waitFor(() => expect(runnerClients()).toEqual([]), { timeout: 10_000, interval: 50 });
         } finally {
             for (const pid of runnerClients()) process.kill(pid, "SIGKILL");
-            holder.stdin.end("COMMIT;\n");
+            lock.release();
         }
     });
 

@@ -520,6 +520,43 @@ export function resticOnPath(
     return { dir, lines: () => readFileSync(log, "utf8").split("\n").filter(Boolean), clear };
 }
 
+/**
+ * Holds `ACCESS EXCLUSIVE` on `table` in `database`, in an open transaction of a psql session of its
+ * own, once the promise resolves (the lock is granted; at most 30 s). `release()` commits and ends the
+ * session. For a test that must hold the runner at a known point (its sessions wait on the lock).
+ */
+export function holdLock(
+    pg: Pick<Postgres, "binDir" | "env">,
+    database: string,
+    table: string,
+): Promise<{ release: () => void }> {
+    const psql = spawn(join(pg.binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", database], {
+        env: { ...process.env, ...pg.env },
+        stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    let err = "";
+    psql.stderr.setEncoding("utf8").on("data", (c: string) => (err += c));
+    psql.stdin.write(`BEGIN; LOCK TABLE ${table} IN ACCESS EXCLUSIVE MODE; \\echo locked\n`);
+    const release = (): void => void psql.stdin.end("COMMIT;\n");
+    return new Promise((resolve, reject) => {
+        const timer = setTimeout(() => {
+            release();
+            reject(new Error(`no lock on ${table} in ${database} within 30 s: ${err}`));
+        }, 30_000);
+        psql.stdout.setEncoding("utf8").on("data", (c: string) => {
+            out += c;
+            if (!out.includes("locked")) return;
+            clearTimeout(timer);
+            resolve({ release });
+        });
+        psql.once("exit", () => {
+            clearTimeout(timer);
+            reject(new Error(`psql holding ${table} in ${database} exited: ${err}`));
+        });
+    });
+}
+
 /** restic called directly (to look at the repository as an operator would). */
 export function restic(
     args: readonly string[],

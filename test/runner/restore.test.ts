@@ -4,7 +4,7 @@
  * and databases, so they run concurrently.
  */
 import { createHash } from "node:crypto";
-import { spawn, spawnSync } from "node:child_process";
+import { spawnSync } from "node:child_process";
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,6 +14,7 @@ import { checkRoom } from "../../runner/src/restore";
 import {
     failureCause,
     freePort,
+    holdLock,
     newestManifest,
     requireTools,
     resticOnPath,
@@ -161,16 +162,7 @@ describe.concurrent("restore onto a new server", () => {
     it("keeps restic's output when restic finishes before pg_restore starts (short dump, slow database)", async () => {
         fresh.sql("postgres", "CREATE DATABASE plain_slow");
         // Holds the restore in its "is the database empty" check until restic dump has exited.
-        const psql = spawn(join(fresh.binDir, "psql"), ["-X", "-q", "-v", "ON_ERROR_STOP=1", "-d", "plain_slow"], {
-            env: { ...process.env, ...fresh.env },
-            stdio: ["pipe", "pipe", "pipe"],
-        });
-        let out = "";
-        psql.stdout.setEncoding("utf8").on("data", (c: string) => (out += c));
-        psql.stdin.write(
-            "BEGIN; LOCK TABLE pg_catalog.pg_largeobject_metadata IN ACCESS EXCLUSIVE MODE; \\echo locked\n",
-        );
-        await vi.waitFor(() => expect(out).toContain("locked"), { timeout: 30_000 });
+        const lock = await holdLock(fresh, "plain_slow", "pg_catalog.pg_largeobject_metadata");
         // Logs each restic's exit code and arguments when it ends.
         const exits = resticOnPath('"$REAL" "$@"\nrc=$?\necho "$rc $*" >> "$LOG"\nexit $rc');
         const restore = runCli(["restore", "--target", "plain", "--into-database", "plain_slow"], {
@@ -195,7 +187,7 @@ describe.concurrent("restore onto a new server", () => {
                 interval: 50,
             },
         );
-        psql.stdin.end("COMMIT;\n");
+        lock.release();
         const r = await restore;
         expect(r.code, r.stderr).toBe(0);
         expect(fresh.sql("plain_slow", "SELECT count(*) FROM t")).toBe("100");
