@@ -9,6 +9,7 @@ import { tmpdir } from "node:os";
 import { isAbsolute, join, normalize } from "node:path";
 import type { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { recordDataOffsets } from "./archiveOffsets";
 import { compareContent, contentSql, SEQUENCES_SQL, type DatabaseContent, type SequenceContent } from "./content";
 import type { Context } from "./context";
 import { log, progressTicker, secondsSince } from "./log";
@@ -272,6 +273,18 @@ async function restoreParallel(
     const folder = await mkdtemp(join(scratch, "nas-backup-restore-"));
     try {
         const landed = await landDump(repo, opened.backup, opened.manifest, dump, folder);
+        // Without them every pg_restore worker reads the archive from its start to find its table.
+        const offsets = await recordDataOffsets(landed.file);
+        log("recorded" in offsets ? "info" : "warn", "restore.landed", {
+            target: repo.target,
+            bytes: landed.bytes,
+            ...("recorded" in offsets
+                ? { dataOffsetsRecorded: offsets.recorded }
+                : {
+                      dataOffsetsSkipped: offsets.skipped,
+                      note: "pg_restore --jobs reads the archive without them (slower)",
+                  }),
+        });
         const args = ["--exit-on-error", `--jobs=${options.jobs}`, "--no-password", `--dbname=${options.database}`];
         if (options.noOwner) args.push("--no-owner", "--no-acl");
         if (options.force) args.push("--clean", "--if-exists");

@@ -391,6 +391,8 @@ describe("restore --jobs N: the dump landed on scratch space, then a parallel pg
             );
             expect(r.code, r.stderr).toBe(0);
             expect(r.events.find((e) => e.event === "restore.start")).toMatchObject({ jobs: 2 });
+            // The backup's pg_dump wrote into a pipe: the landed dump gets its one table's data offset.
+            expect(r.events.find((e) => e.event === "restore.landed")).toMatchObject({ dataOffsetsRecorded: 1 });
             expect(r.events.find((e) => e.event === "restore.success")).toMatchObject({ complete: true, problems: [] });
             expect(source.sql("crm_parallel", "SELECT count(*) FROM crm.account")).toBe("20000");
             expect(readdirSync(scratch)).toEqual([]);
