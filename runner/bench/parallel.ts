@@ -1,0 +1,92 @@
+/**
+ * `restore --jobs 2` where it is meant to pay (not part of the test suite): a database of several
+ * tables, each with indexes, instead of the bench's one table. Interleaved rounds, each into a new
+ * empty database, of: bare `pg_restore --single-transaction` and bare `pg_restore --jobs 2` of a local
+ * file pg_dump wrote (seekable, with data offsets), the runner's single-stream restore, and its
+ * `restore --jobs 2`; with `--against <commit>`, also the `restore --jobs 2` of that commit's runner.
+ * Ratios to the bare single-stream `pg_restore`.
+ *
+ *     npx tsx runner/bench/parallel.ts [rounds (3)] [--tables N (4)] [--size-mb N (1000)] [--against <commit>]
+ */
+import { execSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { parseArgs } from "node:util";
+import { startNas, startPostgres } from "../../test/runner/harness";
+import { compileRunner, loadText, median, quietServer, repoRoot, settle, timedProcess } from "./shared";
+import { ordersRows, ordersSql } from "./orders";
+
+const args = parseArgs({
+    allowPositionals: true,
+    options: { tables: { type: "string" }, "size-mb": { type: "string" }, against: { type: "string" } },
+});
+const rounds = Number(args.positionals[0] ?? 3);
+const tables = Number(args.values.tables ?? 4);
+const sizeMb = Number(args.values["size-mb"] ?? 1000);
+
+/** The runner of `commit`, compiled as in the image. */
+function compileCommit(commit: string, work: string): string {
+    const tree = join(work, "against");
+    mkdirSync(tree);
+    execSync(`git -C ${repoRoot} archive ${commit} | tar -x -C ${tree}`);
+    symlinkSync(join(repoRoot, "node_modules"), join(tree, "node_modules"));
+    return compileRunner(join(work, "build-against"), tree);
+}
+
+async function main(): Promise<void> {
+    const work = mkdtempSync(join(tmpdir(), "parallel-"));
+    const cli = compileRunner(join(work, "build"));
+    const against = args.values.against ? compileCommit(args.values.against, work) : undefined;
+    const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
+    try {
+        pg.sql("postgres", "CREATE DATABASE sized");
+        for (let i = 1; i <= tables; i++) {
+            pg.sql("sized", ordersSql(ordersRows(sizeMb / tables)).replaceAll("orders", `orders${i}`));
+            pg.sql(
+                "sized",
+                `CREATE INDEX ON orders${i} (customer_id); CREATE INDEX ON orders${i} (created_at, status)`,
+            );
+        }
+        quietServer(pg, ["sized"]);
+        const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
+        const run = (cmd: string): number => timedProcess("sh", ["-c", cmd], env).wall;
+        run(`node ${cli} backup --target t --database sized`);
+        const local = join(work, "local.dump");
+        const bin = (p: string): string => `"${join(pg.binDir, p)}"`;
+        run(`${bin("pg_dump")} -Fc -Z0 -d sized -f ${local}`);
+        const restore = `restore --target t --into-database r`;
+        const cases: Record<string, string> = {
+            "bare pg_restore --single-transaction": `${bin("pg_restore")} --single-transaction --exit-on-error -d r ${local}`,
+            "bare pg_restore --jobs 2": `${bin("pg_restore")} --jobs=2 --exit-on-error -d r ${local}`,
+            "runner restore": `node ${cli} ${restore}`,
+            "runner restore --jobs 2": `node ${cli} ${restore} --jobs 2`,
+            ...(against ? { [`${args.values.against} restore --jobs 2`]: `node ${against} ${restore} --jobs 2` } : {}),
+        };
+        const walls: Record<string, number[]> = {};
+        console.log(`${tables} tables, ~${sizeMb} MB; load before: ${loadText()}`);
+        for (let i = 0; i < rounds; i++) {
+            for (const [name, cmd] of Object.entries(cases)) {
+                pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r");
+                settle(pg);
+                (walls[name] ??= []).push(run(cmd));
+            }
+        }
+        console.log(`load after: ${loadText()}`);
+        const bare = median(walls["bare pg_restore --single-transaction"]);
+        for (const [name, xs] of Object.entries(walls)) {
+            const m = median(xs);
+            const each = xs.map((x) => x.toFixed(2)).join(" ");
+            console.log(`${name.padEnd(40)} ${m.toFixed(2)} s = ${(m / bare).toFixed(2)}× bare  [${each}]`);
+        }
+        const single = median(walls["runner restore"]);
+        console.log(
+            `runner restore --jobs 2 / runner restore = ${(median(walls["runner restore --jobs 2"]) / single).toFixed(2)}`,
+        );
+    } finally {
+        pg.cleanup();
+        await nas.cleanup();
+        rmSync(work, { recursive: true, force: true });
+    }
+}
+void main();
