@@ -9,13 +9,13 @@
  *
  *     npx tsx runner/bench/compare.ts <commit> [rounds (5)] [--size-mb N]
  */
-import { execSync, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { spawnSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { repositoryKeys, startNas, startPostgres, type Nas, type Postgres } from "../../test/runner/harness";
-import { compileRunner, loadText, median, quietServer, repoRoot, settle, timedProcess } from "./shared";
+import { compileCommit, compileRunner, loadText, median, quietServer, settle, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
@@ -84,11 +84,7 @@ function report(res: Runs, base: Baseline): void {
 
 async function main(): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "compare-"));
-    const old = join(work, "old");
-    mkdirSync(old);
-    execSync(`git -C ${repoRoot} archive ${ref} | tar -x -C ${old}`);
-    symlinkSync(join(repoRoot, "node_modules"), join(old, "node_modules"));
-    const clis = { before: compileRunner(join(work, "bold"), old), after: compileRunner(join(work, "bnew")) };
+    const clis = { before: compileCommit(ref, work), after: compileRunner(join(work, "bnew")) };
     const [pg, nas] = await Promise.all([startPostgres(), startNas()]);
     try {
         pg.sql("postgres", `CREATE DATABASE ${DB}`);

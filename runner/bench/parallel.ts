@@ -8,13 +8,12 @@
  *
  *     npx tsx runner/bench/parallel.ts [rounds (3)] [--tables N (4)] [--size-mb N (1000)] [--against <commit>]
  */
-import { execSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startNas, startPostgres } from "../../test/runner/harness";
-import { compileRunner, loadText, median, quietServer, repoRoot, settle, timedProcess } from "./shared";
+import { compileCommit, compileRunner, loadText, median, quietServer, settle, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({
@@ -24,15 +23,6 @@ const args = parseArgs({
 const rounds = Number(args.positionals[0] ?? 3);
 const tables = Number(args.values.tables ?? 4);
 const sizeMb = Number(args.values["size-mb"] ?? 1000);
-
-/** The runner of `commit`, compiled as in the image. */
-function compileCommit(commit: string, work: string): string {
-    const tree = join(work, "against");
-    mkdirSync(tree);
-    execSync(`git -C ${repoRoot} archive ${commit} | tar -x -C ${tree}`);
-    symlinkSync(join(repoRoot, "node_modules"), join(tree, "node_modules"));
-    return compileRunner(join(work, "build-against"), tree);
-}
 
 async function main(): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "parallel-"));

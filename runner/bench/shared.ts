@@ -1,5 +1,5 @@
 /** What the benchmarks share: the runner compiled as in the image, a timed process, medians, the load. */
-import { spawnSync } from "node:child_process";
+import { execSync, spawnSync } from "node:child_process";
 import { mkdirSync, symlinkSync } from "node:fs";
 import { freemem, loadavg } from "node:os";
 import { join, resolve } from "node:path";
@@ -24,6 +24,15 @@ export function compileRunner(build: string, src = repoRoot): string {
     mkdirSync(join(build, "node_modules"));
     symlinkSync(join(repoRoot, "node_modules/luxon"), join(build, "node_modules/luxon"));
     return join(build, "runner/src/cli.js");
+}
+
+/** The runner of git commit `commit`, compiled as in the image below `work`; returns the path of its cli.js. */
+export function compileCommit(commit: string, work: string): string {
+    const tree = join(work, `tree-${commit}`);
+    mkdirSync(tree);
+    execSync(`git -C ${repoRoot} archive ${commit} | tar -x -C ${tree}`);
+    symlinkSync(join(repoRoot, "node_modules"), join(tree, "node_modules"));
+    return compileRunner(join(work, `build-${commit}`), tree);
 }
 
 /** Wall time (s) and client CPU (s, user + system of the process and its children) of one run; throws unless it exits 0. */

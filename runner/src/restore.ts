@@ -121,10 +121,10 @@ async function readManifest(repo: ResticRepository, backup: Backup): Promise<Man
 }
 
 /**
- * Finds the backup to restore and reads its manifest; for a database backup (unless `streamDump` is
- * false: `restore --jobs` lands the dump instead) its dump is started and waits for pg_restore. The latest backup is opened without a listing of the snapshots. The
- * repository is opened first: a missing one or a NAS that is down is explained better than restic
- * would, and every restic start tries the runner's quick key (`ResticRepository.open`).
+ * Finds the backup to restore and reads its manifest; for a database backup its dump is started and
+ * waits for pg_restore (unless `streamDump` is false: `restore --jobs` lands the dump instead). The
+ * latest backup is opened without a listing of the snapshots. The repository is opened first: a
+ * missing one or a NAS that is down is explained better than restic would, and every restic start tries the runner's quick key (`ResticRepository.open`).
  */
 export async function openBackup(
     repo: ResticRepository,
@@ -260,6 +260,7 @@ async function landDump(
         `/${name}`,
         "--verify",
     ]);
+    // The folder is the runner's own (mkdtemp: mode 0700), whatever mode restic gives the file.
     const file = join(folder, name);
     const bytes = await stat(file).then(
         (s) => s.size,
