@@ -115,6 +115,7 @@ describe("documentation", () => {
             "PGCONNECT_TIMEOUT",
         ])
             names.delete(internal);
+        names.delete("PGDMP"); // a custom-format archive's first bytes (archiveOffsets.ts), not a variable
         expect(names.size).toBeGreaterThan(15);
         for (const n of names) expect(readme, n).toContain(n);
     });
