@@ -13,7 +13,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { startNas, startPostgres } from "../../test/runner/harness";
-import { compileCommit, compileRunner, loadText, median, quietServer, settle, timedProcess } from "./shared";
+import { compileCommit, compileRunner, measure, median, quietServer, report, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({
@@ -40,7 +40,7 @@ async function main(): Promise<void> {
         }
         quietServer(pg, ["sized"]);
         const env = { PATH: process.env.PATH, HOME: process.env.HOME, ...nas.env, ...pg.env };
-        const run = (cmd: string): number => timedProcess("sh", ["-c", cmd], env).wall;
+        const run = (cmd: string): void => void timedProcess("sh", ["-c", cmd], env);
         run(`node ${cli} backup --target t --database sized`);
         const local = join(work, "local.dump");
         const bin = (p: string): string => `"${join(pg.binDir, p)}"`;
@@ -53,25 +53,13 @@ async function main(): Promise<void> {
             "runner restore --jobs 2": `node ${cli} ${restore} --jobs 2`,
             ...(against ? { [`${args.values.against} restore --jobs 2`]: `node ${against} ${restore} --jobs 2` } : {}),
         };
-        const walls: Record<string, number[]> = {};
-        console.log(`${tables} tables, ~${sizeMb} MB; load before: ${loadText()}`);
-        for (let i = 0; i < rounds; i++) {
-            for (const [name, cmd] of Object.entries(cases)) {
-                pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r");
-                settle(pg);
-                (walls[name] ??= []).push(run(cmd));
-            }
-        }
-        console.log(`load after: ${loadText()}`);
-        const bare = median(walls["bare pg_restore --single-transaction"]);
-        for (const [name, xs] of Object.entries(walls)) {
-            const m = median(xs);
-            const each = xs.map((x) => x.toFixed(2)).join(" ");
-            console.log(`${name.padEnd(40)} ${m.toFixed(2)} s = ${(m / bare).toFixed(2)}× bare  [${each}]`);
-        }
-        const single = median(walls["runner restore"]);
+        console.log(`${tables} tables, ~${sizeMb} MB`);
+        const fresh = (): void => void pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r");
+        const runs = measure(cases, rounds, fresh, env, pg);
+        report(runs, [Object.keys(cases)]);
+        const wall = (name: string): number => median(runs[name].map((x) => x.wall));
         console.log(
-            `runner restore --jobs 2 / runner restore = ${(median(walls["runner restore --jobs 2"]) / single).toFixed(2)}`,
+            `runner restore --jobs 2 / runner restore = ${(wall("runner restore --jobs 2") / wall("runner restore")).toFixed(2)}`,
         );
     } finally {
         pg.cleanup();

@@ -98,3 +98,42 @@ function touchFreeMemory(bytes: number): void {
         `const a = []; for (let i = 0; i < ${chunks}; i++) a.push(Buffer.alloc(2 ** 26, 1));`,
     ]);
 }
+
+/** Wall time and client CPU (s) of each run of a case. */
+export type Runs = Record<string, { wall: number; cpu: number }[]>;
+
+/** Each shell command of `cases` once per round, in turn, each after `fresh()` (a new empty target database) and `settle`. */
+export function measure(
+    cases: Record<string, string>,
+    rounds: number,
+    fresh: () => void,
+    env: NodeJS.ProcessEnv,
+    pg: Pick<Postgres, "sql">,
+): Runs {
+    const res: Runs = {};
+    console.log(`load before: ${loadText()}`);
+    for (let i = 0; i < rounds; i++) {
+        for (const [name, cmd] of Object.entries(cases)) {
+            fresh();
+            settle(pg);
+            (res[name] ??= []).push(timedProcess("sh", ["-c", cmd], env));
+        }
+    }
+    console.log(`load after: ${loadText()}`);
+    return res;
+}
+
+/** Each case against the first of its group (the bare tool). */
+export function report(res: Runs, groups: readonly (readonly string[])[]): void {
+    for (const group of groups) {
+        const bare = median(res[group[0]].map((x) => x.wall));
+        for (const name of group) {
+            const xs = res[name];
+            const wall = median(xs.map((x) => x.wall));
+            const walls = xs.map((x) => x.wall.toFixed(2)).join(" ");
+            console.log(
+                `${name.padEnd(40)} wall ${wall.toFixed(2)} s = ${(wall / bare).toFixed(2)}× bare; client CPU ${median(xs.map((x) => x.cpu)).toFixed(2)} s  [${walls}]`,
+            );
+        }
+    }
+}

@@ -13,48 +13,15 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { repositoryKeys, startNas, startPostgres, type Postgres } from "../../test/runner/harness";
-import { compileRunner, loadText, median, quietServer, settle, timedProcess } from "./shared";
+import { repositoryKeys, startNas, startPostgres } from "../../test/runner/harness";
+import { compileRunner, measure, quietServer, report, timedProcess } from "./shared";
 import { ordersRows, ordersSql } from "./orders";
 
 const args = parseArgs({ allowPositionals: true, options: { "size-mb": { type: "string" } } });
 const rounds = Number(args.positionals[0] ?? 3);
 const sizeMb = Number(args.values["size-mb"] ?? 1000);
 
-const timed = (cmd: string, env: NodeJS.ProcessEnv): { wall: number; cpu: number } =>
-    timedProcess("sh", ["-c", cmd], env);
-
-type Runs = Record<string, { wall: number; cpu: number }[]>;
-
-/** Each case once per round, in turn, on a new empty database `r`. */
-function measure(cases: Record<string, string>, fresh: () => void, env: NodeJS.ProcessEnv, pg: Postgres): Runs {
-    const res: Runs = {};
-    console.log(`load before: ${loadText()}`);
-    for (let i = 0; i < rounds; i++) {
-        for (const [name, cmd] of Object.entries(cases)) {
-            fresh();
-            settle(pg);
-            (res[name] ??= []).push(timed(cmd, env));
-        }
-    }
-    console.log(`load after: ${loadText()}`);
-    return res;
-}
-
-/** Each case against the first of its group (the bare tool). */
-function report(res: Runs, groups: readonly (readonly string[])[]): void {
-    for (const group of groups) {
-        const bare = median(res[group[0]].map((x) => x.wall));
-        for (const name of group) {
-            const xs = res[name];
-            const wall = median(xs.map((x) => x.wall));
-            const walls = xs.map((x) => x.wall.toFixed(2)).join(" ");
-            console.log(
-                `${name.padEnd(34)} wall ${wall.toFixed(2)} s = ${(wall / bare).toFixed(2)}× bare; client CPU ${median(xs.map((x) => x.cpu)).toFixed(2)} s  [${walls}]`,
-            );
-        }
-    }
-}
+const timed = (cmd: string, env: NodeJS.ProcessEnv): void => void timedProcess("sh", ["-c", cmd], env);
 
 async function main(): Promise<void> {
     const work = mkdtempSync(join(tmpdir(), "streams-"));
@@ -86,7 +53,10 @@ async function main(): Promise<void> {
             "runner restore": `node ${cli} restore --target t --into-database r --no-owner`,
         };
         const fresh = (): void => void pg.sql("postgres", "DROP DATABASE IF EXISTS r; CREATE DATABASE r");
-        report(measure({ ...backups, ...restores }, fresh, renv, pg), [Object.keys(backups), Object.keys(restores)]);
+        report(measure({ ...backups, ...restores }, rounds, fresh, renv, pg), [
+            Object.keys(backups),
+            Object.keys(restores),
+        ]);
     } finally {
         pg.cleanup();
         await nas.cleanup();
