@@ -196,29 +196,23 @@ export async function recordDataOffsets(file: string): Promise<DataOffsets> {
     const handle = await open(file, "r+");
     try {
         const r = new Reader(handle, (await handle.stat()).size);
-        let missing: TocEntry[];
-        let blocks: Map<number, number>;
-        let offSize: number;
-        try {
-            const archive = await readToc(r);
-            offSize = archive.offSize;
-            missing = archive.entries.filter((e) => e.flag === OFFSET.notSet);
-            if (missing.length === 0) return { recorded: 0 };
-            blocks = await findBlocks(r, archive.intSize);
-        } catch (e) {
-            if (e instanceof NotAnArchive) return { skipped: e.message };
-            throw e;
-        }
+        const { intSize, offSize, entries } = await readToc(r);
+        const missing = entries.filter((e) => e.flag === OFFSET.notSet);
+        if (missing.length === 0) return { recorded: 0 };
+        const blocks = await findBlocks(r, intSize);
         const expected = new Set(missing.map((e) => e.dumpId));
-        const unknown = [...blocks.keys()].filter((id) => !expected.has(id));
-        const absent = missing.filter((e) => !blocks.has(e.dumpId));
-        if (unknown.length > 0 || absent.length > 0)
-            return {
-                skipped: `data blocks and table of contents disagree (entries ${[...unknown, ...absent.map((e) => e.dumpId)].join(", ")})`,
-            };
+        const disagreeing = [
+            ...[...blocks.keys()].filter((id) => !expected.has(id)),
+            ...[...expected].filter((id) => !blocks.has(id)),
+        ];
+        if (disagreeing.length > 0)
+            throw new NotAnArchive(`data blocks and table of contents disagree (entries ${disagreeing.join(", ")})`);
         for (const entry of missing)
             await handle.write(offsetField(blocks.get(entry.dumpId)!, offSize), 0, 1 + offSize, entry.flagAt);
         return { recorded: missing.length };
+    } catch (e) {
+        if (e instanceof NotAnArchive) return { skipped: e.message };
+        throw e;
     } finally {
         await handle.close();
     }

@@ -245,10 +245,10 @@ describe.concurrent("the restore proves content, not only counts", () => {
 
 describe.concurrent("only the dump the manifest commits is restored", () => {
     /** Restores the target's backup into a new database; the failure's cause, and whether the database exists. */
-    async function restoreFails(target: string, selector: string[] = []): Promise<{ cause: string; exists: string }> {
+    async function restoreFails(target: string, options: string[] = []): Promise<{ cause: string; exists: string }> {
         const into = `${target}_r`;
         const r = await runCli(
-            ["restore", "--target", target, ...selector, "--into-database", into, "--create"],
+            ["restore", "--target", target, ...options, "--into-database", into, "--create"],
             freshEnv,
         );
         expect(r.code).toBe(1);
